@@ -1,0 +1,207 @@
+"""The characteristic function of a layered cylinder and the quantities built on it.
+
+Field u = R(r) exp(i m phi) with R = J_m in the core, a J_m + b Y_m in each shell
+and C H1_m outside (PHYSICS.md section 2). The state carried from interface to
+interface is the pair
+
+    (u, v) = (R, p r dR/dr),   p = 1 (Ez) or 1/n^2 (Hz),
+
+which is continuous across every interface for both polarizations. Inside a shell
+the field with state (u1, v1) at x1 = q r1 (q = k n) is, using the Wronskian
+J Y' - J' Y = 2/(pi x),
+
+    R(x) = pi/(2p) [ (u1 p x1 Y'(x1) - v1 Y(x1)) J(x) + (v1 J(x1) - u1 p x1 J'(x1)) Y(x) ],
+
+so no J is ever recovered from H and no ratio of exponentially different numbers
+is formed: with scaled Bessel functions (:mod:`wgmfem.exact.bessel`) every term is
+O(1) and the exponential growth is carried as a separate real log-scale.
+
+The characteristic function is the mismatch of the admittance beta = v/u at the
+outer surface r_b between the inner solution and the outgoing wave:
+
+    f(k) = v_in/u_in - p_out x H1'(x)/H1(x),   x = k n_out r_b.
+
+It is meromorphic in k: its poles are the zeros of u_in, which for a lossless
+stack lie on the real axis and are counted exactly by Sturm's oscillation theorem
+(:func:`node_count`); its zeros are the resonances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geometry import LayeredCylinder
+from ..polarization import normalize_pol
+from .bessel import ScaledJY, bessel_phase, scaled_jy
+
+
+def p_factor(pol: str, n) -> complex | float:
+    """Coefficient p of the radial operator: 1 for Ez, 1/n^2 for Hz."""
+    return 1.0 if pol == "Ez" else 1.0 / (n * n)
+
+
+@dataclass
+class LayerCoefficients:
+    """Field in layer ``index`` as scaled coefficients, and its states at both radii.
+
+    Inside the layer, R(x) = exp(log_scale) * pi/(2p) * [a_hat j(x) exp(e(x) - e1)
+    + b_hat y(x) exp(e1 - e(x))]. States are (u, v) = (R, p r R') normalized, with
+    the physical state exp(log) * (u, v).
+    """
+
+    index: int
+    a_hat: np.ndarray
+    b_hat: np.ndarray
+    e1: np.ndarray  # scaling exponent at the layer's inner radius (0 for the core)
+    log_scale: np.ndarray
+    jy_inner: ScaledJY | None  # Bessel values at the inner radius (None for the core)
+    jy_outer: ScaledJY
+    state_inner: tuple[np.ndarray, np.ndarray, np.ndarray]  # (u, v, log) at the inner radius
+    state_outer: tuple[np.ndarray, np.ndarray, np.ndarray]  # (u, v, log) at the outer radius
+
+
+@dataclass
+class InnerSolution:
+    """State (u, v) at the outer surface, normalized, with its real log-scale."""
+
+    u: np.ndarray
+    v: np.ndarray
+    log_scale: np.ndarray
+    layers: list[LayerCoefficients]
+
+
+def _normalize(u, v, log_scale):
+    norm = np.maximum(np.abs(u), np.abs(v))
+    norm = np.where(norm > 0, norm, 1.0)
+    return u / norm, v / norm, log_scale + np.log(norm)
+
+
+def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False) -> InnerSolution:
+    """Carry the regular (finite at r = 0) solution from the centre to the outer surface.
+
+    ``m`` (integers) and ``k`` (real or complex, 1/um) broadcast. In the core the field is
+    J_m(q r); the state is normalized after every layer and the growth kept in
+    ``log_scale`` so that nothing overflows.
+    """
+    pol = normalize_pol(pol)
+    m, k = np.broadcast_arrays(np.asarray(m, dtype=int), np.asarray(k))
+    dtype = complex if (np.iscomplexobj(k) or not cyl.is_lossless) else float
+    k = k.astype(dtype)
+    n0, a = cyl.indices[0], cyl.radii_um[0]
+    x0 = k * n0 * a
+    b0 = scaled_jy(m, x0)
+    p0 = p_factor(pol, n0)
+    u, v = b0.j.astype(dtype), (p0 * x0 * b0.dj).astype(dtype)
+    log_scale = np.zeros(k.shape)
+    u, v, log_scale = _normalize(u, v, log_scale)
+    layers = []
+    if keep_layers:
+        zeros = np.zeros(k.shape)
+        # core field R = J(x) = j(x) exp(e(x)): the shell form with a_hat = 2p/pi, b_hat = 0, e1 = 0
+        # and log_scale 0 (J itself, not the normalized state, is the reference amplitude)
+        layers.append(
+            LayerCoefficients(
+                0, np.full(k.shape, 2 * p0 / np.pi, dtype), np.zeros(k.shape, dtype), zeros, zeros,
+                None, b0, (np.zeros(k.shape, dtype), np.zeros(k.shape, dtype), zeros),
+                (u, v, log_scale + b0.e),
+            )
+        )
+    log_scale = log_scale + b0.e
+    for j in range(1, cyl.n_layers):
+        n, r1, r2 = cyl.indices[j], cyl.radii_um[j - 1], cyl.radii_um[j]
+        p = p_factor(pol, n)
+        x1, x2 = k * n * r1, k * n * r2
+        b1, b2 = scaled_jy(m, x1), scaled_jy(m, x2)
+        a_hat = u * p * x1 * b1.dy - v * b1.y
+        b_hat = v * b1.j - u * p * x1 * b1.dj
+        inner_state = (u, v, log_scale)
+        s = np.exp(2 * (b1.e - b2.e))  # <= 1: e grows outwards
+        u = np.pi / (2 * p) * (a_hat * b2.j + b_hat * b2.y * s)
+        v = np.pi / 2 * x2 * (a_hat * b2.dj + b_hat * b2.dy * s)
+        u, v, new_log = _normalize(u, v, log_scale + (b2.e - b1.e))
+        if keep_layers:
+            layers.append(LayerCoefficients(j, a_hat, b_hat, b1.e, log_scale, b1, b2, inner_state, (u, v, new_log)))
+        log_scale = new_log
+    return InnerSolution(u, v, log_scale, layers)
+
+
+def outgoing_admittance(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:
+    """p_out x H1_m'(x)/H1_m(x) at the outer surface, x = k n_out r_b (complex array)."""
+    pol = normalize_pol(pol)
+    n = cyl.outside_index
+    x = np.asarray(k) * n * cyl.outer_radius_um
+    b = scaled_jy(m, x)
+    s = np.exp(2 * b.e)  # H = exp(-e) (j s + i y)
+    return p_factor(pol, n) * x * (b.dj * s + 1j * b.dy) / (b.j * s + 1j * b.y)
+
+
+def leak_admittance(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
+    """Im of :func:`outgoing_admittance` on the real axis, from the Wronskian.
+
+    Im(x H' conj(H)) = x W[J, Y] = 2/pi exactly, so Im beta = p (2/pi) / |H|^2
+    with no cancellation, however small it is (Q up to 1e13 and beyond).
+    """
+    n = cyl.outside_index
+    x = np.asarray(k_real, dtype=float) * n * cyl.outer_radius_um
+    b = scaled_jy(m, x)
+    s = np.exp(2 * b.e)
+    return p_factor(normalize_pol(pol), n) * (2 / np.pi) * s / ((b.j * s) ** 2 + b.y**2)
+
+
+def characteristic_function(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:
+    """f(k) = beta_in - beta_out at the outer surface; zero at a resonance.
+
+    Dimensionless, meromorphic in k (1/um): poles at the zeros of the inner
+    solution at r_b (real for a lossless stack), zeros at the resonances.
+    """
+    inner = propagate(cyl, pol, m, np.asarray(k, dtype=complex))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return inner.v / inner.u - outgoing_admittance(cyl, pol, m, k)
+
+
+def real_characteristic(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
+    """g(k) = beta_in - Re beta_out for real k of a lossless stack.
+
+    Decreasing between its poles (Sturm); its zeros are the real parts of the
+    resonances to second order in 1/Q.
+    """
+    k_real = np.asarray(k_real, dtype=float)
+    inner = propagate(cyl, pol, m, k_real)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return inner.v / inner.u - outgoing_admittance(cyl, pol, m, k_real).real
+
+
+def node_count(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
+    """Number of zeros of the regular solution in 0 < r < r_b at real k (lossless stack).
+
+    By Sturm's oscillation theorem this counts the poles of
+    :func:`characteristic_function` below k (the Dirichlet eigenvalues of the
+    disk of radius r_b). Computed from the unwrapped Bessel phase in every
+    layer, so it is exact and costs no sampling.
+    """
+    if not cyl.is_lossless:
+        raise ValueError("node counting needs a lossless (real-index) stack")
+    m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
+    inner = propagate(cyl, pol, m, k_real, keep_layers=True)
+    return sum(layer_zero_counts(cyl, m, k_real, inner.layers))
+
+
+def layer_zero_counts(cyl: LayeredCylinder, m, k_real, layers: list[LayerCoefficients]) -> list[np.ndarray]:
+    """Zeros of the real field inside each layer (real k, lossless), from the Bessel phase."""
+    counts = []
+    for layer in layers:
+        n = cyl.indices[layer.index]
+        r2 = cyl.radii_um[layer.index]
+        th2 = bessel_phase(m, k_real * n * r2, layer.jy_outer)
+        if layer.index == 0:
+            # J_m has its zeros at theta = pi/2, 3pi/2, ... and theta(0+) = -pi/2
+            counts.append(np.floor((th2 + np.pi / 2) / np.pi).astype(int))
+            continue
+        r1 = cyl.radii_um[layer.index - 1]
+        # R ~ a_hat exp(-e1) J + b_hat exp(e1) Y vanishes where theta = phi + pi/2 (mod pi)
+        phi = np.arctan2(np.real(layer.b_hat) * np.exp(2 * layer.e1), np.real(layer.a_hat))
+        th1 = bessel_phase(m, k_real * n * r1, layer.jy_inner)
+        counts.append((np.floor((th2 - phi - np.pi / 2) / np.pi) - np.floor((th1 - phi - np.pi / 2) / np.pi)).astype(int))
+    return counts

@@ -1,0 +1,163 @@
+"""Concentric layered cylinders: what the fibre is.
+
+Lengths are in micrometres (um) throughout; refractive indices are dimensionless.
+A :class:`LayeredCylinder` is a stack of concentric layers (the first one, the
+core, is a full disk) surrounded by an infinite outer medium.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+class GeometryError(ValueError):
+    """Raised for a physically meaningless geometry (the message is one line)."""
+
+
+def _check_index(value, what: str) -> complex | float:
+    try:
+        n = complex(value)
+    except (TypeError, ValueError):
+        raise GeometryError(f"{what}: refractive index must be a number, got {value!r}") from None
+    if not (math.isfinite(n.real) and math.isfinite(n.imag)):
+        raise GeometryError(f"{what}: refractive index must be finite, got {value!r}")
+    if n.real <= 0:
+        raise GeometryError(f"{what}: refractive index must be positive, got {value!r}")
+    return n.real if n.imag == 0 else n
+
+
+@dataclass(frozen=True)
+class LayeredCylinder:
+    """Concentric layers from the centre out, then an infinite outer medium.
+
+    Parameters
+    ----------
+    radii_um : outer radius of each layer in um, strictly increasing.
+    indices : refractive index of each layer (real, or complex n + i*kappa
+        with kappa > 0 for absorption).
+    outside_index : index of the infinite outer medium (real).
+    names : optional layer names; defaults to ``core``, ``wall``, ``layer3``, ...
+        The outer medium is always called ``outside``.
+    """
+
+    radii_um: tuple[float, ...]
+    indices: tuple[complex | float, ...]
+    outside_index: float = 1.0
+    names: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        radii = tuple(float(r) for r in self.radii_um)
+        indices = tuple(self.indices)
+        if len(radii) == 0:
+            raise GeometryError("a layered cylinder needs at least one layer")
+        if len(radii) != len(indices):
+            raise GeometryError(f"{len(radii)} radii but {len(indices)} indices")
+        for i, r in enumerate(radii):
+            if not math.isfinite(r) or r <= 0:
+                raise GeometryError(f"layer {i + 1}: outer radius must be a positive number of um, got {r}")
+        for i in range(1, len(radii)):
+            if radii[i] <= radii[i - 1]:
+                raise GeometryError(
+                    f"layer radii must increase outwards: layer {i + 1} ({radii[i]} um) "
+                    f"is not outside layer {i} ({radii[i - 1]} um)"
+                )
+        names = tuple(self.names) or default_layer_names(len(radii))
+        if len(names) != len(radii):
+            raise GeometryError(f"{len(radii)} layers but {len(names)} names")
+        if "outside" in names or len(set(names)) != len(names):
+            raise GeometryError(f"layer names must be distinct and not 'outside': {names}")
+        indices = tuple(_check_index(n, f"layer '{nm}'") for n, nm in zip(indices, names))
+        outside = _check_index(self.outside_index, "outside medium")
+        if isinstance(outside, complex):
+            raise GeometryError("the outer medium must be lossless (real index)")
+        object.__setattr__(self, "radii_um", radii)
+        object.__setattr__(self, "indices", indices)
+        object.__setattr__(self, "outside_index", float(outside))
+        object.__setattr__(self, "names", names)
+
+    # -- convenience -----------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        return len(self.radii_um)
+
+    @property
+    def outer_radius_um(self) -> float:
+        return self.radii_um[-1]
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        """Layer names followed by ``outside``."""
+        return self.names + ("outside",)
+
+    @property
+    def all_indices(self) -> tuple[complex | float, ...]:
+        """Layer indices followed by the outer index."""
+        return self.indices + (self.outside_index,)
+
+    @property
+    def is_lossless(self) -> bool:
+        return all(not isinstance(n, complex) for n in self.indices)
+
+    def layer_bounds_um(self, j: int) -> tuple[float, float]:
+        """Inner and outer radius of layer ``j`` (the outer medium ends at infinity)."""
+        inner = 0.0 if j == 0 else self.radii_um[j - 1]
+        outer = self.radii_um[j] if j < self.n_layers else math.inf
+        return inner, outer
+
+    def layer_of(self, name: str) -> int:
+        try:
+            return self.region_names.index(name)
+        except ValueError:
+            raise GeometryError(f"no region called {name!r}; regions are {', '.join(self.region_names)}") from None
+
+    def describe(self) -> str:
+        parts = [f"{nm} r<={r:g} um n={_fmt_n(n)}" for nm, r, n in zip(self.names, self.radii_um, self.indices)]
+        return "; ".join(parts) + f"; outside n={_fmt_n(self.outside_index)}"
+
+
+def _fmt_n(n) -> str:
+    if isinstance(n, complex):
+        return f"{n.real:g}{n.imag:+g}j"
+    return f"{n:g}"
+
+
+def default_layer_names(count: int) -> tuple[str, ...]:
+    base = ["core", "wall"]
+    return tuple(base[i] if i < 2 else f"layer{i + 1}" for i in range(count))
+
+
+#: The capillary of Adv. Mater. 2015, 27, 169: fused silica, 54 um / 78 um diameters,
+#: filled with a QD toluene solution of index 1.56 (glass 1.47 at 440 nm), in air.
+PAPER_INNER_DIAMETER_UM = 54.0
+PAPER_OUTER_DIAMETER_UM = 78.0
+PAPER_CORE_INDEX = 1.56
+PAPER_WALL_INDEX = 1.47
+
+
+def Capillary(
+    inner_diameter_um: float = PAPER_INNER_DIAMETER_UM,
+    outer_diameter_um: float = PAPER_OUTER_DIAMETER_UM,
+    core_index: float | complex = PAPER_CORE_INDEX,
+    wall_index: float | complex = PAPER_WALL_INDEX,
+    outside_index: float = 1.0,
+) -> LayeredCylinder:
+    """A liquid-filled capillary (defaults: the paper's 54/78 um fibre, 1.56 / 1.47 / air)."""
+    for value, what in ((inner_diameter_um, "inner diameter"), (outer_diameter_um, "outer diameter")):
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise GeometryError(f"{what} must be a positive number of um, got {value}")
+    if inner_diameter_um >= outer_diameter_um:
+        raise GeometryError(
+            f"inner diameter ({inner_diameter_um} um) must be smaller than outer diameter ({outer_diameter_um} um)"
+        )
+    return LayeredCylinder(
+        radii_um=(inner_diameter_um / 2, outer_diameter_um / 2),
+        indices=(core_index, wall_index),
+        outside_index=outside_index,
+        names=("core", "wall"),
+    )
+
+
+def Rod(radius_um: float, index: float | complex, outside_index: float = 1.0) -> LayeredCylinder:
+    """A homogeneous dielectric rod (a single layer)."""
+    return LayeredCylinder(radii_um=(radius_um,), indices=(index,), outside_index=outside_index, names=("core",))
