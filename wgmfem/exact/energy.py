@@ -27,7 +27,6 @@ from ..geometry import LayeredCylinder
 from .bessel import scaled_jy
 from .characteristic import layer_zero_counts, propagate
 
-HYBRID_THRESHOLD = 0.8  # a mode with no region above this energy fraction is flagged as hybrid
 
 
 @dataclass

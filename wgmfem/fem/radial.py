@@ -40,11 +40,11 @@ from ..polarization import normalize_pol
 from .pml import RadialPML, make_pml
 
 #: Default nodal points (degrees of freedom) per local wavelength lambda/n.
-DEFAULT_POINTS_PER_WAVELENGTH = 32.0
+DEFAULT_POINTS_PER_WAVELENGTH = 40.0
 #: Default field decay (WKB estimate) at the inner Dirichlet cut.
 DEFAULT_CUT_DECAY = 1e-16
 #: Default PML energy fraction above which a mode is flagged as a PML mode.
-DEFAULT_MAX_PML_FRACTION = 0.01
+DEFAULT_MAX_PML_FRACTION = 0.5
 OUTER_BOUNDARIES = ("pml", "dirichlet", "neumann")
 
 
@@ -211,7 +211,7 @@ def _coefficients(cylinder, pol, basis, element_region, pml):
     """Per-quadrature-point a, b, r~, s (arrays of shape (nelems, nqp))."""
     n = np.array(cylinder.all_indices, dtype=complex)[element_region]
     n2 = (n * n)[:, None] * np.ones(basis.X.shape[1])
-    r = basis.global_coordinates().value[0]
+    r = np.asarray(basis.global_coordinates())[0]  # (nelems, nqp) radii in um
     if pml is None:
         rt, s = r.astype(complex), np.ones_like(r, dtype=complex)
     else:
@@ -369,16 +369,16 @@ def _energy_fractions(basis, vectors, pol, m, cylinder, element_region, element_
     """Electric energy per region (layers + outside) and in the PML, normalised to 1."""
     n = np.array(cylinder.all_indices, dtype=complex)[element_region][:, None]
     n2 = n * n
-    r = basis.global_coordinates().value[0]
+    r = np.asarray(basis.global_coordinates())[0]  # (nelems, nqp) radii in um
     nreg = len(cylinder.region_names)
     layers = np.zeros((vectors.shape[1], nreg))
     pml = np.zeros(vectors.shape[1])
     for i in range(vectors.shape[1]):
         f = basis.interpolate(vectors[:, i])
         if pol == "Ez":
-            dens = n2.real * np.abs(f.value) ** 2 * r
+            dens = n2.real * np.abs(np.asarray(f)) ** 2 * r
         else:
-            dens = n2.real / np.abs(n2) ** 2 * (np.abs(f.grad[0]) ** 2 + m * m * np.abs(f.value) ** 2 / r**2) * r
+            dens = n2.real / np.abs(n2) ** 2 * (np.abs(f.grad[0]) ** 2 + m * m * np.abs(np.asarray(f)) ** 2 / r**2) * r
         per_elem = np.sum(dens * basis.dx, axis=1)
         layers[i] = np.bincount(element_region[~element_in_pml], per_elem[~element_in_pml], minlength=nreg)
         pml[i] = per_elem[element_in_pml].sum()

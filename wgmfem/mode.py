@@ -1,0 +1,147 @@
+"""The :class:`Mode`: one resonance, whatever engine found it.
+
+Units: wavenumbers in 1/um, lengths in um, wavelengths in nm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .geometry import LayeredCylinder
+HYBRID_THRESHOLD = 0.8  # a mode with no region above this energy fraction is a hybrid (PHYSICS.md 3.2)
+
+
+@dataclass(frozen=True, eq=False)
+class Mode:
+    """A whispering-gallery resonance of a cylinder cross-section.
+
+    Attributes
+    ----------
+    pol : ``'Ez'`` or ``'Hz'`` (field component along the fibre axis).
+    m : azimuthal number (the field varies as exp(i m phi)).
+    p : radial order, the number of maxima of |field| in ``region``.
+    region : the layer holding most of the electric energy (``core``, ``wall``, ...,
+        or ``outside``).
+    k : complex vacuum wavenumber in 1/um; Im k < 0 for a leaky resonance
+        (time dependence exp(-i omega t)).
+    cylinder : the geometry the mode belongs to.
+    energy_fractions : fraction of the electric energy in each region.
+    engine : which solver produced it (``exact``, ``fem1d``, ``fem2d``).
+    fsr_nm : free spectral range to the neighbouring m of the same
+        (pol, p, region) family: (lambda_{m-1} - lambda_{m+1}) / 2 when both
+        neighbours are known, else the one-sided difference. None if not computed.
+    verification : how this mode was checked (method, residual, census count,
+        region fraction, ...); see ``docs/theory.md``.
+    """
+
+    pol: str
+    m: int
+    p: int
+    region: str
+    k: complex
+    cylinder: LayeredCylinder
+    energy_fractions: dict[str, float]
+    engine: str = "exact"
+    fsr_nm: float | None = None
+    verification: dict = field(default_factory=dict)
+
+    # -- derived quantities ------------------------------------------------
+    @property
+    def wavelength_nm(self) -> float:
+        """Vacuum resonance wavelength 2 pi / Re k, in nm."""
+        return 2 * math.pi / self.k.real * 1000.0
+
+    @property
+    def Q_rad(self) -> float:
+        """Radiation quality factor Re k / (2 |Im k|) (inf for a bound state)."""
+        return math.inf if self.k.imag == 0 else self.k.real / (2 * abs(self.k.imag))
+
+    @property
+    def linewidth_nm(self) -> float:
+        """Full width at half maximum lambda / Q_rad, in nm."""
+        return self.wavelength_nm / self.Q_rad
+
+    @property
+    def core_fraction(self) -> float:
+        return self.energy_fractions.get("core", 0.0)
+
+    @property
+    def wall_fraction(self) -> float:
+        return self.energy_fractions.get("wall", 0.0)
+
+    @property
+    def region_fraction(self) -> float:
+        return self.energy_fractions[self.region]
+
+    @property
+    def hybrid(self) -> bool:
+        """True when no region holds more than 80 % of the energy (core/wall mixing)."""
+        return self.region_fraction < HYBRID_THRESHOLD
+
+    @property
+    def guiding_radius_um(self) -> float:
+        """Outer radius of the region layer: the radius the mode circulates along."""
+        j = self.cylinder.layer_of(self.region)
+        return self.cylinder.radii_um[min(j, self.cylinder.n_layers - 1)]
+
+    @property
+    def group_index(self) -> float | None:
+        """n_g = lambda^2 / (2 pi R FSR), R = :attr:`guiding_radius_um` (includes material
+        dispersion when the indices depend on wavelength)."""
+        if not self.fsr_nm:
+            return None
+        lam_um = self.wavelength_nm / 1000
+        return lam_um**2 / (2 * math.pi * self.guiding_radius_um * self.fsr_nm / 1000)
+
+    @cached_property
+    def _field_norm(self) -> complex:
+        r = np.linspace(0, self.cylinder.outer_radius_um, 4001)
+        values = self._raw_field(r)
+        return values[np.argmax(np.abs(values))]
+
+    def _raw_field(self, r_um):
+        from .exact.field import radial_field
+
+        return radial_field(self.cylinder, self.pol, self.m, self.k, r_um)
+
+    def field(self, r_um) -> np.ndarray:
+        """Radial profile R(r) of Ez or Hz (per :attr:`pol`) at radii ``r_um``, complex,
+        normalized to 1 at its largest value inside the fibre."""
+        return self._raw_field(r_um) / self._field_norm
+
+    def label(self) -> str:
+        return f"{self.pol} m={self.m} p={self.p} {self.region}"
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready record (the keys of ``wgmfem modes --format json``)."""
+        record = {
+            "pol": self.pol,
+            "m": self.m,
+            "p": self.p,
+            "region": self.region,
+            "wavelength_nm": self.wavelength_nm,
+            "k_real": self.k.real,
+            "k_imag": self.k.imag,
+            "Q_rad": self.Q_rad,
+            "fsr_nm": self.fsr_nm,
+            "group_index": self.group_index,
+            "core_fraction": self.core_fraction,
+            "wall_fraction": self.wall_fraction,
+            "hybrid": self.hybrid,
+            "engine": self.engine,
+        }
+        for name, value in self.energy_fractions.items():
+            record[f"{name}_fraction"] = value
+        record["verification"] = dict(self.verification)
+        return record
+
+    def __repr__(self) -> str:
+        fsr = f", fsr={self.fsr_nm:.4f} nm" if self.fsr_nm else ""
+        return (
+            f"Mode({self.label()}, lambda={self.wavelength_nm:.4f} nm, Q={self.Q_rad:.3g}, "
+            f"{self.region} {100 * self.region_fraction:.1f}%{fsr}, engine={self.engine})"
+        )

@@ -1,0 +1,225 @@
+"""``find_modes``: the one entry point from a question to a list of :class:`Mode`.
+
+Wavelengths at the interface are in nm, wavenumbers inside in 1/um.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from .exact.census import CensusResult, Root
+from .exact.search import core_boxes, family_window, run_boxes, wgm_size_parameter, window_m_range
+from .geometry import Capillary, LayeredCylinder
+from .mode import Mode
+from .polarization import normalize_pols
+
+DEFAULT_Q_MIN = 100.0
+
+
+class SearchError(ValueError):
+    """The question cannot be answered as asked (the message is one line)."""
+
+
+def _as_range(value, name: str, lowest: int) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    lo, hi = (value, value) if np.isscalar(value) else tuple(value)
+    if int(lo) != lo or int(hi) != hi:
+        raise SearchError(f"{name} must be an integer or a pair of integers, got {value!r}")
+    lo, hi = int(lo), int(hi)
+    if lo < lowest:
+        raise SearchError(f"{name} must be >= {lowest}, got {lo}")
+    if hi < lo:
+        raise SearchError(f"{name} range is empty: {lo}:{hi}")
+    return lo, hi
+
+
+def _k_window(wavelength_nm) -> tuple[float, float]:
+    lo, hi = (float(w) for w in wavelength_nm)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0 or hi <= 0:
+        raise SearchError(f"wavelengths must be positive numbers of nm, got {lo}:{hi}")
+    if hi <= lo:
+        raise SearchError(f"wavelength window is empty: {lo}:{hi} nm (give MIN:MAX with MIN < MAX)")
+    return 2 * math.pi / (hi / 1000), 2 * math.pi / (lo / 1000)
+
+
+def find_modes(
+    cylinder: LayeredCylinder | None = None,
+    *,
+    pol: str = "both",
+    wavelength_nm: tuple[float, float] | None = None,
+    m: int | tuple[int, int] | None = None,
+    p: int | tuple[int, int] | None = None,
+    region: str | None = None,
+    q_min: float = DEFAULT_Q_MIN,
+    engine: str = "exact",
+    fsr: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[Mode]:
+    """Resonances of a layered cylinder, labelled, verified and sorted by (pol, wavelength).
+
+    Parameters
+    ----------
+    cylinder : the geometry (default: the paper's capillary, :func:`wgmfem.Capillary`).
+    pol : ``'Ez'``, ``'Hz'`` or ``'both'`` (aliases TM = Ez, TE = Hz).
+    wavelength_nm : (min, max) vacuum wavelength window in nm. Without it, ``m`` and
+        ``p`` are required and each requested mode is found wherever it lies.
+    m : azimuthal number or inclusive range (m1, m2).
+    p : radial order or inclusive range (p1, p2), p >= 1.
+    region : keep only modes whose energy is mostly in this region (``core``,
+        ``wall``, ...). Without a window it defaults to ``core``.
+    q_min : smallest radiation Q reported in a window census (the floor may be
+        raised at low m, see each mode's ``verification['q_floor']``).
+    fsr : also compute the free spectral range and group index (solves m +- 1).
+    progress : optional callback ``progress(stage, done, total)``.
+
+    Every returned :class:`Mode` carries a ``verification`` record; modes found in
+    a box whose independent (argument-principle) count disagreed with the number
+    of roots found have ``verification['census_ok'] = False``.
+    """
+    cyl = cylinder if cylinder is not None else Capillary()
+    if engine != "exact":
+        raise SearchError(f"engine {engine!r} is not available yet (only 'exact')")
+    try:
+        pols = normalize_pols(pol)
+    except ValueError as exc:
+        raise SearchError(str(exc)) from None
+    if not (isinstance(q_min, (int, float)) and q_min > 0):
+        raise SearchError(f"q_min must be a positive number, got {q_min!r}")
+    if not cyl.is_lossless:
+        raise SearchError("absorbing (complex-index) layers are not supported by the mode census yet")
+    m_range = _as_range(m, "m", 0)
+    p_range = _as_range(p, "p", 1)
+    region_index = cyl.layer_of(region) if region is not None else None
+
+    modes: list[Mode] = []
+    for pl in pols:
+        report = (lambda done, total, pl=pl: progress(f"{pl} census", done, total)) if progress else None
+        if wavelength_nm is not None:
+            k_lo, k_hi = _k_window(wavelength_nm)
+            roots, checks, how = _window_search(cyl, pl, k_lo, k_hi, m_range, p_range, region_index, q_min, report)
+        else:
+            if m_range is None or p_range is None:
+                raise SearchError("give a wavelength window, or both m and p to find a mode wherever it lies")
+            region_index = 0 if region_index is None else region_index
+            roots, checks, how = _family_search(cyl, pl, m_range, p_range, region_index)
+        modes.extend(_to_modes(cyl, roots, checks, how))
+    modes = [md for md in modes if _wanted(md, m_range, p_range, region)]
+    if fsr:
+        _attach_fsr(cyl, modes)
+    return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
+
+
+def _wanted(mode: Mode, m_range, p_range, region) -> bool:
+    if m_range and not (m_range[0] <= mode.m <= m_range[1]):
+        return False
+    if p_range and not (p_range[0] <= mode.p <= p_range[1]):
+        return False
+    return region is None or mode.region == region
+
+
+def _window_search(cyl, pol, k_lo, k_hi, m_range, p_range, region_index, q_min, report):
+    p_max = p_range[1] if p_range else None
+    if m_range is None:
+        m_range = window_m_range(cyl, k_lo, k_hi, region_index, p_max)
+    m_values = np.arange(m_range[0], m_range[1] + 1)
+    if region_index == 0 and cyl.n_layers >= 2 and p_max is not None:
+        ms, los, his, _ = core_boxes(cyl, pol, k_lo, k_hi, m_values, p_max)
+        result = run_boxes(cyl, pol, ms, los, his, q_min, report)
+        how = "census of boxes around the isolated-core resonances"
+    else:
+        result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min, report)
+        how = "full census of the window"
+    return result.roots, result.checks, how
+
+
+def _family_search(cyl, pol, m_range, p_range, region_index):
+    roots, checks = [], []
+    for m in range(m_range[0], m_range[1] + 1):
+        for p in range(p_range[0], p_range[1] + 1):
+            for widen in range(4):
+                k_lo, k_hi = family_window(cyl, m, p, region_index, widen)
+                res = run_boxes(cyl, pol, [m], [k_lo], [k_hi], q_min=2.0)
+                hits = [r for r in res.roots if r.region_index == region_index and r.p == p]
+                if hits:
+                    best = max(hits, key=lambda r: r.fractions[region_index])
+                    best.box = len(checks)
+                    roots.append(best)
+                    checks.append(res.checks[0])
+                    break
+            else:
+                name = cyl.region_names[region_index]
+                raise SearchError(f"no {pol} mode with m={m}, p={p} in the {name} was found (Q >= 2)")
+    return roots, checks, "census of a window around the Airy estimate for (m, p)"
+
+
+def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list[Mode]:
+    modes = []
+    for r in roots:
+        check = checks[r.box]
+        fractions = {name: float(f) for name, f in zip(cyl.region_names, r.fractions)}
+        verification = {
+            "method": r.method,
+            "residual": r.residual,
+            "search": how,
+            "census_ok": check.ok,
+            "census_count": check.note or f"argument principle: {check.expected} in box, {check.found} found",
+            "box_nm": [2e3 * math.pi / check.k_hi, 2e3 * math.pi / check.k_lo],
+            "q_floor": check.q_floor,
+            "zeros_in_region": r.zeros_in_region,
+            "region_fraction": float(r.fractions[r.region_index]),
+        }
+        modes.append(
+            Mode(r.pol, r.m, r.p, cyl.region_names[r.region_index], r.k, cyl, fractions, "exact", None, verification)
+        )
+    return modes
+
+
+def _attach_fsr(cyl: LayeredCylinder, modes: list[Mode]) -> None:
+    """Fill fsr_nm from the m - 1 and m + 1 members of each mode's family (solving them if needed)."""
+    by_family: dict[tuple, list[Mode]] = {}
+    for md in modes:
+        by_family.setdefault((md.pol, md.region, md.p), []).append(md)
+
+    def neighbour(md: Mode, dm: int) -> Mode | None:
+        dk = md.k.real / (wgm_size_parameter(md.m, md.p) + 0.5)
+        target = md.k.real + dm * dk
+        same = [o for o in by_family[(md.pol, md.region, md.p)] if o.m == md.m + dm and abs(o.k.real - target) < 0.35 * dk]
+        if same:
+            return min(same, key=lambda o: abs(o.k.real - target))
+        return None
+
+    missing: list[tuple[Mode, int]] = []
+    for md in modes:
+        for dm in (-1, 1):
+            if md.m + dm >= 0 and neighbour(md, dm) is None:
+                missing.append((md, dm))
+    # solve the missing neighbours in one census per polarization
+    extra: list[Mode] = []
+    for pol in {md.pol for md, _ in missing}:
+        todo = [(md, dm) for md, dm in missing if md.pol == pol]
+        ms, los, his = [], [], []
+        for md, dm in todo:
+            dk = md.k.real / (wgm_size_parameter(md.m, md.p) + 0.5)
+            ms.append(md.m + dm)
+            los.append(md.k.real + dm * dk - 0.35 * dk)
+            his.append(md.k.real + dm * dk + 0.35 * dk)
+        res: CensusResult = run_boxes(cyl, pol, ms, los, his, q_min=2.0)
+        extra.extend(_to_modes(cyl, res.roots, res.checks, "neighbour census"))
+    for md in extra:
+        by_family.setdefault((md.pol, md.region, md.p), []).append(md)
+
+    for md in modes:
+        lower, upper = neighbour(md, -1), neighbour(md, 1)
+        if lower and upper:
+            fsr_nm = (lower.wavelength_nm - upper.wavelength_nm) / 2
+        elif lower or upper:
+            fsr_nm = abs((lower or upper).wavelength_nm - md.wavelength_nm)
+        else:
+            md.verification["fsr"] = "no neighbour of the same (pol, p, region) family found"
+            continue
+        object.__setattr__(md, "fsr_nm", float(fsr_nm))
+        md.verification["fsr"] = "m-1 and m+1" if (lower and upper) else "one-sided"
