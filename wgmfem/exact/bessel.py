@@ -107,10 +107,11 @@ def debye_jy(m, x) -> ScaledJY:
     return ScaledJY(j, dj, y, dy, e, np.ones(x.shape, bool))
 
 
-def scaled_jy(m, x) -> ScaledJY:
+def scaled_jy(m, x, need_y: bool = True) -> ScaledJY:
     """J_m, J_m', Y_m, Y_m' at ``x`` (real or complex, Re x > 0) in scaled form.
 
-    ``m`` (integer orders) and ``x`` broadcast. scipy where the values are
+    ``m`` (integer orders) and ``x`` broadcast. With ``need_y=False`` only J and
+    J' are computed (y, dy are returned as zeros). scipy where the values are
     representable; the Debye expansion where they are not. Raises
     ``FloatingPointError`` if neither applies (which would need an order below
     ``_DEBYE_MIN_ORDER`` with an absurdly small argument).
@@ -121,7 +122,10 @@ def scaled_jy(m, x) -> ScaledJY:
     e = scaling_exponent(m, x)
     with np.errstate(all="ignore"):
         jm, jm1 = special.jv(m, x), special.jv(m - 1, x)
-        ym, ym1 = special.yv(m, x), special.yv(m - 1, x)
+        if need_y:
+            ym, ym1 = special.yv(m, x), special.yv(m - 1, x)
+        else:
+            ym = ym1 = np.zeros(x.shape, x.dtype)
         dj_raw = jm1 - (m / x) * jm  # J'_m = J_{m-1} - (m/x) J_m
         dy_raw = ym1 - (m / x) * ym
         safe = (

@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
@@ -91,7 +92,7 @@ def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False) -
     k = k.astype(dtype)
     n0, a = cyl.indices[0], cyl.radii_um[0]
     x0 = k * n0 * a
-    b0 = scaled_jy(m, x0)
+    b0 = scaled_jy(m, x0, need_y=keep_layers)  # the core needs J only (Y for phases when kept)
     p0 = p_factor(pol, n0)
     u, v = b0.j.astype(dtype), (p0 * x0 * b0.dj).astype(dtype)
     log_scale = np.zeros(k.shape)
@@ -131,10 +132,18 @@ def outgoing_admittance(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:
     """p_out x H1_m'(x)/H1_m(x) at the outer surface, x = k n_out r_b (complex array)."""
     pol = normalize_pol(pol)
     n = cyl.outside_index
-    x = np.asarray(k) * n * cyl.outer_radius_um
-    b = scaled_jy(m, x)
-    s = np.exp(2 * b.e)  # H = exp(-e) (j s + i y)
-    return p_factor(pol, n) * x * (b.dj * s + 1j * b.dy) / (b.j * s + 1j * b.y)
+    m, x = np.broadcast_arrays(np.asarray(m, dtype=int), np.asarray(k) * n * cyl.outer_radius_um)
+    # H1 directly is accurate in modulus and phase (only J recovered from it would not be)
+    with np.errstate(all="ignore"):
+        h, h1 = special.hankel1(m, x), special.hankel1(m - 1, x)
+        beta = x * h1 / h - m  # x H'/H = x H_{m-1}/H_m - m
+    bad = ~np.isfinite(beta) | ~(np.abs(h) < 1e280)
+    if np.any(bad):  # beyond double range: scaled J, Y (Debye where needed)
+        b = scaled_jy(m[bad], x[bad])
+        s = np.exp(2 * b.e)  # H = exp(-e) (j s + i y)
+        beta = beta.astype(complex)
+        beta[bad] = x[bad] * (b.dj * s + 1j * b.dy) / (b.j * s + 1j * b.y)
+    return p_factor(pol, n) * beta
 
 
 def leak_admittance(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:

@@ -53,6 +53,7 @@ def run_boxes(
     k_hi,
     q_min: float,
     progress: Callable[[int, int], None] | None = None,
+    verify: bool = True,
 ) -> CensusResult:
     """Census of many boxes, in batches (reports ``progress(done, total)``)."""
     m = np.atleast_1d(np.asarray(m, dtype=int))
@@ -61,7 +62,7 @@ def run_boxes(
     total = CensusResult()
     for start in range(0, m.size, BATCH):
         sl = slice(start, start + BATCH)
-        part = find_roots(cyl, pol, m[sl], k_lo[sl], k_hi[sl], q_min=q_min)
+        part = find_roots(cyl, pol, m[sl], k_lo[sl], k_hi[sl], q_min=q_min, verify=verify)
         for r in part.roots:
             r.box += start
         total.roots.extend(part.roots)
@@ -92,7 +93,8 @@ def core_boxes(cyl, pol, k_lo, k_hi, m_values, p_max, q_min=2.0):
     """Boxes around the isolated-core resonances (m, p <= p_max) that can fall in [k_lo, k_hi]."""
     core = LayeredCylinder((cyl.radii_um[0],), (cyl.indices[0],), cyl.indices[1].real, names=("core",))
     margin = 0.02 * k_hi
-    iso = run_boxes(core, pol, m_values, k_lo - margin, k_hi + margin, q_min=q_min)
+    # a seeding pass: the boxes it proposes are counted independently later
+    iso = run_boxes(core, pol, m_values, k_lo - margin, k_hi + margin, q_min=q_min, verify=False)
     # spacing of the poles (wall resonances) near each m: the scale the core mode couples across
     m_values = np.asarray(m_values)
     n_lo, n_hi = node_count(cyl, pol, m_values, k_lo), node_count(cyl, pol, m_values, k_hi)

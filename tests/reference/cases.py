@@ -1,0 +1,70 @@
+"""Reference cases: geometries, seeds of the roots the tests compare, and census windows.
+
+Seeds (real k in 1/um) were found by ``make_roots.py scan``: sign changes of
+:func:`mpmath_cylinder.real_scan_function` on a real-k grid, bisected to ~1e-9, polished with
+:func:`mpmath_cylinder.find_root` and labelled by energy fractions and radial maxima.  A seed is an
+*input* of the reference computation, not an expected result: the expected region and radial
+order written next to each seed are what the seed was chosen for, and the tests check that the
+reference root found from it really is that mode (PHYSICS.md 3.1: a careless seed lands on a
+wall mode).
+"""
+
+from __future__ import annotations
+
+#: name -> dict(radii (um), indices, n_out); wgmfem layer names: core, wall, layer3, ..., outside
+GEOMETRIES = {
+    # the capillary of Adv. Mater. 2015, 27, 169 (PHYSICS.md section 1)
+    "paper": dict(radii=(27.0, 39.0), indices=(1.56, 1.47), n_out=1.0),
+    # a small capillary of the same materials: its modes at m = 50 are wall modes (no core mode is
+    # confined at this m: the core caustic lies beyond the point where the wall turns evanescent)
+    "cap5_7": dict(radii=(5.0, 7.0), indices=(1.56, 1.47), n_out=1.0),
+    # a homogeneous rod in air
+    "rod3": dict(radii=(3.0,), indices=(1.56,), n_out=1.0),
+    # three layers in water; the 1.6 layer (named "wall") guides
+    "stack3": dict(radii=(10.0, 12.0, 14.0), indices=(1.45, 1.6, 1.40), n_out=1.33),
+}
+
+#: (geometry, pol, m, intended region, intended p, seed k (1/um, string))
+CASES = [
+    # paper capillary, core modes (PHYSICS.md 3.3/3.4: Ez p=1 m=600 at 432.0877 nm, Q ~ 4.79e12;
+    # m=597 Q ~ 1.1e12)
+    ("paper", "Ez", 600, "core", 1, None),
+    ("paper", "Ez", 597, "core", 1, None),
+    ("paper", "Ez", 600, "core", 2, None),
+    ("paper", "Ez", 600, "core", 3, None),
+    ("paper", "Hz", 600, "core", 1, None),
+    ("paper", "Hz", 600, "core", 2, None),
+    ("paper", "Hz", 600, "core", 3, None),
+    # small capillary, wall modes, Q ~ 1e3 .. 1e7
+    ("cap5_7", "Ez", 50, "wall", 1, "5.4055887854"),
+    ("cap5_7", "Ez", 50, "wall", 2, "5.9464816675"),
+    ("cap5_7", "Ez", 50, "wall", 3, "6.40293974193"),
+    ("cap5_7", "Hz", 50, "wall", 1, "5.47310191759"),
+    ("cap5_7", "Hz", 50, "wall", 2, "6.00677363418"),
+    ("cap5_7", "Hz", 50, "wall", 3, "6.4479588069"),
+    # 3 um rod, m = 45: Q ~ 5e7, 2e5, 5e3
+    ("rod3", "Ez", 45, "core", 1, "10.7842527628"),
+    ("rod3", "Ez", 45, "core", 2, "11.9441893721"),
+    ("rod3", "Ez", 45, "core", 3, "12.9382216406"),
+    ("rod3", "Hz", 45, "core", 1, "10.9430613375"),
+    ("rod3", "Hz", 45, "core", 2, "12.0915727854"),
+    ("rod3", "Hz", 45, "core", 3, "13.0652637529"),
+    # three-layer stack, m = 200, modes of the 1.6 layer
+    ("stack3", "Ez", 200, "wall", 1, "10.8732894102"),
+    ("stack3", "Ez", 200, "wall", 2, "11.3013326099"),
+    ("stack3", "Ez", 200, "wall", 3, "11.7242549673"),
+]
+
+#: scans that make_roots.py runs to propose seeds and to build reference censuses:
+#: (geometry, pol, m, k_lo, k_hi, step)
+SCANS = [
+    ("cap5_7", "Ez", 50, "5.0", "7.2", "0.004"),
+    ("cap5_7", "Hz", 50, "5.0", "7.2", "0.004"),
+    ("rod3", "Ez", 45, "9.8", "13.6", "0.01"),
+    ("rod3", "Hz", 45, "9.8", "13.6", "0.01"),
+    ("stack3", "Ez", 200, "10.6", "12.6", "0.003"),
+    ("stack3", "Hz", 200, "10.6", "12.6", "0.003"),
+    ("paper", "Ez", 600, "14.45", "15.15", "0.0015"),
+    ("paper", "Hz", 600, "14.45", "15.15", "0.0015"),
+    ("paper", "Ez", 597, "14.40", "14.55", "0.0015"),
+]

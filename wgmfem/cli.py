@@ -1,0 +1,258 @@
+"""The ``wgmfem`` command line: argument parsing and printing only; the physics is elsewhere.
+
+Lengths in um, wavelengths in nm. Errors in the input give one line on stderr and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+
+from . import __version__
+from .geometry import (
+    PAPER_CORE_INDEX,
+    PAPER_INNER_DIAMETER_UM,
+    PAPER_OUTER_DIAMETER_UM,
+    PAPER_WALL_INDEX,
+    Capillary,
+    GeometryError,
+    LayeredCylinder,
+)
+from .report import modes_to_csv, modes_to_json, modes_to_table, write_atomically
+from .solve import SearchError, find_modes
+
+DEFAULT_WINDOW_NM = (425.0, 445.0)
+DEFAULT_P = (1, 2)
+
+MODES_EPILOG = """\
+defaults: the paper's capillary (54/78 um, core 1.56, wall 1.47, air), core modes
+with p = 1..2 in 425-445 nm, both polarizations. --region any / --p any lift a filter.
+With --m and --p but no --wavelength each mode is found wherever it lies.
+
+polarizations: Ez = E along the fibre axis, Hz = H along the axis; aliases in the
+2-D photonics sense: TM = Ez, TE = Hz.
+
+examples:
+  wgmfem modes
+  wgmfem modes --pol Ez --m 600 --p 1 --region core --format json
+  wgmfem modes --inner-diameter 30 --outer-diameter 50 --core 1.51 --wavelength 430:450
+  wgmfem modes --layers 3:1.56 --outside 1 --pol Hz --m 30 --p 2
+  wgmfem modes --wavelength 431:433 --region any --p any --format csv --output modes.csv
+"""
+
+
+class InputError(Exception):
+    """Bad command-line input (one line of message)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse would print the usage block too)
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _index(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"refractive index must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"refractive index must be a positive number, got {text!r}")
+    return value
+
+
+def _float_range(text: str) -> tuple[float, float]:
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected MIN:MAX, got {text!r}")
+    try:
+        lo, hi = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two numbers MIN:MAX, got {text!r}") from None
+    return lo, hi
+
+
+def _int_range(name: str):
+    def parse(text: str):
+        if text.strip().lower() == "any":
+            return "any"
+        parts = text.split(":")
+        try:
+            values = [int(p) for p in parts]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer N or a range N1:N2, got {text!r}") from None
+        if len(values) == 1:
+            return values[0], values[0]
+        if len(values) == 2:
+            return values[0], values[1]
+        raise argparse.ArgumentTypeError(f"{name} must be N or N1:N2, got {text!r}")
+
+    return parse
+
+
+def _layers(text: str) -> list[tuple[float, float]]:
+    layers = []
+    for item in text.split(","):
+        parts = item.split(":")
+        if len(parts) != 2:
+            raise argparse.ArgumentTypeError(f"each layer is RADIUS_UM:INDEX, got {item!r}")
+        try:
+            layers.append((float(parts[0]), float(parts[1])))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"each layer is RADIUS_UM:INDEX with numbers, got {item!r}") from None
+    return layers
+
+
+def _geometry_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("geometry (lengths in um)")
+    g.add_argument("--inner-diameter", type=_positive_float, metavar="UM", help=f"bore diameter (default {PAPER_INNER_DIAMETER_UM:g})")
+    g.add_argument("--outer-diameter", type=_positive_float, metavar="UM", help=f"fibre diameter (default {PAPER_OUTER_DIAMETER_UM:g})")
+    g.add_argument("--core", type=_index, metavar="N", help=f"index of the liquid core (default {PAPER_CORE_INDEX:g})")
+    g.add_argument("--wall", type=_index, metavar="N", help=f"index of the glass wall (default {PAPER_WALL_INDEX:g})")
+    g.add_argument("--outside", type=_index, metavar="N", default=1.0, help="index of the surrounding medium (default 1)")
+    g.add_argument(
+        "--layers", type=_layers, metavar="R1:N1,R2:N2,...",
+        help="any other stack: outer radius (um) and index of each layer from the centre out, "
+        "e.g. '3:1.56' for a rod; replaces the capillary options",
+    )
+
+
+def build_geometry(args) -> LayeredCylinder:
+    if args.layers is not None:
+        clash = [o for o in ("inner_diameter", "outer_diameter", "core", "wall") if getattr(args, o) is not None]
+        if clash:
+            raise InputError(f"--layers replaces --{clash[0].replace('_', '-')}; give one or the other")
+        radii = tuple(r for r, _ in args.layers)
+        indices = tuple(n for _, n in args.layers)
+        return LayeredCylinder(radii, indices, args.outside)
+    return Capillary(
+        inner_diameter_um=args.inner_diameter or PAPER_INNER_DIAMETER_UM,
+        outer_diameter_um=args.outer_diameter or PAPER_OUTER_DIAMETER_UM,
+        core_index=args.core or PAPER_CORE_INDEX,
+        wall_index=args.wall or PAPER_WALL_INDEX,
+        outside_index=args.outside,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wgmfem", description="Whispering-gallery modes of liquid-filled capillaries and layered cylinders.")
+    parser.add_argument("--version", action="version", version=f"wgmfem {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    modes = sub.add_parser(
+        "modes", help="list the resonances of a fibre (exact solver)",
+        description="Every whispering-gallery mode of a layered cylinder in a window, labelled (pol, m, p, region), "
+        "with wavelength, radiation Q, FSR, group index and energy fractions; each one verified.",
+        epilog=MODES_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _geometry_options(modes)
+    s = modes.add_argument_group("what to find")
+    s.add_argument("--pol", default="both", help="Ez, Hz or both (TM = Ez, TE = Hz) (default both)")
+    s.add_argument("--wavelength", type=_float_range, metavar="MIN:MAX", help="vacuum wavelength window in nm (default 425:445)")
+    s.add_argument("--m", type=_int_range("--m"), metavar="M|M1:M2", help="azimuthal number(s)")
+    s.add_argument("--p", type=_int_range("--p"), metavar="P|P1:P2", help="radial order(s), or 'any' (default 1:2)")
+    s.add_argument("--region", metavar="NAME", help="core, wall, ... or 'any' (default core)")
+    s.add_argument("--q-min", type=_positive_float, default=100.0, metavar="Q", help="smallest radiation Q listed in a window (default 100)")
+    s.add_argument("--no-fsr", action="store_true", help="skip FSR and group index (saves solving m +- 1)")
+    o = modes.add_argument_group("output")
+    o.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+    o.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    return parser
+
+
+def _progress_printer(enabled: bool):
+    if not enabled:
+        return None
+    start = time.perf_counter()
+
+    def show(stage: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r{stage}: {done}/{total} boxes, {time.perf_counter() - start:.1f} s ")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def run_modes(args) -> int:
+    cyl = build_geometry(args)
+    m_range = None if args.m in (None, "any") else args.m
+    if args.p == "any":
+        p_range = None
+    else:
+        p_range = args.p if args.p is not None else (None if (m_range and args.wavelength is None) else DEFAULT_P)
+    region = None if (args.region or "").lower() == "any" else (args.region or "core")
+    family = args.wavelength is None and m_range is not None and args.p not in (None, "any")
+    window = None if family else (args.wavelength or DEFAULT_WINDOW_NM)
+    if window is None and p_range is None:
+        raise InputError("without --wavelength, give both --m and --p")
+    progress = _progress_printer(sys.stderr.isatty() and not args.quiet)
+    t0 = time.perf_counter()
+    modes = find_modes(
+        cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
+        q_min=args.q_min, fsr=not args.no_fsr, progress=progress,
+    )
+    elapsed = time.perf_counter() - t0
+    if args.format == "json":
+        text = modes_to_json(modes)
+    elif args.format == "csv":
+        text = modes_to_csv(modes)
+    else:
+        text = _table_header(cyl, args, window, p_range, region, modes, elapsed) + modes_to_table(modes)
+    if args.output:
+        write_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if not args.quiet and (args.output or args.format != "table"):
+        unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
+        sys.stderr.write(f"wgmfem: {len(modes)} modes in {elapsed:.2f} s" + (f", {unverified} UNVERIFIED" if unverified else "") + "\n")
+    return 0
+
+
+def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
+    what = f"{window[0]:g}-{window[1]:g} nm" if window else "each (m, p) wherever it lies"
+    filters = [f"region {region or 'any'}", f"p {p_range[0]}-{p_range[1]}" if p_range else "any p"]
+    if args.m not in (None, "any"):
+        filters.append(f"m {args.m[0]}-{args.m[1]}")
+    unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
+    status = "every search box verified by an independent argument-principle count" if not unverified else f"{unverified} modes UNVERIFIED (see note)"
+    return (
+        f"wgmfem {__version__}, exact Bessel/Hankel solver\n"
+        f"fibre : {cyl.describe()}\n"
+        f"search: {what}, {', '.join(filters)}, Q_rad >= {args.q_min:g}, pol {args.pol}\n"
+        f"found : {len(modes)} modes in {elapsed:.2f} s; {status}\n\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return run_modes(args)
+    except (InputError, GeometryError, SearchError) as exc:
+        sys.stderr.write(f"wgmfem: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("wgmfem: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Mode lists as a table, JSON or CSV, and atomic file output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+
+from .mode import Mode
+
+CSV_COLUMNS = (
+    "pol", "m", "p", "region", "wavelength_nm", "k_real", "k_imag", "Q_rad", "fsr_nm", "group_index",
+    "core_fraction", "wall_fraction", "hybrid", "engine", "method", "residual", "census_ok",
+)
+
+
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
+def modes_to_json(modes: Sequence[Mode]) -> str:
+    """A JSON list of mode records (non-finite numbers, e.g. Q of a bound state, become null)."""
+    return json.dumps([_finite_or_none(md.to_dict()) for md in modes], indent=2) + "\n"
+
+
+def modes_to_csv(modes: Sequence[Mode]) -> str:
+    buffer = io.StringIO()
+    extra = sorted({f"{name}_fraction" for md in modes for name in md.energy_fractions} - set(CSV_COLUMNS))
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS) + extra, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for md in modes:
+        row = md.to_dict()
+        row.update(
+            method=md.verification.get("method"),
+            residual=md.verification.get("residual"),
+            census_ok=md.verification.get("census_ok"),
+        )
+        writer.writerow(_finite_or_none(row))
+    return buffer.getvalue()
+
+
+def modes_to_table(modes: Sequence[Mode]) -> str:
+    """A fixed-width table for a terminal, one mode per line."""
+    header = (
+        f"{'pol':<3} {'m':>5} {'p':>2} {'region':<7} {'lambda_nm':>11} {'Q_rad':>9} "
+        f"{'FSR_nm':>8} {'n_g':>6} {'core%':>6} {'wall%':>6}  note"
+    )
+    lines = [header, "-" * len(header)]
+    for md in modes:
+        notes = []
+        if md.hybrid:
+            notes.append("hybrid")
+        if not md.verification.get("census_ok", True):
+            notes.append("UNVERIFIED: " + str(md.verification.get("census_count")))
+        if "not converged" in str(md.verification.get("method", "")):
+            notes.append("root not converged")
+        fsr = f"{md.fsr_nm:8.4f}" if md.fsr_nm else f"{'-':>8}"
+        ng = f"{md.group_index:6.3f}" if md.group_index else f"{'-':>6}"
+        lines.append(
+            f"{md.pol:<3} {md.m:>5d} {md.p:>2d} {md.region:<7} {md.wavelength_nm:11.5f} {md.Q_rad:9.3g} "
+            f"{fsr} {ng} {100 * md.core_fraction:6.1f} {100 * md.wall_fraction:6.1f}  {', '.join(notes)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename,
+    so a reader never sees a half-written file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".wgmfem-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
