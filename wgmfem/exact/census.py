@@ -19,7 +19,11 @@ How the roots are found (lossless stack, one polarization, vectorized over boxes
    positive factor, zeros exactly at the resonances, no poles) gives the number
    of resonances with Q >= q_floor in the box; it must equal the number found.
 
-Boxes whose count disagrees are reported, never silently accepted.
+Where the count exceeds the roots found (a resonance with no nearby real root of g~,
+which happens when no tunnelling barrier lies outside r_b), a complex secant from a
+grid of seeds inside the rectangle looks for the rest. A root is kept only if the
+secant converged and |f/f'|/|k| < ``ACCEPT_RESIDUAL``. Boxes whose count still
+disagrees are reported, never silently accepted.
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ import numpy as np
 
 from ..geometry import LayeredCylinder
 from .characteristic import characteristic_function, leak_admittance, node_count, outgoing_admittance, propagate
-from .energy import label_modes
+from .energy import label_modes, sturm_norm
 
 # Below this Q the complex secant gives Im k to ~1e-14 absolute, better than the first-order
 # Wronskian formula (relative error ~ |Im k| / distance to the nearest pole); above it,
 # the Wronskian formula is the accurate one.
 POLISH_BELOW_Q = 1e9
+ACCEPT_RESIDUAL = 1e-10  # a root is kept only if |f/f'| / |k| is below this
+INWARD_ABOVE_SENSITIVITY = 1e-6  # label from the outside in when the outward field is this uncertain
 _AIRY_A1 = 2.338107410459767  # |first zero of Ai|
 
 
@@ -53,6 +59,7 @@ class Root:
     p: int = 0
     zeros_in_region: int = 0
     box: int = -1
+    label_inward: bool = False  # labels taken from the field built from the outside in
 
 
 @dataclass
@@ -166,10 +173,11 @@ def _illinois(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=100):
     return np.where(np.abs(fa) < np.abs(fb), a, b)
 
 
-def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40):
-    """Vectorized complex secant on f. Returns (k, converged)."""
-    f0 = characteristic_function(cyl, pol, m, k0)
-    f1 = characteristic_function(cyl, pol, m, k1)
+def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None):
+    """Vectorized complex secant on f (or on ``func(cyl, pol, m, k)``). Returns (k, converged)."""
+    func = characteristic_function if func is None else func
+    f0 = func(cyl, pol, m, k0)
+    f1 = func(cyl, pol, m, k1)
     k0, k1 = k0.astype(complex), k1.astype(complex)
     done = np.zeros(k0.shape, bool)
     for _ in range(max_iter):
@@ -180,7 +188,7 @@ def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40):
             k2 = k1[idx] - f1[idx] * (k1[idx] - k0[idx]) / (f1[idx] - f0[idx])
         bad = ~np.isfinite(k2)
         k2[bad] = k1[idx][bad]
-        f2 = characteristic_function(cyl, pol, m[idx], k2)
+        f2 = func(cyl, pol, m[idx], k2)
         step = np.abs(k2 - k1[idx])
         k0[idx], f0[idx] = k1[idx], f1[idx]
         k1[idx], f1[idx] = k2, f2
@@ -189,12 +197,16 @@ def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40):
 
 
 def _residual(cyl, pol, m, k):
-    """|f / f'| / |k| at k: the relative distance to the nearest root, to first order."""
-    h = 1e-7 * np.abs(k)
-    f = characteristic_function(cyl, pol, m, k)
-    df = (characteristic_function(cyl, pol, m, k + h) - characteristic_function(cyl, pol, m, k - h)) / (2 * h)
+    """|F / F'| / |k| at k: the relative distance to the nearest root, to first order.
+
+    Uses the pole-free F = v - u beta_out (smoothly normalized), so a pole next to
+    the root (1e-14 away for a barely coupled mode) does not spoil the estimate.
+    """
+    h = 1e-9 * np.abs(k)
+    F = _contour_F(cyl, pol, m, k)
+    dF = (_contour_F(cyl, pol, m, k + h) - _contour_F(cyl, pol, m, k - h)) / (2 * h)
     with np.errstate(all="ignore"):
-        return np.abs(f / df) / np.abs(k)
+        return np.abs(F / dF) / np.abs(k)
 
 
 def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100.0, verify: bool = True) -> CensusResult:
@@ -237,18 +249,23 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100
     k_real = _illinois(
         lambda idx, k: _g_tilde(cyl, pol, mr[idx], k), seg_a[has_root], seg_b[has_root], ga[has_root], gb[has_root]
     )
+    # A core mode that barely couples outwards has its root closer to a pole than double
+    # precision resolves (m = 5000: < 1e-14): g~ then changes sign across the pole bracket.
+    n_bracketed = k_real.size
+    hidden_width = np.zeros(0)
+    if pole_box.size:
+        hidden = np.sign(_g_tilde(cyl, pol, m[pole_box], pole_lo)) * np.sign(_g_tilde(cyl, pol, m[pole_box], pole_hi)) < 0
+        rb = np.concatenate([rb, pole_box[hidden]])
+        mr = m[rb]
+        k_real = np.concatenate([k_real, 0.5 * (pole_lo[hidden] + pole_hi[hidden])])
+        hidden_width = (pole_hi[hidden] - pole_lo[hidden]) / k_real[n_bracketed:]
 
     # 3. loss: first order from the Wronskian leak, complex polish where Q is modest
-    dist = np.minimum(k_real - seg_a[has_root], seg_b[has_root] - k_real)
-    h = np.maximum(np.minimum(1e-3 * dist, 1e-7 * k_real), 1e-12 * k_real)
-    g_plus = _g_beta(cyl, pol, mr, k_real + h)
-    g_minus = _g_beta(cyl, pol, mr, k_real - h)
-    dg = (g_plus - g_minus) / (2 * h)
-    with np.errstate(all="ignore"):
-        eps = leak_admittance(cyl, pol, mr, k_real) / dg
+    eps, sensitivity = _first_order(cyl, pol, mr, k_real)
     k = k_real + 1j * eps
     method = np.full(k.shape, "real root + Wronskian leak", dtype=object)
-    q1 = np.abs(k_real / (2 * eps))
+    with np.errstate(divide="ignore"):  # eps underflows to 0 for Q beyond ~1e300
+        q1 = np.abs(k_real / (2 * eps))
     low_q = ~(q1 >= POLISH_BELOW_Q)
     if np.any(low_q):
         k0 = k[low_q]
@@ -257,29 +274,44 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100
         k[low_q] = np.where(conv, kp, k0)
         method[low_q] = np.where(conv, "complex secant", "complex secant (not converged)")
     residual = _residual(cyl, pol, mr, k)
+    # a root inside a pole bracket: its position is known to the bracket width, and the
+    # smoothly normalized F cannot see it (both u and v vanish there)
+    residual[n_bracketed:] = hidden_width
+    method[n_bracketed:] = "root within machine precision of a pole (barely coupled mode) + Wronskian leak"
+    accepted = (residual < ACCEPT_RESIDUAL) & ~np.char.endswith(method.astype(str), "(not converged)")
 
-    # keep those inside the counting rectangle
-    inside = (k.real >= k_lo[rb]) & (k.real <= k_hi[rb]) & (-k.imag <= kappa[rb]) & (k.imag <= 0)
     result = CensusResult()
-    for i in np.nonzero(inside)[0]:
-        result.roots.append(Root(pol, int(mr[i]), complex(k[i]), method[i], float(residual[i]), box=int(rb[i])))
-    result.roots = _deduplicate(result.roots)
+    inward = (sensitivity > INWARD_ABOVE_SENSITIVITY) | (np.arange(k.size) >= n_bracketed)
+    _add_roots(result, pol, mr, k, method, residual, rb, accepted, k_lo, k_hi, kappa, inward)
 
-    # 4. labels (energy fractions, region, p), at Re k
+    # 4. independent count, and a seed-grid search where it finds more than the real axis did
+    expected = count_resonances(cyl, pol, m, k_lo, k_hi, kappa) if verify else [None] * len(m)
+    short = [b for b in range(len(m)) if expected[b] is not None and expected[b] > _found(result, b)]
+    for density in (1, 3, 9):
+        if not short:
+            break
+        _grid_search(cyl, pol, m, k_lo, k_hi, kappa, short, density, result, (pole_box, 0.5 * (pole_lo + pole_hi)))
+        short = [b for b in short if expected[b] > _found(result, b)]
+
+    # 5. labels (energy fractions, region, p), at Re k
     if result.roots:
         mm = np.array([r.m for r in result.roots])
         kk = np.array([r.k.real for r in result.roots])
         labels = label_modes(cyl, pol, mm, kk)
+        at_pole = np.array([r.label_inward for r in result.roots])
+        if np.any(at_pole):  # their field is only accurate when built from the outside in
+            inward = label_modes(cyl, pol, mm[at_pole], kk[at_pole], inward=True)
+            for name in ("fractions", "maxima", "zeros"):
+                getattr(labels, name)[:, at_pole] = getattr(inward, name)
+            labels.region_index[at_pole], labels.p[at_pole] = inward.region_index, inward.p
         for i, r in enumerate(result.roots):
             r.fractions = labels.fractions[:, i]
             r.region_index = int(labels.region_index[i])
             r.p = int(labels.p[i])
             r.zeros_in_region = int(labels.zeros[r.region_index, i]) if r.region_index < cyl.n_layers else 0
 
-    # 5. independent count
-    expected = count_resonances(cyl, pol, m, k_lo, k_hi, kappa) if verify else [None] * len(m)
     for b in range(len(m)):
-        found = sum(1 for r in result.roots if r.box == b)
+        found = _found(result, b)
         note = "" if expected[b] == found else f"argument principle counts {expected[b]}, found {found}"
         if expected[b] is None:
             note = "argument-principle count did not converge" if verify else "not counted"
@@ -287,20 +319,91 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100
     return result
 
 
-def _g_beta(cyl, pol, m, k):
-    """g = beta_in - Re beta_out (has poles; used only away from them)."""
-    inner = propagate(cyl, pol, m, k)
+def _found(result: CensusResult, box: int) -> int:
+    return sum(1 for r in result.roots if r.box == box)
+
+
+def _add_roots(result, pol, m, k, method, residual, box, accepted, k_lo, k_hi, kappa, inward=None):
+    """Append accepted roots that lie inside their box's counting rectangle, without duplicates."""
+    inside = accepted & (k.real >= k_lo[box]) & (k.real <= k_hi[box]) & (-k.imag <= kappa[box]) & (k.imag <= 0)
+    inward = np.zeros(k.shape, bool) if inward is None else inward
+    for i in np.nonzero(inside)[0]:
+        result.roots.append(
+            Root(pol, int(m[i]), complex(k[i]), str(method[i]), float(residual[i]), box=int(box[i]), label_inward=bool(inward[i]))
+        )
+    result.roots = _deduplicate(result.roots)
+
+
+def _grid_search(cyl, pol, m, k_lo, k_hi, kappa, boxes, density, result, poles=None):
+    """Complex secant on the pole-free F from seeds inside each box's rectangle: a grid, and
+    points just below each real pole (for resonances with no nearby real-axis root of g~,
+    e.g. when the outer surface is not under a tunnelling barrier the resonance sits
+    next to a pole instead)."""
+    seeds, seed_box = [], []
+    for b in boxes:
+        nx = 12 * density
+        xs = np.linspace(k_lo[b], k_hi[b], nx + 2)[1:-1]
+        ys = -kappa[b] * np.array([1e-9, 0.02, 0.15, 0.5, 0.85])
+        grid = (xs[:, None] + 1j * ys[None, :]).ravel()
+        if poles is not None:
+            at = poles[1][poles[0] == b]
+            offsets = -1j * np.geomspace(1e-12, 1e-2, 3 * density + 2) * k_hi[b]
+            grid = np.concatenate([grid, (at[:, None] + offsets[None, :]).ravel()])
+        seeds.append(grid)
+        seed_box.append(np.full(grid.size, b))
+    seeds, seed_box = np.concatenate(seeds), np.concatenate(seed_box)
+    ms = m[seed_box]
+    step = 1e-3 * np.maximum(np.abs(seeds.imag), 1e-9 * seeds.real) * (1 + 1j)
+    k, conv = _complex_secant(cyl, pol, ms, seeds, seeds + step, func=_contour_F)
+    residual = _residual(cyl, pol, ms, k)
+    method = np.full(k.shape, "complex secant from a seed grid", dtype=object)
+    # the secant's Im k is noise at very high Q: take the Wronskian value there
+    high_q = conv & (np.abs(k.imag) * 2 * POLISH_BELOW_Q < k.real)
+    if np.any(high_q):
+        k[high_q] = k[high_q].real + 1j * first_order_imag(cyl, pol, ms[high_q], k[high_q].real)
+        method[high_q] = "complex secant from a seed grid + Wronskian leak"
+    _add_roots(result, pol, ms, k, method, residual, seed_box, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, kappa)
+
+
+def first_order_imag(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
+    """Im k of a high-Q resonance whose real part is ``k_real`` (first order in 1/Q).
+
+    f = beta_in - beta_out = 0 with beta_out = Re + i*leak gives Im k = leak / g',
+    g = beta_in - Re beta_out. The leak is the Wronskian term (no cancellation) and
+    d beta_in / dk = -2k int w R^2 dr / u_b^2 (Sturm), with u_b = v_b / Re beta_out,
+    its value at the root: no derivative is taken across the nearby pole, so this
+    holds even where root and pole coincide to machine precision. Only the smooth
+    Re beta_out is differentiated numerically.
+    """
+    return _first_order(cyl, pol, m, k_real)[0]
+
+
+def _first_order(cyl, pol, m, k_real):
+    """(Im k, outward sensitivity): see :func:`first_order_imag`.
+
+    The sensitivity eps_machine * k |d beta_in/dk| / |beta_out| is the relative error
+    that a root known to machine precision leaves in the outer state of the
+    outward-propagated field; above ~1e-6 that field is not trusted for labels.
+    """
+    norm, _, vb = sturm_norm(cyl, pol, m, k_real)
+    re_beta = outgoing_admittance(cyl, pol, m, k_real).real
+    h = 1e-6 * k_real
+    d_re_beta = (outgoing_admittance(cyl, pol, m, k_real + h).real - outgoing_admittance(cyl, pol, m, k_real - h).real) / (2 * h)
     with np.errstate(all="ignore"):
-        return inner.v / inner.u - outgoing_admittance(cyl, pol, m, k).real
+        ub = vb / re_beta
+        d_beta_in = -2 * k_real * norm / ub**2
+        sensitivity = np.finfo(float).eps * k_real * np.abs(d_beta_in) / np.abs(re_beta)
+        return leak_admittance(cyl, pol, m, k_real) / (d_beta_in - d_re_beta), sensitivity
 
 
 def _deduplicate(roots: list[Root], rel_tol: float = 1e-10) -> list[Root]:
+    """One root per resonance; the first found (real axis before the seed grid) is kept."""
     kept: list[Root] = []
-    for r in sorted(roots, key=lambda r: (r.m, r.k.real)):
-        if kept and kept[-1].m == r.m and abs(kept[-1].k - r.k) <= rel_tol * abs(r.k):
+    for r in roots:
+        if any(o.m == r.m and o.box == r.box and abs(o.k.real - r.k.real) <= rel_tol * abs(r.k) for o in kept):
             continue
         kept.append(r)
-    return kept
+    return sorted(kept, key=lambda r: (r.m, r.k.real))
 
 
 def _contour_F(cyl, pol, m, k):

@@ -47,15 +47,15 @@ def p_factor(pol: str, n) -> complex | float:
 class LayerCoefficients:
     """Field in layer ``index`` as scaled coefficients, and its states at both radii.
 
-    Inside the layer, R(x) = exp(log_scale) * pi/(2p) * [a_hat j(x) exp(e(x) - e1)
-    + b_hat y(x) exp(e1 - e(x))]. States are (u, v) = (R, p r R') normalized, with
+    Inside the layer, R(x) = exp(log_scale) * pi/(2p) * [a_hat j(x) exp(e(x) - e_ref)
+    + b_hat y(x) exp(e_ref - e(x))]. States are (u, v) = (R, p r R') normalized, with
     the physical state exp(log) * (u, v).
     """
 
     index: int
     a_hat: np.ndarray
     b_hat: np.ndarray
-    e1: np.ndarray  # scaling exponent at the layer's inner radius (0 for the core)
+    e_ref: np.ndarray  # scaling exponent the coefficients refer to (inner radius; outer for inward)
     log_scale: np.ndarray
     jy_inner: ScaledJY | None  # Bessel values at the inner radius (None for the core)
     jy_outer: ScaledJY
@@ -74,7 +74,8 @@ class InnerSolution:
 
 
 def _normalize(u, v, log_scale):
-    norm = np.maximum(np.abs(u), np.abs(v))
+    # Euclidean norm: a smooth positive factor, so normalized functions stay smooth in k
+    norm = np.hypot(np.abs(u), np.abs(v))
     norm = np.where(norm > 0, norm, 1.0)
     return u / norm, v / norm, log_scale + np.log(norm)
 
@@ -126,6 +127,42 @@ def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False) -
             layers.append(LayerCoefficients(j, a_hat, b_hat, b1.e, log_scale, b1, b2, inner_state, (u, v, new_log)))
         log_scale = new_log
     return InnerSolution(u, v, log_scale, layers)
+
+
+def propagate_inward(cyl: LayeredCylinder, pol: str, m, k_real) -> list[LayerCoefficients]:
+    """Layer states of the solution fixed by the outer medium, carried inwards (real k).
+
+    Starts from (u, v) = (1, Re beta_out) at r_b, i.e. the wave that decays outwards
+    under the barrier. This is the stable direction for a field that grows inwards
+    (a core mode seen from the wall), where the outward solution of
+    :func:`propagate` carries an exponentially amplified error; used to label
+    resonances that sit within machine precision of a pole. Only the states and the
+    Bessel values are filled in; the shell coefficients refer to the outer radius.
+    """
+    pol = normalize_pol(pol)
+    m, k = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
+    u = np.ones(k.shape)
+    v = outgoing_admittance(cyl, pol, m, k).real
+    u, v, log_scale = _normalize(u, v, np.zeros(k.shape))
+    zeros = np.zeros(k.shape)
+    layers: list[LayerCoefficients] = []
+    for j in range(cyl.n_layers - 1, 0, -1):
+        n, r1, r2 = cyl.indices[j], cyl.radii_um[j - 1], cyl.radii_um[j]
+        p = p_factor(pol, n)
+        x1, x2 = k * n * r1, k * n * r2
+        b1, b2 = scaled_jy(m, x1), scaled_jy(m, x2)
+        # R = a J + b Y with the state (u, v) at x2 (Wronskian), evaluated at x1
+        a_hat = u * p * x2 * b2.dy - v * b2.y
+        b_hat = v * b2.j - u * p * x2 * b2.dj
+        s = np.exp(2 * (b1.e - b2.e))  # <= 1: exp(e) of J shrinks inwards
+        u1 = np.pi / (2 * p) * (a_hat * b1.j * s + b_hat * b1.y)
+        v1 = np.pi / 2 * x1 * (a_hat * b1.dj * s + b_hat * b1.dy)
+        u1, v1, log1 = _normalize(u1, v1, log_scale + (b2.e - b1.e))
+        layers.append(LayerCoefficients(j, a_hat, b_hat, b2.e, log_scale, b1, b2, (u1, v1, log1), (u, v, log_scale)))
+        u, v, log_scale = u1, v1, log1
+    b0 = scaled_jy(m, k * cyl.indices[0] * cyl.radii_um[0])
+    layers.append(LayerCoefficients(0, zeros, zeros, zeros, zeros, None, b0, (zeros, zeros, zeros), (u, v, log_scale)))
+    return layers[::-1]
 
 
 def outgoing_admittance(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:
@@ -198,19 +235,29 @@ def node_count(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
 
 
 def layer_zero_counts(cyl: LayeredCylinder, m, k_real, layers: list[LayerCoefficients]) -> list[np.ndarray]:
-    """Zeros of the real field inside each layer (real k, lossless), from the Bessel phase."""
+    """Zeros of the real field inside each layer (real k, lossless).
+
+    Inside a layer R = rho M(x) cos(theta(x) - phi) with the Bessel phase theta, so
+    the number of zeros is floor or ceil of (theta2 - theta1) / pi; the signs of R at
+    the two radii (shared with the neighbouring layers) fix its parity. This makes
+    the count exact and consistent across interfaces: a zero sitting on an interface
+    is counted once, however the rounding falls.
+    """
     counts = []
     for layer in layers:
         n = cyl.indices[layer.index]
         r2 = cyl.radii_um[layer.index]
         th2 = bessel_phase(m, k_real * n * r2, layer.jy_outer)
+        sign2 = np.sign(np.real(layer.state_outer[0]))
         if layer.index == 0:
-            # J_m has its zeros at theta = pi/2, 3pi/2, ... and theta(0+) = -pi/2
-            counts.append(np.floor((th2 + np.pi / 2) / np.pi).astype(int))
-            continue
-        r1 = cyl.radii_um[layer.index - 1]
-        # R ~ a_hat exp(-e1) J + b_hat exp(e1) Y vanishes where theta = phi + pi/2 (mod pi)
-        phi = np.arctan2(np.real(layer.b_hat) * np.exp(2 * layer.e1), np.real(layer.a_hat))
-        th1 = bessel_phase(m, k_real * n * r1, layer.jy_inner)
-        counts.append((np.floor((th2 - phi - np.pi / 2) / np.pi) - np.floor((th1 - phi - np.pi / 2) / np.pi)).astype(int))
+            th1 = np.full(th2.shape, -np.pi / 2)  # theta(0+) = -pi/2, and J_m > 0 just off the axis
+            sign1 = np.ones(th2.shape)
+        else:
+            r1 = cyl.radii_um[layer.index - 1]
+            th1 = bessel_phase(m, k_real * n * r1, layer.jy_inner)
+            sign1 = np.sign(np.real(layer.state_inner[0]))
+        span = np.maximum(th2 - th1, 0.0) / np.pi
+        low = np.floor(span).astype(int)
+        odd = sign1 != sign2
+        counts.append(np.where((low % 2 == 1) == odd, low, low + 1))
     return counts

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..geometry import LayeredCylinder
 from .bessel import scaled_jy
-from .characteristic import layer_zero_counts, propagate
+from .characteristic import layer_zero_counts, propagate, propagate_inward
 
 
 
@@ -59,12 +59,16 @@ def _outside_term(pol: str, k, n, x, m, jy, e_ref):
     return term * np.exp(2 * (e_ref - jy.e))
 
 
-def label_modes(cyl: LayeredCylinder, pol: str, m, k_real) -> ModeLabels:
-    """Energy fractions, region and radial order p at real wavenumbers ``k_real`` (lossless stack)."""
+def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False) -> ModeLabels:
+    """Energy fractions, region and radial order p at real wavenumbers ``k_real`` (lossless stack).
+
+    ``inward=True`` takes the field from the outer side (:func:`propagate_inward`),
+    for resonances that sit within machine precision of a pole of the admittance.
+    """
     m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
-    inner = propagate(cyl, pol, m, k_real, keep_layers=True)
+    layers = propagate_inward(cyl, pol, m, k_real) if inward else propagate(cyl, pol, m, k_real, keep_layers=True).layers
     energies, logs = [], []
-    for layer in inner.layers:
+    for layer in layers:
         j = layer.index
         n = cyl.indices[j]
         r2 = cyl.radii_um[j]
@@ -85,7 +89,7 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real) -> ModeLabels:
     r_out = np.maximum(rb, m / (k_real * n_out)) + wavelength
     jy_b, jy_o = scaled_jy(m, xb), scaled_jy(m, k_real * n_out * r_out)
     hb2 = np.abs(jy_b.j * np.exp(2 * jy_b.e) + 1j * jy_b.y) ** 2
-    ub, _, lb = inner.layers[-1].state_outer
+    ub, _, lb = layers[-1].state_outer
     t_out = _outside_term(pol, k_real, n_out, k_real * n_out * r_out, m, jy_o, jy_b.e)
     t_b = _outside_term(pol, k_real, n_out, xb, m, jy_b, jy_b.e)
     energies.append(np.abs(ub) ** 2 * (t_out - t_b) / hb2)
@@ -96,19 +100,66 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real) -> ModeLabels:
     energy = np.maximum(energy.real, 0.0)  # round-off can leave -1e-17 in an empty layer
     fractions = energy / energy.sum(axis=0)
 
-    zeros = np.array(layer_zero_counts(cyl, m, k_real, inner.layers))
+    zeros = np.array(layer_zero_counts(cyl, m, k_real, layers))
     maxima = np.empty_like(zeros)
-    for layer in inner.layers:
+    for layer in layers:
         j = layer.index
         u1, v1, _ = layer.state_inner
         u2, v2, _ = layer.state_outer
-        # |R| rises away from the inner radius (the core always has its first maximum)
+        n = cyl.indices[j]
+        x1 = k_real * n * (cyl.radii_um[j - 1] if j else 0.0)
+        x2 = k_real * n * cyl.radii_um[j]
+        # |R| is convex where x < m (evanescent) and concave between zeros where x > m, so
+        # the first lobe has a maximum iff |R| rises at the inner radius or at the turning
+        # point x = m (after a dip: the tail of a neighbour's field, then this layer's own)
         first = np.ones(k_real.shape, bool) if j == 0 else np.real(u1 * v1) > 0
+        turning = (x1 < m) & (x2 > m)
+        if j > 0 and np.any(turning):
+            first = first | (turning & _rising_at_turning_point(pol, n, m, layer))
         last = np.real(u2 * v2) < 0  # |R| falls towards the outer radius
         z = zeros[j]
-        maxima[j] = np.where(z == 0, first & last, (z - 1) + first + last)
+        count = np.where(z == 0, first & last, (z - 1) + first + last)
+        maxima[j] = np.where(x2 <= m, 0, count)  # an evanescent layer has no interior maximum
     region = np.argmax(fractions, axis=0)
     p = np.ones(k_real.shape, int)
     in_layer = region < cyl.n_layers
     p[in_layer] = np.maximum(1, maxima[region[in_layer], np.nonzero(in_layer)[0]])
     return ModeLabels(fractions, region, maxima, zeros, p)
+
+
+def sturm_norm(cyl: LayeredCylinder, pol: str, m, k_real):
+    """int_0^{r_b} w R^2 dr for the Sturm-Liouville form (P R')' + (k^2 w - q) R = 0, P R' = v.
+
+    w = n^2 r (Ez) or r (Hz); by Lommel, each layer gives p/(2k^2) [(v/p)^2 + (x^2 - m^2) u^2].
+    Returned with the normalized outer state (u_b, v_b), all in one scale, so that
+    d(v/u)/d(k^2) = -norm / u_b^2 (Sturm). Real k, lossless stack.
+    """
+    m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
+    inner = propagate(cyl, pol, m, k_real, keep_layers=True)
+    ub, vb, lb = inner.layers[-1].state_outer
+    total = np.zeros(k_real.shape)
+    for layer in inner.layers:
+        j = layer.index
+        n = cyl.indices[j]
+        p = 1.0 if pol == "Ez" else 1.0 / (n * n)
+
+        def term(x, u, v):
+            return p / (2 * k_real**2) * ((v / p) ** 2 + (x * x - m * m) * u * u)
+
+        u2, v2, l2 = layer.state_outer
+        t = term(k_real * n * cyl.radii_um[j], u2, v2) * np.exp(2 * (l2 - lb))
+        if j > 0:
+            u1, v1, l1 = layer.state_inner
+            t = t - term(k_real * n * cyl.radii_um[j - 1], u1, v1) * np.exp(2 * (l1 - lb))
+        total += t
+    return total, ub, vb
+
+
+def _rising_at_turning_point(pol: str, n, m, layer) -> np.ndarray:
+    """Sign test R R' > 0 at x = m inside a shell, from its scaled coefficients."""
+    b = scaled_jy(m, np.asarray(m, dtype=float) * np.ones(layer.e_ref.shape))  # e(m) = 0
+    s = np.exp(2 * np.minimum(layer.e_ref, 0.0))
+    # multiply R and R' by exp(e_ref) <= 1 so that neither overflows; the sign is unchanged
+    r_val = layer.a_hat * b.j + layer.b_hat * b.y * s
+    r_der = layer.a_hat * b.dj + layer.b_hat * b.dy * s
+    return np.real(r_val * r_der) > 0

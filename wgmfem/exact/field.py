@@ -34,7 +34,7 @@ def radial_field(cyl: LayeredCylinder, pol: str, m: int, k: complex, r_um) -> np
         # r = 0 itself would send the Debye exponent to infinity; the field there is J_m(0) anyway
         b = scaled_jy(m, k * n * np.maximum(r[sel], 1e-9 * cyl.radii_um[0]))
         p = p_factor(pol, n)
-        e1 = layer.e1[0]
+        e1 = layer.e_ref[0]
         vals = np.pi / (2 * p) * layer.a_hat[0] * b.j * np.exp(b.e - e1)
         if j > 0:  # the core has no Y_m term (and exp(e1 - e) would overflow near r = 0)
             vals = vals + np.pi / (2 * p) * layer.b_hat[0] * b.y * np.exp(e1 - b.e)

@@ -1,0 +1,146 @@
+"""The exact engine: published numbers, internal consistency, census completeness, labels."""
+
+import math
+
+import numpy as np
+import pytest
+
+import wgmfem
+from wgmfem.exact.census import _complex_secant, find_roots
+from wgmfem.exact.characteristic import characteristic_function, node_count
+from wgmfem.exact.field import radial_field
+
+PAPER = wgmfem.Capillary()
+
+
+@pytest.fixture(scope="module")
+def default_census():
+    return wgmfem.find_modes(PAPER, wavelength_nm=(425, 445), region="core", p=(1, 2))
+
+
+def _mode(modes, pol, m, p):
+    hits = [md for md in modes if (md.pol, md.m, md.p) == (pol, m, p)]
+    assert len(hits) == 1
+    return hits[0]
+
+
+def test_paper_mode_matches_physics_notes(default_census):
+    """PHYSICS.md 3.4 (independent 30-digit mpmath): Ez p=1 m=600 at 432.0877 nm, Q ~ 4.79e12, 94.6 % core."""
+    md = _mode(default_census, "Ez", 600, 1)
+    assert md.region == "core"
+    assert abs(md.wavelength_nm - 432.0877) < 5e-5
+    assert abs(md.Q_rad / 4.79e12 - 1) < 0.01
+    assert abs(md.core_fraction - 0.946) < 5e-4
+    # m = 597: Q ~ 1.1e12 (PHYSICS.md 3.3)
+    assert abs(_mode(default_census, "Ez", 597, 1).Q_rad / 1.1e12 - 1) < 0.1
+
+
+def test_simple_formula_is_off_by_about_twelve_mode_numbers(default_census):
+    """PHYSICS.md 3.4: m*lambda = pi*n*D puts m = 600 at 441.1 nm; the exact p=1 mode there has m ~ 588."""
+    simple_lambda_nm = math.pi * 1.56 * 54e3 / 600
+    assert abs(simple_lambda_nm - 441.1) < 0.05
+    nearest = min((md for md in default_census if md.pol == "Ez" and md.p == 1), key=lambda md: abs(md.wavelength_nm - simple_lambda_nm))
+    assert 10 <= 600 - nearest.m <= 14
+
+
+def test_every_box_is_verified_and_nothing_is_duplicated(default_census):
+    assert all(md.verification["census_ok"] for md in default_census)
+    keys = [(md.pol, md.m, round(md.wavelength_nm, 9)) for md in default_census]
+    assert len(keys) == len(set(keys))
+    # one p=1 and one p=2 core mode per m and polarization where the window holds them
+    for pol in ("Ez", "Hz"):
+        ms = sorted(md.m for md in default_census if md.pol == pol and md.p == 1)
+        assert ms == list(range(ms[0], ms[-1] + 1))
+
+
+def test_full_window_census_agrees_with_targeted_core_search(default_census):
+    """The full census (every mode of every region) at a few m must contain the same core modes."""
+    ms = (590, 600, 605)
+    full = wgmfem.find_modes(PAPER, wavelength_nm=(425, 445), m=(590, 605), region=None, fsr=False)
+    for m in ms:
+        for pol in ("Ez", "Hz"):
+            core_full = sorted(md.wavelength_nm for md in full if md.m == m and md.pol == pol and md.region == "core" and md.p <= 2)
+            core_target = sorted(md.wavelength_nm for md in default_census if md.m == m and md.pol == pol)
+            assert np.allclose(core_full, core_target, rtol=1e-13, atol=0)
+    assert all(md.verification["census_ok"] for md in full)
+    # wall modes interleave with the core modes (PHYSICS.md 3.2)
+    assert sum(md.region == "wall" for md in full) > sum(md.region == "core" for md in full)
+
+
+def test_wronskian_leak_agrees_with_complex_secant_at_moderate_q():
+    """Around Q ~ 1e7 both ways of getting Im k are accurate: they must agree."""
+    res = find_roots(PAPER, "Ez", np.array([590]), 14.1, 14.8, q_min=100)
+    for r in res.roots:
+        q = r.k.real / (2 * abs(r.k.imag))
+        if 1e6 < q < 1e8:
+            k_secant, ok = _complex_secant(PAPER, "Ez", np.array([590]), np.array([r.k]), np.array([r.k * (1 + 1e-10)]))
+            assert ok[0]
+            assert abs(k_secant[0].imag / r.k.imag - 1) < 1e-6
+            assert abs(k_secant[0].real / r.k.real - 1) < 1e-14
+
+
+def test_energy_fractions_match_quadrature_of_the_field(default_census):
+    """Closed-form (Lommel) fractions against a brute-force integral of the evaluated field."""
+    for md in (_mode(default_census, "Ez", 600, 1), _mode(default_census, "Hz", 597, 2)):
+        r = np.linspace(1e-6, PAPER.outer_radius_um, 400_001)
+        R = radial_field(PAPER, md.pol, md.m, md.k.real, r)
+        n = np.where(r < 27, 1.56, 1.47)
+        if md.pol == "Ez":
+            density = n**2 * np.abs(R) ** 2
+        else:
+            dR = np.gradient(R, r)
+            density = (np.abs(dR) ** 2 + md.m**2 * np.abs(R) ** 2 / r**2) / n**2
+        w = density * r
+        core, wall = np.trapezoid(w[r < 27], r[r < 27]), np.trapezoid(w[r >= 27], r[r >= 27])
+        inside = md.energy_fractions["core"] + md.energy_fractions["wall"]
+        assert abs(core / (core + wall) - md.energy_fractions["core"] / inside) < 1e-4
+
+
+def test_node_count_equals_sign_changes_of_the_field():
+    """Sturm count from Bessel phases against zeros of the sampled real field (3-layer stack)."""
+    stack = wgmfem.LayeredCylinder((10.0, 12.0, 14.0), (1.45, 1.6, 1.40), 1.33)
+    r = np.linspace(1e-6, 14.0, 200_001)
+    for m, k in ((0, 5.1), (3, 9.7), (60, 8.3), (90, 9.9)):
+        R = radial_field(stack, "Hz", m, k, r).real
+        R = R[np.abs(R) > 1e-14 * np.abs(R).max()]
+        assert node_count(stack, "Hz", m, k)[0] == np.count_nonzero(np.diff(np.sign(R)) != 0)
+
+
+def test_rod_limit_core_against_infinite_wall():
+    """A capillary whose wall has the outside index is the bare core: same resonances."""
+    cap = wgmfem.Capillary(20, 30, 1.56, 1.33, outside_index=1.33)
+    rod = wgmfem.LayeredCylinder((10.0,), (1.56,), 1.33)
+    a = wgmfem.find_modes(cap, pol="Ez", wavelength_nm=(600, 640), region="core", p=(1, 1), fsr=False)
+    b = wgmfem.find_modes(rod, pol="Ez", wavelength_nm=(600, 640), region="core", p=(1, 1), fsr=False)
+    assert [md.m for md in a] == [md.m for md in b]
+    assert np.allclose([md.k for md in a], [md.k for md in b], rtol=1e-12)
+
+
+def test_fsr_is_the_spacing_of_the_family(default_census):
+    md = _mode(default_census, "Ez", 600, 1)
+    lower, upper = _mode(default_census, "Ez", 599, 1), _mode(default_census, "Ez", 601, 1)
+    assert md.fsr_nm == pytest.approx((lower.wavelength_nm - upper.wavelength_nm) / 2, rel=1e-12)
+    # group index above the phase index of the liquid (dispersion of the cavity itself)
+    assert 1.5 < md.group_index < 1.6
+
+
+@pytest.mark.parametrize("m", [0, 1, 5000])
+def test_extreme_orders_are_found_and_verified(m):
+    """m = 0 and m = 5000 (Bessel functions beyond double range) on suitable fibres."""
+    if m == 5000:
+        cap = wgmfem.Capillary(460, 500, 1.56, 1.47)  # m ~ 5000 near 450 nm
+        md = wgmfem.find_modes(cap, pol="Ez", m=m, p=1, region="core")[0]
+        assert 400 < md.wavelength_nm < 500
+    else:
+        rod = wgmfem.LayeredCylinder((1.0,), (2.5,), 1.0)
+        md = wgmfem.find_modes(rod, pol="Hz", m=m, p=1, region="core")[0]
+    assert md.verification["census_ok"]
+    assert abs(characteristic_function(md.cylinder, md.pol, m, md.k)) < 1e-6
+    assert md.verification["residual"] < 1e-12
+
+
+def test_characteristic_function_vanishes_at_found_roots(default_census):
+    for md in default_census[::7]:
+        f = characteristic_function(PAPER, md.pol, md.m, md.k)
+        df = characteristic_function(PAPER, md.pol, md.m, md.k + 1e-9) - f
+        assert abs(f) < 1e-4 * abs(df)  # within 1e-13 of the root in k
