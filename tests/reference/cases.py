@@ -28,7 +28,7 @@ GEOMETRIES = {
 CASES = [
     # paper capillary, core modes (PHYSICS.md 3.3/3.4: Ez p=1 m=600 at 432.0877 nm, Q ~ 4.79e12;
     # m=597 Q ~ 1.1e12)
-    ("paper", "Ez", 600, "core", 1, None),
+    ("paper", "Ez", 600, "core", 1, "14.5414586035"),
     ("paper", "Ez", 597, "core", 1, None),
     ("paper", "Ez", 600, "core", 2, None),
     ("paper", "Ez", 600, "core", 3, None),
@@ -36,23 +36,26 @@ CASES = [
     ("paper", "Hz", 600, "core", 2, None),
     ("paper", "Hz", 600, "core", 3, None),
     # small capillary, wall modes, Q ~ 1e3 .. 1e7
-    ("cap5_7", "Ez", 50, "wall", 1, "5.4055887854"),
-    ("cap5_7", "Ez", 50, "wall", 2, "5.9464816675"),
-    ("cap5_7", "Ez", 50, "wall", 3, "6.40293974193"),
-    ("cap5_7", "Hz", 50, "wall", 1, "5.47310191759"),
-    ("cap5_7", "Hz", 50, "wall", 2, "6.00677363418"),
-    ("cap5_7", "Hz", 50, "wall", 3, "6.4479588069"),
+    ("cap5_7", "Ez", 50, "wall", 1, "5.40558878661"),
+    ("cap5_7", "Ez", 50, "wall", 2, "5.94648166745"),
+    ("cap5_7", "Ez", 50, "wall", 3, "6.40293974362"),
+    ("cap5_7", "Hz", 50, "wall", 1, "5.4731019182"),
+    ("cap5_7", "Hz", 50, "wall", 2, "6.00677363391"),
+    ("cap5_7", "Hz", 50, "wall", 3, "6.44795880699"),
     # 3 um rod, m = 45: Q ~ 5e7, 2e5, 5e3
-    ("rod3", "Ez", 45, "core", 1, "10.7842527628"),
-    ("rod3", "Ez", 45, "core", 2, "11.9441893721"),
-    ("rod3", "Ez", 45, "core", 3, "12.9382216406"),
-    ("rod3", "Hz", 45, "core", 1, "10.9430613375"),
-    ("rod3", "Hz", 45, "core", 2, "12.0915727854"),
-    ("rod3", "Hz", 45, "core", 3, "13.0652637529"),
+    ("rod3", "Ez", 45, "core", 1, "10.7842527599"),
+    ("rod3", "Ez", 45, "core", 2, "11.9441893725"),
+    ("rod3", "Ez", 45, "core", 3, "12.9382216405"),
+    ("rod3", "Hz", 45, "core", 1, "10.9430613342"),
+    ("rod3", "Hz", 45, "core", 2, "12.0915727856"),
+    ("rod3", "Hz", 45, "core", 3, "13.0652637487"),
     # three-layer stack, m = 200, modes of the 1.6 layer
-    ("stack3", "Ez", 200, "wall", 1, "10.8732894102"),
-    ("stack3", "Ez", 200, "wall", 2, "11.3013326099"),
-    ("stack3", "Ez", 200, "wall", 3, "11.7242549673"),
+    ("stack3", "Ez", 200, "wall", 1, "10.8732894082"),
+    ("stack3", "Ez", 200, "wall", 2, "11.3013326107"),
+    ("stack3", "Ez", 200, "wall", 3, "11.4687188795"),
+    ("stack3", "Hz", 200, "wall", 1, "10.8945957485"),
+    ("stack3", "Hz", 200, "wall", 2, "11.3168287187"),
+    ("stack3", "Hz", 200, "wall", 3, "11.7284775939"),
 ]
 
 #: scans that make_roots.py runs to propose seeds and to build reference censuses:

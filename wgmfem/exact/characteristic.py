@@ -178,7 +178,7 @@ def outgoing_admittance(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:
     if np.any(bad):  # beyond double range: scaled J, Y (Debye where needed)
         b = scaled_jy(m[bad], x[bad])
         s = np.exp(2 * b.e)  # H = exp(-e) (j s + i y)
-        beta = beta.astype(complex)
+        beta = np.array(beta, dtype=complex)  # an array even for scalar input
         beta[bad] = x[bad] * (b.dj * s + 1j * b.dy) / (b.j * s + 1j * b.y)
     return p_factor(pol, n) * beta
 
