@@ -140,6 +140,12 @@ def _family_search(cyl, pol, m_range, p_range, region_index):
     roots, checks = [], []
     for m in range(m_range[0], m_range[1] + 1):
         for p in range(p_range[0], p_range[1] + 1):
+            hit = _core_family_member(cyl, pol, m, p) if region_index == 0 and cyl.n_layers >= 2 else None
+            if hit is not None:
+                hit[0].box = len(checks)
+                roots.append(hit[0])
+                checks.append(hit[1])
+                continue
             for widen in range(4):
                 k_lo, k_hi = family_window(cyl, m, p, region_index, widen)
                 res = run_boxes(cyl, pol, [m], [k_lo], [k_hi], q_min=2.0)
@@ -154,6 +160,20 @@ def _family_search(cyl, pol, m_range, p_range, region_index):
                 name = cyl.region_names[region_index]
                 raise SearchError(f"no {pol} mode with m={m}, p={p} in the {name} was found (Q >= 2)")
     return roots, checks, "census of a window around the Airy estimate for (m, p)"
+
+
+def _core_family_member(cyl, pol, m, p):
+    """Core mode (m, p) via the isolated-core seed and one narrow, independently counted box."""
+    k_lo, k_hi = family_window(cyl, m, p, 0)
+    ms, los, his, _ = core_boxes(cyl, pol, k_lo, k_hi, np.array([m]), p, p_min=p)
+    if ms.size == 0:
+        return None
+    res = run_boxes(cyl, pol, ms, los, his, q_min=2.0)
+    hits = [r for r in res.roots if r.region_index == 0 and r.p == p]
+    if not hits:
+        return None
+    best = max(hits, key=lambda r: r.fractions[0])
+    return best, res.checks[best.box]
 
 
 def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list[Mode]:

@@ -9,7 +9,7 @@ How the roots are found (lossless stack, one polarization, vectorized over boxes
    the paper's capillary lies 3e-6 (relative) from a pole.
 2. Roots. Between two consecutive poles beta_in falls from +inf to -inf, so the
    pole-free real function g~ = v - u Re(beta_out) changes sign exactly once there;
-   it is bracketed and solved on the real axis (Illinois regula falsi).
+   it is bracketed and solved on the real axis (Pegasus regula falsi).
 3. Loss. Im k follows from the leak term Im(beta_out) = p (2/pi)/|H|^2 (Wronskian,
    no cancellation) divided by dg/dk: first order in 1/Q, so Q is exact to ~1/Q and
    stays accurate at Q = 1e13. Resonances with Q below ``POLISH_BELOW_Q`` (1e9) are
@@ -110,7 +110,7 @@ def _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi):
 
     Bisection on the Sturm count isolates each pole (a bracket with exactly one);
     the smooth normalized u of the inner state then changes sign once inside it
-    and Illinois regula falsi finishes to machine precision.
+    and a bracketed regula falsi finishes to machine precision.
     """
     counts = n_hi - n_lo
     box = np.repeat(np.arange(len(m)), counts)
@@ -138,7 +138,7 @@ def _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi):
         pole = lo.copy()
         if np.any(ok):
             sub = np.nonzero(ok)[0]
-            pole[ok] = _illinois(lambda i, k: u_of(sub[i], k), lo[ok], hi[ok], ua[ok], ub[ok])
+            pole[ok] = _bracketed_root(lambda i, k: u_of(sub[i], k), lo[ok], hi[ok], ua[ok], ub[ok])
         # tight bracket around each pole: the roots of g~ may lie arbitrarily close to it
         eps = 4 * np.finfo(float).eps * pole
         lo = np.where(ok, np.maximum(lo, pole - eps), lo)
@@ -146,30 +146,32 @@ def _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi):
     return box, lo, hi
 
 
-def _illinois(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=100):
-    """Vectorized Illinois regula falsi on brackets [a, b] with fa * fb < 0."""
+def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=100):
+    """Vectorized Pegasus regula falsi on brackets [a, b] with fa * fb < 0.
+
+    Bracketing (never leaves [a, b]) and superlinear (order ~1.64): when an endpoint
+    is kept, its function value is scaled by f(replaced) / (f(replaced) + fc).
+    """
     a, b, fa, fb = a.copy(), b.copy(), fa.copy(), fb.copy()
-    side = np.zeros(a.shape, int)
     for _ in range(max_iter):
-        active = np.abs(b - a) > xtol_rel * np.abs(b) * 4
+        active = (np.abs(b - a) > xtol_rel * np.abs(b) * 4) & (fa != 0) & (fb != 0)
         if not np.any(active):
             break
         idx = np.nonzero(active)[0]
-        c = (a[idx] * fb[idx] - b[idx] * fa[idx]) / (fb[idx] - fa[idx])
+        with np.errstate(all="ignore"):
+            c = (a[idx] * fb[idx] - b[idx] * fa[idx]) / (fb[idx] - fa[idx])
         bad = ~np.isfinite(c) | (c <= np.minimum(a[idx], b[idx])) | (c >= np.maximum(a[idx], b[idx]))
         c[bad] = 0.5 * (a[idx][bad] + b[idx][bad])
         fc = func(idx, c)
-        left = np.sign(fc) == np.sign(fa[idx])
-        # replace the endpoint with the same sign; halve the stale one (Illinois)
-        i_l, i_r = idx[left], idx[~left]
-        a[i_l], fa[i_l] = c[left], fc[left]
-        fb[i_l] = np.where(side[i_l] == -1, fb[i_l] * 0.5, fb[i_l])
-        side[i_l] = -1
-        b[i_r], fb[i_r] = c[~left], fc[~left]
-        fa[i_r] = np.where(side[i_r] == 1, fa[i_r] * 0.5, fa[i_r])
-        side[i_r] = 1
-        zero = fc == 0
-        a[idx[zero]] = b[idx[zero]] = c[zero]
+        replace_a = np.sign(fc) == np.sign(fa[idx])
+        i_a, i_b = idx[replace_a], idx[~replace_a]
+        with np.errstate(all="ignore"):
+            m_a = fa[i_a] / (fa[i_a] + fc[replace_a])  # b is kept: scale fb (Pegasus)
+            m_b = fb[i_b] / (fb[i_b] + fc[~replace_a])  # a is kept: scale fa
+        fb[i_a] *= np.where((m_a > 0) & (m_a < 1), m_a, 0.5)
+        fa[i_b] *= np.where((m_b > 0) & (m_b < 1), m_b, 0.5)
+        a[i_a], fa[i_a] = c[replace_a], fc[replace_a]
+        b[i_b], fb[i_b] = c[~replace_a], fc[~replace_a]
     return np.where(np.abs(fa) < np.abs(fb), a, b)
 
 
@@ -246,7 +248,7 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100
     has_root = np.sign(ga) * np.sign(gb) < 0
     rb = seg_box[has_root]
     mr = m[rb]
-    k_real = _illinois(
+    k_real = _bracketed_root(
         lambda idx, k: _g_tilde(cyl, pol, mr[idx], k), seg_a[has_root], seg_b[has_root], ga[has_root], gb[has_root]
     )
     # A core mode that barely couples outwards has its root closer to a pole than double

@@ -89,8 +89,8 @@ def window_m_range(cyl: LayeredCylinder, k_lo: float, k_hi: float, region_index:
     return m_lo, m_hi
 
 
-def core_boxes(cyl, pol, k_lo, k_hi, m_values, p_max, q_min=2.0):
-    """Boxes around the isolated-core resonances (m, p <= p_max) that can fall in [k_lo, k_hi]."""
+def core_boxes(cyl, pol, k_lo, k_hi, m_values, p_max, q_min=2.0, p_min=1):
+    """Boxes around the isolated-core resonances (m, p_min <= p <= p_max) that can fall in [k_lo, k_hi]."""
     core = LayeredCylinder((cyl.radii_um[0],), (cyl.indices[0],), cyl.indices[1].real, names=("core",))
     margin = 0.02 * k_hi
     # a seeding pass: the boxes it proposes are counted independently later
@@ -101,7 +101,7 @@ def core_boxes(cyl, pol, k_lo, k_hi, m_values, p_max, q_min=2.0):
     spacing = dict(zip(m_values.tolist(), (k_hi - k_lo) / np.maximum(1, n_hi - n_lo)))
     boxes: dict[int, list[tuple[float, float]]] = {}
     for r in iso.roots:
-        if r.p > p_max or r.region_index != 0:
+        if not (p_min <= r.p <= p_max) or r.region_index != 0:
             continue
         gamma = abs(r.k.imag)
         half = max(20 * gamma, 3 * math.sqrt(gamma * spacing[r.m] / (2 * math.pi)), 1e-6 * r.k.real)
