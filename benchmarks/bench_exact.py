@@ -1,0 +1,96 @@
+"""Speed and accuracy of the exact engine, side by side with the mpmath reference.
+
+Run:  python benchmarks/bench_exact.py          (about a minute; prints Markdown tables)
+
+Measures
+* the default ``wgmfem modes`` command (whole process, incl. imports), wall time and peak RSS;
+* one fully verified mode (isolated-core seed, counted box, labels), and the root
+  polish alone (complex secant from a seed 1e-6 away);
+* per root: wgmfem against the independent 30-digit mpmath determinant solver of
+  ``tests/reference`` (time per root, relative wavelength and Q differences).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import wgmfem  # noqa: E402
+from wgmfem.exact.census import _complex_secant  # noqa: E402
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def bench_cli() -> None:
+    times, rss = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "wgmfem.cli", "modes", "--quiet"], check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+        rss.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    print("| task | median wall time | peak RSS | target |")
+    print("| --- | --- | --- | --- |")
+    print(f"| `wgmfem modes` (default: 110 core modes, Ez+Hz, 425-445 nm, whole process) | {statistics.median(times):.2f} s | {max(rss):.0f} MB | < 2 s |")
+    cap = wgmfem.Capillary()
+    t, modes = timed(lambda: wgmfem.find_modes(cap, wavelength_nm=(425, 445), region="core", p=(1, 2)), 3)
+    print(f"| the same census in-process (`find_modes`, incl. FSR) | {t:.2f} s | | |")
+    t, _ = timed(lambda: wgmfem.find_modes(cap, pol="Ez", m=600, p=1, region="core", fsr=False), 20)
+    print(f"| one verified mode, Ez m=600 p=1 (seed, counted box, labels) | {1e3 * t:.1f} ms | | < 10 ms |")
+    k = [md for md in modes if (md.pol, md.m, md.p) == ("Ez", 600, 1)][0].k
+    seed = np.array([k.real * (1 + 1e-6)])
+    t, _ = timed(lambda: _complex_secant(cap, "Ez", np.array([600]), seed, seed * (1 + 1e-9)), 20)
+    print(f"| root polish alone (complex secant from 1e-6 away) | {1e3 * t:.1f} ms | | |")
+
+
+def bench_reference() -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from reference import mpmath_cylinder as ref
+
+    cases = [
+        ("paper capillary 54/78 um", wgmfem.Capillary(), "Ez", 600, 1),
+        ("paper capillary 54/78 um", wgmfem.Capillary(), "Hz", 600, 1),
+        ("paper capillary 54/78 um", wgmfem.Capillary(), "Ez", 597, 2),
+        ("small capillary 10/14 um", wgmfem.Capillary(10, 14, 1.56, 1.47), "Ez", 210, 1),
+        ("rod r=3 um n=1.56", wgmfem.LayeredCylinder((3.0,), (1.56,), 1.0), "Hz", 30, 2),
+        ("rod r=1 um n=2.5", wgmfem.LayeredCylinder((1.0,), (2.5,), 1.0), "Ez", 10, 1),
+    ]
+    print()
+    print("| case | pol | m | p | wavelength (nm) | Q_rad | wgmfem per root | mpmath per root (30 digits) | speed-up | rel. wavelength diff | rel. Q diff |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, cyl, pol, m, p in cases:
+        t_ours, modes = timed(lambda: wgmfem.find_modes(cyl, pol=pol, m=m, p=p, region="core", fsr=False), 5)
+        md = modes[0]
+        seed = md.k * (1 + 1e-9)
+        t0 = time.perf_counter()
+        k_ref = ref.find_root(cyl.radii_um, cyl.indices, cyl.outside_index, pol, m, seed, dps=30)
+        t_ref = time.perf_counter() - t0
+        k_ref = complex(k_ref)
+        dl = abs(k_ref.real / md.k.real - 1)
+        dq = abs(k_ref.imag / md.k.imag - 1)
+        print(
+            f"| {name} | {pol} | {m} | {p} | {md.wavelength_nm:.6f} | {md.Q_rad:.4g} | {1e3 * t_ours:.1f} ms | "
+            f"{t_ref:.2f} s | {t_ref / t_ours:.0f}x | {dl:.1e} | {dq:.1e} |"
+        )
+
+
+if __name__ == "__main__":
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    bench_cli()
+    bench_reference()
