@@ -26,6 +26,7 @@ import contextlib
 import contextvars
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -126,7 +127,7 @@ class Material(abc.ABC):
 
     Parameters (shared by all subclasses, keyword-only)
     ----------
-    name : short name shown in messages.
+    name : short name shown in messages (default: the class name).
     valid_range_nm : (min, max) wavelengths in nm where the model is trusted, or None.
     source : citation of the data.
     kappa : constant extinction coefficient added as ``+ i*kappa`` (kappa > 0 absorbs).
@@ -134,8 +135,8 @@ class Material(abc.ABC):
         interpolated linearly (never extrapolated); added as ``+ i*k``.
     """
 
-    def __init__(self, *, name: str, valid_range_nm=None, source: str = "", kappa: float = 0.0, k_table=None):
-        self.name = str(name)
+    def __init__(self, *, name: str | None = None, valid_range_nm=None, source: str = "", kappa=0.0, k_table=None):
+        self.name = str(name) if name else type(self).__name__.lower()
         self.source = str(source)
         self.kappa = float(kappa)
         if not math.isfinite(self.kappa):
@@ -153,7 +154,7 @@ class Material(abc.ABC):
     # --- what a subclass provides -------------------------------------------------
     @abc.abstractmethod
     def _real_index(self, lam_nm: np.ndarray) -> np.ndarray:
-        """Real part of the index (or the whole complex index) at wavelengths in nm."""
+        """Real part n of the index at wavelengths in nm (an array; the range is already checked)."""
 
     def _tables(self) -> list[_Table]:
         """Tables that must not be extrapolated."""
@@ -212,11 +213,11 @@ class Material(abc.ABC):
         if np.any((lam < lo) | (lam > hi)):
             msg = (
                 f"{self.name}: wavelength {_span(lam)} nm outside the validity range {lo:g}-{hi:g} nm"
-                f"{' of ' + self.source if self.source else ''}"
+                f"{' of ' + _short(self.source, 70, quote=False) if self.source else ''}"
             )
             if strict:
                 raise MaterialRangeError(msg)
-            warnings.warn(msg + "; extrapolating", MaterialRangeWarning, stacklevel=4)
+            warnings.warn(msg + "; extrapolating", MaterialRangeWarning, stacklevel=3)
 
 
 class ConstantIndex(Material):
@@ -263,7 +264,8 @@ class Sellmeier(Material):
         return np.sqrt(n2)
 
     def _formula_text(self):
-        return f"Sellmeier ({len(self.B)} terms{', C squared' if self.C_squared else ''})"
+        terms = f"{len(self.B)} term{'s' if len(self.B) != 1 else ''}"
+        return f"Sellmeier ({terms}, C {'squared, um^2' if self.C_squared else 'in um'})"
 
 
 class Cauchy(Material):
@@ -291,11 +293,10 @@ class Tabulated(Material):
     """
 
     def __init__(self, wavelength_nm, n, k=None, **kw):
-        kw.setdefault("name", "tabulated")
         self.n_table = _Table(wavelength_nm, n, what="n")
         if k is not None:
             if kw.get("k_table") is not None:
-                raise ValueError(f"{kw['name']}: give k or k_table, not both")
+                raise ValueError("Tabulated: give k or k_table, not both")
             kw["k_table"] = (wavelength_nm, k)
         kw["valid_range_nm"] = _intersect(kw.get("valid_range_nm"), self.n_table.range_nm)
         super().__init__(**kw)
@@ -373,15 +374,19 @@ def _f9_exotic(l, C):  # n^2 = C1 + C2/(l^2 - C3) + C4 (l - C5)/((l - C5)^2 + C6
     return np.sqrt(n2)
 
 
+def _odd_up_to(m: int) -> tuple[int, ...]:
+    """Coefficient counts C1 plus whole pairs: 1, 3, ..., m."""
+    return tuple(range(1, m + 1, 2))
+
+
 # formula number -> (name, function, allowed coefficient counts)
-_ODD_UP_TO = lambda m: tuple(range(1, m + 1, 2))  # noqa: E731  C1 plus whole pairs
 _RII_FORMULAS: dict[int, tuple[str, Callable, tuple[int, ...]]] = {
-    1: ("Sellmeier", _f1_sellmeier, _ODD_UP_TO(17)),
-    2: ("Sellmeier-2", _f2_sellmeier2, _ODD_UP_TO(17)),
-    3: ("polynomial", _f3_polynomial, _ODD_UP_TO(17)),
+    1: ("Sellmeier", _f1_sellmeier, _odd_up_to(17)),
+    2: ("Sellmeier-2", _f2_sellmeier2, _odd_up_to(17)),
+    3: ("polynomial", _f3_polynomial, _odd_up_to(17)),
     4: ("RefractiveIndex.INFO", _f4_rii, (1, 5, 9, 11, 13, 15, 17)),
-    5: ("Cauchy", _f5_cauchy, _ODD_UP_TO(11)),
-    6: ("gases", _f6_gases, _ODD_UP_TO(11)),
+    5: ("Cauchy", _f5_cauchy, _odd_up_to(11)),
+    6: ("gases", _f6_gases, _odd_up_to(11)),
     7: ("Herzberger", _f7_herzberger, tuple(range(1, 7))),
     8: ("retro", _f8_retro, tuple(range(1, 5))),
     9: ("exotic", _f9_exotic, tuple(range(1, 7))),
@@ -618,7 +623,7 @@ def read_refractiveindex_yaml(path, *, name: str | None = None) -> Material:
     if n_part is None:
         raise fail("no refractive-index (n) entry: a k table alone does not define a material")
 
-    source = " ".join(str(doc.get("REFERENCES", "") or "").split())
+    source = " ".join(re.sub(r"<[^>]*>", "", str(doc.get("REFERENCES", "") or "")).split())
     source = (source or "refractiveindex.info database file") + f" [{os.path.basename(path)}]"
     common = dict(name=name, source=source)
     try:
@@ -668,6 +673,6 @@ def _table_rows(value, columns: int, what: str, fail) -> np.ndarray:
     return table
 
 
-def _short(value, limit: int = 40) -> str:
-    text = " ".join(repr(value).split())
+def _short(value, limit: int = 40, quote: bool = True) -> str:
+    text = " ".join((repr(value) if quote else str(value)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

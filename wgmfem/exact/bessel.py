@@ -112,9 +112,8 @@ def scaled_jy(m, x, need_y: bool = True) -> ScaledJY:
 
     ``m`` (integer orders) and ``x`` broadcast. With ``need_y=False`` only J and
     J' are computed (y, dy are returned as zeros). scipy where the values are
-    representable; the Debye expansion where they are not. Raises
-    ``FloatingPointError`` if neither applies (which would need an order below
-    ``_DEBYE_MIN_ORDER`` with an absurdly small argument).
+    representable; the Debye expansion where they are not; NaN where neither
+    applies (an order below ``_DEBYE_MIN_ORDER`` at an absurd argument).
     """
     m, x = np.broadcast_arrays(np.asarray(m, dtype=int), np.asarray(x))
     is_complex = np.iscomplexobj(x)
@@ -139,18 +138,21 @@ def scaled_jy(m, x, need_y: bool = True) -> ScaledJY:
         y = (ym * scale_y).astype(dtype)
         dy = (dy_raw * scale_y).astype(dtype)
     debye = ~safe
+    # where neither scipy nor the Debye expansion applies (low order at an absurd complex
+    # argument, e.g. a diverging secant step) the values are NaN: detected downstream
+    unrepresentable = debye & (m < _DEBYE_MIN_ORDER)
+    debye = debye & ~unrepresentable
     if np.any(debye):
-        if np.any(m[debye] < _DEBYE_MIN_ORDER):
-            bad = np.argmax(debye & (m < _DEBYE_MIN_ORDER))
-            raise FloatingPointError(
-                f"Bessel functions of order {m.flat[bad]} are not representable at x = {x.flat[bad]}"
-            )
-        d = debye_jy(m[debye], x[debye])
+        with np.errstate(all="ignore"):
+            d = debye_jy(m[debye], x[debye])
         for name, target in (("j", j), ("dj", dj), ("y", y), ("dy", dy)):
             val = getattr(d, name)
             target[debye] = val if is_complex else val.real
         e = e.copy()
         e[debye] = d.e
+    if np.any(unrepresentable):
+        for target in (j, dj, y, dy):
+            target[unrepresentable] = np.nan
     return ScaledJY(j, dj, y, dy, e, debye)
 
 

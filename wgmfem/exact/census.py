@@ -41,7 +41,8 @@ from .energy import label_modes, sturm_norm
 # the Wronskian formula is the accurate one.
 POLISH_BELOW_Q = 1e9
 ACCEPT_RESIDUAL = 1e-10  # a root is kept only if |f/f'| / |k| is below this
-INWARD_ABOVE_SENSITIVITY = 1e-6  # label from the outside in when the outward field is this uncertain
+INWARD_ABOVE_SENSITIVITY = 1e-6
+POLE_BRACKET_REL = 1e-13  # half-width of the bracket kept around each located pole  # label from the outside in when the outward field is this uncertain
 _AIRY_A1 = 2.338107410459767  # |first zero of Ai|
 
 
@@ -135,24 +136,26 @@ def _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi):
 
         ua, ub = u_of(slice(None), lo), u_of(slice(None), hi)
         ok = np.sign(ua) * np.sign(ub) < 0
-        pole = lo.copy()
         if np.any(ok):
             sub = np.nonzero(ok)[0]
-            pole[ok] = _bracketed_root(lambda i, k: u_of(sub[i], k), lo[ok], hi[ok], ua[ok], ub[ok])
-        # tight bracket around each pole: the roots of g~ may lie arbitrarily close to it
-        eps = 4 * np.finfo(float).eps * pole
-        lo = np.where(ok, np.maximum(lo, pole - eps), lo)
-        hi = np.where(ok, np.minimum(hi, pole + eps), hi)
+            _, a, b = _bracketed_root(lambda i, k: u_of(sub[i], k), lo[ok], hi[ok], ua[ok], ub[ok], return_bracket=True)
+            # widen the converged bracket slightly: a root of g~ inside it is caught by
+            # the sign test across the bracket, a root outside it by its segment
+            eps = POLE_BRACKET_REL * b
+            lo[ok], hi[ok] = np.maximum(lo[ok], a - eps), np.minimum(hi[ok], b + eps)
     return box, lo, hi
 
 
-def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=100):
+def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300, return_bracket=False):
     """Vectorized Pegasus regula falsi on brackets [a, b] with fa * fb < 0.
 
-    Bracketing (never leaves [a, b]) and superlinear (order ~1.64): when an endpoint
-    is kept, its function value is scaled by f(replaced) / (f(replaced) + fc).
+    Bracketing (never leaves [a, b]) and superlinear (order ~1.64) on smooth functions:
+    when an endpoint is kept, its value is scaled by f(replaced) / (f(replaced) + fc).
+    A step that fails to halve the bracket is followed by a bisection step, so a
+    sign change that is a jump (not a zero) is still located to ``xtol_rel``.
     """
     a, b, fa, fb = a.copy(), b.copy(), fa.copy(), fb.copy()
+    width_1, width_2 = np.full(a.shape, np.inf), np.full(a.shape, np.inf)  # bracket widths one and two steps ago
     for _ in range(max_iter):
         active = (np.abs(b - a) > xtol_rel * np.abs(b) * 4) & (fa != 0) & (fb != 0)
         if not np.any(active):
@@ -160,7 +163,10 @@ def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=100):
         idx = np.nonzero(active)[0]
         with np.errstate(all="ignore"):
             c = (a[idx] * fb[idx] - b[idx] * fa[idx]) / (fb[idx] - fa[idx])
-        bad = ~np.isfinite(c) | (c <= np.minimum(a[idx], b[idx])) | (c >= np.maximum(a[idx], b[idx]))
+        now = np.abs(b[idx] - a[idx])
+        stalled = now > 0.5 * width_2[idx]  # not halved in two steps: bisect
+        width_2[idx], width_1[idx] = width_1[idx], now
+        bad = stalled | ~np.isfinite(c) | (c <= np.minimum(a[idx], b[idx])) | (c >= np.maximum(a[idx], b[idx]))
         c[bad] = 0.5 * (a[idx][bad] + b[idx][bad])
         fc = func(idx, c)
         replace_a = np.sign(fc) == np.sign(fa[idx])
@@ -172,7 +178,8 @@ def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=100):
         fa[i_b] *= np.where((m_b > 0) & (m_b < 1), m_b, 0.5)
         a[i_a], fa[i_a] = c[replace_a], fc[replace_a]
         b[i_b], fb[i_b] = c[~replace_a], fc[~replace_a]
-    return np.where(np.abs(fa) < np.abs(fb), a, b)
+    root = np.where(np.abs(fa) < np.abs(fb), a, b)
+    return (root, np.minimum(a, b), np.maximum(a, b)) if return_bracket else root
 
 
 def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None):
@@ -181,21 +188,26 @@ def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None):
     f0 = func(cyl, pol, m, k0)
     f1 = func(cyl, pol, m, k1)
     k0, k1 = k0.astype(complex), k1.astype(complex)
+    start = k0.copy()
     done = np.zeros(k0.shape, bool)
+    diverged = np.zeros(k0.shape, bool)
     for _ in range(max_iter):
         idx = np.nonzero(~done)[0]
         if idx.size == 0:
             break
         with np.errstate(all="ignore"):
             k2 = k1[idx] - f1[idx] * (k1[idx] - k0[idx]) / (f1[idx] - f0[idx])
-        bad = ~np.isfinite(k2)
+        # a step that leaves the neighbourhood of its seed has diverged: stop it there
+        bad = ~np.isfinite(k2) | (np.abs(k2 - start[idx]) > 0.2 * np.abs(start[idx])) | (k2.real <= 0)
         k2[bad] = k1[idx][bad]
         f2 = func(cyl, pol, m[idx], k2)
         step = np.abs(k2 - k1[idx])
         k0[idx], f0[idx] = k1[idx], f1[idx]
         k1[idx], f1[idx] = k2, f2
-        done[idx] = (step <= tol * np.abs(k2)) | (f2 == 0) | bad
-    return k1, done
+        finished = (step <= tol * np.abs(k2)) | (f2 == 0)
+        done[idx] = finished | bad
+        diverged[idx] |= bad & ~finished
+    return k1, done & ~diverged
 
 
 def _residual(cyl, pol, m, k):

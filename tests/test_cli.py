@@ -1,0 +1,131 @@
+"""The command line: output contract, errors, files, and every command shown in the docs."""
+
+import csv
+import io
+import json
+import math
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wgmfem.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args, capsys):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_default_run_lists_the_paper_core_modes(capsys):
+    code, out, err = run(["modes"], capsys)
+    assert code == 0
+    rows = [line.split() for line in out.splitlines() if re.match(r"^(Ez|Hz)\s+\d+", line)]
+    assert len(rows) > 50
+    assert all(r[3] == "core" and r[2] in ("1", "2") for r in rows)
+    wavelengths = [float(r[4]) for r in rows]
+    assert min(wavelengths) >= 425 and max(wavelengths) <= 445
+    ez600 = [r for r in rows if r[:3] == ["Ez", "600", "1"]]
+    assert ez600 and abs(float(ez600[0][4]) - 432.0877) < 1e-4  # PHYSICS.md 3.4
+    assert "UNVERIFIED" not in out
+
+
+def test_json_contract_for_the_issue_example(capsys):
+    args = "modes --inner-diameter 54 --outer-diameter 78 --core 1.56 --wall 1.47 --pol Ez --m 600 --p 1 --region core --format json"
+    code, out, _ = run(args.split(), capsys)
+    assert code == 0
+    records = json.loads(out)
+    assert len(records) == 1
+    rec = records[0]
+    for key in ("pol", "m", "p", "region", "wavelength_nm", "k_real", "k_imag", "Q_rad", "fsr_nm", "core_fraction", "wall_fraction"):
+        assert key in rec
+    assert (rec["pol"], rec["m"], rec["p"], rec["region"]) == ("Ez", 600, 1, "core")
+    assert abs(rec["wavelength_nm"] - 432.0877) < 5e-5
+    assert abs(rec["Q_rad"] / 4.79e12 - 1) < 0.01
+    assert rec["k_imag"] < 0 and math.isclose(2 * math.pi / rec["k_real"] * 1000, rec["wavelength_nm"])
+    assert rec["verification"]["census_ok"] is True
+
+
+def test_rod_mode_found_wherever_it_lies(capsys):
+    code, out, _ = run("modes --layers 3:1.56 --outside 1 --pol Hz --m 30 --p 2 --format json".split(), capsys)
+    assert code == 0
+    rec = json.loads(out)[0]
+    assert (rec["pol"], rec["m"], rec["p"]) == ("Hz", 30, 2)
+    assert abs(rec["wavelength_nm"] - 734) < 1  # the issue: "near 734 nm"
+
+
+def test_aliases_te_tm(capsys):
+    _, out_tm, _ = run("modes --pol TM --m 600 --p 1 --format json".split(), capsys)
+    _, out_ez, _ = run("modes --pol Ez --m 600 --p 1 --format json".split(), capsys)
+    assert json.loads(out_tm)[0]["wavelength_nm"] == json.loads(out_ez)[0]["wavelength_nm"]
+    _, out_te, _ = run("modes --pol te --m 600 --p 1 --format json".split(), capsys)
+    assert json.loads(out_te)[0]["pol"] == "Hz"
+
+
+def test_csv_and_atomic_output_file(tmp_path, capsys):
+    target = tmp_path / "modes.csv"
+    code, out, err = run(["modes", "--wavelength", "431:433", "--region", "any", "--p", "any", "--format", "csv", "--output", str(target)], capsys)
+    assert code == 0 and out == ""
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert rows and {"pol", "m", "p", "region", "wavelength_nm", "Q_rad", "census_ok"} <= set(rows[0])
+    assert {r["region"] for r in rows} >= {"core", "wall"}  # wall modes interleave
+    assert all(431 <= float(r["wavelength_nm"]) <= 433 for r in rows)
+    assert [p.name for p in tmp_path.iterdir()] == ["modes.csv"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        ("--inner-diameter -3", "positive"),
+        ("--inner-diameter 0", "positive"),
+        ("--inner-diameter 80", "smaller than outer"),
+        ("--core nan", "refractive index"),
+        ("--wall 0", "refractive index"),
+        ("--wavelength 445:425", "empty"),
+        ("--wavelength 440", "MIN:MAX"),
+        ("--m -1", "m must be >= 0"),
+        ("--p 0", "p must be >= 1"),
+        ("--pol XY", "unknown polarization"),
+        ("--region mantle", "no region"),
+        ("--layers 3:1.5,2:1.4", "increase outwards"),
+        ("--layers 3:1.5 --core 1.4", "replaces"),
+        ("--frobnicate", "unrecognized"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys):
+    code, out, err = run(["modes", *shlex.split(args)], capsys)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wgmfem: error:") and fragment in lines[0]
+
+
+def test_console_script_exit_code_and_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "wgmfem.cli", "modes", "--inner-diameter", "-1"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def _documented_commands():
+    commands = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for block in re.findall(r"```(?:bash|sh)\n(.*?)```", doc.read_text(), flags=re.S):
+            for line in block.splitlines():
+                line = line.split("#")[0].strip()
+                if line.startswith("wgmfem "):
+                    commands.append(pytest.param(line, id=f"{doc.name}: {line}"))
+    return commands
+
+
+@pytest.mark.parametrize("command", _documented_commands())
+def test_every_documented_command_runs(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # commands may write files
+    code, out, err = run(shlex.split(command)[1:], capsys)
+    assert code == 0, err
+    assert out or any(tmp_path.iterdir())

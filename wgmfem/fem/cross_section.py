@@ -1,0 +1,716 @@
+"""2-D cross-section finite elements (scikit-fem on curved Gmsh meshes).
+
+Units: lengths in um, wavenumbers in 1/um, wavelengths in nm.
+
+Problems (PHYSICS.md section 2; u = Ez or Hz on the cross-section):
+
+* ``Ez``: A = int (Lambda grad u) . grad v,        B = int n^2 m_s u v
+* ``Hz``: A = int n^-2 (Lambda grad u) . grad v,   B = int m_s u v
+
+and A x = k^2 B x. Lambda and m_s are the PML factors of
+:meth:`wgmfem.fem.pml.RadialPML.tensor_2d` (identity and 1 outside the PML). The
+index is a P0 field from the physical groups of the mesh (never a by-radius
+test: quadrature points of the curved elements between chord and arc would be
+mislabelled). Interface conditions are natural.
+
+Boundaries: the inner cut and the outer end are Dirichlet (the end may be
+Neumann for a closed cavity without PML). A sector (j, N) of angle
+alpha = 2 pi j / N has its sides identified with the Floquet phase
+exp(i m alpha): dofs of side b are phase * dofs of side a, through a matrix P
+from reduced to full dofs (A_r = P^H A P). For m alpha a multiple of 2 pi the
+phase is 1 and a lossless problem without PML stays real symmetric.
+
+Elements: Lagrange P1-P4 of scikit-fem on ``MeshTri2`` (6-node curved
+triangles). scikit-fem numbers the edge dofs of P3/P4 along the local edge
+direction, so the vertices of every element are sorted by global index on
+loading (as ``MeshTri1`` does itself); otherwise neighbouring elements would
+disagree on their shared edge dofs.
+
+Eigen-solve: shift-invert around k_target^2 with our own sparse LU (SuperLU,
+or PARDISO through ``pypardiso`` for real problems when installed): Lanczos
+(``eigsh``) for the real symmetric case, Arnoldi (``eigs``) otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from skfem import BilinearForm, CellBasis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, MeshTri2
+from skfem.assembly import Dofs
+from skfem.mapping import MappingIsoparametric
+
+from ..geometry import LayeredCylinder
+from ..polarization import normalize_pol
+from .mesh import MeshInfo, build_mesh
+from .pml import RadialPML, make_pml
+from .radial import DEFAULT_CUT_DECAY, DEFAULT_MAX_PML_FRACTION, inner_cut_radius_um, wkb_decay
+
+#: Default dofs per local wavelength lambda/n (element edge = order * lambda / (n * ppw)).
+DEFAULT_POINTS_PER_WAVELENGTH = 12.0
+#: Elements per assembly chunk: bounds the memory of the precomputed basis values.
+CHUNK_ELEMENTS = 20000
+OUTER_BOUNDARIES = ("pml", "dirichlet", "neumann")
+ELEMENTS = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3, 4: ElementTriP4}
+
+
+# --------------------------------------------------------------------------
+# mesh loading
+# --------------------------------------------------------------------------
+@dataclass
+class LoadedMesh:
+    """A Gmsh cross-section mesh in scikit-fem form.
+
+    mesh : ``MeshTri2`` with vertex-sorted elements; element_group : physical surface
+    name of every element; boundaries : physical curve name -> facet indices of ``mesh``.
+    """
+
+    mesh: MeshTri2
+    element_group: np.ndarray
+    boundaries: dict[str, np.ndarray]
+
+
+# gmsh 6-node triangle: vertices 0, 1, 2, then mid-edge nodes of (0,1), (1,2), (2,0)
+_EDGE_NODE = {frozenset((0, 1)): 3, frozenset((1, 2)): 4, frozenset((0, 2)): 5}
+
+
+def _sort_vertices(t6: np.ndarray) -> np.ndarray:
+    """Permute the local nodes of every 6-node triangle so its vertex indices increase."""
+    perm = np.argsort(t6[:3], axis=0)  # (3, nelem): old local index of new vertex i
+    cols = np.arange(t6.shape[1])
+    out = np.empty_like(t6)
+    for i in range(3):
+        out[i] = t6[perm[i], cols]
+    # new edge (a, b) takes the mid node of old edge (perm[a], perm[b])
+    for new_slot, (a, b) in zip((3, 4, 5), ((0, 1), (1, 2), (0, 2))):
+        pa, pb = perm[a], perm[b]
+        slot = np.full(t6.shape[1], -1)
+        for pair, old_slot in _EDGE_NODE.items():
+            i, j = tuple(pair)
+            slot[((pa == i) & (pb == j)) | ((pa == j) & (pb == i))] = old_slot
+        out[new_slot] = t6[slot, cols]
+    return out
+
+
+def _facet_lookup(mesh, v0, v1) -> np.ndarray:
+    """Facet indices of the edges (v0, v1) (vertex indices of ``mesh``)."""
+    n = mesh.p.shape[1]
+    f = np.sort(mesh.facets, axis=0)
+    keys = f[0].astype(np.int64) * n + f[1]
+    order = np.argsort(keys)
+    lo, hi = np.minimum(v0, v1).astype(np.int64), np.maximum(v0, v1)
+    pos = np.searchsorted(keys, lo * n + hi, sorter=order)
+    found = order[np.clip(pos, 0, len(order) - 1)]
+    if not np.all(keys[found] == lo * n + hi):
+        raise ValueError("a boundary edge of the .msh file is not an edge of the triangle mesh")
+    return found
+
+
+def load_mesh(path: str | Path) -> LoadedMesh:
+    """Read a second-order Gmsh cross-section (see :mod:`wgmfem.fem.mesh`) into scikit-fem."""
+    import meshio
+
+    msh = meshio.read(path)
+    tri = msh.cells_dict["triangle6"].T.astype(np.int64)
+    sets = msh.cell_sets_dict
+    group = np.full(tri.shape[1], "", dtype=object)
+    for name, blocks in sets.items():
+        if "triangle6" in blocks and not name.startswith("gmsh:"):
+            group[blocks["triangle6"]] = name
+    t6 = _sort_vertices(tri)
+    # MeshTri2 renumbers the vertices as np.unique(t[:3]) (see skfem Mesh.__post_init__)
+    uniq = np.unique(t6[:3])
+    mesh = MeshTri2(msh.points[:, :2].T.copy(), t6)
+    lines = msh.cells_dict.get("line3")
+    boundaries = {}
+    for name, blocks in sets.items():
+        if "line3" in blocks and not name.startswith("gmsh:"):
+            ends = lines[blocks["line3"], :2].T
+            boundaries[name] = _facet_lookup(mesh, np.searchsorted(uniq, ends[0]), np.searchsorted(uniq, ends[1]))
+    return LoadedMesh(mesh, group.astype(str), boundaries)
+
+
+# --------------------------------------------------------------------------
+# forms
+# --------------------------------------------------------------------------
+@BilinearForm(dtype=np.complex128)
+def _stiffness_pml(u, v, w):
+    # a * (Lambda grad u) . grad v, Lambda symmetric 2x2 (complex in the PML)
+    gu, gv = u.grad, v.grad
+    return w.a * (w.lxx * gu[0] * gv[0] + w.lxy * (gu[0] * gv[1] + gu[1] * gv[0]) + w.lyy * gu[1] * gv[1])
+
+
+@BilinearForm(dtype=np.complex128)
+def _mass_pml(u, v, w):
+    return w.b * w.ms * u * v
+
+
+@BilinearForm(dtype=np.complex128)
+def _stiffness_complex(u, v, w):
+    # no PML but an absorbing (complex-index) layer
+    return w.a * (u.grad[0] * v.grad[0] + u.grad[1] * v.grad[1])
+
+
+@BilinearForm(dtype=np.complex128)
+def _mass_complex(u, v, w):
+    return w.b * u * v
+
+
+@BilinearForm
+def _stiffness_real(u, v, w):
+    return w.a * (u.grad[0] * v.grad[0] + u.grad[1] * v.grad[1])
+
+
+@BilinearForm
+def _mass_real(u, v, w):
+    return w.b * u * v
+
+
+def _element_index(cylinder, element_group) -> tuple[np.ndarray, np.ndarray]:
+    """(region index into cylinder.region_names, in-PML mask) per element; the PML is 'outside'."""
+    names = list(cylinder.region_names)
+    in_pml = element_group == "pml"
+    group = np.where(in_pml, "outside", element_group)
+    unknown = set(np.unique(group)) - set(names)
+    if unknown:
+        raise ValueError(f"mesh regions {sorted(unknown)} are not layers of the cylinder {names}")
+    lookup = {nm: i for i, nm in enumerate(names)}
+    return np.array([lookup[g] for g in group]), in_pml
+
+
+def _coefficients(basis, pol, n_elem, in_pml_elem, pml):
+    """Form coefficients at the quadrature points of one chunk (arrays (nel, nqp))."""
+    nqp = basis.X.shape[1]
+    n2 = np.repeat((n_elem * n_elem)[:, None], nqp, axis=1)
+    a, b = (np.ones_like(n2), n2) if pol == "Ez" else (1.0 / n2, np.ones_like(n2))
+    coef = dict(a=a, b=b)
+    if pml is not None:
+        x, y = np.asarray(basis.global_coordinates())
+        r = np.hypot(x, y)
+        l_rr, l_pp, ms = (np.ones_like(r, dtype=complex) for _ in range(3))
+        sel = np.repeat(in_pml_elem[:, None], nqp, axis=1)
+        l_rr[sel], l_pp[sel], ms[sel] = pml.tensor_2d(r[sel])
+        c, s = x / r, y / r
+        # Lambda = Rot(phi) diag(l_rr, l_pp) Rot(phi)^T
+        coef.update(lxx=l_rr * c * c + l_pp * s * s, lxy=(l_rr - l_pp) * c * s, lyy=l_rr * s * s + l_pp * c * c, ms=ms)
+    return coef
+
+
+def _chunks(nelem: int, size: int = CHUNK_ELEMENTS):
+    for start in range(0, nelem, size):
+        yield np.arange(start, min(start + size, nelem))
+
+
+def _chunk_basis(mesh, element, dofs, intorder, elements):
+    # a fresh mapping per chunk: the isoparametric mapping caches its Jacobians
+    mapping = MappingIsoparametric(mesh, ElementTriP2())
+    return CellBasis(
+        mesh, element, mapping=mapping, intorder=intorder, elements=elements, dofs=dofs, disable_doflocs=True
+    )
+
+
+def _assemble(mesh, element, dofs, intorder, pol, n_elem, in_pml, pml, kind):
+    """Stiffness A and mass B (full dofs), assembled in element chunks to bound the memory."""
+    forms = {
+        "pml": (_stiffness_pml, _mass_pml),
+        "complex": (_stiffness_complex, _mass_complex),
+        "real": (_stiffness_real, _mass_real),
+    }[kind]
+    A = B = None
+    for chunk in _chunks(mesh.nelements):
+        basis = _chunk_basis(mesh, element, dofs, intorder, chunk)
+        coef = _coefficients(basis, pol, n_elem[chunk], in_pml[chunk], pml if kind == "pml" else None)
+        if kind == "real":
+            coef = {key: val.real for key, val in coef.items()}
+        a, b = forms[0].assemble(basis, **coef), forms[1].assemble(basis, **coef)
+        A, B = (a, b) if A is None else (A + a, B + b)
+    return A.tocsr(), B.tocsr()
+
+
+# --------------------------------------------------------------------------
+# constraints: Dirichlet and periodic sides
+# --------------------------------------------------------------------------
+def _facet_dofs(dofs, facets) -> np.ndarray:
+    """All dofs (vertex, edge) on the given facets."""
+    return np.unique(np.asarray(dofs.get_facet_dofs(facets).flatten()))
+
+
+def dof_locations(mesh, element, dofs) -> np.ndarray:
+    """Physical (x, y) in um of every dof, shape (2, N) (mapped through the curved geometry)."""
+    mapping = MappingIsoparametric(mesh, ElementTriP2())
+    locs = mapping.F(element.doflocs.T)  # (2, nelem, nbfun)
+    out = np.zeros((2, dofs.N))
+    for j in range(dofs.element_dofs.shape[0]):
+        out[:, dofs.element_dofs[j]] = locs[:, :, j]
+    return out
+
+
+def _periodic_pairs(locs, dofs_a, dofs_b, angle, tol_um):
+    """Match every dof of side b with the dof of side a that the rotation by ``angle`` maps onto it."""
+    from scipy.spatial import cKDTree
+
+    c, s = math.cos(angle), math.sin(angle)
+    xa, ya = locs[:, dofs_a]
+    rotated = np.vstack((c * xa - s * ya, s * xa + c * ya)).T
+    dist, idx = cKDTree(rotated).query(locs[:, dofs_b].T)
+    if len(dofs_a) != len(dofs_b) or np.max(dist, initial=0.0) > tol_um:
+        raise RuntimeError(
+            f"periodic sides do not match: {len(dofs_a)} / {len(dofs_b)} dofs, worst distance {np.max(dist):.2e} um"
+        )
+    return dofs_a[idx], dofs_b
+
+
+def _reduction(n_dofs, fixed, slaves, masters, phase) -> sp.csr_matrix:
+    """P (full x reduced): free dofs map to themselves, slaves to phase * master, fixed to 0."""
+    is_free = np.ones(n_dofs, dtype=bool)
+    is_free[fixed] = False
+    is_free[slaves] = False
+    free = np.flatnonzero(is_free)
+    col = np.full(n_dofs, -1)
+    col[free] = np.arange(len(free))
+    keep = col[masters] >= 0  # a slave whose master is fixed is itself fixed
+    rows = np.concatenate((free, slaves[keep]))
+    cols = np.concatenate((col[free], col[masters[keep]]))
+    vals = np.concatenate((np.ones(len(free)), np.full(keep.sum(), phase)))
+    dtype = float if phase == 1 else complex
+    return sp.csr_matrix((vals.astype(dtype), (rows, cols)), shape=(n_dofs, len(free)))
+
+
+# --------------------------------------------------------------------------
+# eigen-solve
+# --------------------------------------------------------------------------
+@contextlib.contextmanager
+def _single_threaded_blas():
+    """ARPACK's small dense steps gain nothing from BLAS threads on a loaded machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _pardiso_solver(K):
+    """A PARDISO factorization of the real matrix K (None if pypardiso is not installed)."""
+    try:
+        import pypardiso
+    except ImportError:
+        return None
+    solver = pypardiso.PyPardisoSolver(mtype=-2)  # real symmetric indefinite
+    Ku = sp.triu(K, format="csr")
+    solver.factorize(Ku)
+    return lambda x: solver.solve(Ku, np.ascontiguousarray(x))
+
+
+def _factorize(K, linear_solver):
+    """Return (solve, name) for K x = b."""
+    if linear_solver in ("auto", "pardiso") and not np.iscomplexobj(K.data):
+        solve = _pardiso_solver(K)
+        if solve is not None:
+            return solve, "pardiso"
+        if linear_solver == "pardiso":
+            raise ImportError("pypardiso is not installed (pip install pypardiso)")
+    lu = spla.splu(sp.csc_matrix(K), permc_spec="COLAMD")
+    return lu.solve, "superlu"
+
+
+def _shift_invert(A, B, sigma, num_modes, linear_solver):
+    """Eigenpairs of A x = lam B x nearest sigma; returns (lam, vectors, solver name)."""
+    n = A.shape[0]
+    real = not (np.iscomplexobj(A.data) or np.iscomplexobj(B.data)) and complex(sigma).imag == 0
+    if real:
+        sigma = float(complex(sigma).real)
+        solve, name = _factorize((A - sigma * B).tocsc(), linear_solver)
+        op = spla.LinearOperator((n, n), matvec=solve, dtype=float)
+        with _single_threaded_blas():
+            lam, vecs = spla.eigsh(A, k=min(num_modes, n - 2), M=B, sigma=sigma, OPinv=op, which="LM")
+        return lam.astype(complex), vecs, name
+    K = (A - sigma * B).astype(complex)
+    solve, name = _factorize(K, "superlu")
+    op = spla.LinearOperator((n, n), matvec=lambda x: solve(B @ x), dtype=np.complex128)
+    with _single_threaded_blas():
+        nu, vecs = spla.eigs(op, k=min(num_modes, n - 2), which="LM", ncv=min(n - 1, max(2 * num_modes + 1, 24)))
+    return sigma + 1.0 / nu, vecs, name
+
+
+# --------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------
+@dataclass
+class CrossSectionResult:
+    """Eigenmodes of the 2-D cross-section near ``k_target``.
+
+    k : complex eigen-wavenumbers (1/um), sorted by distance to k_target (Im k < 0: leaky).
+    vectors : full-space eigenvectors (basis.N, num_modes), largest |dof| = 1.
+    mesh, element, dofs, intorder : the scikit-fem discretization (:meth:`basis` builds a
+    CellBasis on all elements). element_region : index into ``region_names``
+    (cylinder layers + ``outside``) per element; element_in_pml : PML elements (region
+    ``outside``). layer_fractions (num_modes, n_regions) and pml_fraction (num_modes,):
+    electric energy per region (Ez: Re(n^2)|u|^2; Hz: Re(n^2)/|n^2|^2 |grad u|^2), summing to 1.
+    sector_angle : None (full cross-section) or the sector angle in rad; floquet_phase :
+    side b = phase * side a. num_unknowns : size of the reduced eigenproblem.
+    timings_s : wall times of the steps; linear_solver : ``superlu`` or ``pardiso``.
+    """
+
+    cylinder: LayeredCylinder
+    pol: str
+    m: int | None
+    k_target: complex
+    order: int
+    k: np.ndarray
+    vectors: np.ndarray
+    mesh: MeshTri2
+    element: object
+    dofs: Dofs
+    intorder: int
+    mesh_info: MeshInfo
+    region_names: tuple[str, ...]
+    element_region: np.ndarray
+    element_in_pml: np.ndarray
+    layer_fractions: np.ndarray
+    pml_fraction: np.ndarray
+    num_unknowns: int
+    r_cut_um: float
+    cut_decay: float
+    pml: RadialPML | None
+    outer_boundary: str
+    sector_angle: float | None
+    floquet_phase: complex
+    linear_solver: str
+    timings_s: dict = field(default_factory=dict)
+
+    @property
+    def num_modes(self) -> int:
+        return len(self.k)
+
+    @property
+    def wavelength_nm(self) -> np.ndarray:
+        return 2e3 * np.pi / self.k.real
+
+    @property
+    def Q(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return self.k.real / (2.0 * np.abs(self.k.imag))
+
+    @property
+    def mesh_params(self) -> dict:
+        return self.mesh_info.params
+
+    def basis(self, intorder: int | None = None) -> CellBasis:
+        """A CellBasis on the whole mesh (memory ~ elements x quadrature points x basis size)."""
+        return _chunk_basis(self.mesh, self.element, self.dofs, intorder or self.intorder, None)
+
+    def is_pml_mode(self, max_pml_fraction: float = DEFAULT_MAX_PML_FRACTION) -> np.ndarray:
+        return self.pml_fraction > max_pml_fraction
+
+    def field(self, x_um, y_um, i: int = 0) -> np.ndarray:
+        """Field of mode ``i`` at points (x, y) in um (NaN outside the mesh)."""
+        return evaluate(self, x_um, y_um, self.vectors[:, [i]])[:, 0]
+
+
+# --------------------------------------------------------------------------
+# energies
+# --------------------------------------------------------------------------
+def _energy_fractions(mesh, element, dofs, intorder, pol, n_elem, element_region, in_pml, vectors, n_regions):
+    """Electric energy per region and in the PML for every vector, normalised to 1."""
+    nvec = vectors.shape[1]
+    layers = np.zeros((nvec, n_regions))
+    pml = np.zeros(nvec)
+    n2 = (n_elem * n_elem)[:, None]
+    for chunk in _chunks(mesh.nelements):
+        basis = _chunk_basis(mesh, element, dofs, intorder, chunk)
+        for i in range(nvec):
+            f = basis.interpolate(vectors[:, i])
+            if pol == "Ez":
+                dens = n2[chunk].real * np.abs(np.asarray(f)) ** 2
+            else:
+                grad2 = np.abs(f.grad[0]) ** 2 + np.abs(f.grad[1]) ** 2
+                dens = (n2[chunk].real / np.abs(n2[chunk]) ** 2) * grad2
+            per_elem = np.sum(dens * basis.dx, axis=1)
+            sel = ~in_pml[chunk]
+            layers[i] += np.bincount(element_region[chunk][sel], per_elem[sel], minlength=n_regions)
+            pml[i] += per_elem[~sel].sum()
+    total = layers.sum(axis=1) + pml
+    return layers / total[:, None], pml / total
+
+
+# --------------------------------------------------------------------------
+# point evaluation on the curved mesh
+# --------------------------------------------------------------------------
+def _p2_map(mesh, tind, X):
+    """x = F(X) and the Jacobian dF/dX of the 6-node elements ``tind`` at reference points X (2, npts)."""
+    e2 = ElementTriP2()
+    nodes = mesh.doflocs[:, mesh.dofs.element_dofs[:, tind]]  # (2, 6, npts)
+    x = np.zeros((2, X.shape[1]))
+    J = np.zeros((2, 2, X.shape[1]))
+    for i in range(6):
+        phi, dphi = e2.lbasis(X, i)
+        x += nodes[:, i] * phi
+        J += nodes[:, i][:, None, :] * np.asarray(dphi)[None, :, :]
+    return x, J
+
+
+def _invert_map(mesh, tind, x, iters=8):
+    """Reference coordinates X with F_tind(X) = x (Newton from the straight-triangle guess)."""
+    v = mesh.p[:, mesh.t[:, tind]]  # (2, 3, npts) vertices
+    d1, d2 = v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]
+    det = d1[0] * d2[1] - d1[1] * d2[0]
+    r = x - v[:, 0]
+    X = np.array([(r[0] * d2[1] - r[1] * d2[0]) / det, (d1[0] * r[1] - d1[1] * r[0]) / det])
+    for _ in range(iters):
+        F, J = _p2_map(mesh, tind, X)
+        res = x - F
+        detJ = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+        X = X + np.array([(J[1, 1] * res[0] - J[0, 1] * res[1]), (-J[1, 0] * res[0] + J[0, 0] * res[1])]) / detJ
+    return X
+
+
+def _inside(X, tol=1e-9):
+    return (X[0] >= -tol) & (X[1] >= -tol) & (X[0] + X[1] <= 1 + tol)
+
+
+class _Locator:
+    """Element and reference coordinates of points: straight-triangle search, then the curved neighbours."""
+
+    def __init__(self, mesh):
+        from matplotlib.tri import Triangulation
+
+        self.mesh = mesh
+        self.finder = Triangulation(mesh.p[0], mesh.p[1], mesh.t.T).get_trifinder()
+        self.t2t = mesh.t2t
+
+    def locate(self, x):
+        tind = np.asarray(self.finder(x[0], x[1]), dtype=np.int64)
+        X = np.full_like(x, np.nan)
+        ok = tind >= 0
+        X[:, ok] = _invert_map(self.mesh, tind[ok], x[:, ok])
+        bad = np.flatnonzero(~ok | ~_inside(X))
+        # a point between a curved edge and its chord lies in the neighbour (or off the mesh)
+        for j in bad:
+            cands = [tind[j]] if tind[j] >= 0 else []
+            cands += [int(n) for n in self.t2t[:, tind[j]] if n >= 0] if tind[j] >= 0 else []
+            if not cands:
+                dist = np.hypot(*(self.mesh.p - x[:, [j]]))
+                near = np.argmin(dist)
+                cands = list(np.flatnonzero(np.any(self.mesh.t == near, axis=0)))
+            tind[j] = -1
+            for c in cands:
+                Xc = _invert_map(self.mesh, np.array([c]), x[:, [j]])
+                if _inside(Xc, 1e-7)[0]:
+                    tind[j], X[:, j] = c, Xc[:, 0]
+                    break
+        return tind, X
+
+
+def evaluate(result: CrossSectionResult, x_um, y_um, vectors=None) -> np.ndarray:
+    """Values of ``vectors`` (default all modes) at the points (x, y) um: shape (npts, nvec), NaN off the mesh."""
+    x = np.vstack((np.ravel(np.asarray(x_um, dtype=float)), np.ravel(np.asarray(y_um, dtype=float))))
+    vecs = result.vectors if vectors is None else vectors
+    if not hasattr(result, "_locator"):
+        result._locator = _Locator(result.mesh)
+    tind, X = result._locator.locate(x)
+    out = np.full((x.shape[1], vecs.shape[1]), np.nan, dtype=complex)
+    ok = tind >= 0
+    edofs = result.dofs.element_dofs[:, tind[ok]]  # (nbfun, npts)
+    for i in range(edofs.shape[0]):
+        phi, _ = result.element.lbasis(X[:, ok], i)
+        out[ok] += phi[:, None] * vecs[edofs[i]]
+    return out
+
+
+# --------------------------------------------------------------------------
+# solver
+# --------------------------------------------------------------------------
+def _pml_for(pml, cylinder, k_re, m, outer_extent_um):
+    if isinstance(pml, RadialPML):
+        return pml
+    return make_pml(outer_extent_um, k_re, cylinder.outside_index, m or 0, **dict(pml or {}))
+
+
+def _outer_extent_um(cylinder, outer_ellipticity, bore_offset_um, inner_ellipticity):
+    r = cylinder.outer_radius_um * (1 + abs(outer_ellipticity) / 2)
+    if cylinder.n_layers == 1:
+        return r
+    r0 = cylinder.radii_um[0]
+    return max(r, abs(bore_offset_um) + r0 * (1 + abs(inner_ellipticity) / 2))
+
+
+def _default_cut(cylinder, m, k_re, cut_decay, bore_offset_um, inner_ellipticity):
+    """Inner cut (um) for order m; shrunk by the bore perturbation so it stays inside the caustic."""
+    if not m:
+        return 0.0
+    r = inner_cut_radius_um(cylinder, m, k_re, cut_decay)
+    if r > 0:
+        r -= abs(inner_ellipticity) / 2 * cylinder.radii_um[0]
+    return max(r, 0.0)
+
+
+def _floquet_phase(m, angle) -> complex:
+    if angle is None or m is None:
+        return 1.0
+    phase = complex(np.exp(1j * m * angle))
+    return 1.0 if abs(phase - 1) < 1e-12 else phase
+
+
+def solve_cross_section(
+    cylinder: LayeredCylinder,
+    pol: str,
+    k_target: complex,
+    *,
+    m: int | None = None,
+    num_modes: int = 12,
+    order: int = 3,
+    points_per_wavelength: float = DEFAULT_POINTS_PER_WAVELENGTH,
+    sector: tuple[int, int] | None = None,
+    r_cut_um: float | None = None,
+    cut_decay: float = DEFAULT_CUT_DECAY,
+    outer_boundary: str = "pml",
+    r_end_um: float | None = None,
+    pml: RadialPML | dict | None = None,
+    guide_layer: str = "core",
+    band_factor: float | None = None,
+    bore_offset_um: float = 0.0,
+    inner_ellipticity: float = 0.0,
+    outer_ellipticity: float = 0.0,
+    intorder: int | None = None,
+    linear_solver: str = "auto",
+    cache_dir: str | Path | None = None,
+) -> CrossSectionResult:
+    """Modes of the cross-section of ``cylinder`` with wavenumber near ``k_target`` (1/um).
+
+    Parameters
+    ----------
+    pol : ``"Ez"`` or ``"Hz"`` (aliases TM = Ez, TE = Hz).
+    k_target : target vacuum wavenumber (1/um), e.g. from the exact solver; shift k_target^2.
+    m : azimuthal order the search is for: sets the inner cut, the PML (turning point)
+        and the Floquet phase exp(i m alpha) of a sector (None: no cut, phase 1).
+    order : Lagrange degree 1-4 (P3/P4 recommended; the geometry is always quadratic).
+    points_per_wavelength : dofs per local wavelength lambda/n.
+    sector : (j, N) for a sector of angle 2 pi j / N with Floquet-periodic sides;
+        None = the full cross-section.
+    r_cut_um : inner Dirichlet cut (None: :func:`inner_cut_radius_um` for m, 0 = no hole).
+    outer_boundary : ``pml`` (default), or ``dirichlet`` / ``neumann`` at ``r_end_um``
+        (default the outer radius) for a closed cavity.
+    pml : :class:`RadialPML` or a dict of :func:`make_pml` keywords.
+    guide_layer, band_factor : the outer interface of ``guide_layer`` gets elements
+        ``band_factor`` times smaller (default :data:`wgmfem.fem.mesh.DEFAULT_BAND_FACTOR`).
+    bore_offset_um, inner_ellipticity, outer_ellipticity : perturbations (full cross-section).
+    intorder : quadrature degree (default 2 * order + 2).
+    linear_solver : ``auto`` (PARDISO for real problems if pypardiso is installed, else
+        SuperLU), ``superlu`` or ``pardiso``.
+    """
+    pol = normalize_pol(pol)
+    k_target = complex(k_target)
+    k_re = k_target.real
+    if not k_re > 0:
+        raise ValueError(f"k_target must have a positive real part (1/um), got {k_target}")
+    if order not in ELEMENTS:
+        raise ValueError(f"element order must be one of {sorted(ELEMENTS)}, got {order}")
+    if outer_boundary not in OUTER_BOUNDARIES:
+        raise ValueError(f"outer_boundary must be one of {OUTER_BOUNDARIES}, got {outer_boundary!r}")
+    m = None if m is None else abs(int(m))
+    timings = {}
+    t0 = time.perf_counter()
+
+    if r_cut_um is None:
+        r_cut = _default_cut(cylinder, m, k_re, cut_decay, bore_offset_um, inner_ellipticity)
+    else:
+        r_cut = float(r_cut_um)
+    extent = _outer_extent_um(cylinder, outer_ellipticity, bore_offset_um, inner_ellipticity)
+    the_pml = _pml_for(pml, cylinder, k_re, m, extent) if outer_boundary == "pml" else None
+    mesh_kwargs = dict(
+        element_order=order,
+        points_per_wavelength=points_per_wavelength,
+        r_cut_um=r_cut,
+        r_end_um=r_end_um,
+        pml=the_pml,
+        sector=sector,
+        guide_layer=guide_layer,
+        bore_offset_um=bore_offset_um,
+        inner_ellipticity=inner_ellipticity,
+        outer_ellipticity=outer_ellipticity,
+    )
+    if band_factor is not None:
+        mesh_kwargs["band_factor"] = band_factor
+    info = build_mesh(cylinder, 2e3 * math.pi / k_re, cache_dir=cache_dir, **mesh_kwargs)
+    timings["mesh"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    loaded = load_mesh(info.path)
+    mesh = loaded.mesh
+    element = ELEMENTS[order]()
+    dofs = Dofs(mesh, element)
+    region, in_pml = _element_index(cylinder, loaded.element_group)
+    n_elem = np.array(cylinder.all_indices, dtype=complex)[region]
+    kind = "pml" if the_pml is not None else ("real" if np.all(n_elem.imag == 0) else "complex")
+    intorder = intorder or 2 * order + 2
+    A, B = _assemble(mesh, element, dofs, intorder, pol, n_elem, in_pml, the_pml, kind)
+    timings["load_assemble"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    fixed_names = ["cut"] + (["end"] if outer_boundary != "neumann" else [])
+    fixed = np.concatenate([_facet_dofs(dofs, loaded.boundaries[nm]) for nm in fixed_names if nm in loaded.boundaries])
+    fixed = np.unique(fixed.astype(np.int64))
+    angle = None if sector is None else 2 * math.pi * sector[0] / sector[1]
+    phase = _floquet_phase(m, angle)
+    slaves = masters = np.zeros(0, dtype=np.int64)
+    if angle is not None:
+        locs = dof_locations(mesh, element, dofs)
+        da = np.setdiff1d(_facet_dofs(dofs, loaded.boundaries["periodic_a"]), fixed)
+        db = np.setdiff1d(_facet_dofs(dofs, loaded.boundaries["periodic_b"]), fixed)
+        masters, slaves = _periodic_pairs(locs, da, db, angle, tol_um=1e-6 * cylinder.outer_radius_um)
+    P = _reduction(dofs.N, fixed, slaves, masters, phase)
+    PH = P.conj().T.tocsr()
+    A_r, B_r = (PH @ A @ P).tocsr(), (PH @ B @ P).tocsr()
+    lam, vecs_r, solver_name = _shift_invert(A_r, B_r, k_target**2, num_modes, linear_solver)
+    timings["eigensolve"] = time.perf_counter() - t0
+
+    k = np.sqrt(lam.astype(complex))
+    idx = np.argsort(np.abs(k - k_target))
+    k = k[idx]
+    vectors = np.asarray(P @ vecs_r[:, idx]).astype(complex)
+    peak = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])]
+    vectors = vectors / peak
+
+    t0 = time.perf_counter()
+    n_regions = len(cylinder.region_names)
+    layers, pml_frac = _energy_fractions(
+        mesh, element, dofs, intorder, pol, n_elem, region, in_pml, vectors, n_regions
+    )
+    timings["energies"] = time.perf_counter() - t0
+
+    return CrossSectionResult(
+        cylinder=cylinder,
+        pol=pol,
+        m=m,
+        k_target=k_target,
+        order=order,
+        k=k,
+        vectors=vectors,
+        mesh=mesh,
+        element=element,
+        dofs=dofs,
+        intorder=intorder,
+        mesh_info=info,
+        region_names=cylinder.region_names,
+        element_region=region,
+        element_in_pml=in_pml,
+        layer_fractions=layers,
+        pml_fraction=pml_frac,
+        num_unknowns=P.shape[1],
+        r_cut_um=r_cut,
+        cut_decay=wkb_decay(cylinder, m, k_re, r_cut) if (m and r_cut > 0) else 0.0,
+        pml=the_pml,
+        outer_boundary=outer_boundary,
+        sector_angle=angle,
+        floquet_phase=phase,
+        linear_solver=solver_name,
+        timings_s=timings,
+    )

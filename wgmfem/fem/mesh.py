@@ -1,0 +1,467 @@
+"""Gmsh meshes of a layered cross-section (full disk/annulus or a periodic sector).
+
+Lengths in um, wavelengths in nm (vacuum). The domain runs from an inner
+Dirichlet cut circle of radius ``r_cut_um`` (0 = the full disk) through every
+layer of the cylinder, optionally the outer medium, a PML annulus, and ends at
+``r_end_um``. Each region is a physical surface group named after its layer
+(``core``, ``wall``, ..., ``outside``, ``pml``); the boundaries are physical
+curve groups:
+
+* ``cut`` - the inner circle (absent when r_cut = 0),
+* ``end`` - the outer circle,
+* ``<inner>|<outer>`` - an interface between two regions, e.g. ``core|wall``,
+* ``periodic_a`` / ``periodic_b`` - the sector sides at phi = 0 and phi = angle
+  (b is the Gmsh periodic image of a, rotated by the sector angle).
+
+Elements are second-order (curved, 6-node) triangles so that circles and
+ellipses are not polygons (PHYSICS.md 3.7). The size is set from the local
+wavelength lambda/n through Gmsh size fields (MathEval/Restrict/Threshold; a
+Python size callback is ~5x slower, PHYSICS.md 3b): element edge
+``h = element_order * lambda / (n * points_per_wavelength)``, times
+``band_factor`` within ``band_wavelengths`` local wavelengths of the guiding
+interface, divided by |s(r)| in the PML (the field varies on 1/(k n |s|) there).
+
+Perturbations (full cross-section only): the inner boundary of the wall (the
+bore, the first interface) may be offset along x by ``bore_offset_um`` and made
+elliptical; the outermost layer boundary may be elliptical. Ellipticity e
+means semi-axes R (1 + e/2) along x and R (1 - e/2) along y (e < 0: the long
+axis along y), so e = (a - b)/R. The cut circle follows the bore centre.
+
+Meshes are cached in ``meshes/cache/<key>.msh`` (Gmsh v4.1, binary; readable by
+meshio and the Gmsh GUI), key = hash of every parameter and the Gmsh version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..geometry import LayeredCylinder
+from .pml import RadialPML
+
+#: bump when the mesh layout changes, so old cache files are not reused
+MESH_LAYOUT_VERSION = 1
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "meshes" / "cache"
+DEFAULT_BAND_FACTOR = 0.75
+DEFAULT_BAND_WAVELENGTHS = 1.0
+
+
+@dataclass(frozen=True)
+class MeshInfo:
+    """A cross-section mesh on disk.
+
+    path : the ``.msh`` file; num_nodes / num_elements : counts of nodes and
+    second-order triangles; params : every parameter that defines the mesh
+    (JSON-ready, radii in um, wavelength in nm); cached : True if the file was reused.
+    """
+
+    path: Path
+    num_nodes: int
+    num_elements: int
+    params: dict
+    cached: bool
+
+
+# --------------------------------------------------------------------------
+# parameters
+# --------------------------------------------------------------------------
+def _sector_angle(sector) -> float | None:
+    """Angle (rad) of a sector given as (j, N) = 2 pi j / N, or None for the full circle."""
+    if sector is None:
+        return None
+    j, n = (int(v) for v in sector)
+    if not (0 < j < n):
+        raise ValueError(f"sector (j, N) must satisfy 0 < j < N, got {sector}")
+    return 2.0 * math.pi * j / n
+
+
+def mesh_params(
+    cylinder: LayeredCylinder,
+    wavelength_nm: float,
+    *,
+    element_order: int = 3,
+    points_per_wavelength: float = 12.0,
+    r_cut_um: float = 0.0,
+    r_end_um: float | None = None,
+    pml: RadialPML | None = None,
+    sector: tuple[int, int] | None = None,
+    guide_layer: str = "core",
+    band_factor: float = DEFAULT_BAND_FACTOR,
+    band_wavelengths: float = DEFAULT_BAND_WAVELENGTHS,
+    bore_offset_um: float = 0.0,
+    inner_ellipticity: float = 0.0,
+    outer_ellipticity: float = 0.0,
+) -> dict:
+    """Check and collect the mesh parameters (see :func:`build_mesh`) into a JSON-ready dict."""
+    if not wavelength_nm > 0:
+        raise ValueError(f"wavelength must be a positive number of nm, got {wavelength_nm}")
+    if pml is not None:
+        r_end = pml.r_end_um
+    else:
+        r_end = cylinder.outer_radius_um if r_end_um is None else float(r_end_um)
+    perturbed = bore_offset_um != 0 or inner_ellipticity != 0 or outer_ellipticity != 0
+    if sector is not None and perturbed:
+        raise ValueError("a sector needs a rotationally symmetric cross-section: no bore offset or ellipticity")
+    if (bore_offset_um != 0 or inner_ellipticity != 0) and cylinder.n_layers < 2:
+        raise ValueError("bore offset / inner ellipticity need a bore: at least two layers")
+    if not 0 <= r_cut_um < cylinder.radii_um[0]:
+        raise ValueError(f"r_cut_um = {r_cut_um} must lie in [0, {cylinder.radii_um[0]}) um (inside the first layer)")
+    if r_end < cylinder.outer_radius_um:
+        raise ValueError(f"the domain must reach the outer radius {cylinder.outer_radius_um} um, got {r_end}")
+    cylinder.layer_of(guide_layer)
+    return dict(
+        layout=MESH_LAYOUT_VERSION,
+        radii_um=list(cylinder.radii_um),
+        indices=[[complex(n).real, complex(n).imag] for n in cylinder.indices],
+        outside_index=cylinder.outside_index,
+        names=list(cylinder.names),
+        wavelength_nm=float(wavelength_nm),
+        element_order=int(element_order),
+        points_per_wavelength=float(points_per_wavelength),
+        r_cut_um=float(r_cut_um),
+        r_end_um=float(r_end),
+        pml=None if pml is None else [pml.r_start_um, pml.width_um, pml.sigma0, pml.power],
+        sector=None if sector is None else [int(sector[0]), int(sector[1])],
+        guide_layer=guide_layer,
+        band_factor=float(band_factor),
+        band_wavelengths=float(band_wavelengths),
+        bore_offset_um=float(bore_offset_um),
+        inner_ellipticity=float(inner_ellipticity),
+        outer_ellipticity=float(outer_ellipticity),
+    )
+
+
+def mesh_key(params: dict) -> str:
+    """Cache key: hash of the parameters and the Gmsh version."""
+    import gmsh
+
+    text = json.dumps({"params": params, "gmsh": gmsh.__version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+# --------------------------------------------------------------------------
+# geometry: nested closed boundaries from the inside out
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Boundary:
+    name: str  # physical name of the curve group
+    xc: float  # centre, um
+    yc: float
+    a: float  # semi-axis along x, um
+    b: float  # semi-axis along y, um
+
+    @property
+    def mean_radius(self) -> float:
+        return math.sqrt(self.a * self.b)
+
+    def distance_expr(self) -> str:
+        """Gmsh MathEval expression ~ distance (um) from the curve (exact for a circle)."""
+        return (
+            f"Abs(Sqrt(((x-({self.xc}))/{self.a})^2+((y-({self.yc}))/{self.b})^2)-1)*{self.mean_radius}"
+        )
+
+
+def _ellipse(name, xc, radius, ellipticity) -> _Boundary:
+    return _Boundary(name, xc, 0.0, radius * (1 + ellipticity / 2), radius * (1 - ellipticity / 2))
+
+
+def _boundaries(params) -> tuple[list[_Boundary], list[str]]:
+    """Closed boundaries (inner first) and the region names between consecutive ones."""
+    radii, names = params["radii_um"], params["names"]
+    off = params["bore_offset_um"]
+    bnds, regions = [], []
+    if params["r_cut_um"] > 0:
+        bnds.append(_Boundary("cut", off, 0.0, params["r_cut_um"], params["r_cut_um"]))
+    last = len(radii) - 1
+    for j, r in enumerate(radii):
+        e, xc = 0.0, 0.0
+        if j == 0 and last > 0:
+            e, xc = params["inner_ellipticity"], off
+        if j == last:
+            e = params["outer_ellipticity"]
+        nxt = names[j + 1] if j < last else "outside"
+        bnds.append(_ellipse(f"{names[j]}|{nxt}", xc, r, e))
+        regions.append(names[j])
+    r_end, pml = params["r_end_um"], params["pml"]
+    outer_extent = max(bnds[-1].a, bnds[-1].b) + abs(bnds[-1].xc)
+    if pml is not None:
+        if pml[0] <= outer_extent:
+            raise ValueError(f"the PML must start outside the cylinder ({pml[0]} um <= {outer_extent} um)")
+        bnds.append(_Boundary("outside|pml", 0.0, 0.0, pml[0], pml[0]))
+        regions.append("outside")
+        regions.append("pml")
+    elif r_end > outer_extent * (1 + 1e-12):
+        regions.append("outside")
+    else:
+        # the domain ends on the last layer boundary: it is the "end" curve
+        regions_end = bnds.pop()
+        bnds.append(_Boundary("end", regions_end.xc, regions_end.yc, regions_end.a, regions_end.b))
+        return bnds, regions
+    bnds.append(_Boundary("end", 0.0, 0.0, r_end, r_end))
+    return bnds, regions
+
+
+def _local_sizes(params, regions) -> dict[str, float]:
+    """Element size (um) per region from the local wavelength lambda / Re(n)."""
+    lam_um = params["wavelength_nm"] / 1000.0
+    n_of = {nm: complex(*ri).real for nm, ri in zip(params["names"], params["indices"])}
+    n_of["outside"] = n_of["pml"] = params["outside_index"]
+    scale = params["element_order"] / params["points_per_wavelength"]
+    return {reg: scale * lam_um / n_of[reg] for reg in regions}
+
+
+# --------------------------------------------------------------------------
+# gmsh model
+# --------------------------------------------------------------------------
+def _occ_disk(occ, bnd: _Boundary) -> int:
+    if bnd.a >= bnd.b:
+        return occ.addDisk(bnd.xc, bnd.yc, 0.0, bnd.a, bnd.b)
+    # OCC wants rx >= ry: put the long axis along y through the local x axis
+    return occ.addDisk(bnd.xc, bnd.yc, 0.0, bnd.b, bnd.a, xAxis=[0.0, 1.0, 0.0])
+
+
+def _occ_wedge(occ, angle: float, radius: float) -> int:
+    """Polygon with apex at the origin containing the sector 0 <= phi <= angle up to ``radius``."""
+    nseg = max(1, math.ceil(angle / (math.pi / 4)))
+    reach = 1.05 * radius / math.cos(angle / (2 * nseg))
+    pts = [occ.addPoint(0.0, 0.0, 0.0)]
+    for i in range(nseg + 1):
+        phi = angle * i / nseg
+        pts.append(occ.addPoint(reach * math.cos(phi), reach * math.sin(phi), 0.0))
+    lines = [occ.addLine(pts[i], pts[(i + 1) % len(pts)]) for i in range(len(pts))]
+    return occ.addPlaneSurface([occ.addCurveLoop(lines)])
+
+
+def _build_surfaces(bnds, regions, angle):
+    """Fragment nested disks (and the sector wedge); return {region: [surface tags]}."""
+    import gmsh
+
+    occ = gmsh.model.occ
+    disks = [_occ_disk(occ, b) for b in bnds]
+    tools = [(2, d) for d in disks[1:]]
+    if angle is not None:
+        tools.append((2, _occ_wedge(occ, angle, bnds[-1].a)))
+    _, pieces = occ.fragment([(2, disks[0])], tools)
+    # fragment maps every input disk to all pieces covering it: nested sets
+    inside = [{t for _, t in pcs} for pcs in pieces[: len(disks)]]
+    keep = inside[-1] & ({t for _, t in pieces[-1]} if angle is not None else inside[-1])
+    shells, prev = [], set()
+    for pcs in inside:
+        shells.append(pcs - prev)
+        prev = pcs
+    if bnds[0].name == "cut":
+        shells = shells[1:]  # the disk inside the cut is not meshed
+    surfaces = {reg: sorted(shell & keep) for reg, shell in zip(regions, shells)}
+    drop = {t for _, t in occ.getEntities(2)} - set().union(*surfaces.values())
+    occ.remove([(2, t) for t in sorted(drop)], recursive=True)
+    occ.synchronize()
+    return surfaces
+
+
+def _classify_curves(surfaces, bnds, angle):
+    """Physical curve groups: interfaces, cut, end, periodic sides (a at phi=0, b at phi=angle)."""
+    import gmsh
+
+    region_of = {s: reg for reg, tags in surfaces.items() for s in tags}
+    order = list(surfaces)
+    groups: dict[str, list[int]] = {}
+    for _, c in gmsh.model.getEntities(1):
+        up, _ = gmsh.model.getAdjacencies(1, c)
+        regs = sorted({region_of[s] for s in up if s in region_of}, key=order.index)
+        if not regs:
+            continue
+        if len(regs) == 2:
+            name = f"{regs[0]}|{regs[1]}"
+        else:
+            name = _single_sided_curve(c, angle, bnds[0])
+        groups.setdefault(name, []).append(c)
+    return groups
+
+
+def _curve_midpoint(c) -> tuple[float, float]:
+    import gmsh
+
+    lo, hi = gmsh.model.getParametrizationBounds(1, c)
+    x, y, _ = gmsh.model.getValue(1, c, [0.5 * (lo[0] + hi[0])])
+    return x, y
+
+
+def _single_sided_curve(c, angle, innermost: _Boundary) -> str:
+    """A curve on one region only: a sector side, the inner cut or the outer end."""
+    x, y = _curve_midpoint(c)
+    if angle is not None:
+        phi = math.atan2(y, x)
+        if abs(phi) < 1e-9:
+            return "periodic_a"
+        if abs(math.remainder(phi - angle, 2 * math.pi)) < 1e-9:
+            return "periodic_b"
+    r = math.hypot(x - innermost.xc, y - innermost.yc)
+    if innermost.name == "cut" and abs(r - innermost.a) < 1e-6 * innermost.a:
+        return "cut"
+    return "end"
+
+
+def _set_periodic(groups, angle):
+    """Make every periodic_b curve the rotation (by ``angle``) of its periodic_a partner."""
+    import gmsh
+
+    def key(c):
+        x, y, _ = gmsh.model.occ.getCenterOfMass(1, c)
+        return math.hypot(x, y)
+
+    a = sorted(groups.get("periodic_a", []), key=key)
+    b = sorted(groups.get("periodic_b", []), key=key)
+    if len(a) != len(b) or not a:
+        raise RuntimeError(f"sector sides do not match: {len(a)} / {len(b)} curves")
+    c, s = math.cos(angle), math.sin(angle)
+    affine = [c, -s, 0, 0, s, c, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    gmsh.model.mesh.setPeriodic(1, b, a, affine)
+
+
+def _size_fields(params, surfaces, bnds):
+    """Background size field: per-region constants, finer band at the guide interface, PML grading."""
+    import gmsh
+
+    fld = gmsh.model.mesh.field
+    h = _local_sizes(params, list(surfaces))
+    ids = []
+    pml = params["pml"]
+    for reg, tags in surfaces.items():
+        expr = f"{h[reg]}"
+        if reg == "pml":
+            r0, d, sigma0, q = pml
+            xi = f"Abs((Sqrt(x^2+y^2)-{r0})/{d})"
+            expr = f"{h[reg]}/Sqrt(1+({sigma0}*{xi}^{q})^2)"
+        f = fld.add("MathEval")
+        fld.setString(f, "F", expr)
+        r = fld.add("Restrict")
+        fld.setNumber(r, "InField", f)
+        fld.setNumbers(r, "SurfacesList", tags)
+        ids.append(r)
+    guide = _guide_boundary(params, bnds)
+    if guide is not None and params["band_factor"] < 1:
+        reg = params["guide_layer"]
+        h_band = params["band_factor"] * min(h[reg], h.get(_next_region(params, reg), h[reg]))
+        width = params["band_wavelengths"] * params["wavelength_nm"] / 1000.0 / _index(params, reg)
+        dist = fld.add("MathEval")
+        fld.setString(dist, "F", guide.distance_expr())
+        th = fld.add("Threshold")
+        fld.setNumber(th, "InField", dist)
+        fld.setNumber(th, "SizeMin", h_band)
+        fld.setNumber(th, "SizeMax", max(h.values()))
+        fld.setNumber(th, "DistMin", width)
+        fld.setNumber(th, "DistMax", 2 * width)
+        ids.append(th)
+    mn = fld.add("Min")
+    fld.setNumbers(mn, "FieldsList", ids)
+    fld.setAsBackgroundMesh(mn)
+    return h
+
+
+def _index(params, reg):
+    if reg in params["names"]:
+        return complex(*params["indices"][params["names"].index(reg)]).real
+    return params["outside_index"]
+
+
+def _next_region(params, reg):
+    names = params["names"] + ["outside"]
+    return names[names.index(reg) + 1] if reg in params["names"] else reg
+
+
+def _guide_boundary(params, bnds):
+    """The outer boundary of the guide layer (e.g. core|wall), None if it is not meshed."""
+    nxt = _next_region(params, params["guide_layer"])
+    want = f"{params['guide_layer']}|{nxt}"
+    for b in bnds:
+        if b.name == want or (b.name == "end" and params["guide_layer"] == params["names"][-1]):
+            return b
+    return None
+
+
+def _generate(params, path: Path) -> tuple[int, int]:
+    import gmsh
+
+    bnds, regions = _boundaries(params)
+    angle = _sector_angle(params["sector"])
+    gmsh.model.add(path.stem)
+    try:
+        surfaces = _build_surfaces(bnds, regions, angle)
+        groups = _classify_curves(surfaces, bnds, angle)
+        if angle is not None:
+            _set_periodic(groups, angle)
+        for reg, tags in surfaces.items():
+            gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, tags), reg)
+        for name, tags in groups.items():
+            gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, tags), name)
+        _size_fields(params, surfaces, bnds)
+        gmsh.model.mesh.generate(2)
+        # curved elements: mid-edge nodes on the true circles/ellipses
+        gmsh.model.mesh.setOrder(2)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
+        gmsh.write(str(tmp))
+        tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+        nodes = len(gmsh.model.mesh.getNodes()[0])
+        types, tags, _ = gmsh.model.mesh.getElements(2)
+        return nodes, sum(len(t) for t in tags)
+    finally:
+        gmsh.model.remove()
+
+
+def _start_gmsh():
+    import gmsh
+
+    if not gmsh.isInitialized():
+        gmsh.initialize(interruptible=False)
+    opts = {
+        "General.Terminal": 0,
+        "General.NumThreads": 1,
+        "Mesh.MshFileVersion": 4.1,
+        "Mesh.Binary": 1,
+        "Mesh.SaveAll": 0,
+        "Mesh.Algorithm": 6,
+        "Mesh.MeshSizeFromPoints": 0,
+        "Mesh.MeshSizeFromCurvature": 0,
+        "Mesh.MeshSizeExtendFromBoundary": 0,
+        "Mesh.HighOrderOptimize": 0,
+        "Mesh.SecondOrderLinear": 0,
+    }
+    for name, value in opts.items():
+        gmsh.option.setNumber(name, value)
+
+
+def build_mesh(
+    cylinder: LayeredCylinder,
+    wavelength_nm: float,
+    *,
+    cache_dir: str | Path | None = None,
+    force: bool = False,
+    **kwargs,
+) -> MeshInfo:
+    """Mesh the cross-section of ``cylinder`` for vacuum wavelength ``wavelength_nm`` (cached).
+
+    Keywords (see the module docstring): ``element_order`` (degree of the FE space the
+    size is chosen for, default 3), ``points_per_wavelength`` (dofs per local wavelength
+    lambda/n, default 12), ``r_cut_um`` (inner Dirichlet cut, 0 = full disk), ``r_end_um``
+    (outer end without PML; default the cylinder's outer radius), ``pml``
+    (:class:`RadialPML`; the domain then ends at its end), ``sector`` ((j, N): angle
+    2 pi j / N with periodic sides), ``guide_layer`` (layer whose outer interface gets the
+    finer band), ``band_factor``, ``band_wavelengths``, ``bore_offset_um``,
+    ``inner_ellipticity``, ``outer_ellipticity``.
+    """
+    params = mesh_params(cylinder, wavelength_nm, **kwargs)
+    folder = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{mesh_key(params)}.msh"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists() and not force:
+        counts = json.loads(meta.read_text())
+        return MeshInfo(path, counts["num_nodes"], counts["num_elements"], params, cached=True)
+    _start_gmsh()
+    nodes, elements = _generate(params, path)
+    meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1))
+    return MeshInfo(path, nodes, elements, params, cached=False)
