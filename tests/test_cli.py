@@ -129,3 +129,17 @@ def test_every_documented_command_runs(command, tmp_path, monkeypatch, capsys):
     code, out, err = run(shlex.split(command)[1:], capsys)
     assert code == 0, err
     assert out or any(tmp_path.iterdir())
+
+
+def test_fem1d_engine_agrees_with_exact(capsys):
+    """PHYSICS/issue 4: 1-D radial FEM within 1e-9 in wavelength and 1 % in Q of the exact engine."""
+    code, out, _ = run("modes --engine fem1d --m 600 --p 1:2 --pol both --format json".split(), capsys)
+    assert code == 0
+    records = json.loads(out)
+    assert {(r["pol"], r["p"]) for r in records} == {("Ez", 1), ("Ez", 2), ("Hz", 1), ("Hz", 2)}
+    for rec in records:
+        assert rec["engine"] == "fem1d" and rec["region"] == "core"
+        ver = rec["verification"]
+        assert ver["relative_difference_to_exact"] < 1e-9
+        assert ver["Q_relative_difference_to_exact"] < 0.01
+        assert ver["census_ok"] is True

@@ -26,6 +26,7 @@ from .solve import SearchError, find_modes
 
 DEFAULT_WINDOW_NM = (425.0, 445.0)
 DEFAULT_P = (1, 2)
+ENGINE_NAMES = {"exact": "exact Bessel/Hankel solver", "fem1d": "1-D radial FEM (seeded by the exact census)"}
 
 MODES_EPILOG = """\
 defaults: the paper's capillary (54/78 um, core 1.56, wall 1.47, air), core modes
@@ -41,6 +42,7 @@ examples:
   wgmfem modes --inner-diameter 30 --outer-diameter 50 --core 1.51 --wavelength 430:450
   wgmfem modes --layers 3:1.56 --outside 1 --pol Hz --m 30 --p 2
   wgmfem modes --wavelength 431:433 --region any --p any --format csv --output modes.csv
+  wgmfem modes --engine fem1d --m 600 --p 1:2 --pol Ez
 """
 
 
@@ -165,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--region", metavar="NAME", help="core, wall, ... or 'any' (default core)")
     s.add_argument("--q-min", type=_positive_float, default=100.0, metavar="Q", help="smallest radiation Q listed in a window (default 100)")
     s.add_argument("--no-fsr", action="store_true", help="skip FSR and group index (saves solving m +- 1)")
+    e = modes.add_argument_group("engine")
+    e.add_argument(
+        "--engine", choices=("exact", "fem1d"), default="exact",
+        help="exact Bessel/Hankel solution (default) or the 1-D radial FEM (seeded by the exact census)",
+    )
+    e.add_argument("--order", type=int, default=4, metavar="P", help="FEM element degree (default 4)")
+    e.add_argument("--points-per-wavelength", type=_positive_float, default=40.0, metavar="N", help="FEM nodal points per local wavelength (default 40)")
+    e.add_argument("--pml-width", type=_positive_float, default=2.0, metavar="W", help="FEM PML width in outside wavelengths (default 2)")
     o = modes.add_argument_group("output")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table")
     o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
@@ -202,7 +212,8 @@ def run_modes(args) -> int:
     t0 = time.perf_counter()
     modes = find_modes(
         cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
-        q_min=args.q_min, fsr=not args.no_fsr, progress=progress,
+        q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
+        fem_order=args.order, fem_points_per_wavelength=args.points_per_wavelength, fem_pml_width_wavelengths=args.pml_width,
     )
     elapsed = time.perf_counter() - t0
     if args.format == "json":
@@ -229,7 +240,7 @@ def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
     unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
     status = "every search box verified by an independent argument-principle count" if not unverified else f"{unverified} modes UNVERIFIED (see note)"
     return (
-        f"wgmfem {__version__}, exact Bessel/Hankel solver\n"
+        f"wgmfem {__version__}, {ENGINE_NAMES[args.engine]}\n"
         f"fibre : {cyl.describe()}\n"
         f"search: {what}, {', '.join(filters)}, Q_rad >= {args.q_min:g}, pol {args.pol}\n"
         f"found : {len(modes)} modes in {elapsed:.2f} s; {status}\n\n"

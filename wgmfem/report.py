@@ -64,6 +64,10 @@ def modes_to_table(modes: Sequence[Mode]) -> str:
             notes.append("UNVERIFIED: " + str(md.verification.get("census_count")))
         if "not converged" in str(md.verification.get("method", "")):
             notes.append("root not converged")
+        if md.engine != "exact" and md.verification.get("relative_difference_to_exact") is not None:
+            notes.append(f"vs exact {md.verification['relative_difference_to_exact']:.1e}")
+        if md.verification.get("spurious_pml_mode"):
+            notes.append("PML mode?")
         fsr = f"{md.fsr_nm:8.4f}" if md.fsr_nm else f"{'-':>8}"
         ng = f"{md.group_index:6.3f}" if md.group_index else f"{'-':>6}"
         lines.append(

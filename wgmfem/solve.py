@@ -17,6 +17,7 @@ from .mode import Mode
 from .polarization import normalize_pols
 
 DEFAULT_Q_MIN = 100.0
+ENGINES = ("exact", "fem1d")
 
 
 class SearchError(ValueError):
@@ -58,6 +59,9 @@ def find_modes(
     engine: str = "exact",
     fsr: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    fem_order: int = 4,
+    fem_points_per_wavelength: float = 40.0,
+    fem_pml_width_wavelengths: float = 2.0,
 ) -> list[Mode]:
     """Resonances of a layered cylinder, labelled, verified and sorted by (pol, wavelength).
 
@@ -73,16 +77,22 @@ def find_modes(
         ``wall``, ...). Without a window it defaults to ``core``.
     q_min : smallest radiation Q reported in a window census (the floor may be
         raised at low m, see each mode's ``verification['q_floor']``).
+    engine : ``'exact'`` (Bessel/Hankel) or ``'fem1d'`` (1-D radial finite elements, seeded
+        and labelled by the exact census; each mode records its difference to the exact root).
     fsr : also compute the free spectral range and group index (solves m +- 1).
     progress : optional callback ``progress(stage, done, total)``.
+    fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths : 1-D FEM settings
+        (element degree, nodal points per local wavelength, PML width in outside wavelengths).
 
     Every returned :class:`Mode` carries a ``verification`` record; modes found in
     a box whose independent (argument-principle) count disagreed with the number
     of roots found have ``verification['census_ok'] = False``.
     """
     cyl = cylinder if cylinder is not None else Capillary()
-    if engine != "exact":
-        raise SearchError(f"engine {engine!r} is not available yet (only 'exact')")
+    if engine not in ENGINES:
+        raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "fem1d" and not (isinstance(fem_order, int) and 1 <= fem_order <= 10):
+        raise SearchError(f"FEM element order must be an integer from 1 to 10, got {fem_order!r}")
     try:
         pols = normalize_pols(pol)
     except ValueError as exc:
@@ -108,6 +118,13 @@ def find_modes(
             roots, checks, how = _family_search(cyl, pl, m_range, p_range, region_index)
         modes.extend(_to_modes(cyl, roots, checks, how))
     modes = [md for md in modes if _wanted(md, m_range, p_range, region)]
+    if engine == "fem1d":
+        from .fem.engine1d import refine_with_radial_fem
+
+        report = (lambda done, total: progress("1-D FEM", done, total)) if progress else None
+        modes = refine_with_radial_fem(
+            modes, fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths, progress=report
+        )
     if fsr:
         _attach_fsr(cyl, modes)
     return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
