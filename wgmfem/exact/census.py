@@ -440,7 +440,7 @@ def count_resonances(cyl, pol, m, k_lo, k_hi, kappa, max_rounds: int = 40) -> li
         # High-Q resonances sit within ~1e-12 of the real axis, possibly that close to a
         # side, so the sides are sampled geometrically towards Im k = 0: no phase jump
         # there can exceed the angle a root subtends (< pi), so none can alias.
-        heights = kap * 2.0 ** -np.arange(0, 60)
+        heights = kap * 4.0 ** -np.arange(0, 30)  # ratio 4: a root subtends < pi between any two
         heights = heights[heights > 1e-14 * hi]
         up = np.concatenate([-heights, [0.0], heights[::-1]])  # from -kappa to +kappa
         n_flat = int(np.clip(16 * (hi - lo) / min(hi - lo, 2 * kap), 16, 400))
