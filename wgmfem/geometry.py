@@ -161,3 +161,84 @@ def Capillary(
 def Rod(radius_um: float, index: float | complex, outside_index: float = 1.0) -> LayeredCylinder:
     """A homogeneous dielectric rod (a single layer)."""
     return LayeredCylinder(radii_um=(radius_um,), indices=(index,), outside_index=outside_index, names=("core",))
+
+
+@dataclass(frozen=True)
+class MaterialStack:
+    """Concentric layers made of materials whose index depends on wavelength.
+
+    ``materials`` are :class:`wgmfem.materials.Material` objects (or anything
+    :func:`wgmfem.materials.get_material` accepts: a built-in name such as
+    ``"toluene"``, a number, ``"1.56+0.0001j"``, a refractiveindex.info YAML path).
+    :meth:`at` evaluates every index at one vacuum wavelength and returns the
+    :class:`LayeredCylinder` the solvers work on.
+    """
+
+    radii_um: tuple[float, ...]
+    materials: tuple
+    outside: object = 1.0
+    names: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        from .materials import get_material
+
+        try:
+            mats = tuple(get_material(mat) for mat in self.materials)
+            outside = get_material(self.outside)
+        except ValueError as exc:
+            raise GeometryError(str(exc)) from None
+        names = tuple(self.names) or default_layer_names(len(mats))
+        object.__setattr__(self, "materials", mats)
+        object.__setattr__(self, "outside", outside)
+        object.__setattr__(self, "names", names)
+        # validate the geometry once with placeholder indices
+        LayeredCylinder(self.radii_um, (1.0,) * len(mats), 1.0, names)
+        object.__setattr__(self, "radii_um", tuple(float(r) for r in self.radii_um))
+
+    @property
+    def is_dispersive(self) -> bool:
+        from .materials import ConstantIndex
+
+        return not all(isinstance(mat, ConstantIndex) for mat in self.materials + (self.outside,))
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        return self.names + ("outside",)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.radii_um)
+
+    def at(self, wavelength_nm: float, strict: bool | None = None) -> LayeredCylinder:
+        """The stack with every index evaluated at ``wavelength_nm`` (vacuum)."""
+        indices = tuple(complex(mat.index(wavelength_nm, strict=strict)) for mat in self.materials)
+        indices = tuple(n.real if n.imag == 0 else n for n in indices)
+        outside = complex(self.outside.index(wavelength_nm, strict=strict))
+        if outside.imag != 0:
+            raise GeometryError("the outer medium must be lossless (real index)")
+        return LayeredCylinder(self.radii_um, indices, outside.real, self.names)
+
+    def describe(self) -> str:
+        parts = [f"{nm} r<={r:g} um {mat.name}" for nm, r, mat in zip(self.names, self.radii_um, self.materials)]
+        return "; ".join(parts) + f"; outside {self.outside.name}"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, complex)) and not isinstance(value, bool)
+
+
+def capillary_stack(
+    inner_diameter_um: float = PAPER_INNER_DIAMETER_UM,
+    outer_diameter_um: float = PAPER_OUTER_DIAMETER_UM,
+    core="toluene",
+    wall="fused-silica",
+    outside=1.0,
+) -> "MaterialStack | LayeredCylinder":
+    """A capillary whose layers may be materials (names, files) as well as numbers.
+
+    Returns a plain :class:`LayeredCylinder` when every index is a number.
+    """
+    if all(_is_number(v) for v in (core, wall, outside)):
+        return Capillary(inner_diameter_um, outer_diameter_um, core, wall, outside)
+    Capillary(inner_diameter_um, outer_diameter_um)  # validates the diameters
+    return MaterialStack((inner_diameter_um / 2, outer_diameter_um / 2), (core, wall), outside, ("core", "wall"))

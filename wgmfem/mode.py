@@ -26,8 +26,8 @@ class Mode:
     p : radial order, the number of maxima of |field| in ``region``.
     region : the layer holding most of the electric energy (``core``, ``wall``, ...,
         or ``outside``).
-    k : complex vacuum wavenumber in 1/um; Im k < 0 for a leaky resonance
-        (time dependence exp(-i omega t)).
+    k : complex vacuum wavenumber in 1/um; Im k < 0 for a leaky or absorbing
+        resonance (time dependence exp(-i omega t)).
     cylinder : the geometry the mode belongs to.
     energy_fractions : fraction of the electric energy in each region.
     engine : which solver produced it (``exact``, ``fem1d``, ``fem2d``).
@@ -36,6 +36,7 @@ class Mode:
         neighbours are known, else the one-sided difference. None if not computed.
     verification : how this mode was checked (method, residual, census count,
         region fraction, ...); see ``docs/theory.md``.
+    q_rad : radiation Q of the lossless stack when ``k`` includes absorption.
     """
 
     pol: str
@@ -48,6 +49,7 @@ class Mode:
     engine: str = "exact"
     fsr_nm: float | None = None
     verification: dict = field(default_factory=dict)
+    q_rad: float | None = None  # radiation Q when k also carries absorption (else from k)
 
     # -- derived quantities ------------------------------------------------
     @property
@@ -56,14 +58,25 @@ class Mode:
         return 2 * math.pi / self.k.real * 1000.0
 
     @property
-    def Q_rad(self) -> float:
-        """Radiation quality factor Re k / (2 |Im k|) (inf for a bound state)."""
+    def Q_total(self) -> float:
+        """Quality factor of the resonance Re k / (2 |Im k|): radiation and absorption (inf if lossless and bound)."""
         return math.inf if self.k.imag == 0 else self.k.real / (2 * abs(self.k.imag))
 
     @property
+    def Q_rad(self) -> float:
+        """Radiation quality factor (of the same stack without absorption)."""
+        return self.Q_total if self.q_rad is None else self.q_rad
+
+    @property
+    def Q_abs(self) -> float:
+        """Absorption quality factor: 1/Q_abs = 1/Q_total - 1/Q_rad (inf without absorption)."""
+        inverse = 1 / self.Q_total - 1 / self.Q_rad
+        return math.inf if inverse <= 0 else 1 / inverse
+
+    @property
     def linewidth_nm(self) -> float:
-        """Full width at half maximum lambda / Q_rad, in nm."""
-        return self.wavelength_nm / self.Q_rad
+        """Full width at half maximum lambda / Q_total, in nm."""
+        return self.wavelength_nm / self.Q_total
 
     @property
     def core_fraction(self) -> float:
@@ -127,6 +140,8 @@ class Mode:
             "k_real": self.k.real,
             "k_imag": self.k.imag,
             "Q_rad": self.Q_rad,
+            "Q_abs": self.Q_abs,
+            "Q_total": self.Q_total,
             "fsr_nm": self.fsr_nm,
             "group_index": self.group_index,
             "core_fraction": self.core_fraction,

@@ -12,7 +12,7 @@ import numpy as np
 
 from .exact.census import CensusResult, Root
 from .exact.search import core_boxes, family_window, run_boxes, wgm_size_parameter, window_m_range
-from .geometry import Capillary, LayeredCylinder
+from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
 from .polarization import normalize_pols
 
@@ -89,6 +89,12 @@ def find_modes(
     of roots found have ``verification['census_ok'] = False``.
     """
     cyl = cylinder if cylinder is not None else Capillary()
+    if isinstance(cyl, MaterialStack) or not cyl.is_lossless:
+        return _find_in_stack(
+            cyl, pol=pol, wavelength_nm=wavelength_nm, m=m, p=p, region=region, q_min=q_min, engine=engine,
+            fsr=fsr, progress=progress, fem_order=fem_order, fem_points_per_wavelength=fem_points_per_wavelength,
+            fem_pml_width_wavelengths=fem_pml_width_wavelengths,
+        )
     if engine not in ENGINES:
         raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     if engine == "fem1d" and not (isinstance(fem_order, int) and 1 <= fem_order <= 10):
@@ -99,8 +105,6 @@ def find_modes(
         raise SearchError(str(exc)) from None
     if not (isinstance(q_min, (int, float)) and q_min > 0):
         raise SearchError(f"q_min must be a positive number, got {q_min!r}")
-    if not cyl.is_lossless:
-        raise SearchError("absorbing (complex-index) layers are not supported by the mode census yet")
     m_range = _as_range(m, "m", 0)
     p_range = _as_range(p, "p", 1)
     region_index = cyl.layer_of(region) if region is not None else None
@@ -126,8 +130,72 @@ def find_modes(
             modes, fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths, progress=report
         )
     if fsr:
-        _attach_fsr(cyl, modes)
+        _attach_fsr(modes, lambda missing: _solve_neighbours(cyl, missing))
     return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
+
+
+def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fsr, progress, **fem):
+    """Dispersive and/or absorbing layers: census on fixed real indices, then each mode followed
+    to self-consistency (indices at its own wavelength) and carried to the absorbing stack."""
+    from .refine import RefineError, real_part, refine_modes
+
+    if isinstance(stack, LayeredCylinder):
+        stack = MaterialStack(stack.radii_um, stack.indices, stack.outside_index, stack.names)
+    try:
+        if wavelength_nm is not None:
+            lo, hi = (float(w) for w in wavelength_nm)
+            _k_window((lo, hi))
+            base = real_part(stack.at(0.5 * (lo + hi)))
+            widened = (lo * 0.99, hi * 1.01)  # dispersion moves modes by ~0.1 %
+            seeds = find_modes(base, pol=pol, wavelength_nm=widened, m=m, p=p, region=region, q_min=q_min, fsr=False)
+            modes = refine_modes(stack, seeds, (lo, hi))
+        else:
+            lam = _estimated_wavelength_nm(stack, m, p, region)
+            first = find_modes(real_part(stack.at(lam)), pol=pol, m=m, p=p, region=region, fsr=False)
+            modes = refine_modes(stack, first)
+    except RefineError as exc:
+        raise SearchError(str(exc)) from None
+    m_range, p_range = _as_range(m, "m", 0), _as_range(p, "p", 1)
+    if wavelength_nm is not None:
+        modes = [md for md in modes if _wanted(md, m_range, p_range, region)]
+    else:  # one mode asked for: report it even if following the dispersion changed its labels
+        for md in modes:
+            md.verification["asked_for"] = f"m={md.m}, p={p_range[0]}, region {region or 'core'} (at fixed indices)"
+    if engine == "fem1d":
+        from .fem.engine1d import refine_with_radial_fem
+
+        modes = refine_with_radial_fem(modes, fem["fem_order"], fem["fem_points_per_wavelength"], fem["fem_pml_width_wavelengths"])
+    if fsr:
+        _attach_fsr(modes, lambda missing: _solve_neighbours_in_stack(stack, missing))
+    return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
+
+
+def _estimated_wavelength_nm(stack, m, p, region) -> float:
+    """Airy estimate of the (m, p) mode's wavelength in the region layer, with that layer's
+    index evaluated at the estimate itself (a few fixed-point rounds)."""
+    m_range, p_range = _as_range(m, "m", 0), _as_range(p, "p", 1)
+    if m_range is None or p_range is None:
+        raise SearchError("give a wavelength window, or both m and p to find a mode wherever it lies")
+    j = min(stack.region_names.index(region) if region else 0, stack.n_layers - 1)
+    lam = 550.0
+    for _ in range(6):
+        n = complex(stack.materials[j].index(lam)).real
+        lam = 2e3 * math.pi * n * stack.radii_um[j] / wgm_size_parameter(m_range[0], p_range[0])
+    return lam
+
+
+def _solve_neighbours_in_stack(stack, missing):
+    from .refine import RefineError, follow, real_part
+
+    found = []
+    for md, dm in missing:
+        for nb in _solve_neighbours(real_part(md.cylinder), [(md, dm)]):
+            if nb.region == md.region and nb.p == md.p:
+                try:
+                    found.append(follow(stack, nb))
+                except RefineError:
+                    pass
+    return found
 
 
 def _wanted(mode: Mode, m_range, p_range, region) -> bool:
@@ -215,39 +283,43 @@ def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list
     return modes
 
 
-def _attach_fsr(cyl: LayeredCylinder, modes: list[Mode]) -> None:
-    """Fill fsr_nm from the m - 1 and m + 1 members of each mode's family (solving them if needed)."""
+def _neighbour_box(md: Mode, dm: int) -> tuple[float, float, float]:
+    """Expected k of the m + dm family member and a box around it (1/um)."""
+    dk = md.k.real / (wgm_size_parameter(md.m, md.p) + 0.5)
+    target = md.k.real + dm * dk
+    return target, target - 0.35 * dk, target + 0.35 * dk
+
+
+def _solve_neighbours(cyl: LayeredCylinder, missing: list[tuple[Mode, int]]) -> list[Mode]:
+    """Census of the boxes where the missing m +- 1 family members should be (fixed indices)."""
+    extra: list[Mode] = []
+    for pol in {md.pol for md, _ in missing}:
+        todo = [(md, dm) for md, dm in missing if md.pol == pol]
+        boxes = [_neighbour_box(md, dm) for md, dm in todo]
+        res: CensusResult = run_boxes(cyl, pol, [md.m + dm for md, dm in todo], [b[1] for b in boxes], [b[2] for b in boxes], q_min=2.0)
+        extra.extend(_to_modes(cyl, res.roots, res.checks, "neighbour census"))
+    return extra
+
+
+def _attach_fsr(modes: list[Mode], solve_missing) -> None:
+    """Fill fsr_nm from the m - 1 and m + 1 members of each mode's family.
+
+    ``solve_missing(list of (mode, dm))`` returns candidate modes for neighbours that
+    are not among ``modes``.
+    """
     by_family: dict[tuple, list[Mode]] = {}
     for md in modes:
         by_family.setdefault((md.pol, md.region, md.p), []).append(md)
 
     def neighbour(md: Mode, dm: int) -> Mode | None:
-        dk = md.k.real / (wgm_size_parameter(md.m, md.p) + 0.5)
-        target = md.k.real + dm * dk
-        same = [o for o in by_family[(md.pol, md.region, md.p)] if o.m == md.m + dm and abs(o.k.real - target) < 0.35 * dk]
-        if same:
-            return min(same, key=lambda o: abs(o.k.real - target))
-        return None
+        target, lo, hi = _neighbour_box(md, dm)
+        same = [o for o in by_family.get((md.pol, md.region, md.p), []) if o.m == md.m + dm and lo < o.k.real < hi]
+        return min(same, key=lambda o: abs(o.k.real - target)) if same else None
 
-    missing: list[tuple[Mode, int]] = []
-    for md in modes:
-        for dm in (-1, 1):
-            if md.m + dm >= 0 and neighbour(md, dm) is None:
-                missing.append((md, dm))
-    # solve the missing neighbours in one census per polarization
-    extra: list[Mode] = []
-    for pol in {md.pol for md, _ in missing}:
-        todo = [(md, dm) for md, dm in missing if md.pol == pol]
-        ms, los, his = [], [], []
-        for md, dm in todo:
-            dk = md.k.real / (wgm_size_parameter(md.m, md.p) + 0.5)
-            ms.append(md.m + dm)
-            los.append(md.k.real + dm * dk - 0.35 * dk)
-            his.append(md.k.real + dm * dk + 0.35 * dk)
-        res: CensusResult = run_boxes(cyl, pol, ms, los, his, q_min=2.0)
-        extra.extend(_to_modes(cyl, res.roots, res.checks, "neighbour census"))
-    for md in extra:
-        by_family.setdefault((md.pol, md.region, md.p), []).append(md)
+    missing = [(md, dm) for md in modes for dm in (-1, 1) if md.m + dm >= 0 and neighbour(md, dm) is None]
+    if missing:
+        for md in solve_missing(missing):
+            by_family.setdefault((md.pol, md.region, md.p), []).append(md)
 
     for md in modes:
         lower, upper = neighbour(md, -1), neighbour(md, 1)

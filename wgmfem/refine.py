@@ -1,0 +1,115 @@
+"""Modes of a dispersive and/or absorbing stack, found self-consistently.
+
+The census works on real, wavelength-independent indices. For a :class:`MaterialStack`
+each mode is then *followed*: the stack is evaluated at the mode's own wavelength,
+the mode is re-found in a narrow, independently counted box around the first-order
+prediction dk/k = -sum_j Gamma_j dn_j / n_j (the root nearest the prediction: in a
+core/wall hybrid the labels may change on the way), and this repeats until the
+wavelength no longer moves (|dk/k| < 1e-14, typically 3-4 rounds). Absorption (complex indices) is
+added last: a complex secant carries the lossless root to the lossy one, giving
+Q_total; Q_rad is the lossless stack's and 1/Q_abs = 1/Q_total - 1/Q_rad.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .exact.census import _complex_secant, find_roots
+from .geometry import LayeredCylinder, MaterialStack
+from .mode import Mode
+
+FOLLOW_TOL = 1e-14
+MAX_ROUNDS = 12
+
+
+class RefineError(RuntimeError):
+    """A mode could not be followed to self-consistency (the message says which)."""
+
+
+def real_part(cyl: LayeredCylinder) -> LayeredCylinder:
+    return LayeredCylinder(cyl.radii_um, tuple(complex(n).real for n in cyl.indices), cyl.outside_index, cyl.names)
+
+
+def wavelength_nm(k: complex) -> float:
+    return 2e3 * math.pi / k.real
+
+
+def follow(stack: MaterialStack, md: Mode) -> Mode:
+    """``md`` (found on some fixed-index cylinder) carried to self-consistency in ``stack``."""
+    k, fractions, rounds = md.k.real, md.energy_fractions, 0
+    old = real_part(md.cylinder)
+    root = check = None
+    for rounds in range(1, MAX_ROUNDS + 1):
+        cyl = real_part(stack.at(wavelength_nm(k)))
+        shift = -k * sum(
+            fractions.get(name, 0.0) * (n_new - n_old) / n_old
+            for name, n_new, n_old in zip(cyl.names, cyl.indices, old.indices)
+        )
+        k_pred = k + shift
+        half = max(20 * abs(shift), 1e-7 * k)
+        root = check = None
+        for _ in range(4):
+            res = find_roots(cyl, md.pol, [md.m], [k_pred - half], [k_pred + half], q_min=2.0)
+            if res.roots:  # continuity: the root nearest the prediction (labels may change in a hybrid)
+                root = min(res.roots, key=lambda r: abs(r.k.real - k_pred))
+                check = res.checks[0]
+                break
+            half *= 10
+        if root is None:
+            raise RefineError(f"{md.label()}: lost while following the dispersion near {wavelength_nm(k_pred):.4f} nm")
+        moved = abs(root.k.real - k) / k
+        k, fractions, old = root.k.real, dict(zip(cyl.region_names, root.fractions)), cyl
+        if moved < FOLLOW_TOL:
+            break
+    full = stack.at(wavelength_nm(k))
+    return _mode_from_root(md, root, check, full, rounds)
+
+
+def absorb(md: Mode, full: LayeredCylinder) -> Mode:
+    """Carry a lossless-stack mode to the lossy stack ``full`` (same real parts)."""
+    if full.is_lossless:
+        return md
+    k0 = np.array([md.k])
+    k, ok = _complex_secant(full, md.pol, np.array([md.m]), k0, k0 + 1e-9 * abs(md.k) * (1 - 1j))
+    if not ok[0]:
+        raise RefineError(f"{md.label()}: the complex secant did not converge on the absorbing stack")
+    verification = dict(md.verification, absorption="complex secant from the lossless root")
+    return Mode(md.pol, md.m, md.p, md.region, complex(k[0]), full, md.energy_fractions, md.engine, None,
+                verification, q_rad=md.Q_rad)
+
+
+def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int) -> Mode:
+    names = full.region_names
+    fractions = {name: float(f) for name, f in zip(names, root.fractions)}
+    verification = dict(
+        md.verification,
+        method=root.method,
+        residual=root.residual,
+        census_ok=check.ok,
+        census_count=check.note or f"argument principle: {check.expected} in box, {check.found} found",
+        dispersion=f"self-consistent: indices at the resonance wavelength ({rounds} rounds)",
+        indices_at_resonance={name: complex(n).real for name, n in zip(full.names, full.indices)},
+    )
+    lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.k, real_part(full), fractions, md.engine,
+                    None, verification)
+    return absorb(lossless, full)
+
+
+def refine_modes(stack: MaterialStack, modes: list[Mode], window_nm=None) -> list[Mode]:
+    """Follow every mode to self-consistency; keep those inside ``window_nm`` afterwards."""
+    out = [follow(stack, md) for md in modes]
+    if window_nm is not None:
+        lo, hi = window_nm
+        out = [md for md in out if lo <= md.wavelength_nm <= hi]
+    return _unique(out)
+
+
+def _unique(modes: list[Mode]) -> list[Mode]:
+    kept: list[Mode] = []
+    for md in modes:
+        if any(o.pol == md.pol and o.m == md.m and abs(o.k - md.k) <= 1e-10 * abs(md.k) for o in kept):
+            continue
+        kept.append(md)
+    return kept
