@@ -10,6 +10,7 @@ import argparse
 import math
 import sys
 import time
+import warnings
 
 from . import __version__
 from .geometry import (
@@ -17,10 +18,12 @@ from .geometry import (
     PAPER_INNER_DIAMETER_UM,
     PAPER_OUTER_DIAMETER_UM,
     PAPER_WALL_INDEX,
-    Capillary,
     GeometryError,
     LayeredCylinder,
+    MaterialStack,
+    capillary_stack,
 )
+from .materials import BUILTIN_MATERIALS, MaterialRangeError, get_material, strict_range
 from .report import modes_to_csv, modes_to_json, modes_to_table, write_atomically
 from .solve import SearchError, find_modes
 
@@ -65,14 +68,21 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _index(text: str) -> float:
+def _index(text: str):
+    """A refractive index: a number, a complex number (n+kj, k > 0 absorbs) or a material
+    (built-in name, refractiveindex.info YAML file)."""
+    for kind in (float, complex):
+        try:
+            value = kind(text.replace("i", "j") if kind is complex else text)
+        except ValueError:
+            continue
+        if not (math.isfinite(value.real) and math.isfinite(value.imag)) or value.real <= 0:
+            raise argparse.ArgumentTypeError(f"refractive index must have a positive real part, got {text!r}")
+        return value
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"refractive index must be a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"refractive index must be a positive number, got {text!r}")
-    return value
+        return get_material(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).splitlines()[0]) from None
 
 
 def _float_range(text: str) -> tuple[float, float]:
@@ -111,9 +121,10 @@ def _layers(text: str) -> list[tuple[float, float]]:
         if len(parts) != 2:
             raise argparse.ArgumentTypeError(f"each layer is RADIUS_UM:INDEX, got {item!r}")
         try:
-            layers.append((float(parts[0]), float(parts[1])))
+            radius = float(parts[0])
         except ValueError:
-            raise argparse.ArgumentTypeError(f"each layer is RADIUS_UM:INDEX with numbers, got {item!r}") from None
+            raise argparse.ArgumentTypeError(f"each layer is RADIUS_UM:INDEX, got a radius of {parts[0]!r}") from None
+        layers.append((radius, _index(parts[1])))
     return layers
 
 
@@ -121,9 +132,10 @@ def _geometry_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("geometry (lengths in um)")
     g.add_argument("--inner-diameter", type=_positive_float, metavar="UM", help=f"bore diameter (default {PAPER_INNER_DIAMETER_UM:g})")
     g.add_argument("--outer-diameter", type=_positive_float, metavar="UM", help=f"fibre diameter (default {PAPER_OUTER_DIAMETER_UM:g})")
-    g.add_argument("--core", type=_index, metavar="N", help=f"index of the liquid core (default {PAPER_CORE_INDEX:g})")
-    g.add_argument("--wall", type=_index, metavar="N", help=f"index of the glass wall (default {PAPER_WALL_INDEX:g})")
-    g.add_argument("--outside", type=_index, metavar="N", default=1.0, help="index of the surrounding medium (default 1)")
+    g.add_argument("--core", type=_index, metavar="N", help=f"liquid core: index (1.56, 1.56+1e-4j) or material (toluene, file.yml) (default {PAPER_CORE_INDEX:g})")
+    g.add_argument("--wall", type=_index, metavar="N", help=f"glass wall: index or material (fused-silica, ...) (default {PAPER_WALL_INDEX:g})")
+    g.add_argument("--outside", type=_index, metavar="N", default=1.0, help="surrounding medium: index or material (default 1)")
+    g.add_argument("--strict", action="store_true", help="a material used outside its validity range is an error (default: a warning)")
     g.add_argument(
         "--layers", type=_layers, metavar="R1:N1,R2:N2,...",
         help="any other stack: outer radius (um) and index of each layer from the centre out, "
@@ -131,20 +143,23 @@ def _geometry_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_geometry(args) -> LayeredCylinder:
+def build_geometry(args) -> LayeredCylinder | MaterialStack:
+    """A LayeredCylinder when every index is a number, else a MaterialStack (dispersive)."""
     if args.layers is not None:
         clash = [o for o in ("inner_diameter", "outer_diameter", "core", "wall") if getattr(args, o) is not None]
         if clash:
             raise InputError(f"--layers replaces --{clash[0].replace('_', '-')}; give one or the other")
         radii = tuple(r for r, _ in args.layers)
         indices = tuple(n for _, n in args.layers)
-        return LayeredCylinder(radii, indices, args.outside)
-    return Capillary(
-        inner_diameter_um=args.inner_diameter or PAPER_INNER_DIAMETER_UM,
-        outer_diameter_um=args.outer_diameter or PAPER_OUTER_DIAMETER_UM,
-        core_index=args.core or PAPER_CORE_INDEX,
-        wall_index=args.wall or PAPER_WALL_INDEX,
-        outside_index=args.outside,
+        if all(isinstance(n, (float, complex)) for n in indices + (args.outside,)):
+            return LayeredCylinder(radii, indices, args.outside)
+        return MaterialStack(radii, indices, args.outside)
+    return capillary_stack(
+        args.inner_diameter or PAPER_INNER_DIAMETER_UM,
+        args.outer_diameter or PAPER_OUTER_DIAMETER_UM,
+        args.core if args.core is not None else PAPER_CORE_INDEX,
+        args.wall if args.wall is not None else PAPER_WALL_INDEX,
+        args.outside,
     )
 
 
@@ -159,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MODES_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _geometry_options(modes)
+    mats = sub.add_parser(
+        "materials", help="list the built-in materials, or print n(lambda) of one",
+        description="Built-in refractive-index models (PHYSICS.md section 4), or the index of one material "
+        "(built-in name, number, or refractiveindex.info YAML file) over a wavelength range.",
+        epilog="examples:\n  wgmfem materials\n  wgmfem materials toluene --wavelength 400:500:20",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mats.add_argument("material", nargs="?", type=_index, help="built-in name, number or YAML file")
+    mats.add_argument("--wavelength", default="400:500:10", metavar="MIN:MAX[:STEP]", help="in nm (default 400:500:10)")
+    mats.add_argument("--strict", action="store_true", help="outside the validity range is an error")
     s = modes.add_argument_group("what to find")
     s.add_argument("--pol", default="both", help="Ez, Hz or both (TM = Ez, TE = Hz) (default both)")
     s.add_argument("--wavelength", type=_float_range, metavar="MIN:MAX", help="vacuum wavelength window in nm (default 425:445)")
@@ -194,6 +219,28 @@ def _progress_printer(enabled: bool):
         sys.stderr.flush()
 
     return show
+
+
+def run_materials(args) -> int:
+    if args.material is None:
+        for name, factory in BUILTIN_MATERIALS.items():
+            sys.stdout.write(f"{name:<18} {factory().describe()}\n")
+        return 0
+    material = args.material if not isinstance(args.material, (float, complex)) else get_material(args.material)
+    try:
+        parts = [float(v) for v in args.wavelength.split(":")]
+    except ValueError:
+        raise InputError(f"--wavelength takes MIN:MAX[:STEP] in nm, got {args.wavelength!r}") from None
+    if len(parts) == 2:
+        parts.append((parts[1] - parts[0]) / 10)
+    if len(parts) != 3 or parts[0] <= 0 or parts[1] < parts[0] or parts[2] <= 0:
+        raise InputError(f"--wavelength takes MIN:MAX[:STEP] with 0 < MIN <= MAX and STEP > 0, got {args.wavelength!r}")
+    lams = [parts[0] + i * parts[2] for i in range(int(round((parts[1] - parts[0]) / parts[2])) + 1)]
+    values = [complex(material.index(lam, strict=args.strict or None)) for lam in lams]  # errors before output
+    lines = [f"# {material.describe()}", "# wavelength_nm  n  kappa"]
+    lines += [f"{lam:10.3f}  {n.real:.6f}  {n.imag:.3e}" for lam, n in zip(lams, values)]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
 
 
 def run_modes(args) -> int:
@@ -247,6 +294,19 @@ def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
     )
 
 
+def _one_line_warnings() -> None:
+    """Warnings (e.g. a material outside its validity range) as one line each, once."""
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = f"wgmfem: warning: {message}"
+        if text not in seen:
+            seen.add(text)
+            sys.stderr.write(text + "\n")
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -254,8 +314,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return run_modes(args)
-    except (InputError, GeometryError, SearchError) as exc:
+        _one_line_warnings()
+        with strict_range(bool(getattr(args, "strict", False))):
+            return run_materials(args) if args.command == "materials" else run_modes(args)
+    except (InputError, GeometryError, SearchError, MaterialRangeError) as exc:
         sys.stderr.write(f"wgmfem: error: {exc}\n")
         return 2
     except KeyboardInterrupt:

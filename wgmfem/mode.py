@@ -110,6 +110,33 @@ class Mode:
         lam_um = self.wavelength_nm / 1000
         return lam_um**2 / (2 * math.pi * self.guiding_radius_um * self.fsr_nm / 1000)
 
+    # -- designer quantities (computed on first use; see wgmfem.designer) ------
+    @property
+    def confinement_factor(self) -> float:
+        """Fraction of the electric energy in the core (the gain liquid)."""
+        return self.core_fraction
+
+    @cached_property
+    def sensitivity_nm_per_riu(self) -> float | None:
+        """Bulk sensitivity d lambda / d n_core in nm per refractive-index unit (exact engine)."""
+        from .designer import sensitivity_nm_per_riu
+
+        return sensitivity_nm_per_riu(self) if "core" in self.cylinder.names else None
+
+    @cached_property
+    def threshold_gain_per_cm(self) -> float | None:
+        """Material gain in the core at threshold from the Q budget, 2 pi n_g / (Gamma Q lambda), 1/cm."""
+        from .designer import threshold_gain_per_cm
+
+        return threshold_gain_per_cm(self)
+
+    @cached_property
+    def lasing_gain_per_cm(self) -> float | None:
+        """Exact gain in the core (intensity, 1/cm) that brings the resonance to Im k = 0."""
+        from .designer import lasing_gain_per_cm
+
+        return lasing_gain_per_cm(self) if "core" in self.cylinder.names else None
+
     @cached_property
     def _field_norm(self) -> complex:
         r = np.linspace(0, self.cylinder.outer_radius_um, 4001)
@@ -148,6 +175,10 @@ class Mode:
             "wall_fraction": self.wall_fraction,
             "hybrid": self.hybrid,
             "engine": self.engine,
+            "confinement_factor": self.confinement_factor,
+            "sensitivity_nm_per_riu": self.sensitivity_nm_per_riu,
+            "threshold_gain_per_cm": self.threshold_gain_per_cm,
+            "lasing_gain_per_cm": self.lasing_gain_per_cm,
         }
         for name, value in self.energy_fractions.items():
             record[f"{name}_fraction"] = value

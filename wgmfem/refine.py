@@ -64,7 +64,7 @@ def follow(stack: MaterialStack, md: Mode) -> Mode:
         if moved < FOLLOW_TOL:
             break
     full = stack.at(wavelength_nm(k))
-    return _mode_from_root(md, root, check, full, rounds)
+    return _mode_from_root(md, root, check, full, rounds, stack)
 
 
 def absorb(md: Mode, full: LayeredCylinder) -> Mode:
@@ -80,8 +80,13 @@ def absorb(md: Mode, full: LayeredCylinder) -> Mode:
                 verification, q_rad=md.Q_rad)
 
 
-def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int) -> Mode:
+def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int, stack: MaterialStack) -> Mode:
     names = full.region_names
+    lam = wavelength_nm(root.k)
+    slopes = {
+        name: (complex(mat.index(lam + 0.01)).real - complex(mat.index(lam - 0.01)).real) / 0.02
+        for name, mat in zip(stack.names, stack.materials)
+    }
     fractions = {name: float(f) for name, f in zip(names, root.fractions)}
     verification = dict(
         md.verification,
@@ -91,6 +96,7 @@ def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int) -
         census_count=check.note or f"argument principle: {check.expected} in box, {check.found} found",
         dispersion=f"self-consistent: indices at the resonance wavelength ({rounds} rounds)",
         indices_at_resonance={name: complex(n).real for name, n in zip(full.names, full.indices)},
+        dn_dlambda_per_nm=slopes,
     )
     lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.k, real_part(full), fractions, md.engine,
                     None, verification)

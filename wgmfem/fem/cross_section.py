@@ -297,43 +297,109 @@ def _single_threaded_blas():
         yield
 
 
-def _pardiso_solver(K):
-    """A PARDISO factorization of the real matrix K (None if pypardiso is not installed)."""
-    try:
+class _Pardiso:
+    """MKL PARDISO (the library pypardiso installs) for real or complex sparse matrices.
+
+    pypardiso itself only wraps real matrices; the PML problem is complex symmetric
+    (mtype 6), so this calls the same ``pardiso`` entry point directly. Symmetric
+    matrices pass their upper triangle only; 1-based indices (iparm[34] = 0).
+    """
+
+    def __init__(self, K, symmetric: bool = True):
+        import ctypes
+
         import pypardiso
+
+        self._ct = ctypes
+        self._lib = pypardiso.PyPardisoSolver().libmkl.pardiso
+        self.complex = np.iscomplexobj(K.data)
+        # symmetric: complex 6 / real indefinite -2 (upper triangle); else complex 13 / real 11
+        self.mtype = (6 if self.complex else -2) if symmetric else (13 if self.complex else 11)
+        Ku = sp.triu(K, format="csr") if symmetric else sp.csr_matrix(K)
+        Ku.sort_indices()
+        self.n = K.shape[0]
+        self.data = np.ascontiguousarray(Ku.data, dtype=complex if self.complex else float)
+        self.ia = (Ku.indptr + 1).astype(np.int32)
+        self.ja = (Ku.indices + 1).astype(np.int32)
+        self.pt = np.zeros(64, dtype=np.int64)
+        self.iparm = np.zeros(64, dtype=np.int32)  # iparm[0] = 0: MKL defaults
+        self._call(12, np.zeros((self.n, 1), dtype=self.data.dtype))
+
+    def _call(self, phase, b):
+        ct = self._ct
+        b = np.asfortranarray(b, dtype=self.data.dtype)
+        x = np.zeros_like(b)
+        err = ct.c_int32(0)
+        i32 = ct.POINTER(ct.c_int32)
+        self._lib(
+            self.pt.ctypes.data_as(ct.POINTER(ct.c_int64)),
+            ct.byref(ct.c_int32(1)),
+            ct.byref(ct.c_int32(1)),
+            ct.byref(ct.c_int32(self.mtype)),
+            ct.byref(ct.c_int32(phase)),
+            ct.byref(ct.c_int32(self.n)),
+            self.data.ctypes.data_as(ct.c_void_p),
+            self.ia.ctypes.data_as(i32),
+            self.ja.ctypes.data_as(i32),
+            np.zeros(0, dtype=np.int32).ctypes.data_as(i32),
+            ct.byref(ct.c_int32(b.shape[1])),
+            self.iparm.ctypes.data_as(i32),
+            ct.byref(ct.c_int32(0)),
+            b.ctypes.data_as(ct.c_void_p),
+            x.ctypes.data_as(ct.c_void_p),
+            ct.byref(err),
+        )
+        if err.value != 0:
+            raise RuntimeError(f"PARDISO failed in phase {phase} with error {err.value}")
+        return x
+
+    def solve(self, b):
+        b = np.asarray(b)
+        return self._call(33, b.reshape(self.n, -1)).reshape(b.shape)
+
+    def release(self):
+        if self.pt.any():
+            self._call(-1, np.zeros((self.n, 1), dtype=self.data.dtype))
+            self.pt[:] = 0
+
+    def __del__(self):
+        with contextlib.suppress(Exception):
+            self.release()
+
+
+def _pardiso_available() -> bool:
+    try:
+        import pypardiso  # noqa: F401
     except ImportError:
-        return None
-    solver = pypardiso.PyPardisoSolver(mtype=-2)  # real symmetric indefinite
-    Ku = sp.triu(K, format="csr")
-    solver.factorize(Ku)
-    return lambda x: solver.solve(Ku, np.ascontiguousarray(x))
+        return False
+    return True
 
 
-def _factorize(K, linear_solver):
-    """Return (solve, name) for K x = b."""
-    if linear_solver in ("auto", "pardiso") and not np.iscomplexobj(K.data):
-        solve = _pardiso_solver(K)
-        if solve is not None:
-            return solve, "pardiso"
-        if linear_solver == "pardiso":
-            raise ImportError("pypardiso is not installed (pip install pypardiso)")
+def _factorize(K, linear_solver, symmetric=True):
+    """Return (solve, name) for K x = b (real or complex; ``symmetric``: K = K^T)."""
+    if linear_solver == "pardiso" or (linear_solver == "auto" and _pardiso_available()):
+        pardiso = _Pardiso(K, symmetric)
+        return pardiso.solve, "pardiso"
     lu = spla.splu(sp.csc_matrix(K), permc_spec="COLAMD")
     return lu.solve, "superlu"
 
 
-def _shift_invert(A, B, sigma, num_modes, linear_solver):
-    """Eigenpairs of A x = lam B x nearest sigma; returns (lam, vectors, solver name)."""
+def _shift_invert(A, B, sigma, num_modes, linear_solver, symmetric=True):
+    """Eigenpairs of A x = lam B x nearest sigma; returns (lam, vectors, solver name).
+
+    ``symmetric``: A and B are (complex) symmetric, false for a complex Floquet phase.
+    """
     n = A.shape[0]
     real = not (np.iscomplexobj(A.data) or np.iscomplexobj(B.data)) and complex(sigma).imag == 0
     if real:
         sigma = float(complex(sigma).real)
-        solve, name = _factorize((A - sigma * B).tocsc(), linear_solver)
+        solve, name = _factorize((A - sigma * B).tocsr(), linear_solver)
         op = spla.LinearOperator((n, n), matvec=solve, dtype=float)
         with _single_threaded_blas():
             lam, vecs = spla.eigsh(A, k=min(num_modes, n - 2), M=B, sigma=sigma, OPinv=op, which="LM")
         return lam.astype(complex), vecs, name
     K = (A - sigma * B).astype(complex)
-    solve, name = _factorize(K, "superlu")
+    solve, name = _factorize(K, linear_solver, symmetric)
     op = spla.LinearOperator((n, n), matvec=lambda x: solve(B @ x), dtype=np.complex128)
     with _single_threaded_blas():
         nu, vecs = spla.eigs(op, k=min(num_modes, n - 2), which="LM", ncv=min(n - 1, max(2 * num_modes + 1, 24)))
@@ -484,7 +550,10 @@ class _Locator:
 
         self.mesh = mesh
         self.finder = Triangulation(mesh.p[0], mesh.p[1], mesh.t.T).get_trifinder()
-        self.t2t = mesh.t2t
+        # neighbours across each edge (-1 on the boundary)
+        pairs = mesh.f2t[:, mesh.t2f]  # (2, 3, nelem)
+        own = np.arange(mesh.nelements)
+        self.t2t = np.where(pairs[0] == own, pairs[1], pairs[0])
 
     def locate(self, x):
         tind = np.asarray(self.finder(x[0], x[1]), dtype=np.int64)
@@ -516,8 +585,9 @@ def evaluate(result: CrossSectionResult, x_um, y_um, vectors=None) -> np.ndarray
     if not hasattr(result, "_locator"):
         result._locator = _Locator(result.mesh)
     tind, X = result._locator.locate(x)
-    out = np.full((x.shape[1], vecs.shape[1]), np.nan, dtype=complex)
+    out = np.zeros((x.shape[1], vecs.shape[1]), dtype=complex)
     ok = tind >= 0
+    out[~ok] = np.nan
     edofs = result.dofs.element_dofs[:, tind[ok]]  # (nbfun, npts)
     for i in range(edofs.shape[0]):
         phi, _ = result.element.lbasis(X[:, ok], i)
@@ -603,8 +673,8 @@ def solve_cross_section(
         ``band_factor`` times smaller (default :data:`wgmfem.fem.mesh.DEFAULT_BAND_FACTOR`).
     bore_offset_um, inner_ellipticity, outer_ellipticity : perturbations (full cross-section).
     intorder : quadrature degree (default 2 * order + 2).
-    linear_solver : ``auto`` (PARDISO for real problems if pypardiso is installed, else
-        SuperLU), ``superlu`` or ``pardiso``.
+    linear_solver : ``auto`` (MKL PARDISO if pypardiso is installed, else SuperLU),
+        ``superlu`` or ``pardiso``.
     """
     pol = normalize_pol(pol)
     k_target = complex(k_target)
@@ -669,7 +739,7 @@ def solve_cross_section(
     P = _reduction(dofs.N, fixed, slaves, masters, phase)
     PH = P.conj().T.tocsr()
     A_r, B_r = (PH @ A @ P).tocsr(), (PH @ B @ P).tocsr()
-    lam, vecs_r, solver_name = _shift_invert(A_r, B_r, k_target**2, num_modes, linear_solver)
+    lam, vecs_r, solver_name = _shift_invert(A_r, B_r, k_target**2, num_modes, linear_solver, symmetric=phase == 1)
     timings["eigensolve"] = time.perf_counter() - t0
 
     k = np.sqrt(lam.astype(complex))

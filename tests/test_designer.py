@@ -1,0 +1,88 @@
+"""Designer quantities and dispersive/absorbing stacks, against independent references."""
+
+import math
+
+import pytest
+
+import wgmfem
+from wgmfem.designer import _with_index
+from wgmfem.geometry import capillary_stack
+from wgmfem.materials import get_material
+
+CASES = [
+    (wgmfem.Capillary(), "Ez", 600, 1),
+    (wgmfem.Capillary(), "Hz", 597, 2),
+    (wgmfem.Capillary(10, 14, 1.56, 1.47), "Ez", 210, 1),
+    (wgmfem.LayeredCylinder((3.0,), (1.56,), 1.0), "Hz", 30, 2),
+]
+
+
+@pytest.mark.parametrize("cyl, pol, m, p", CASES, ids=lambda v: str(v) if not hasattr(v, "radii_um") else f"r{v.radii_um}")
+def test_sensitivity_matches_finite_difference_of_two_exact_solves(cyl, pol, m, p):
+    md = wgmfem.find_modes(cyl, pol=pol, m=m, p=p, fsr=False)[0]
+    h = 1e-7
+    up = wgmfem.find_modes(_with_index(cyl, 0, cyl.indices[0] + h), pol=pol, m=m, p=p, fsr=False)[0]
+    down = wgmfem.find_modes(_with_index(cyl, 0, cyl.indices[0] - h), pol=pol, m=m, p=p, fsr=False)[0]
+    finite_difference = (up.wavelength_nm - down.wavelength_nm) / (2 * h)
+    assert md.sensitivity_nm_per_riu == pytest.approx(finite_difference, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "cyl, pol, m, p",
+    [(wgmfem.Capillary(), "Hz", 597, 2), (wgmfem.Capillary(10, 14, 1.56, 1.47), "Ez", 210, 1),
+     (wgmfem.LayeredCylinder((3.0,), (1.56,), 1.0), "Ez", 40, 1)],
+)
+def test_exact_lasing_gain_approaches_the_q_estimate_at_high_q(cyl, pol, m, p):
+    """Q = 3e6 .. 3e7: the gain that makes Im k = 0 equals 2 pi n / (Gamma Q lambda) to O(1/Q)-ish."""
+    md = wgmfem.find_modes(cyl, pol=pol, m=m, p=p)[0]
+    assert md.Q_rad > 1e6
+    assert md.lasing_gain_per_cm == pytest.approx(md.threshold_gain_per_cm, rel=1e-4)
+    # and the gain really brings the resonance to the real axis
+    j = 0
+    kappa = md.lasing_gain_per_cm / (2 * 2 * math.pi / (md.wavelength_nm * 1e-7))
+    lasing = _with_index(cyl, j, complex(cyl.indices[j], -kappa))
+    from wgmfem.exact.census import _complex_secant
+    import numpy as np
+
+    k, ok = _complex_secant(lasing, pol, np.array([m]), np.array([md.k]), np.array([md.k * (1 + 1e-10)]))
+    assert ok[0] and abs(k[0].imag) < 1e-3 * abs(md.k.imag)
+
+
+def test_absorption_q_matches_first_order_perturbation():
+    """A weakly absorbing core (kappa = 1e-7): 1/Q_abs = Gamma * 2 kappa / n for an Ez mode."""
+    kappa = 1e-7
+    md = wgmfem.find_modes(wgmfem.Capillary(54, 78, complex(1.56, kappa), 1.47), pol="Ez", m=600, p=1)[0]
+    perturbative = 1 / (md.core_fraction * 2 * kappa / 1.56)
+    assert md.Q_abs == pytest.approx(perturbative, rel=1e-6)
+    assert 1 / md.Q_total == pytest.approx(1 / md.Q_rad + 1 / md.Q_abs, rel=1e-9)
+    assert md.Q_rad == pytest.approx(4.79e12, rel=0.01)  # radiation Q of the lossless stack
+
+
+def test_dispersive_modes_are_self_consistent():
+    """Every index is evaluated at the mode's own wavelength (to the converged tolerance)."""
+    stack = capillary_stack(core=1.56, wall="fused-silica")
+    md = wgmfem.find_modes(stack, pol="Ez", m=600, p=1)[0]
+    silica = get_material("fused-silica").index(md.wavelength_nm)
+    assert md.verification["indices_at_resonance"]["wall"] == pytest.approx(silica, abs=1e-13)
+    assert md.cylinder.indices[1] == pytest.approx(silica, abs=1e-13)
+    # re-solving at those fixed indices gives the same mode
+    fixed = wgmfem.find_modes(wgmfem.Capillary(54, 78, 1.56, silica), pol="Ez", m=600, p=1, fsr=False)[0]
+    assert fixed.wavelength_nm == pytest.approx(md.wavelength_nm, rel=1e-13)
+
+
+def test_fsr_with_dispersion_differs_from_the_constant_index_model():
+    """Issue 3: how much material dispersion changes the FSR of the paper's capillary
+    (toluene-like liquid of index 1.56 at 432 nm, Kozma's toluene dispersion shifted by +0.047)."""
+    toluene = get_material("toluene")
+    offset = 1.56 - toluene.index(432.0)
+    from wgmfem.materials import Cauchy
+
+    liquid = Cauchy(1.4815 + offset, 4.186e-3, 2.96117366e-4, 1.3562e-5, name="toluene+offset", valid_range_nm=(300, 640))
+    constant = wgmfem.find_modes(wgmfem.Capillary(54, 78, 1.56, 1.47), pol="Ez", m=600, p=1)[0]
+    dispersive = wgmfem.find_modes(capillary_stack(54, 78, liquid, 1.47), pol="Ez", m=600, p=1)[0]
+    # the liquid's own group index n - lambda dn/dlambda exceeds n by ~0.07: the FSR shrinks
+    n_group = 1.56 - 432.0 * (liquid.index(432.01) - liquid.index(431.99)) / 0.02
+    assert n_group > 1.6
+    ratio = dispersive.fsr_nm / constant.fsr_nm
+    assert 0.93 < ratio < 0.98
+    assert dispersive.group_index > constant.group_index

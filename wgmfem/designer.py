@@ -1,0 +1,141 @@
+"""Quantities a laser or sensor designer needs, for one exact mode.
+
+* Confinement factor Gamma: fraction of the electric energy in the gain layer.
+* Bulk sensitivity S = d lambda / d n_layer (nm per refractive-index unit), from the
+  implicit-function theorem on the exact resonance condition F(k, n) = 0:
+  dk/dn = -(dF/dn) / (dF/dk), derivatives of the pole-free F (or of its real form g~
+  at high Q) with everything else fixed. For a dispersive liquid whose index is offset uniformly, the
+  measured shift is S / (1 - sum_j (d lambda / d n_j)(d n_j / d lambda)).
+* Threshold gain from the Q budget (PHYSICS.md section 5): Gamma g_th = 2 pi n_g / (Q lambda)
+  with n_g the group index of the gain medium (see :func:`threshold_gain_per_cm`).
+* The exact lasing condition: the gain in the layer (a negative imaginary index
+  n - i kappa_g) that makes Im k = 0, found by a secant on kappa_g with the complex
+  resonance re-solved each time; reported as the intensity gain 2 k0 kappa_g.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .exact.census import _complex_secant, _contour_F, _g_tilde
+from .geometry import LayeredCylinder
+
+def _with_index(cyl: LayeredCylinder, j: int, n) -> LayeredCylinder:
+    indices = list(cyl.indices)
+    indices[j] = n
+    return LayeredCylinder(cyl.radii_um, tuple(indices), cyl.outside_index, cyl.names)
+
+
+def _real(cyl: LayeredCylinder) -> LayeredCylinder:
+    return LayeredCylinder(cyl.radii_um, tuple(complex(n).real for n in cyl.indices), cyl.outside_index, cyl.names)
+
+
+def wavelength_derivative_nm(mode, layer: str) -> float:
+    """d lambda / d n_layer at fixed indices elsewhere (nm per RIU).
+
+    Implicit derivative dk/dn = -(dF/dn)/(dF/dk) of the resonance condition by central
+    differences at relative steps 1e-8 and 1e-9 and one Richardson step (the condition
+    varies on the ~1e-6 scale of a nearby pole, so larger steps are biased). Below
+    Q = 1e7 the complex, pole-free F is differentiated at the complex root; above, the
+    real g~ at Re k. Agrees with a finite difference of two exact solves to ~1e-7.
+    """
+    j = mode.cylinder.layer_of(layer)
+    if j >= mode.cylinder.n_layers:
+        raise ValueError("the outer medium's index is not a layer index")
+    high_q = mode.Q_total >= 1e7
+    cyl = _real(mode.cylinder) if high_q else mode.cylinder
+    k = mode.k.real if high_q else mode.k
+    n = cyl.indices[j]
+    m = np.array([mode.m])
+
+    def F(c, kk):
+        value = (_g_tilde if high_q else _contour_F)(c, mode.pol, m, np.array([kk]))[0]
+        return complex(value)
+
+    def central(rel):
+        hk, hn = rel * abs(k), rel * abs(n)
+        dF_dk = (F(cyl, k + hk) - F(cyl, k - hk)) / (2 * hk)
+        dF_dn = (F(_with_index(cyl, j, n + hn), k) - F(_with_index(cyl, j, n - hn), k)) / (2 * hn)
+        return -dF_dn / dF_dk
+
+    # central differences err as h^2: one Richardson step from h to h/10
+    coarse, fine = central(1e-8), central(1e-9)
+    dk_dn = fine + (fine - coarse) / 99
+    return -2e3 * math.pi / mode.k.real**2 * dk_dn.real
+
+
+def sensitivity_nm_per_riu(mode, layer: str = "core") -> float:
+    """Bulk sensitivity d lambda / d n of ``layer``, including the material-dispersion
+    feedback when the mode was found in a dispersive stack (``verification['dn_dlambda_per_nm']``)."""
+    s = wavelength_derivative_nm(mode, layer)
+    slopes = mode.verification.get("dn_dlambda_per_nm")
+    if not slopes:
+        return s
+    feedback = sum(wavelength_derivative_nm(mode, name) * slope for name, slope in slopes.items() if slope)
+    return s / (1 - feedback)
+
+
+def threshold_gain_per_cm(mode, layer: str = "core") -> float | None:
+    """Material gain at threshold from the Q budget, 1/cm:
+
+        Gamma g_th = 2 pi n_g / (Q_total lambda),
+
+    where n_g is the group index of the *gain medium* (n - lambda dn/dlambda; n itself
+    without dispersion): first-order perturbation gives dk/k = -Gamma dn/n for an
+    index change in that layer, so this is the high-Q limit of
+    :func:`lasing_gain_per_cm`. (The cavity's FSR group index is a different number.)
+    """
+    gamma = mode.energy_fractions.get(layer, 0.0)
+    if gamma <= 0 or not math.isfinite(mode.Q_total):
+        return None
+    j = mode.cylinder.layer_of(layer)
+    n = complex(mode.cylinder.indices[j]).real
+    slope = (mode.verification.get("dn_dlambda_per_nm") or {}).get(layer, 0.0)
+    n_group = n - mode.wavelength_nm * slope
+    return 2 * math.pi * n_group / (gamma * mode.Q_total * mode.wavelength_nm * 1e-7)
+
+
+def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float | None:
+    """Intensity gain in ``layer`` at which the mode stops decaying (Im k = 0), 1/cm.
+
+    Solves for kappa_g > 0 in n_layer - i kappa_g by a secant on Im k(kappa_g); each
+    step re-solves the complex resonance. None if it does not converge.
+    """
+    cyl = mode.cylinder
+    j = cyl.layer_of(layer)
+    n0 = complex(cyl.indices[j])
+    m = np.array([mode.m])
+
+    def resonance(kappa_g, k_seed):
+        c = _with_index(cyl, j, complex(n0.real, n0.imag - kappa_g))
+        k0 = np.array([k_seed])
+        k, ok = _complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed))
+        return (complex(k[0]) if ok[0] else None), c
+
+    k_prev = mode.k
+    if k_prev.imag >= 0:
+        return 0.0
+    # first guess: dk / d(kappa) = i k Gamma / n (first-order perturbation)
+    gamma = max(mode.energy_fractions.get(layer, 0.0), 1e-6)
+    x0, f0 = 0.0, k_prev.imag
+    x1 = -k_prev.imag * n0.real / (k_prev.real * gamma)
+    k1, _ = resonance(x1, k_prev)
+    if k1 is None:
+        return None
+    f1 = k1.imag
+    for _ in range(max_iter):
+        if f1 == f0:
+            break
+        x2 = x1 - f1 * (x1 - x0) / (f1 - f0)
+        k2, _ = resonance(x2, k1)
+        if k2 is None:
+            return None
+        x0, f0, x1, f1, k1 = x1, f1, x2, k2.imag, k2
+        if abs(x1 - x0) <= 1e-10 * abs(x1):
+            break
+    else:
+        return None
+    k_vac = 2 * math.pi / (mode.wavelength_nm * 1e-7)  # 1/cm
+    return 2 * k_vac * x1

@@ -1,0 +1,287 @@
+"""Name the eigenvectors of the 2-D cross-section FEM: (m, p, region), PML modes, +-m pairs.
+
+Units: lengths in um, wavenumbers in 1/um, wavelengths in nm.
+
+* region: the layer (or ``outside``) with the largest electric energy fraction
+  (computed by :func:`wgmfem.fem.cross_section.solve_cross_section` per subdomain).
+* PML modes: more than ``max_pml_fraction`` of the energy in the PML; dropped.
+* m: the dominant |m| of the angular Fourier spectrum on a circle through the
+  main maximum of the field in its region; purity = fraction of the spectral
+  power at +-m. On a sector of angle alpha only m = m_b + q 2 pi / alpha exist
+  (m_b from the Floquet phase), and the spectrum is taken over the sector.
+* p: the number of maxima of the radial amplitude R(r) in the region, with
+  R(r)^2 = sum over a few rays of |u|^2. For a pure mode u = R(r) cos(m phi + c)
+  this sum is R(r)^2 times a constant, whatever the mix of +m and -m.
+* +-m pairs: with rotational symmetry exp(+i m phi) and exp(-i m phi) are
+  degenerate; the two eigenvectors with the same (|m|, p, region) are reported
+  as one :class:`wgmfem.Mode` (k = their mean) with both k and the splitting in
+  ``verification`` (a perturbation such as an elliptical bore lifts it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geometry import LayeredCylinder
+from ..mode import Mode
+from ..polarization import normalize_pol
+from .cross_section import CrossSectionResult, evaluate, solve_cross_section
+from .radial import DEFAULT_MAX_PML_FRACTION
+
+#: Two eigenvectors with equal labels and k within this relative distance are a +-m pair.
+DEFAULT_PAIR_TOLERANCE = 1e-3
+#: Rays used for the radial profile (their number and angles avoid common symmetries).
+NUM_RAYS = 7
+#: Samples along each ray.
+RAY_SAMPLES = 1200
+#: A radial maximum counts only above this fraction of the largest amplitude.
+MAX_THRESHOLD = 1e-3
+
+
+@dataclass
+class ModeLabel:
+    """What identification found for eigenvector ``index`` of a result.
+
+    m : dominant |m|; purity : spectral power fraction at +-m; p : radial maxima in
+    ``region``; fractions : energy per region (layers + ``outside``, PML excluded);
+    pml_fraction : energy in the PML; r_probe_um : radius of the circle used for m;
+    spurious : True for a PML mode.
+    """
+
+    index: int
+    k: complex
+    m: int
+    purity: float
+    p: int
+    region: str
+    fractions: dict
+    pml_fraction: float
+    r_probe_um: float
+    spurious: bool
+
+
+# --------------------------------------------------------------------------
+# geometry helpers
+# --------------------------------------------------------------------------
+def _center(result: CrossSectionResult, region: str) -> tuple[float, float]:
+    """The bore centre for the core (it may be offset), else the fibre axis."""
+    if region == result.cylinder.region_names[0]:
+        return result.mesh_params.get("bore_offset_um", 0.0), 0.0
+    return 0.0, 0.0
+
+
+def _radial_range(result: CrossSectionResult, region: str) -> tuple[float, float]:
+    """Inner and outer radius (um) of ``region`` inside the meshed domain (PML excluded)."""
+    j = result.cylinder.layer_of(region)
+    lo, hi = result.cylinder.layer_bounds_um(j)
+    lo = max(lo, result.r_cut_um)
+    end = result.pml.r_start_um if result.pml is not None else result.mesh_params["r_end_um"]
+    return lo, min(hi, end)
+
+
+def _ray_angles(result: CrossSectionResult) -> np.ndarray:
+    if result.sector_angle is None:
+        return 2 * math.pi * ((np.arange(NUM_RAYS) * 0.6180339887) % 1.0)
+    return result.sector_angle * (0.05 + 0.9 * (np.arange(NUM_RAYS) * 0.6180339887 % 1.0))
+
+
+def _max_harmonic(result: CrossSectionResult, r_um: float) -> float:
+    """Largest |m| a field at radius r can carry without being evanescent everywhere (n_max k r)."""
+    n_max = max(complex(n).real for n in result.cylinder.all_indices)
+    return n_max * result.k_target.real * r_um + 20
+
+
+# --------------------------------------------------------------------------
+# radial profile and angular spectrum
+# --------------------------------------------------------------------------
+def radial_profiles(result: CrossSectionResult, region: str, samples: int = RAY_SAMPLES):
+    """Radii r (um) in ``region`` and amplitudes R(r) of every mode, shape (samples, num_modes).
+
+    R(r)^2 = sum of |u|^2 over :data:`NUM_RAYS` rays from :func:`_center`.
+    """
+    lo, hi = _radial_range(result, region)
+    pad = 1e-9 * hi
+    r = np.linspace(lo + pad, hi - pad, samples)
+    xc, yc = _center(result, region)
+    phi = _ray_angles(result)
+    x = (xc + np.outer(np.cos(phi), r)).ravel()
+    y = (yc + np.outer(np.sin(phi), r)).ravel()
+    vals = evaluate(result, x, y).reshape(len(phi), samples, -1)
+    amp2 = np.nansum(np.abs(vals) ** 2, axis=0)
+    return r, np.sqrt(amp2)
+
+
+def count_maxima(amplitude: np.ndarray, threshold: float = MAX_THRESHOLD) -> int:
+    """Interior local maxima of a sampled amplitude above ``threshold`` times its largest value."""
+    a = np.asarray(amplitude)
+    inner = (a[1:-1] > a[:-2]) & (a[1:-1] >= a[2:])
+    return int(np.count_nonzero(inner & (a[1:-1] > threshold * a.max())))
+
+
+def angular_spectrum(result: CrossSectionResult, r_um: float, i: int | None = None, center=(0.0, 0.0)):
+    """Azimuthal orders m and the normalised spectral power of mode(s) on the circle r_um.
+
+    Returns (m, power) with power of shape (len(m), num_modes) (or (len(m),) for one ``i``),
+    each column summing to 1. On a sector the circle arc is the sector's and m runs over
+    m_b + q 2 pi / angle.
+    """
+    angle = result.sector_angle or 2 * math.pi
+    per_turn = 2 * math.pi / angle
+    need = 4 * _max_harmonic(result, r_um) / per_turn + 16
+    n = 1 << int(math.ceil(math.log2(need)))
+    theta = angle * np.arange(n) / n
+    vecs = result.vectors if i is None else result.vectors[:, [i]]
+    vals = evaluate(result, center[0] + r_um * np.cos(theta), center[1] + r_um * np.sin(theta), vecs)
+    vals = np.nan_to_num(vals)
+    m_b = 0.0
+    if result.floquet_phase != 1:
+        m_b = np.angle(result.floquet_phase) / angle  # exp(i m_b angle) = phase
+        vals = vals * np.exp(-1j * m_b * theta)[:, None]
+    c = np.fft.fft(vals, axis=0) / n
+    m = m_b + np.fft.fftfreq(n, 1.0 / n) * per_turn
+    power = np.abs(c) ** 2
+    power /= power.sum(axis=0, keepdims=True)
+    return (m, power[:, 0]) if i is not None else (m, power)
+
+
+def _dominant_abs_m(m: np.ndarray, power: np.ndarray) -> tuple[int, float]:
+    """The |m| with the largest combined power at +m and -m, and that power (the purity)."""
+    mabs = np.rint(np.abs(m)).astype(int)
+    per_abs = np.bincount(mabs, power)
+    best = int(np.argmax(per_abs))
+    return best, float(per_abs[best])
+
+
+# --------------------------------------------------------------------------
+# identification
+# --------------------------------------------------------------------------
+def identify(result: CrossSectionResult, max_pml_fraction: float = DEFAULT_MAX_PML_FRACTION) -> list[ModeLabel]:
+    """Label every eigenvector of ``result`` (PML modes get ``spurious=True`` and m = p = -1)."""
+    names = result.region_names
+    labels = []
+    profiles = {}
+    for i in range(result.num_modes):
+        frac = {nm: float(f) for nm, f in zip(names, result.layer_fractions[i])}
+        pml = float(result.pml_fraction[i])
+        region = names[int(np.argmax(result.layer_fractions[i]))]
+        if pml > max_pml_fraction:
+            labels.append(ModeLabel(i, complex(result.k[i]), -1, 0.0, -1, region, frac, pml, math.nan, True))
+            continue
+        if region not in profiles:
+            profiles[region] = radial_profiles(result, region)
+        r, amp = profiles[region]
+        p = count_maxima(amp[:, i])
+        r_probe = float(r[np.argmax(amp[:, i])])
+        m_vals, power = angular_spectrum(result, r_probe, i, center=_center(result, region))
+        m, purity = _dominant_abs_m(m_vals, power)
+        labels.append(ModeLabel(i, complex(result.k[i]), m, purity, p, region, frac, pml, r_probe, False))
+    return labels
+
+
+def _pairs(labels: list[ModeLabel], pair_tolerance: float) -> list[list[ModeLabel]]:
+    """Group physical labels into +-m pairs (same |m|, p, region, close k) and singles."""
+    todo = sorted((lb for lb in labels if not lb.spurious), key=lambda lb: lb.k.real)
+    groups = []
+    while todo:
+        first = todo.pop(0)
+        partner = None
+        if first.m != 0:
+            for other in todo:
+                same = (other.m, other.p, other.region) == (first.m, first.p, first.region)
+                if same and abs(other.k - first.k) <= pair_tolerance * abs(first.k):
+                    partner = other
+                    break
+        if partner is not None:
+            todo.remove(partner)
+            groups.append([first, partner])
+        else:
+            groups.append([first])
+    return groups
+
+
+def _wavelength_nm(k: complex) -> float:
+    return 2e3 * math.pi / k.real
+
+
+def to_modes(
+    result: CrossSectionResult,
+    labels: list[ModeLabel] | None = None,
+    pair_tolerance: float = DEFAULT_PAIR_TOLERANCE,
+) -> list[Mode]:
+    """:class:`wgmfem.Mode` objects (engine ``fem2d``), one per +-m pair, sorted by |k - k_target|."""
+    labels = identify(result) if labels is None else labels
+    modes = []
+    for group in _pairs(labels, pair_tolerance):
+        ks = [lb.k for lb in group]
+        head = group[0]
+        fractions = {nm: float(np.mean([lb.fractions[nm] for lb in group])) for nm in head.fractions}
+        verification = dict(
+            method="2-D cross-section FEM (scikit-fem, curved P2 geometry)",
+            unknowns=int(result.num_unknowns),
+            element_order=int(result.order),
+            purity=float(min(lb.purity for lb in group)),
+            region_fractions=fractions,
+            pml_fraction=float(max(lb.pml_fraction for lb in group)),
+            mesh_path=str(result.mesh_info.path),
+            sector_angle_rad=result.sector_angle,
+            eigen_indices=[lb.index for lb in group],
+            pair=len(group) == 2,
+            k_pair=[complex(k) for k in ks],
+            splitting_nm=abs(_wavelength_nm(ks[0]) - _wavelength_nm(ks[-1])),
+            linear_solver=result.linear_solver,
+        )
+        modes.append(
+            Mode(
+                pol=result.pol,
+                m=head.m,
+                p=head.p,
+                region=head.region,
+                k=complex(np.mean(ks)),
+                cylinder=result.cylinder,
+                energy_fractions=fractions,
+                engine="fem2d",
+                verification=verification,
+            )
+        )
+    modes.sort(key=lambda md: abs(md.k - result.k_target))
+    return modes
+
+
+def find_modes_2d(
+    cylinder: LayeredCylinder,
+    pol: str,
+    m: int,
+    p: int = 1,
+    region: str = "core",
+    *,
+    k_target: complex | None = None,
+    pair_tolerance: float = DEFAULT_PAIR_TOLERANCE,
+    max_pml_fraction: float = DEFAULT_MAX_PML_FRACTION,
+    return_result: bool = False,
+    **solver_kwargs,
+):
+    """Modes of the 2-D cross-section near the (pol, m, p, region) resonance.
+
+    The shift is ``k_target`` (1/um) or, by default, the exact resonance of the
+    *unperturbed* layered cylinder (``wgmfem.find_modes``); perturbations and the
+    discretization are keywords of :func:`solve_cross_section` (``sector``, ``order``,
+    ``points_per_wavelength``, ``bore_offset_um``, ``inner_ellipticity``, ...).
+    Returns every physical mode found (not only the one asked for), nearest first;
+    with ``return_result`` also the :class:`CrossSectionResult`.
+    """
+    pol = normalize_pol(pol)
+    if k_target is None:
+        from ..solve import find_modes
+
+        exact = find_modes(cylinder, pol=pol, m=m, p=p, region=region)
+        if not exact:
+            raise ValueError(f"the exact solver found no {pol} m={m} p={p} {region} mode to seed the search")
+        k_target = exact[0].k
+        if solver_kwargs.get("outer_boundary", "pml") != "pml":
+            k_target = complex(k_target.real)
+    result = solve_cross_section(cylinder, pol, k_target, m=m, **solver_kwargs)
+    modes = to_modes(result, identify(result, max_pml_fraction), pair_tolerance)
+    return (modes, result) if return_result else modes
