@@ -109,6 +109,8 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
     m = np.array([mode.m])
 
     def resonance(kappa_g, k_seed):
+        if not (math.isfinite(kappa_g) and abs(kappa_g) < n0.real):
+            return None, None  # the secant on kappa ran away: no physical answer
         c = _with_index(cyl, j, complex(n0.real, n0.imag - kappa_g))
         k0 = np.array([k_seed])
         k, ok = _complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed))

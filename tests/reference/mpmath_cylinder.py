@@ -20,7 +20,8 @@ Formulation
 :func:`char_det` is the full ``2N x 2N`` boundary-matching determinant (unknowns
 ``A_0, A_1, B_1, ..., A_{N-1}, B_{N-1}, C``; two continuity rows per interface), evaluated
 with mpmath's arbitrary-precision, arbitrary-exponent numbers, so nothing over- or underflows
-(``J_600`` ~ 1e-59 next to ``Y_600`` ~ 1e55 is harmless).  No log-derivative/impedance
+(``J_600`` ~ 1e-59 next to ``Y_600`` ~ 1e55 is harmless), by an elimination of our own
+(``mpmath.det`` declares such matrices singular and returns 0).  No log-derivative/impedance
 propagation is used.  The determinant is an entire function of ``k`` away from the branch cut
 of ``Y``/``H`` on the negative real axis; its zeros with ``Im k < 0`` are the resonances.
 
@@ -136,10 +137,41 @@ def _matrix(radii, indices, n_out, pol, m, k, outside_kind="H"):
     return mat
 
 
+def _det(mat):
+    """Determinant by Gaussian elimination with scaled partial pivoting and *no* singularity
+    tolerance.  (mpmath.det returns 0 as soon as a pivot is below eps * ||A||, which happens here
+    whenever one column is J_m deep in its evanescent range, e.g. 1e-20 next to Y ~ 1e20.)
+    Pivot rows are chosen on row-equilibrated magnitudes; the arithmetic uses the raw entries, so
+    the result is the analytic determinant of the matrix itself."""
+    n = mat.rows
+    a = [[mat[i, j] for j in range(n)] for i in range(n)]
+    scale = [max(abs(x) for x in row) for row in a]
+    if any(s == 0 for s in scale):
+        return mpmath.mpc(0)
+    det = mpmath.mpc(1)
+    for j in range(n):
+        p = max(range(j, n), key=lambda i: abs(a[i][j]) / scale[i])
+        if a[p][j] == 0:
+            return mpmath.mpc(0)
+        if p != j:
+            a[j], a[p] = a[p], a[j]
+            scale[j], scale[p] = scale[p], scale[j]
+            det = -det
+        piv = a[j][j]
+        det *= piv
+        for i in range(j + 1, n):
+            f = a[i][j] / piv
+            if f:
+                row_i, row_j = a[i], a[j]
+                for c in range(j + 1, n):
+                    row_i[c] -= f * row_j[c]
+    return det
+
+
 def char_det(radii, indices, n_out, pol, m, k):
     """The (2N x 2N) boundary-matching determinant at complex k (1/um); zero at a resonance."""
     k = mpmath.mpmathify(k)
-    return mpmath.det(_matrix(radii, indices, n_out, pol, m, k))
+    return _det(_matrix(radii, indices, n_out, pol, m, k))
 
 
 def real_scan_function(radii, indices, n_out, pol, m, k):
@@ -147,7 +179,7 @@ def real_scan_function(radii, indices, n_out, pol, m, k):
     by Y (the solution that decays outward where the outside field is evanescent).  Its sign
     changes along the real axis sit next to the high-Q resonances; only for seeding."""
     k = mpmath.mpf(k)
-    return mpmath.re(mpmath.det(_matrix(radii, indices, n_out, pol, m, k, outside_kind="Y")))
+    return mpmath.re(_det(_matrix(radii, indices, n_out, pol, m, k, outside_kind="Y")))
 
 
 def newton_step(radii, indices, n_out, pol, m, k, dps=DEFAULT_DPS, rel_h=None):
@@ -159,6 +191,8 @@ def newton_step(radii, indices, n_out, pol, m, k, dps=DEFAULT_DPS, rel_h=None):
         f0 = char_det(radii, indices, n_out, pol, m, k)
         fp = char_det(radii, indices, n_out, pol, m, k + h)
         fm = char_det(radii, indices, n_out, pol, m, k - h)
+        if fp == fm:
+            raise ValueError(f"determinant flat at k = {k}: cannot take a Newton step")
         return -f0 / ((fp - fm) / (2 * h))
 
 
@@ -187,6 +221,11 @@ def find_root(radii, indices, n_out, pol, m, k_guess, dps=DEFAULT_DPS, solver="s
                 raise ValueError(
                     f"find_root did not converge: final Newton step {mpmath.nstr(delta, 5)} at k = {root}"
                 )
+            # independent of the determinant: the layer-by-layer field solution must also satisfy
+            # the last matching condition
+            _, mismatch = field_coefficients(radii, indices, n_out, pol, m, root)
+            if mismatch > mpmath.mpf(10) ** (-(dps // 2)):
+                raise ValueError(f"find_root: field mismatch {mpmath.nstr(mismatch, 5)} at k = {root}")
         return root
 
 

@@ -56,3 +56,15 @@ def label(geom, pol, m, k, quick=False):
     if region != "outside":
         p = ref.radial_maxima_count(radii, indices, n_out, pol, m, k, region)
     return fr, region, p
+
+
+def abs_minima(geom, pol, m, k_lo, k_hi, step, dps=20):
+    """Real k grid points where |char_det| (outgoing H^(1) outside) has a local minimum.  Works
+    where the real companion does not (outside field oscillatory at the outer radius, so that
+    replacing H^(1) by Y is no approximation); a high-Q resonance makes a sharp dip."""
+    radii, indices, n_out = geom["radii"], geom["indices"], geom["n_out"]
+    with mpmath.workdps(dps):
+        n = int(mpmath.ceil((mpmath.mpf(k_hi) - k_lo) / step))
+        ks = [mpmath.mpf(k_lo) + (mpmath.mpf(k_hi) - k_lo) * i / n for i in range(n + 1)]
+        vals = [abs(ref.char_det(radii, indices, n_out, pol, m, k)) for k in ks]
+    return [ks[i] for i in range(1, n) if vals[i] < vals[i - 1] and vals[i] < vals[i + 1]]

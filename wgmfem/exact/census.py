@@ -280,7 +280,8 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100
     method = np.full(k.shape, "real root + Wronskian leak", dtype=object)
     with np.errstate(divide="ignore"):  # eps underflows to 0 for Q beyond ~1e300
         q1 = np.abs(k_real / (2 * eps))
-    low_q = ~(q1 >= POLISH_BELOW_Q)
+    # the first-order leak needs the outer surface under the tunnelling barrier
+    low_q = ~(q1 >= POLISH_BELOW_Q) | ~_under_barrier(cyl, mr, k_real)
     if np.any(low_q):
         k0 = k[low_q]
         step = (1e-3 * np.abs(k0.imag) + 1e-12 * np.abs(k0)) * (1 + 1j)
@@ -372,11 +373,18 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, kappa, boxes, density, result, poles=N
     residual = _residual(cyl, pol, ms, k)
     method = np.full(k.shape, "complex secant from a seed grid", dtype=object)
     # the secant's Im k is noise at very high Q: take the Wronskian value there
-    high_q = conv & (np.abs(k.imag) * 2 * POLISH_BELOW_Q < k.real)
+    high_q = conv & (np.abs(k.imag) * 2 * POLISH_BELOW_Q < k.real) & _under_barrier(cyl, ms, k.real)
     if np.any(high_q):
         k[high_q] = k[high_q].real + 1j * first_order_imag(cyl, pol, ms[high_q], k[high_q].real)
         method[high_q] = "complex secant from a seed grid + Wronskian leak"
     _add_roots(result, pol, ms, k, method, residual, seed_box, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, kappa)
+
+
+def _under_barrier(cyl: LayeredCylinder, m, k_real) -> np.ndarray:
+    """True where the outer surface lies inside the outer medium's evanescent zone
+    (n_out k r_b < m): only there is the leak at r_b a small tunnelling term, which the
+    first-order (Wronskian) formula for Im k assumes."""
+    return np.asarray(k_real) * cyl.outside_index * cyl.outer_radius_um < np.asarray(m)
 
 
 def first_order_imag(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
