@@ -143,3 +143,23 @@ def test_fem1d_engine_agrees_with_exact(capsys):
         assert ver["relative_difference_to_exact"] < 1e-9
         assert ver["Q_relative_difference_to_exact"] < 0.01
         assert ver["census_ok"] is True
+
+
+def test_materials_command_and_strict_ranges(capsys):
+    code, out, _ = run(["materials"], capsys)
+    assert code == 0 and "fused-silica" in out and "Malitson" in out
+    code, out, _ = run(["materials", "toluene", "--wavelength", "440:440:1"], capsys)
+    assert code == 0 and "1.512891" in out  # PHYSICS.md section 4: n(0.44 um) = 1.51289
+    code, out, err = run(["materials", "toluene", "--wavelength", "200:210:10", "--strict"], capsys)
+    assert code == 2 and out == "" and "outside the validity range" in err
+    code, out, err = run(["modes", "--core", "toluene", "--wavelength", "250:252", "--strict"], capsys)
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_material_and_complex_index_options(capsys):
+    code, out, _ = run("modes --core 1.56+1e-7j --m 600 --p 1 --pol Ez --format json".split(), capsys)
+    rec = json.loads(out)[0]
+    assert code == 0 and rec["Q_abs"] is not None and rec["Q_total"] < rec["Q_rad"]
+    code, out, _ = run("modes --core toluene --wall fused-silica --m 580 --p 1 --pol Ez --format json".split(), capsys)
+    rec = json.loads(out)[0]
+    assert code == 0 and "self-consistent" in rec["verification"]["dispersion"]

@@ -86,3 +86,38 @@ def test_fsr_with_dispersion_differs_from_the_constant_index_model():
     ratio = dispersive.fsr_nm / constant.fsr_nm
     assert 0.93 < ratio < 0.98
     assert dispersive.group_index > constant.group_index
+
+
+def test_extra_loss_budget_and_lasing_condition():
+    """An extra loss enters Q_total; the exact lasing gain then also pays for it and, at
+    Q_total << Q_rad, equals the Q-budget estimate (first-order perturbation)."""
+    md = wgmfem.find_modes(pol="Ez", m=600, p=1, extra_q=3000)[0]
+    assert 1 / md.Q_total == pytest.approx(1 / md.Q_rad + 1 / 3000, rel=1e-12)
+    assert md.lasing_gain_per_cm == pytest.approx(md.threshold_gain_per_cm, rel=1e-4)
+    # dB/cm: the energy decays by alpha per unit length travelled at the group velocity
+    db = 2.0
+    lossy = wgmfem.find_modes(pol="Ez", m=600, p=1, extra_loss_db_per_cm=db)[0]
+    alpha_per_cm = db / (10 / math.log(10))
+    omega_over_vg = 2 * math.pi * lossy.group_index / (lossy.wavelength_nm * 1e-7)  # per cm
+    assert lossy.Q_extra == pytest.approx(omega_over_vg / alpha_per_cm, rel=1e-12)
+
+
+def test_effective_area_against_the_mpmath_field():
+    """A_eff = (int |E|^2 dA)^2 / int |E|^4 dA of the paper's Ez p=1 mode, with the field from
+    the independent 30-digit reference solution (tests/reference)."""
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from reference import mpmath_cylinder as ref
+
+    cyl = wgmfem.Capillary()
+    md = wgmfem.find_modes(cyl, pol="Ez", m=600, p=1, fsr=False)[0]
+    coeffs = ref.field_coefficients(cyl.radii_um, cyl.indices, 1.0, "Ez", 600, md.k)[0]
+    r = np.linspace(24.0, 31.0, 1401)  # the field is < 1e-8 of its peak outside this band
+    R = np.array([complex(ref.radial_function(cyl.radii_um, cyl.indices, 1.0, "Ez", 600, md.k, coeffs, x, derivative=False)) for x in r])
+    e2 = np.abs(R) ** 2
+    area = (2 * np.pi * np.trapezoid(e2 * r, r)) ** 2 / (2 * np.pi * np.trapezoid(e2**2 * r, r))
+    assert md.effective_area_um2 == pytest.approx(area, rel=1e-3)

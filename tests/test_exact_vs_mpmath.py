@@ -210,18 +210,21 @@ def test_energy_fractions(case):
 @pytest.mark.parametrize("case", SEEDED, ids=case_id)
 def test_characteristic_function_vanishes_at_reference_root(case):
     """wgmfem.exact.characteristic_function has its zero where the reference determinant has it:
-    the Newton step -F/F' at the (double-rounded) reference root is below 1e-12 |k|."""
+    the Newton step -F/F' at the (double-rounded) reference root moves Re k by < 1e-12 Re k and
+    Im k by < 1 % of Im k (so a root finder on F would get Q to 1 %).  F' by a central difference
+    with h = 1e-9 |k| (1e-7 is too coarse: F is not linear over 1e-7 |k| near the m=300 stack roots)."""
     import wgmfem.exact
 
     geometry, pol, m, _, _, seed = case
     cyl = make_geometry(geometry)
     k = complex(cache.entry_k(reference_entry(geometry, pol, m, seed)))
-    h = 1e-7 * abs(k)
+    h = 1e-9 * abs(k)
     f0 = complex(wgmfem.exact.characteristic_function(cyl, pol, m, k))
     fp = complex(wgmfem.exact.characteristic_function(cyl, pol, m, k + h))
     fm = complex(wgmfem.exact.characteristic_function(cyl, pol, m, k - h))
     step = f0 / ((fp - fm) / (2 * h))
-    assert abs(step) <= 1e-12 * abs(k), (f0, step)
+    assert abs(step.real) <= 1e-12 * k.real, (f0, step)
+    assert abs(step.imag) <= 0.01 * abs(k.imag), (f0, step, k)
 
 
 # --------------------------------------------------------------------------- censuses

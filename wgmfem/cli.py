@@ -192,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--region", metavar="NAME", help="core, wall, ... or 'any' (default core)")
     s.add_argument("--q-min", type=_positive_float, default=100.0, metavar="Q", help="smallest radiation Q listed in a window (default 100)")
     s.add_argument("--no-fsr", action="store_true", help="skip FSR and group index (saves solving m +- 1)")
+    s.add_argument("--extra-q", type=_positive_float, metavar="Q", help="extra loss (scattering, coupling) as a Q, added to every mode's Q_total")
+    s.add_argument("--extra-loss", type=_positive_float, metavar="DB_PER_CM", help="extra loss as propagation loss along the circumference, dB/cm")
     e = modes.add_argument_group("engine")
     e.add_argument(
         "--engine", choices=("exact", "fem1d"), default="exact",
@@ -261,6 +263,7 @@ def run_modes(args) -> int:
         cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
         q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
         fem_order=args.order, fem_points_per_wavelength=args.points_per_wavelength, fem_pml_width_wavelengths=args.pml_width,
+        extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
     )
     elapsed = time.perf_counter() - t0
     if args.format == "json":

@@ -44,7 +44,7 @@ def wavelength_derivative_nm(mode, layer: str) -> float:
     j = mode.cylinder.layer_of(layer)
     if j >= mode.cylinder.n_layers:
         raise ValueError("the outer medium's index is not a layer index")
-    high_q = mode.Q_total >= 1e7
+    high_q = mode.Q_resonance >= 1e7
     cyl = _real(mode.cylinder) if high_q else mode.cylinder
     k = mode.k.real if high_q else mode.k
     n = cyl.indices[j]
@@ -98,7 +98,8 @@ def threshold_gain_per_cm(mode, layer: str = "core") -> float | None:
 
 
 def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float | None:
-    """Intensity gain in ``layer`` at which the mode stops decaying (Im k = 0), 1/cm.
+    """Intensity gain in ``layer`` at which the mode stops decaying, 1/cm: Im k = 0, or
+    Im k = +Re k / (2 Q_extra) when an extra loss is given (the gain also pays for it).
 
     Solves for kappa_g > 0 in n_layer - i kappa_g by a secant on Im k(kappa_g); each
     step re-solves the complex resonance. None if it does not converge.
@@ -108,25 +109,32 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
     n0 = complex(cyl.indices[j])
     m = np.array([mode.m])
 
+    gamma = max(mode.energy_fractions.get(layer, 0.0), 1e-6)
+    rate = 1j * mode.k.real * gamma / n0.real  # dk/d(kappa_g), first-order perturbation
+    state = {"kappa": 0.0}
+
     def resonance(kappa_g, k_seed):
         if not (math.isfinite(kappa_g) and abs(kappa_g) < n0.real):
             return None, None  # the secant on kappa ran away: no physical answer
         c = _with_index(cyl, j, complex(n0.real, n0.imag - kappa_g))
+        k_seed = k_seed + rate * (kappa_g - state["kappa"])  # follow the root to the new gain
+        state["kappa"] = kappa_g
         k0 = np.array([k_seed])
         k, ok = _complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed))
         return (complex(k[0]) if ok[0] else None), c
 
     k_prev = mode.k
-    if k_prev.imag >= 0:
+    # with an extra loss 1/Q_extra the gain must also pay for it: Im k = +Re k / (2 Q_extra)
+    target = k_prev.real / (2 * mode.Q_extra)
+    if k_prev.imag >= target:
         return 0.0
-    # first guess: dk / d(kappa) = i k Gamma / n (first-order perturbation)
-    gamma = max(mode.energy_fractions.get(layer, 0.0), 1e-6)
-    x0, f0 = 0.0, k_prev.imag
-    x1 = -k_prev.imag * n0.real / (k_prev.real * gamma)
+    # first guess from the same first-order rate
+    x0, f0 = 0.0, k_prev.imag - target
+    x1 = -(k_prev.imag - target) * n0.real / (k_prev.real * gamma)
     k1, _ = resonance(x1, k_prev)
     if k1 is None:
         return None
-    f1 = k1.imag
+    f1 = k1.imag - target
     for _ in range(max_iter):
         if f1 == f0:
             break
@@ -134,7 +142,7 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
         k2, _ = resonance(x2, k1)
         if k2 is None:
             return None
-        x0, f0, x1, f1, k1 = x1, f1, x2, k2.imag, k2
+        x0, f0, x1, f1, k1 = x1, f1, x2, k2.imag - target, k2
         if abs(x1 - x0) <= 1e-10 * abs(x1):
             break
     else:

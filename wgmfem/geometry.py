@@ -105,6 +105,13 @@ class LayeredCylinder:
         outer = self.radii_um[j] if j < self.n_layers else math.inf
         return inner, outer
 
+    def index_at(self, r_um: float):
+        """Refractive index at radius ``r_um`` (the outer medium beyond the last layer)."""
+        for r, n in zip(self.radii_um, self.indices):
+            if r_um <= r:
+                return n
+        return self.outside_index
+
     def layer_of(self, name: str) -> int:
         try:
             return self.region_names.index(name)

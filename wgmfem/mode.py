@@ -50,6 +50,7 @@ class Mode:
     fsr_nm: float | None = None
     verification: dict = field(default_factory=dict)
     q_rad: float | None = None  # radiation Q when k also carries absorption (else from k)
+    q_extra: float | None = None  # user-given extra loss (scattering, coupling) as a Q
 
     # -- derived quantities ------------------------------------------------
     @property
@@ -58,19 +59,30 @@ class Mode:
         return 2 * math.pi / self.k.real * 1000.0
 
     @property
-    def Q_total(self) -> float:
-        """Quality factor of the resonance Re k / (2 |Im k|): radiation and absorption (inf if lossless and bound)."""
+    def Q_resonance(self) -> float:
+        """Re k / (2 |Im k|): radiation and absorption of the computed resonance."""
         return math.inf if self.k.imag == 0 else self.k.real / (2 * abs(self.k.imag))
 
     @property
     def Q_rad(self) -> float:
         """Radiation quality factor (of the same stack without absorption)."""
-        return self.Q_total if self.q_rad is None else self.q_rad
+        return self.Q_resonance if self.q_rad is None else self.q_rad
 
     @property
     def Q_abs(self) -> float:
-        """Absorption quality factor: 1/Q_abs = 1/Q_total - 1/Q_rad (inf without absorption)."""
-        inverse = 1 / self.Q_total - 1 / self.Q_rad
+        """Absorption quality factor: 1/Q_abs = 1/Q_resonance - 1/Q_rad (inf without absorption)."""
+        inverse = 1 / self.Q_resonance - 1 / self.Q_rad
+        return math.inf if inverse <= 0 else 1 / inverse
+
+    @property
+    def Q_extra(self) -> float:
+        """User-given extra loss (scattering, coupling) as a Q (inf if none)."""
+        return math.inf if not self.q_extra else self.q_extra
+
+    @property
+    def Q_total(self) -> float:
+        """The loss budget: 1/Q_total = 1/Q_rad + 1/Q_abs + 1/Q_extra."""
+        inverse = 1 / self.Q_resonance + 1 / self.Q_extra
         return math.inf if inverse <= 0 else 1 / inverse
 
     @property
@@ -138,6 +150,21 @@ class Mode:
         return lasing_gain_per_cm(self) if "core" in self.cylinder.names else None
 
     @cached_property
+    def effective_area_um2(self) -> float:
+        """Effective mode area (int |E|^2 dA)^2 / int |E|^4 dA of the travelling wave, um^2
+        (per unit fibre length: the cross-section's area; E = Ez, or the in-plane E of an Hz mode)."""
+        r = np.linspace(1e-9, self.cylinder.outer_radius_um + 2 * self.wavelength_nm / 1000, 40001)
+        R = self._raw_field(r)
+        if self.pol == "Ez":
+            e2 = np.abs(R) ** 2
+        else:
+            n = np.array([self.cylinder.index_at(x) for x in r])
+            e2 = (np.abs(np.gradient(R, r)) ** 2 + self.m**2 * np.abs(R) ** 2 / r**2) / np.abs(n) ** 4
+        first = 2 * np.pi * np.trapezoid(e2 * r, r)
+        second = 2 * np.pi * np.trapezoid(e2**2 * r, r)
+        return float(first**2 / second)
+
+    @cached_property
     def _field_norm(self) -> complex:
         r = np.linspace(0, self.cylinder.outer_radius_um, 4001)
         values = self._raw_field(r)
@@ -168,6 +195,7 @@ class Mode:
             "k_imag": self.k.imag,
             "Q_rad": self.Q_rad,
             "Q_abs": self.Q_abs,
+            "Q_extra": self.Q_extra,
             "Q_total": self.Q_total,
             "fsr_nm": self.fsr_nm,
             "group_index": self.group_index,
@@ -179,6 +207,7 @@ class Mode:
             "sensitivity_nm_per_riu": self.sensitivity_nm_per_riu,
             "threshold_gain_per_cm": self.threshold_gain_per_cm,
             "lasing_gain_per_cm": self.lasing_gain_per_cm,
+            "effective_area_um2": self.effective_area_um2,
         }
         for name, value in self.energy_fractions.items():
             record[f"{name}_fraction"] = value

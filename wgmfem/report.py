@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from .mode import Mode
 
 CSV_COLUMNS = (
-    "pol", "m", "p", "region", "wavelength_nm", "k_real", "k_imag", "Q_rad", "fsr_nm", "group_index",
-    "core_fraction", "wall_fraction", "hybrid", "engine", "method", "residual", "census_ok",
+    "pol", "m", "p", "region", "wavelength_nm", "k_real", "k_imag", "Q_rad", "Q_abs", "Q_extra", "Q_total",
+    "fsr_nm", "group_index", "core_fraction", "wall_fraction", "hybrid", "confinement_factor",
+    "sensitivity_nm_per_riu", "threshold_gain_per_cm", "lasing_gain_per_cm", "effective_area_um2",
+    "engine", "method", "residual", "census_ok",
 )
 
 

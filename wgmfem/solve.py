@@ -62,6 +62,8 @@ def find_modes(
     fem_order: int = 4,
     fem_points_per_wavelength: float = 40.0,
     fem_pml_width_wavelengths: float = 2.0,
+    extra_q: float | None = None,
+    extra_loss_db_per_cm: float | None = None,
 ) -> list[Mode]:
     """Resonances of a layered cylinder, labelled, verified and sorted by (pol, wavelength).
 
@@ -83,18 +85,25 @@ def find_modes(
     progress : optional callback ``progress(stage, done, total)``.
     fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths : 1-D FEM settings
         (element degree, nodal points per local wavelength, PML width in outside wavelengths).
+    extra_q, extra_loss_db_per_cm : an extra loss (scattering, coupling) added to every mode's
+        budget, as a Q or as a propagation loss along the circumference in dB/cm
+        (Q_extra = 2 pi n_g / (lambda alpha), n_g the mode's group index).
 
     Every returned :class:`Mode` carries a ``verification`` record; modes found in
     a box whose independent (argument-principle) count disagreed with the number
     of roots found have ``verification['census_ok'] = False``.
     """
     cyl = cylinder if cylinder is not None else Capillary()
+    for value, name in ((extra_q, "extra Q"), (extra_loss_db_per_cm, "extra loss (dB/cm)")):
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise SearchError(f"{name} must be a positive number, got {value!r}")
     if isinstance(cyl, MaterialStack) or not cyl.is_lossless:
-        return _find_in_stack(
+        modes = _find_in_stack(
             cyl, pol=pol, wavelength_nm=wavelength_nm, m=m, p=p, region=region, q_min=q_min, engine=engine,
             fsr=fsr, progress=progress, fem_order=fem_order, fem_points_per_wavelength=fem_points_per_wavelength,
             fem_pml_width_wavelengths=fem_pml_width_wavelengths,
         )
+        return _with_extra_loss(modes, extra_q, extra_loss_db_per_cm)
     if engine not in ENGINES:
         raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     if engine == "fem1d" and not (isinstance(fem_order, int) and 1 <= fem_order <= 10):
@@ -131,7 +140,23 @@ def find_modes(
         )
     if fsr:
         _attach_fsr(modes, lambda missing: _solve_neighbours(cyl, missing))
-    return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
+    return _with_extra_loss(sorted(modes, key=lambda md: (md.pol, md.wavelength_nm)), extra_q, extra_loss_db_per_cm)
+
+
+def _with_extra_loss(modes: list[Mode], extra_q, extra_loss_db_per_cm) -> list[Mode]:
+    """Put the user's extra loss into each mode's budget (Q_extra)."""
+    for md in modes:
+        inverse = 0.0
+        if extra_q:
+            inverse += 1 / extra_q
+        if extra_loss_db_per_cm:
+            alpha_per_cm = extra_loss_db_per_cm * math.log(10) / 10
+            j = min(md.cylinder.layer_of(md.region), md.cylinder.n_layers - 1)
+            n_g = md.group_index or complex(md.cylinder.indices[j]).real
+            inverse += alpha_per_cm * md.wavelength_nm * 1e-7 / (2 * math.pi * n_g)
+        if inverse:
+            object.__setattr__(md, "q_extra", 1 / inverse)
+    return modes
 
 
 def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fsr, progress, **fem):

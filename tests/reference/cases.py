@@ -22,6 +22,8 @@ GEOMETRIES = {
     "rod3": dict(radii=(3.0,), indices=(1.56,), n_out=1.0),
     # three layers in water; the 1.6 layer (named "wall") guides
     "stack3": dict(radii=(10.0, 12.0, 14.0), indices=(1.45, 1.6, 1.40), n_out=1.33),
+    # the same with layer3 of the outside index: physically the two-layer (10, 12) um structure
+    "stack3_water": dict(radii=(10.0, 12.0, 14.0), indices=(1.45, 1.6, 1.33), n_out=1.33),
 }
 
 #: (geometry, pol, m, intended region, intended p, seed k (1/um, string))
@@ -66,6 +68,13 @@ CASES = [
     ("stack3", "Hz", 200, "wall", 1, "10.8945957485"),
     ("stack3", "Hz", 200, "wall", 2, "11.3168287187"),
     ("stack3", "Hz", 200, "wall", 3, "11.7284775939"),
+    # m = 300: Q ~ 2e9 / 1.4e9, the barrier is inside layer3 (the outside is already oscillatory at
+    # the outer radius, where replacing H1 by Y in the scan function is no approximation)
+    ("stack3", "Ez", 300, "wall", 1, "16.1651750755"),
+    ("stack3", "Hz", 300, "wall", 1, "16.187570142"),
+    # layer3 index = outside index: Q ~ 1e10 (the root of the two-layer structure)
+    ("stack3_water", "Ez", 200, "wall", 1, "10.8912103462"),
+    ("stack3_water", "Hz", 200, "wall", 1, "10.9175555889"),
 ]
 
 #: scans that make_roots.py runs to propose seeds and to build reference censuses:
@@ -79,6 +88,8 @@ SCANS = [
     ("stack3", "Hz", 200, "10.6", "12.6", "0.003"),
     ("stack3", "Ez", 300, "15.9", "16.6", "0.002"),
     ("stack3", "Hz", 300, "15.9", "16.6", "0.002"),
+    ("stack3_water", "Ez", 200, "10.80", "11.00", "0.002"),
+    ("stack3_water", "Hz", 200, "10.80", "11.00", "0.002"),
     ("paper", "Ez", 600, "14.45", "15.15", "0.0015"),
     ("paper", "Hz", 600, "14.45", "15.15", "0.0015"),
     ("paper", "Ez", 597, "14.40", "14.55", "0.0015"),

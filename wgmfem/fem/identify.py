@@ -37,8 +37,10 @@ DEFAULT_PAIR_TOLERANCE = 1e-3
 NUM_RAYS = 7
 #: Samples along each ray.
 RAY_SAMPLES = 1200
-#: A radial maximum counts only above this fraction of the largest amplitude.
+#: A radial maximum counts only above this fraction of the largest amplitude...
 MAX_THRESHOLD = 1e-3
+#: ... and if it rises this fraction of the largest amplitude above its neighbouring minima.
+MIN_PROMINENCE = 0.05
 
 
 @dataclass
@@ -73,13 +75,32 @@ def _center(result: CrossSectionResult, region: str) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def _radial_range(result: CrossSectionResult, region: str) -> tuple[float, float]:
-    """Inner and outer radius (um) of ``region`` inside the meshed domain (PML excluded)."""
-    j = result.cylinder.layer_of(region)
-    lo, hi = result.cylinder.layer_bounds_um(j)
-    lo = max(lo, result.r_cut_um)
-    end = result.pml.r_start_um if result.pml is not None else result.mesh_params["r_end_um"]
-    return lo, min(hi, end)
+def _ray_exit(bnd, center, phi) -> np.ndarray:
+    """Distance (um) from ``center`` along the rays at angles ``phi`` to where they leave
+    the ellipse/circle ``bnd`` (the centre lies inside it)."""
+    c, s = np.cos(phi), np.sin(phi)
+    dx, dy = center[0] - bnd.xc, center[1] - bnd.yc
+    qa = (c / bnd.a) ** 2 + (s / bnd.b) ** 2
+    qb = 2 * (dx * c / bnd.a**2 + dy * s / bnd.b**2)
+    qc = (dx / bnd.a) ** 2 + (dy / bnd.b) ** 2 - 1
+    return (-qb + np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
+
+
+def _ray_intervals(result: CrossSectionResult, region: str, center, phi):
+    """(r_in, r_out) in um along each ray: where the rays enter and leave ``region``.
+
+    Uses the exact (possibly offset / elliptical) boundaries of the mesh, so that a
+    ray never samples the neighbouring layer; the PML is never part of a region.
+    """
+    from .mesh import _boundaries
+
+    bnds, regions = _boundaries(result.mesh_params)
+    i = regions.index(region)
+    has_cut = bnds[0].name == "cut"
+    inner = bnds[i] if has_cut else (bnds[i - 1] if i > 0 else None)
+    outer = bnds[i + 1] if has_cut else bnds[i]
+    r_in = np.zeros_like(phi) if inner is None else _ray_exit(inner, center, phi)
+    return r_in, _ray_exit(outer, center, phi)
 
 
 def _ray_angles(result: CrossSectionResult) -> np.ndarray:
@@ -100,25 +121,36 @@ def _max_harmonic(result: CrossSectionResult, r_um: float) -> float:
 def radial_profiles(result: CrossSectionResult, region: str, samples: int = RAY_SAMPLES):
     """Radii r (um) in ``region`` and amplitudes R(r) of every mode, shape (samples, num_modes).
 
-    R(r)^2 = sum of |u|^2 over :data:`NUM_RAYS` rays from :func:`_center`.
+    R^2 = sum of |u|^2 over :data:`NUM_RAYS` rays from :func:`_center`, each ray sampled
+    between its own entry and exit of the region (a perturbed interface is followed), at
+    the same fractions of that interval; r is the mean radius over the rays.
     """
-    lo, hi = _radial_range(result, region)
-    pad = 1e-9 * hi
-    r = np.linspace(lo + pad, hi - pad, samples)
-    xc, yc = _center(result, region)
+    center = _center(result, region)
     phi = _ray_angles(result)
-    x = (xc + np.outer(np.cos(phi), r)).ravel()
-    y = (yc + np.outer(np.sin(phi), r)).ravel()
-    vals = evaluate(result, x, y).reshape(len(phi), samples, -1)
+    r_in, r_out = _ray_intervals(result, region, center, phi)
+    frac = np.linspace(0.0, 1.0, samples + 2)[1:-1]
+    r = r_in[:, None] + np.outer(r_out - r_in, frac)  # (rays, samples)
+    x = center[0] + np.cos(phi)[:, None] * r
+    y = center[1] + np.sin(phi)[:, None] * r
+    vals = evaluate(result, x.ravel(), y.ravel()).reshape(len(phi), samples, -1)
     amp2 = np.nansum(np.abs(vals) ** 2, axis=0)
-    return r, np.sqrt(amp2)
+    return r.mean(axis=0), np.sqrt(amp2)
 
 
-def count_maxima(amplitude: np.ndarray, threshold: float = MAX_THRESHOLD) -> int:
-    """Interior local maxima of a sampled amplitude above ``threshold`` times its largest value."""
-    a = np.asarray(amplitude)
-    inner = (a[1:-1] > a[:-2]) & (a[1:-1] >= a[2:])
-    return int(np.count_nonzero(inner & (a[1:-1] > threshold * a.max())))
+def count_maxima(amplitude: np.ndarray, threshold: float = MAX_THRESHOLD, prominence: float = MIN_PROMINENCE) -> int:
+    """Maxima of a sampled amplitude above ``threshold`` times its largest value.
+
+    A maximum must also rise by ``prominence`` (times the largest value) above the
+    minima on both sides: between true radial maxima |R| drops to ~0, while
+    interpolation ripples and the kink of a perturbed interface give shallow bumps.
+    Only interior maxima count (as in :meth:`wgmfem.fem.radial.RadialFEMResult.radial_order`).
+    """
+    from scipy.signal import find_peaks
+
+    a = np.asarray(amplitude, dtype=float)
+    top = a.max()
+    peaks, _ = find_peaks(a, height=threshold * top, prominence=prominence * top)
+    return int(len(peaks))
 
 
 def angular_spectrum(result: CrossSectionResult, r_um: float, i: int | None = None, center=(0.0, 0.0)):

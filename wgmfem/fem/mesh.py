@@ -27,8 +27,9 @@ elliptical; the outermost layer boundary may be elliptical. Ellipticity e
 means semi-axes R (1 + e/2) along x and R (1 - e/2) along y (e < 0: the long
 axis along y), so e = (a - b)/R. The cut circle follows the bore centre.
 
-Meshes are cached in ``meshes/cache/<key>.msh`` (Gmsh v4.1, binary; readable by
-meshio and the Gmsh GUI), key = hash of every parameter and the Gmsh version.
+Meshes are cached in ``meshes/cache/<key>.msh`` of the source tree (see
+:func:`default_cache_dir`; Gmsh v4.1, binary, readable by meshio and the Gmsh GUI),
+key = hash of every parameter and the Gmsh version.
 """
 
 from __future__ import annotations
@@ -45,9 +46,25 @@ from .pml import RadialPML
 
 #: bump when the mesh layout changes, so old cache files are not reused
 MESH_LAYOUT_VERSION = 1
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / "meshes" / "cache"
+
+
+def default_cache_dir() -> Path:
+    """``$WGMFEM_MESH_CACHE``, else ``meshes/cache`` of the source tree, else ~/.cache/wgmfem/meshes."""
+    env = os.environ.get("WGMFEM_MESH_CACHE")
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").exists():
+        return root / "meshes" / "cache"
+    return Path.home() / ".cache" / "wgmfem" / "meshes"
+
+
 DEFAULT_BAND_FACTOR = 0.75
 DEFAULT_BAND_WAVELENGTHS = 1.0
+#: At most 2 pi R / this element size along a boundary of radius R: the quadratic geometry
+#: error in an eigenvalue goes like (h/R)^4 (unit disk, P4: 5.7e-5 at 13 elements per
+#: circle, 1.4e-7 at 38, measured), which wavelength-based sizes ignore on small cylinders.
+DEFAULT_ELEMENTS_PER_CIRCLE = 64
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,7 @@ def mesh_params(
     guide_layer: str = "core",
     band_factor: float = DEFAULT_BAND_FACTOR,
     band_wavelengths: float = DEFAULT_BAND_WAVELENGTHS,
+    elements_per_circle: float = DEFAULT_ELEMENTS_PER_CIRCLE,
     bore_offset_um: float = 0.0,
     inner_ellipticity: float = 0.0,
     outer_ellipticity: float = 0.0,
@@ -110,8 +128,10 @@ def mesh_params(
         raise ValueError("bore offset / inner ellipticity need a bore: at least two layers")
     if not 0 <= r_cut_um < cylinder.radii_um[0]:
         raise ValueError(f"r_cut_um = {r_cut_um} must lie in [0, {cylinder.radii_um[0]}) um (inside the first layer)")
-    if r_end < cylinder.outer_radius_um:
-        raise ValueError(f"the domain must reach the outer radius {cylinder.outer_radius_um} um, got {r_end}")
+    if not r_end > max(r_cut_um, 0.0):
+        raise ValueError(f"the domain end {r_end} um must lie outside the cut {r_cut_um} um")
+    if r_end < cylinder.outer_radius_um and perturbed:
+        raise ValueError("a domain ending inside the cylinder (r_end_um < outer radius) must be unperturbed")
     cylinder.layer_of(guide_layer)
     return dict(
         layout=MESH_LAYOUT_VERSION,
@@ -129,6 +149,7 @@ def mesh_params(
         guide_layer=guide_layer,
         band_factor=float(band_factor),
         band_wavelengths=float(band_wavelengths),
+        elements_per_circle=float(elements_per_circle),
         bore_offset_um=float(bore_offset_um),
         inner_ellipticity=float(inner_ellipticity),
         outer_ellipticity=float(outer_ellipticity),
@@ -177,7 +198,12 @@ def _boundaries(params) -> tuple[list[_Boundary], list[str]]:
     if params["r_cut_um"] > 0:
         bnds.append(_Boundary("cut", off, 0.0, params["r_cut_um"], params["r_cut_um"]))
     last = len(radii) - 1
+    r_end = params["r_end_um"]
     for j, r in enumerate(radii):
+        if r_end < r * (1 - 1e-12):  # the domain ends inside layer j (a closed, truncated cavity)
+            regions.append(names[j])
+            bnds.append(_Boundary("end", 0.0, 0.0, r_end, r_end))
+            return bnds, regions
         e, xc = 0.0, 0.0
         if j == 0 and last > 0:
             e, xc = params["inner_ellipticity"], off
@@ -186,7 +212,7 @@ def _boundaries(params) -> tuple[list[_Boundary], list[str]]:
         nxt = names[j + 1] if j < last else "outside"
         bnds.append(_ellipse(f"{names[j]}|{nxt}", xc, r, e))
         regions.append(names[j])
-    r_end, pml = params["r_end_um"], params["pml"]
+    pml = params["pml"]
     outer_extent = max(bnds[-1].a, bnds[-1].b) + abs(bnds[-1].xc)
     if pml is not None:
         if pml[0] <= outer_extent:
@@ -205,13 +231,21 @@ def _boundaries(params) -> tuple[list[_Boundary], list[str]]:
     return bnds, regions
 
 
-def _local_sizes(params, regions) -> dict[str, float]:
-    """Element size (um) per region from the local wavelength lambda / Re(n)."""
+def _local_sizes(params, regions, bnds) -> dict[str, float]:
+    """Element size (um) per region: order * (lambda / Re n) / points_per_wavelength, and
+    at most 2 pi R / elements_per_circle for the smallest boundary radius R of the region."""
     lam_um = params["wavelength_nm"] / 1000.0
     n_of = {nm: complex(*ri).real for nm, ri in zip(params["names"], params["indices"])}
     n_of["outside"] = n_of["pml"] = params["outside_index"]
     scale = params["element_order"] / params["points_per_wavelength"]
-    return {reg: scale * lam_um / n_of[reg] for reg in regions}
+    has_cut = bnds[0].name == "cut"
+    sizes = {}
+    for i, reg in enumerate(regions):
+        # boundaries of region i: bnds[i], bnds[i+1] with a cut; bnds[i-1], bnds[i] without
+        around = bnds[i : i + 2] if has_cut else bnds[max(i - 1, 0) : i + 1]
+        radius = min(min(b.a, b.b) for b in around)
+        sizes[reg] = min(scale * lam_um / n_of[reg], 2 * math.pi * radius / params["elements_per_circle"])
+    return sizes
 
 
 # --------------------------------------------------------------------------
@@ -221,7 +255,7 @@ def _occ_disk(occ, bnd: _Boundary) -> int:
     if bnd.a >= bnd.b:
         return occ.addDisk(bnd.xc, bnd.yc, 0.0, bnd.a, bnd.b)
     # OCC wants rx >= ry: put the long axis along y through the local x axis
-    return occ.addDisk(bnd.xc, bnd.yc, 0.0, bnd.b, bnd.a, xAxis=[0.0, 1.0, 0.0])
+    return occ.addDisk(bnd.xc, bnd.yc, 0.0, bnd.b, bnd.a, zAxis=[0.0, 0.0, 1.0], xAxis=[0.0, 1.0, 0.0])
 
 
 def _occ_wedge(occ, angle: float, radius: float) -> int:
@@ -245,7 +279,10 @@ def _build_surfaces(bnds, regions, angle):
     tools = [(2, d) for d in disks[1:]]
     if angle is not None:
         tools.append((2, _occ_wedge(occ, angle, bnds[-1].a)))
-    _, pieces = occ.fragment([(2, disks[0])], tools)
+    if tools:
+        _, pieces = occ.fragment([(2, disks[0])], tools)
+    else:  # a single disk: nothing to fragment
+        pieces = [[(2, disks[0])]]
     # fragment maps every input disk to all pieces covering it: nested sets
     inside = [{t for _, t in pcs} for pcs in pieces[: len(disks)]]
     keep = inside[-1] & ({t for _, t in pieces[-1]} if angle is not None else inside[-1])
@@ -327,7 +364,7 @@ def _size_fields(params, surfaces, bnds):
     import gmsh
 
     fld = gmsh.model.mesh.field
-    h = _local_sizes(params, list(surfaces))
+    h = _local_sizes(params, list(surfaces), bnds)
     ids = []
     pml = params["pml"]
     for reg, tags in surfaces.items():
@@ -450,11 +487,12 @@ def build_mesh(
     (outer end without PML; default the cylinder's outer radius), ``pml``
     (:class:`RadialPML`; the domain then ends at its end), ``sector`` ((j, N): angle
     2 pi j / N with periodic sides), ``guide_layer`` (layer whose outer interface gets the
-    finer band), ``band_factor``, ``band_wavelengths``, ``bore_offset_um``,
+    finer band), ``band_factor``, ``band_wavelengths``, ``elements_per_circle`` (at most
+    2 pi R / this element size next to a boundary of radius R), ``bore_offset_um``,
     ``inner_ellipticity``, ``outer_ellipticity``.
     """
     params = mesh_params(cylinder, wavelength_nm, **kwargs)
-    folder = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{mesh_key(params)}.msh"
     meta = path.with_suffix(".json")
