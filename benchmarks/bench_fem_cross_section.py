@@ -81,7 +81,8 @@ def run_one(spec: dict) -> dict:
         out.update(rel_err=(md.wavelength_nm - lam_ref) / lam_ref, region=md.region,
                    purity=md.verification["purity"], splitting_nm=md.verification["splitting_nm"],
                    pair=md.verification["pair"])
-        if ref_k.imag != 0 and not spec.get("closed"):
+        open_structure = kwargs.get("outer_boundary", "pml") == "pml"
+        if ref_k.imag != 0 and open_structure:
             q_ref = ref_k.real / (2 * abs(ref_k.imag))
             out["q_rel_err"] = (md.Q_rad - q_ref) / q_ref
     return out

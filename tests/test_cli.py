@@ -163,3 +163,22 @@ def test_material_and_complex_index_options(capsys):
     code, out, _ = run("modes --core toluene --wall fused-silica --m 580 --p 1 --pol Ez --format json".split(), capsys)
     rec = json.loads(out)[0]
     assert code == 0 and "self-consistent" in rec["verification"]["dispersion"]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_field_command_writes_figure_and_profile(tmp_path, capsys, suffix):
+    figure, profile = tmp_path / f"f{suffix}", tmp_path / "p.csv"
+    code, out, err = run(["field", "--pol", "Ez", "--m", "600", "--p", "1", "--output", str(figure), "--csv", str(profile)], capsys)
+    assert code == 0, err
+    assert figure.stat().st_size > 10_000
+    rows = list(csv.DictReader(io.StringIO(profile.read_text())))
+    r = [float(row["r_um"]) for row in rows]
+    intensity = [float(row["intensity"]) for row in rows]
+    peak = r[intensity.index(max(intensity))]
+    assert 26.0 < peak < 27.0  # the p = 1 core mode peaks just inside the core/glass interface
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([figure.name, profile.name])
+
+
+def test_field_command_rejects_unknown_format(tmp_path, capsys):
+    code, _, err = run(["field", "--m", "600", "--output", str(tmp_path / "f.bmp")], capsys)
+    assert code == 2 and ".png, .svg or .pdf" in err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 import time
 import warnings
 
@@ -174,6 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MODES_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _geometry_options(modes)
+    fld = sub.add_parser(
+        "field", help="plot one mode: field map of the cross-section and radial profile",
+        description="A zoomed map of Re(u) (u = Ez or Hz) over a few azimuthal periods and the normalized "
+        "radial profile |u|^2 across the guiding interface (the paper's Fig. 3c-d), as PNG, SVG or PDF, "
+        "plus the profile as CSV.",
+        epilog="examples:\n  wgmfem field --pol Ez --m 600 --p 1 --output field.png --csv profile.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _geometry_options(fld)
+    fld.add_argument("--pol", default="Ez", help="Ez or Hz (TM = Ez, TE = Hz) (default Ez)")
+    fld.add_argument("--m", type=int, required=True, help="azimuthal number")
+    fld.add_argument("--p", type=int, default=1, help="radial order (default 1)")
+    fld.add_argument("--region", default="core", help="region of the mode (default core)")
+    fld.add_argument("--periods", type=_positive_float, default=3.0, help="azimuthal periods shown in the map (default 3)")
+    fld.add_argument("--output", metavar="FILE", help="figure file, .png/.svg/.pdf (default field_<pol>_m<m>_p<p>.png)")
+    fld.add_argument("--csv", metavar="FILE", help="also write the radial profile (r_um, intensity) as CSV")
     mats = sub.add_parser(
         "materials", help="list the built-in materials, or print n(lambda) of one",
         description="Built-in refractive-index models (PHYSICS.md section 4), or the index of one material "
@@ -242,6 +259,49 @@ def run_materials(args) -> int:
     lines = [f"# {material.describe()}", "# wavelength_nm  n  kappa"]
     lines += [f"{lam:10.3f}  {n.real:.6f}  {n.imag:.3e}" for lam, n in zip(lams, values)]
     sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def run_field(args) -> int:
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_field_map, plot_radial_profile, radial_profile
+
+    cyl = build_geometry(args)
+    if args.m < 0 or args.p < 1:
+        raise InputError("--m must be >= 0 and --p >= 1")
+    output = args.output or f"field_{args.pol}_m{args.m}_p{args.p}.png"
+    suffix = os.path.splitext(output)[1].lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise InputError(f"--output must end in .png, .svg or .pdf, got {output!r}")
+    modes = find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False)
+    if len(modes) != 1:
+        raise InputError(f"expected one mode, found {len(modes)}; give a single --pol")
+    mode = modes[0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
+    plot_field_map(mode, left, periods=args.periods)
+    plot_radial_profile(mode, right)
+    fig.tight_layout()
+    folder = os.path.dirname(os.path.abspath(output))
+    fd, tmp = tempfile.mkstemp(prefix=".wgmfem-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=150)
+        os.replace(tmp, output)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if args.csv:
+        r, intensity = radial_profile(mode)
+        rows = "r_um,intensity\n" + "".join(f"{a:.6f},{b:.6e}\n" for a, b in zip(r, intensity))
+        write_atomically(args.csv, rows)
+    sys.stdout.write(f"{mode!r}\nwrote {output}" + (f" and {args.csv}" if args.csv else "") + "\n")
     return 0
 
 
@@ -319,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         _one_line_warnings()
         with strict_range(bool(getattr(args, "strict", False))):
-            return run_materials(args) if args.command == "materials" else run_modes(args)
+            runner = {"materials": run_materials, "field": run_field, "modes": run_modes}[args.command]
+            return runner(args)
     except (InputError, GeometryError, SearchError, MaterialRangeError) as exc:
         sys.stderr.write(f"wgmfem: error: {exc}\n")
         return 2

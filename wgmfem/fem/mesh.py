@@ -443,7 +443,7 @@ def _generate(params, path: Path) -> tuple[int, int]:
         gmsh.write(str(tmp))
         tmp.replace(path)  # atomic: a concurrent reader never sees half a file
         nodes = len(gmsh.model.mesh.getNodes()[0])
-        types, tags, _ = gmsh.model.mesh.getElements(2)
+        _, tags, _ = gmsh.model.mesh.getElements(2)
         return nodes, sum(len(t) for t in tags)
     finally:
         gmsh.model.remove()

@@ -1,0 +1,91 @@
+"""Plots of one mode: the radial profile and a map of the field in the cross-section.
+
+Every function draws into a matplotlib ``ax`` (made if not given) and returns it, so
+figures compose; nothing here needs a display (the CLI uses the Agg backend).
+Lengths in um.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .mode import Mode
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 4))
+    return ax
+
+
+def profile_window_um(mode: Mode, threshold: float = 1e-3) -> tuple[float, float]:
+    """A radial window around the mode: where |u|^2 exceeds ``threshold`` of its peak,
+    padded by half that width (at least 0.5 um) on each side."""
+    r = np.linspace(0, mode.cylinder.outer_radius_um * 1.05, 6001)
+    intensity = np.abs(mode.field(r)) ** 2
+    significant = r[intensity > threshold * intensity.max()]
+    lo, hi = significant.min(), significant.max()
+    pad = max(0.5 * (hi - lo), 0.5)
+    return max(0.0, lo - pad), hi + pad
+
+
+def radial_profile(mode: Mode, r_um=None, samples: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """(r in um, |u|^2 normalized to 1 at its peak) with u = Ez or Hz."""
+    if r_um is None:
+        lo, hi = profile_window_um(mode)
+        r_um = np.linspace(lo, hi, samples)
+    r_um = np.asarray(r_um, dtype=float)
+    intensity = np.abs(mode.field(r_um)) ** 2
+    return r_um, intensity / intensity.max()
+
+
+def plot_radial_profile(mode: Mode, ax=None, r_um=None):
+    """Normalized |Ez|^2 or |Hz|^2 against r, interfaces dashed, regions labelled."""
+    ax = _axes(ax)
+    r, intensity = radial_profile(mode, r_um)
+    ax.plot(r, intensity, color="C0", lw=1.5)
+    for radius in mode.cylinder.radii_um:
+        if r.min() <= radius <= r.max():
+            ax.axvline(radius, color="0.4", ls="--", lw=0.8)
+    ax.set_xlabel("r (um)")
+    ax.set_ylabel(f"|{mode.pol}|^2 (normalized)")
+    ax.set_title(f"{mode.label()}, {mode.wavelength_nm:.4f} nm")
+    ax.set_xlim(r.min(), r.max())
+    ax.set_ylim(0, 1.05)
+    return ax
+
+
+def field_map(mode: Mode, periods: float = 3.0, radial_samples: int = 400, angular_samples: int = 600):
+    """Re[u(r) exp(i m phi)] on a polar grid over ``periods`` azimuthal periods (2 pi / m each).
+
+    Returns (x_um, y_um, value) arrays for ``pcolormesh``; the sector is centred on the
+    +y axis. For m = 0 the whole disk is drawn.
+    """
+    lo, hi = profile_window_um(mode)
+    r = np.linspace(lo, hi, radial_samples)
+    span = 2 * np.pi if mode.m == 0 else min(2 * np.pi, periods * 2 * np.pi / mode.m)
+    phi = np.pi / 2 + np.linspace(-span / 2, span / 2, angular_samples)
+    radial = mode.field(r)
+    value = np.real(radial[:, None] * np.exp(1j * mode.m * (phi[None, :] - np.pi / 2)))
+    rr, pp = np.meshgrid(r, phi, indexing="ij")
+    return rr * np.cos(pp), rr * np.sin(pp), value / np.abs(value).max()
+
+
+def plot_field_map(mode: Mode, ax=None, periods: float = 3.0):
+    """A zoomed sector of the cross-section with the field and the interfaces (the COMSOL-style map)."""
+    ax = _axes(ax)
+    x, y, value = field_map(mode, periods)
+    mesh = ax.pcolormesh(x, y, value, cmap="RdBu_r", vmin=-1, vmax=1, shading="auto")
+    phi = np.linspace(np.arctan2(y.min(), x.max()) - 0.1, np.arctan2(y.min(), x.min()) + 0.1, 400)
+    for radius in mode.cylinder.radii_um:
+        ax.plot(radius * np.cos(phi), radius * np.sin(phi), color="k", lw=0.8)
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(y.min(), y.max())
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (um)")
+    ax.set_ylabel("y (um)")
+    ax.set_title(f"Re {mode.pol}: {mode.label()}")
+    ax.figure.colorbar(mesh, ax=ax, shrink=0.8)
+    return ax
