@@ -67,7 +67,8 @@ def one_mode(cyl, pol, m, p, region="core"):
 def census_near(cyl, pol, m, k, rel_halfwidth):
     lam = 2 * math.pi / k.real * 1000
     window = (lam * (1 - rel_halfwidth), lam * (1 + rel_halfwidth))
-    return wgmfem.find_modes(cyl, pol=pol, wavelength_nm=window, m=(m, m))
+    # q_min=1: the census must also list the low-Q modes the comparison asks for (Q ~ 40)
+    return wgmfem.find_modes(cyl, pol=pol, wavelength_nm=window, m=(m, m), q_min=1.0)
 
 
 # --------------------------------------------------------------------------- (a) rod
