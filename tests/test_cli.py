@@ -70,12 +70,12 @@ def test_aliases_te_tm(capsys):
 
 def test_csv_and_atomic_output_file(tmp_path, capsys):
     target = tmp_path / "modes.csv"
-    code, out, err = run(["modes", "--wavelength", "431:433", "--region", "any", "--p", "any", "--format", "csv", "--output", str(target)], capsys)
+    code, out, err = run(["modes", "--wavelength", "431.9:432.3", "--m", "590:610", "--region", "any", "--p", "any", "--format", "csv", "--output", str(target)], capsys)
     assert code == 0 and out == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert rows and {"pol", "m", "p", "region", "wavelength_nm", "Q_rad", "census_ok"} <= set(rows[0])
     assert {r["region"] for r in rows} >= {"core", "wall"}  # wall modes interleave
-    assert all(431 <= float(r["wavelength_nm"]) <= 433 for r in rows)
+    assert all(431.9 <= float(r["wavelength_nm"]) <= 432.3 for r in rows)
     assert [p.name for p in tmp_path.iterdir()] == ["modes.csv"]  # no temporary file left
 
 

@@ -64,10 +64,20 @@ def make_geometry(name):
 
 
 @functools.lru_cache(maxsize=None)
-def wg_find(geometry, pol, m, p, region):
+def _wg_find(geometry, pol, m, p, region):
     import wgmfem
 
-    return tuple(wgmfem.find_modes(make_geometry(geometry), pol=pol, m=m, p=p, region=region))
+    try:
+        return tuple(wgmfem.find_modes(make_geometry(geometry), pol=pol, m=m, p=p, region=region)), None
+    except Exception as exc:  # remembered, so that every test of this case reports it without re-running
+        return None, exc
+
+
+def wg_find(geometry, pol, m, p, region):
+    modes, exc = _wg_find(geometry, pol, m, p, region)
+    if exc is not None:
+        raise exc
+    return modes
 
 
 @functools.lru_cache(maxsize=None)

@@ -45,7 +45,7 @@ examples:
   wgmfem modes --pol Ez --m 600 --p 1 --region core --format json
   wgmfem modes --inner-diameter 30 --outer-diameter 50 --core 1.51 --wavelength 430:450
   wgmfem modes --layers 3:1.56 --outside 1 --pol Hz --m 30 --p 2
-  wgmfem modes --wavelength 431:433 --region any --p any --format csv --output modes.csv
+  wgmfem modes --wavelength 431.9:432.3 --m 590:610 --region any --p any --format csv --output modes.csv
   wgmfem modes --engine fem1d --m 600 --p 1:2 --pol Ez
 """
 

@@ -153,7 +153,10 @@ class Mode:
     def effective_area_um2(self) -> float:
         """Effective mode area (int |E|^2 dA)^2 / int |E|^4 dA of the travelling wave, um^2
         (per unit fibre length: the cross-section's area; E = Ez, or the in-plane E of an Hz mode)."""
-        r = np.linspace(1e-9, self.cylinder.outer_radius_um + 2 * self.wavelength_nm / 1000, 40001)
+        from .plot import profile_window_um
+
+        lo, hi = profile_window_um(self, threshold=1e-8)
+        r = np.linspace(max(lo, 1e-9), hi, 4001)
         R = self._raw_field(r)
         if self.pol == "Ez":
             e2 = np.abs(R) ** 2
