@@ -48,6 +48,7 @@ from skfem import BilinearForm, CellBasis, ElementTriP1, ElementTriP2, ElementTr
 from skfem.assembly import Dofs
 from skfem.mapping import MappingIsoparametric
 
+from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
 from .mesh import MeshInfo, build_mesh
@@ -487,7 +488,7 @@ def _shift_invert(A, B, sigma, num_modes, linear_solver, symmetric=True, stats=N
 # result
 # --------------------------------------------------------------------------
 @dataclass
-class CrossSectionResult:
+class CrossSectionResult(EigenvaluesMixin):
     """Eigenmodes of the 2-D cross-section near ``k_target``.
 
     k : complex eigen-wavenumbers (1/um), sorted by distance to k_target (Im k < 0: leaky).
@@ -528,19 +529,6 @@ class CrossSectionResult:
     floquet_phase: complex
     linear_solver: str
     timings_s: dict = field(default_factory=dict)
-
-    @property
-    def num_modes(self) -> int:
-        return len(self.k)
-
-    @property
-    def wavelength_nm(self) -> np.ndarray:
-        return 2e3 * np.pi / self.k.real
-
-    @property
-    def Q(self) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            return self.k.real / (2.0 * np.abs(self.k.imag))
 
     @property
     def mesh_params(self) -> dict:

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from skfem import Basis, BilinearForm, ElementLineP1, ElementLineP2, ElementLinePp, MeshLine
 
+from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
 from .pml import RadialPML, make_pml
@@ -231,7 +232,7 @@ def _coefficients(cylinder, pol, basis, element_region, pml):
 # result
 # --------------------------------------------------------------------------
 @dataclass
-class RadialFEMResult:
+class RadialFEMResult(EigenvaluesMixin):
     """Eigenmodes of the 1-D radial problem (one pol, one m).
 
     Attributes
@@ -275,21 +276,6 @@ class RadialFEMResult:
     pml_fraction: np.ndarray
     element_region: np.ndarray = field(repr=False)
     element_in_pml: np.ndarray = field(repr=False)
-
-    @property
-    def num_modes(self) -> int:
-        return len(self.k)
-
-    @property
-    def wavelength_nm(self) -> np.ndarray:
-        """Vacuum wavelength 2 pi / Re k in nm."""
-        return 2e3 * np.pi / self.k.real
-
-    @property
-    def Q(self) -> np.ndarray:
-        """Radiation quality factor Re k / (2 |Im k|) (inf for a real k)."""
-        with np.errstate(divide="ignore"):
-            return self.k.real / (2.0 * np.abs(self.k.imag))
 
     @property
     def region(self) -> tuple[str, ...]:
