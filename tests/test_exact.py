@@ -153,3 +153,36 @@ def test_characteristic_function_vanishes_at_found_roots(default_census):
         f = characteristic_function(PAPER, md.pol, md.m, md.k)
         df = characteristic_function(PAPER, md.pol, md.m, md.k + 1e-9) - f
         assert abs(f) < 1e-4 * abs(df)  # within 1e-13 of the root in k
+
+
+def _sampled_interior_maxima(cyl, md, samples_per_um=300):
+    """Interior maxima of |R| inside the mode's region layer, counted on a dense grid of the field.
+    Where the field is evanescent (r < m / (k n)) it has no maximum, and in the core it underflows
+    to round-off noise: sampling starts just inside the turning point."""
+    j = cyl.region_names.index(md.region)
+    r1 = cyl.radii_um[j - 1] if j else 0.0
+    r_turn = md.m / (md.k.real * cyl.indices[j])
+    start = max(r1, 0.98 * r_turn) if j == 0 else r1
+    r = np.linspace(start, cyl.radii_um[j], int((cyl.radii_um[j] - start) * samples_per_um) + 1)
+    a = np.abs(radial_field(cyl, md.pol, md.m, md.k, r).real)
+    return int(np.sum((a[1:-1] > a[:-2]) & (a[1:-1] >= a[2:])))
+
+
+@pytest.mark.parametrize(
+    "cyl,window,m_range",
+    [
+        (PAPER, (430.2, 433.0), (597, 603)),  # paper wall modes with a node just inside the wall (p ~ 39)
+        (wgmfem.LayeredCylinder((10.0, 12.0, 14.0), (1.45, 1.6, 1.40), 1.33), (386.0, 392.0), (296, 304)),
+        (wgmfem.Capillary(inner_diameter_um=30, outer_diameter_um=36, core_index=1.515, wall_index=1.47), (440.0, 446.0), (318, 324)),
+    ],
+    ids=["paper", "stack3", "thin-wall-toluene"],
+)
+def test_radial_order_is_the_number_of_field_maxima_in_the_region(cyl, window, m_range):
+    """PHYSICS.md 2: p counts the maxima of |R| in the guiding layer. The labels come from Bessel
+    phases and sign rules without sampling; here they are checked against the sampled field."""
+    modes = wgmfem.find_modes(cyl, wavelength_nm=window, m=m_range, p=None, region=None, q_min=1e3, fsr=False)
+    in_layer = [md for md in modes if md.region != "outside" and not md.hybrid]
+    assert len(in_layer) >= 10
+    wrong = [(md.pol, md.m, md.region, md.p, _sampled_interior_maxima(cyl, md)) for md in in_layer]
+    wrong = [w for w in wrong if w[3] != w[4]]
+    assert not wrong, f"(pol, m, region, p, sampled maxima): {wrong[:5]}"

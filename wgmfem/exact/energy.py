@@ -100,6 +100,27 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False)
     energy = np.maximum(energy.real, 0.0)  # round-off can leave -1e-17 in an empty layer
     fractions = energy / energy.sum(axis=0)
 
+    zeros, maxima = _zeros_and_maxima(cyl, pol, m, k_real, layers)
+    region = np.argmax(fractions, axis=0)
+    if inward:
+        # The field built from the outside in carries a spurious, inward-growing part where the
+        # true field decays inwards (the evanescent inner edge of the guiding layer), which can
+        # add a node there; the field built from the centre is accurate up to and through the
+        # guiding layer. Count each layer with the solution that grows across it.
+        forward = propagate(cyl, pol, m, k_real, keep_layers=True).layers
+        fwd_zeros, fwd_maxima = _zeros_and_maxima(cyl, pol, m, k_real, forward)
+        inner = np.arange(cyl.n_layers)[:, None] <= region[None, :]
+        zeros = np.where(inner, fwd_zeros, zeros)
+        maxima = np.where(inner, fwd_maxima, maxima)
+    p = np.ones(k_real.shape, int)
+    in_layer = region < cyl.n_layers
+    p[in_layer] = np.maximum(1, maxima[region[in_layer], np.nonzero(in_layer)[0]])
+    return ModeLabels(fractions, region, maxima, zeros, p)
+
+
+def _zeros_and_maxima(cyl: LayeredCylinder, pol: str, m, k_real, layers):
+    """Zeros of R and interior maxima of |R| per layer (arrays (n_layers, npts)), from the
+    layer states of a propagated field, without sampling."""
     zeros = np.array(layer_zero_counts(cyl, m, k_real, layers))
     maxima = np.empty_like(zeros)
     for layer in layers:
@@ -115,16 +136,16 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False)
         first = np.ones(k_real.shape, bool) if j == 0 else np.real(u1 * v1) > 0
         turning = (x1 < m) & (x2 > m)
         if j > 0 and np.any(turning):
-            first = first | (turning & _rising_at_turning_point(pol, n, m, layer))
+            rising, sign_at_turning = _rising_at_turning_point(pol, n, m, layer)
+            # ... unless a zero lies between the inner radius and the turning point (the field
+            # changes sign there): then the rising lobe is the second one, already counted
+            no_zero_before = sign_at_turning == np.sign(np.real(u1))
+            first = first | (turning & rising & no_zero_before)
         last = np.real(u2 * v2) < 0  # |R| falls towards the outer radius
         z = zeros[j]
         count = np.where(z == 0, first & last, (z - 1) + first + last)
         maxima[j] = np.where(x2 <= m, 0, count)  # an evanescent layer has no interior maximum
-    region = np.argmax(fractions, axis=0)
-    p = np.ones(k_real.shape, int)
-    in_layer = region < cyl.n_layers
-    p[in_layer] = np.maximum(1, maxima[region[in_layer], np.nonzero(in_layer)[0]])
-    return ModeLabels(fractions, region, maxima, zeros, p)
+    return zeros, maxima
 
 
 def sturm_norm(cyl: LayeredCylinder, pol: str, m, k_real):
@@ -155,11 +176,12 @@ def sturm_norm(cyl: LayeredCylinder, pol: str, m, k_real):
     return total, ub, vb
 
 
-def _rising_at_turning_point(pol: str, n, m, layer) -> np.ndarray:
-    """Sign test R R' > 0 at x = m inside a shell, from its scaled coefficients."""
+def _rising_at_turning_point(pol: str, n, m, layer) -> tuple[np.ndarray, np.ndarray]:
+    """Sign test R R' > 0 at x = m inside a shell, and the sign of R there, from its scaled
+    coefficients."""
     b = scaled_jy(m, np.asarray(m, dtype=float) * np.ones(layer.e_ref.shape))  # e(m) = 0
     s = np.exp(2 * np.minimum(layer.e_ref, 0.0))
     # multiply R and R' by exp(e_ref) <= 1 so that neither overflows; the sign is unchanged
     r_val = layer.a_hat * b.j + layer.b_hat * b.y * s
     r_der = layer.a_hat * b.dj + layer.b_hat * b.dy * s
-    return np.real(r_val * r_der) > 0
+    return np.real(r_val * r_der) > 0, np.sign(np.real(r_val))
