@@ -89,3 +89,35 @@ def plot_field_map(mode: Mode, ax=None, periods: float = 3.0):
     ax.set_title(f"Re {mode.pol}: {mode.label()}")
     ax.figure.colorbar(mesh, ax=ax, shrink=0.8)
     return ax
+
+
+def plot_assigned_spectrum(peaks_nm, labels, ax=None, spectrum=None, model_nm=None, title=None):
+    """A measured spectrum (or, without one, the peaks as unit sticks) with each peak's mode label
+    (e.g. ``Ez 589/1`` = pol, m / p) and, when given, the fitted model wavelengths as ticks.
+
+    ``spectrum`` is (wavelength_nm, intensity); ``labels`` one string per peak. Wavelengths in nm.
+    """
+    ax = _axes(ax)
+    peaks_nm = np.asarray(peaks_nm, dtype=float)
+    if spectrum is not None:
+        x, y = (np.asarray(v, dtype=float) for v in spectrum)
+        scale = y.max() if y.max() > 0 else 1.0
+        ax.plot(x, y / scale, color="0.3", lw=0.9, label="spectrum")
+        heights = np.interp(peaks_nm, x, y / scale)
+    else:
+        heights = np.ones_like(peaks_nm)
+        ax.vlines(peaks_nm, 0, heights, color="0.3", lw=1.2, label="peaks")
+    colours = {"Ez": "C0", "Hz": "C3"}
+    for lam, h, text in zip(peaks_nm, heights, labels):
+        ax.annotate(text, (lam, h), xytext=(0, 4), textcoords="offset points", rotation=90,
+                    ha="center", va="bottom", fontsize=7, color=colours.get(text.split()[0], "k"))
+    if model_nm is not None:
+        ax.plot(model_nm, np.zeros_like(np.asarray(model_nm, dtype=float)), "|", color="C2", ms=14, mew=1.5,
+                label="fitted modes")
+    ax.set_xlabel("wavelength (nm)")
+    ax.set_ylabel("intensity (normalized)")
+    ax.set_ylim(-0.08, 1.45)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
