@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from ..materials import BUILTIN_MATERIALS, get_material
@@ -16,19 +17,23 @@ def add_parser(sub) -> None:
         "materials", help=HELP,
         description="Built-in refractive-index models (PHYSICS.md section 4), or the index of one material "
         "(built-in name, number, or refractiveindex.info YAML file) over a wavelength range.",
-        epilog="examples:\n  wgmfem materials\n  wgmfem materials toluene --wavelength 400:500:20",
+        epilog="examples:\n  wgmfem materials\n  wgmfem materials toluene --wavelength 400:500:20\n  wgmfem materials fused-silica --wavelength 440:440 --format json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     mats.add_argument("material", nargs="?", type=index_or_material, help="built-in name, number or YAML file")
     mats.add_argument("--wavelength", default="400:500:10", metavar="MIN:MAX[:STEP]", help="in nm (default 400:500:10)")
     mats.add_argument("--strict", action="store_true", help="outside the validity range is an error")
+    mats.add_argument("--format", choices=("table", "json"), default="table")
     mats.set_defaults(run=run)
 
 
 def run(args) -> int:
     if args.material is None:
-        for name, factory in BUILTIN_MATERIALS.items():
-            sys.stdout.write(f"{name:<18} {factory().describe()}\n")
+        described = {name: factory().describe() for name, factory in BUILTIN_MATERIALS.items()}
+        if args.format == "json":
+            sys.stdout.write(json.dumps([{"name": k, "model": v} for k, v in described.items()], indent=1) + "\n")
+        else:
+            sys.stdout.write("".join(f"{name:<18} {text}\n" for name, text in described.items()))
         return 0
     material = args.material if not isinstance(args.material, (float, complex)) else get_material(args.material)
     try:
@@ -41,6 +46,10 @@ def run(args) -> int:
         raise InputError(f"--wavelength takes MIN:MAX[:STEP] with 0 < MIN <= MAX and STEP > 0, got {args.wavelength!r}")
     lams = [parts[0] + i * parts[2] for i in range(int(round((parts[1] - parts[0]) / parts[2])) + 1)]
     values = [complex(material.index(lam, strict=args.strict or None)) for lam in lams]  # errors before output
+    if args.format == "json":
+        rows = [{"wavelength_nm": lam, "n": n.real, "kappa": n.imag} for lam, n in zip(lams, values)]
+        sys.stdout.write(json.dumps({"material": material.describe(), "index": rows}, indent=1) + "\n")
+        return 0
     lines = [f"# {material.describe()}", "# wavelength_nm  n  kappa"]
     lines += [f"{lam:10.3f}  {n.real:.6f}  {n.imag:.3e}" for lam, n in zip(lams, values)]
     sys.stdout.write("\n".join(lines) + "\n")
