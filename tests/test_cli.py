@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import shlex
 import subprocess
@@ -184,3 +185,13 @@ def test_field_command_writes_figure_and_profile(tmp_path, capsys, suffix):
 def test_field_command_rejects_unknown_format(tmp_path, capsys):
     code, _, err = run(["field", "--m", "600", "--output", str(tmp_path / "f.bmp")], capsys)
     assert code == 2 and ".png, .svg or .pdf" in err
+
+
+def test_written_files_have_normal_permissions(tmp_path, capsys):
+    """Atomic writes go through mkstemp (0600); the result must carry the umask's permissions."""
+    out = tmp_path / "modes.csv"
+    code, _, _ = run(["modes", "--m", "600", "--p", "1", "--pol", "Ez", "--no-fsr", "--format", "csv", "--output", str(out), "--quiet"], capsys)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert code == 0 and (out.stat().st_mode & 0o777) == (0o666 & ~mask)
+    assert [p.name for p in tmp_path.iterdir()] == ["modes.csv"]  # no temporary left behind

@@ -6,10 +6,9 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 
+from .atomic import write_text_atomically
 from .mode import Mode
 
 CSV_COLUMNS = (
@@ -82,13 +81,4 @@ def modes_to_table(modes: Sequence[Mode]) -> str:
 def write_atomically(path: str, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename,
     so a reader never sees a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".wgmfem-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomically(path, text)

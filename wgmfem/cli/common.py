@@ -11,7 +11,6 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 
@@ -24,6 +23,7 @@ from ..geometry import (
     MaterialStack,
     capillary_stack,
 )
+from ..atomic import atomic_path
 from ..materials import get_material
 
 
@@ -172,16 +172,8 @@ def one_line_warnings() -> None:
 def save_figure_atomically(fig, output: str) -> None:
     """Save a matplotlib figure to ``output`` (.png/.svg/.pdf) through a temporary file and a rename,
     so that an interrupted run never leaves a half-written figure."""
-    suffix = os.path.splitext(output)[1].lower()
-    folder = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(prefix=".wgmfem-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(output) as tmp:
         fig.savefig(tmp, dpi=150)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def figure_suffix_ok(output: str) -> None:
