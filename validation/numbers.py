@@ -2,7 +2,7 @@
 
 * Q_rad of every p = 1 core mode in the paper's band 435-445 nm, against the measured
   Q ~ 3000 (lambda / d lambda of a lasing line).
-* The gain a cavity of Q = 3000 needs at threshold, Gamma g_th = 2 pi n_g / (Q lambda)
+* The gain a cavity of Q = 3000 needs at threshold, Gamma g_th = 2 pi n F / (Q lambda)
   (``Mode.threshold_gain_per_cm``) and from the exact lasing condition
   (``Mode.lasing_gain_per_cm`` with the loss budget ``extra_q``), against the paper's
   maximum net gain 0.53 /cm and against sigma_g N (gain cross-section x QD density).
@@ -40,7 +40,7 @@ from .common import (
 
 def implied_q(mode, gain_per_cm: float) -> float:
     """The total Q at which ``gain_per_cm`` in the core reaches threshold (inverse of
-    Gamma g_th = 2 pi n_g / (Q lambda), n_g of the gain medium as in ``threshold_gain_per_cm``)."""
+    Gamma g_th = 2 pi n F / (Q lambda), F the dispersion factor, as in ``threshold_gain_per_cm``)."""
     g_at_q = mode.threshold_gain_per_cm * mode.Q_total  # g_th * Q is independent of Q
     return g_at_q / gain_per_cm
 
@@ -94,10 +94,10 @@ def run(fast: bool = False, out=None) -> dict:
     rows = [
         ["Q (measured lambda/dlambda)", PAPER_Q, min(q_all), "smallest Q_rad of the p = 1 core modes in 435-445 nm"],
         ["threshold gain at Q = 3000 (1/cm), 1.56/1.47", math.nan, stated["threshold_gain_at_paper_q"],
-         f"Ez m={stated['m']}, Gamma={stated['confinement']:.4f}, n_g=1.56"],
+         f"Ez m={stated['m']}, Gamma={stated['confinement']:.4f}, n=1.56"],
         ["exact lasing gain at Q = 3000 (1/cm), 1.56/1.47", math.nan, stated["lasing_gain_at_paper_q"], "Im k = +Re k/(2 Q_extra)"],
         ["threshold gain at Q = 3000 (1/cm), QD-toluene", math.nan, budget["qd"]["threshold_gain_at_paper_q"],
-         "group index of the dispersive liquid"],
+         "dispersive liquid: Q includes the stored-energy factor F"],
         ["maximum net gain of the QD solution (1/cm)", PAPER_NET_GAIN_PER_CM, math.nan, "paper, pump-probe"],
         ["sigma_g N (1/cm)", math.nan, results["sigma_N_per_cm"], "5e-17 cm^2 x 2e-5 mol/L"],
         ["cold-cavity Q at which 0.53 /cm lases, 1.56/1.47", math.nan, stated["implied_cold_q"], "lower bound"],

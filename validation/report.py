@@ -81,11 +81,11 @@ def render_report(res: dict, folder: Path, report_dir: Path, fast: bool = False)
     qd_gain_note = ""
     if "lasing_gain_at_implied_q" in bud_qd:
         qd_gain_note = (
-            f" (For the dispersive liquid the Q-budget formula uses the liquid's group index, "
-            f"{b['group_index_qd_at_440']:.3f}, and gives {bud_qd['threshold_gain_at_paper_q']:.1f} /cm at Q = 3000; "
-            f"the exact lasing condition in `lasing_gain_per_cm` gives {bud_qd['lasing_gain_at_paper_q']:.1f} /cm because "
-            "it solves at fixed indices, i.e. without the liquid's dispersion: a {:.1f} % difference, n_g/n - 1.)".format(
-                100 * (b["group_index_qd_at_440"] / 1.56 - 1))
+            f" (For the dispersive liquid, group index {b['group_index_qd_at_440']:.3f}, the cavity stores more "
+            f"energy per radiated watt, so every Q is larger by the factor F = sum Gamma_j n_g,j / n_j "
+            f"(`Mode.dispersion_factor`); the Q-budget formula gives {bud_qd['threshold_gain_at_paper_q']:.1f} /cm at "
+            f"Q = 3000 and the exact lasing condition (real frequency, fixed indices) "
+            f"{bud_qd['lasing_gain_at_paper_q']:.1f} /cm.)"
         )
 
     text = f"""# Validation against the paper's Fig. 3 (Adv. Mater. 2015, 27, 169)
@@ -218,7 +218,7 @@ inside the interface, 600 azimuthal periods.
   with a 750 mm monochromator; it can be set by the spectrometer, by the pulsed gain and by
   the absorption and scattering losses, but it is not the cold-cavity Q.
 * **Gain a Q of 3000 would need.** For the Ez p = 1 mode nearest 440 nm (m = {bud['m']},
-  Gamma = {bud['confinement']:.3f}): Gamma g_th = 2 pi n_g / (Q lambda) gives g_th = {bud['threshold_gain_at_paper_q']:.1f} /cm
+  Gamma = {bud['confinement']:.3f}): Gamma g_th = 2 pi n F / (Q lambda) gives g_th = {bud['threshold_gain_at_paper_q']:.1f} /cm
   (`threshold_gain_per_cm`; the exact lasing condition, `lasing_gain_per_cm` with
   `extra_q=3000`, gives {bud['lasing_gain_at_paper_q']:.1f} /cm). The paper's maximum net gain is
   {PAPER_NET_GAIN_PER_CM} /cm, and sigma_g N = 5e-17 cm^2 x {n['qd_density_per_cm3']:.2e} cm^-3 (2e-5 mol/L) =

@@ -6,8 +6,8 @@
   dk/dn = -(dF/dn) / (dF/dk), derivatives of the pole-free F (or of its real form g~
   at high Q) with everything else fixed. For a dispersive liquid whose index is offset uniformly, the
   measured shift is S / (1 - sum_j (d lambda / d n_j)(d n_j / d lambda)).
-* Threshold gain from the Q budget (PHYSICS.md section 5): Gamma g_th = 2 pi n_g / (Q lambda)
-  with n_g the group index of the gain medium (see :func:`threshold_gain_per_cm`).
+* Threshold gain from the Q budget (PHYSICS.md section 5): Gamma g_th = 2 pi n F / (Q lambda)
+  with F the stored-energy factor of dispersive materials (see :func:`threshold_gain_per_cm`).
 * The exact lasing condition: the gain in the layer (a negative imaginary index
   n - i kappa_g) that makes Im k = 0, found by a secant on kappa_g with the complex
   resonance re-solved each time; reported as the intensity gain 2 k0 kappa_g.
@@ -80,26 +80,28 @@ def sensitivity_nm_per_riu(mode, layer: str = "core") -> float:
 def threshold_gain_per_cm(mode, layer: str = "core") -> float | None:
     """Material gain at threshold from the Q budget, 1/cm:
 
-        Gamma g_th = 2 pi n_g / (Q_total lambda),
+        Gamma g_th = 2 pi n F / (Q_total lambda),
 
-    where n_g is the group index of the *gain medium* (n - lambda dn/dlambda; n itself
-    without dispersion): first-order perturbation gives dk/k = -Gamma dn/n for an
-    index change in that layer, so this is the high-Q limit of
-    :func:`lasing_gain_per_cm`. (The cavity's FSR group index is a different number.)
+    with Gamma the electric energy fraction of the gain layer, n its index and F the
+    :attr:`~wgmfem.mode.Mode.dispersion_factor` (1 without dispersion). First-order
+    perturbation at the real lasing frequency gives dk/k = -i Gamma kappa / n for a gain
+    kappa in that layer, and F converts the (dispersive, true) Q back to the decay rate at
+    fixed indices. This is the high-Q limit of :func:`lasing_gain_per_cm`. (Equivalently
+    2 pi n_g / (Gamma' Q lambda) with the group-index-weighted confinement factor
+    Gamma' = Gamma n_g / (n F) of the laser literature.)
     """
     gamma = mode.energy_fractions.get(layer, 0.0)
     if gamma <= 0 or not math.isfinite(mode.Q_total):
         return None
     j = mode.cylinder.layer_of(layer)
     n = complex(mode.cylinder.indices[j]).real
-    slope = (mode.verification.get("dn_dlambda_per_nm") or {}).get(layer, 0.0)
-    n_group = n - mode.wavelength_nm * slope
-    return 2 * math.pi * n_group / (gamma * mode.Q_total * mode.wavelength_nm * 1e-7)
+    return 2 * math.pi * n * mode.dispersion_factor / (gamma * mode.Q_total * mode.wavelength_nm * 1e-7)
 
 
 def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float | None:
     """Intensity gain in ``layer`` at which the mode stops decaying, 1/cm: Im k = 0, or
-    Im k = +Re k / (2 Q_extra) when an extra loss is given (the gain also pays for it).
+    Im k = +F Re k / (2 Q_extra) when an extra loss is given (the gain also pays for it;
+    F: dispersion factor, as Q_extra is a true Q).
 
     Solves for kappa_g > 0 in n_layer - i kappa_g by a secant on Im k(kappa_g); each
     step re-solves the complex resonance. None if it does not converge.
@@ -124,8 +126,9 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
         return (complex(k[0]) if ok[0] else None), c
 
     k_prev = mode.k
-    # with an extra loss 1/Q_extra the gain must also pay for it: Im k = +Re k / (2 Q_extra)
-    target = k_prev.real / (2 * mode.Q_extra)
+    # with an extra loss 1/Q_extra the gain must also pay for it: Im k = +F Re k / (2 Q_extra)
+    # at fixed indices (F: dispersion factor; Q_extra is a true, dispersive Q)
+    target = mode.dispersion_factor * k_prev.real / (2 * mode.Q_extra)
     if k_prev.imag >= target:
         return 0.0
     # first guess from the same first-order rate

@@ -60,8 +60,33 @@ class Mode:
 
     @property
     def Q_resonance(self) -> float:
-        """Re k / (2 |Im k|): radiation and absorption of the computed resonance."""
-        return math.inf if self.k.imag == 0 else self.k.real / (2 * abs(self.k.imag))
+        """F Re k / (2 |Im k|): radiation and absorption of the computed resonance, with the
+        stored-energy factor F = :attr:`dispersion_factor` of dispersive materials."""
+        return math.inf if self.k.imag == 0 else self.dispersion_factor * self.k.real / (2 * abs(self.k.imag))
+
+    @property
+    def dispersion_factor(self) -> float:
+        """F = sum over layers of Gamma_j n_g,j / n_j (1 without material dispersion).
+
+        A dispersive resonance is solved at the indices of its own real wavelength, which
+        gives the radiated and absorbed power exactly; but a dispersive medium stores more
+        energy, d(omega eps)/d omega |E|^2 = (2 n_g/n - 1) eps |E|^2, so with equal electric
+        and magnetic energy the stored energy grows by F (Gamma_j: electric energy fractions)
+        and every decay rate falls by F: each Q (radiation, absorption) is F times
+        Re k / (2 |Im k|). The outer medium is taken as non-dispersive (it holds ~1e-2 of the
+        energy of a guided WGM at most).
+        """
+        slopes = self.verification.get("dn_dlambda_per_nm")
+        if not slopes:
+            return 1.0
+        factor = 0.0
+        for name, gamma in self.energy_fractions.items():
+            if slopes.get(name) and name in self.cylinder.names:
+                n = complex(self.cylinder.indices[self.cylinder.layer_of(name)]).real
+                factor += gamma * (n - self.wavelength_nm * slopes[name]) / n
+            else:
+                factor += gamma
+        return factor
 
     @property
     def Q_rad(self) -> float:
@@ -137,7 +162,7 @@ class Mode:
 
     @cached_property
     def threshold_gain_per_cm(self) -> float | None:
-        """Material gain in the core at threshold from the Q budget, 2 pi n_g / (Gamma Q lambda), 1/cm."""
+        """Material gain in the core at threshold from the Q budget, 2 pi n F / (Gamma Q lambda), 1/cm."""
         from .designer import threshold_gain_per_cm
 
         return threshold_gain_per_cm(self)
@@ -200,6 +225,7 @@ class Mode:
             "Q_abs": self.Q_abs,
             "Q_extra": self.Q_extra,
             "Q_total": self.Q_total,
+            "dispersion_factor": self.dispersion_factor,
             "fsr_nm": self.fsr_nm,
             "group_index": self.group_index,
             "core_fraction": self.core_fraction,
