@@ -17,7 +17,7 @@ from .mode import Mode
 from .polarization import normalize_pols
 
 DEFAULT_Q_MIN = 100.0
-ENGINES = ("exact", "fem1d")
+ENGINES = ("exact", "fem1d", "fem2d")
 
 
 class SearchError(ValueError):
@@ -64,6 +64,7 @@ def find_modes(
     fem_pml_width_wavelengths: float = 2.0,
     extra_q: float | None = None,
     extra_loss_db_per_cm: float | None = None,
+    fem2d=None,
 ) -> list[Mode]:
     """Resonances of a layered cylinder, labelled, verified and sorted by (pol, wavelength).
 
@@ -79,12 +80,19 @@ def find_modes(
         ``wall``, ...). Without a window it defaults to ``core``.
     q_min : smallest radiation Q reported in a window census (the floor may be
         raised at low m, see each mode's ``verification['q_floor']``).
-    engine : ``'exact'`` (Bessel/Hankel) or ``'fem1d'`` (1-D radial finite elements, seeded
-        and labelled by the exact census; each mode records its difference to the exact root).
+    engine : ``'exact'`` (Bessel/Hankel), ``'fem1d'`` (1-D radial finite elements) or
+        ``'fem2d'`` (2-D cross-section finite elements: a periodic sector when concentric,
+        the full section with a bore offset or ellipticity). The FEM engines are seeded and
+        labelled by the exact census of the concentric fibre; each mode records its
+        difference to the exact root (or, perturbed, its shift and the pair splitting).
     fsr : also compute the free spectral range and group index (solves m +- 1).
     progress : optional callback ``progress(stage, done, total)``.
     fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths : 1-D FEM settings
         (element degree, nodal points per local wavelength, PML width in outside wavelengths).
+    fem2d : settings of the 2-D engine, a :class:`wgmfem.fem.engine2d.CrossSectionSettings`
+        or a dict of its fields (order, points_per_wavelength, pml_width_wavelengths,
+        bore_offset_um, inner_ellipticity, outer_ellipticity, sector, eigensolver, ...).
+        FSR and group index of fem2d modes are the exact ones of the concentric fibre.
     extra_q, extra_loss_db_per_cm : an extra loss (scattering, coupling) added to every mode's
         budget, as a Q or as a propagation loss along the circumference in dB/cm
         (Q_extra = 2 pi n_g / (lambda alpha), n_g the mode's group index).
@@ -98,16 +106,20 @@ def find_modes(
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise SearchError(f"{name} must be a positive number, got {value!r}")
     if isinstance(cyl, MaterialStack) or not cyl.is_lossless:
+        if engine not in ENGINES:
+            raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
         modes = _find_in_stack(
             cyl, pol=pol, wavelength_nm=wavelength_nm, m=m, p=p, region=region, q_min=q_min, engine=engine,
             fsr=fsr, progress=progress, fem_order=fem_order, fem_points_per_wavelength=fem_points_per_wavelength,
             fem_pml_width_wavelengths=fem_pml_width_wavelengths,
+            fem2d=_settings_2d(fem2d) if engine == "fem2d" else None,
         )
         return _with_extra_loss(modes, extra_q, extra_loss_db_per_cm)
     if engine not in ENGINES:
         raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     if engine == "fem1d" and not (isinstance(fem_order, int) and 1 <= fem_order <= 10):
         raise SearchError(f"FEM element order must be an integer from 1 to 10, got {fem_order!r}")
+    settings_2d = _settings_2d(fem2d) if engine == "fem2d" else None
     try:
         pols = normalize_pols(pol)
     except ValueError as exc:
@@ -140,7 +152,32 @@ def find_modes(
         )
     if fsr:
         _attach_fsr(modes, lambda missing: _solve_neighbours(cyl, missing))
+    if engine == "fem2d":
+        modes = _refine_2d(modes, settings_2d, progress)
     return _with_extra_loss(sorted(modes, key=lambda md: (md.pol, md.wavelength_nm)), extra_q, extra_loss_db_per_cm)
+
+
+def _settings_2d(fem2d):
+    """Checked 2-D engine settings (a SearchError with one line if they cannot be used)."""
+    from .fem.engine2d import as_settings
+
+    try:
+        settings = as_settings(fem2d)
+        settings.check()
+    except (TypeError, ValueError) as exc:
+        raise SearchError(str(exc)) from None
+    return settings
+
+
+def _refine_2d(modes: list[Mode], settings, progress) -> list[Mode]:
+    """The 2-D FEM counterparts of exact modes (FSR copied from the exact seeds)."""
+    from .fem.engine2d import refine_with_cross_section_fem
+
+    report = (lambda done, total: progress("2-D FEM", done, total)) if progress else None
+    try:
+        return refine_with_cross_section_fem(modes, settings, progress=report)
+    except ValueError as exc:  # e.g. the memory guard: one line for the user
+        raise SearchError(str(exc).splitlines()[0]) from None
 
 
 def _with_extra_loss(modes: list[Mode], extra_q, extra_loss_db_per_cm) -> list[Mode]:
@@ -192,6 +229,8 @@ def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fs
         modes = refine_with_radial_fem(modes, fem["fem_order"], fem["fem_points_per_wavelength"], fem["fem_pml_width_wavelengths"])
     if fsr:
         _attach_fsr(modes, lambda missing: _solve_neighbours_in_stack(stack, missing))
+    if engine == "fem2d":
+        modes = _refine_2d(modes, fem["fem2d"], progress)
     return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
 
 

@@ -13,11 +13,11 @@ from .. import __version__
 from ..geometry import GeometryError
 from ..materials import MaterialRangeError, strict_range
 from ..solve import SearchError
-from . import assign, design, field, materials, modes, sweep
+from . import assign, design, field, materials, mesh, modes, sweep
 from .common import InputError, Parser, build_geometry, one_line_warnings
 
 # Order of the subcommands in `wgmfem --help`.
-COMMANDS = (modes, field, materials, sweep, assign, design)
+COMMANDS = (modes, field, materials, sweep, mesh, assign, design)
 
 # Errors that are the user's input, not a bug: one line, exit code 2.
 USER_ERRORS = (InputError, GeometryError, SearchError, MaterialRangeError)

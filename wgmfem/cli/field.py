@@ -9,6 +9,7 @@ import sys
 from ..report import write_atomically
 from ..solve import find_modes
 from .common import InputError, add_geometry_options, build_geometry, figure_suffix_ok, positive_float, save_figure_atomically
+from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings, refuse_fem2d_options
 
 HELP = "plot one mode: field map of the cross-section and radial profile"
 
@@ -19,7 +20,12 @@ def add_parser(sub) -> None:
         description="A zoomed map of Re(u) (u = Ez or Hz) over a few azimuthal periods and the normalized "
         "radial profile |u|^2 across the guiding interface (the paper's Fig. 3c-d), as PNG, SVG or PDF, "
         "plus the profile as CSV.",
-        epilog="examples:\n  wgmfem field --pol Ez --m 600 --p 1 --output field.png --csv profile.csv",
+        epilog="examples:\n  wgmfem field --pol Ez --m 600 --p 1 --output field.png --csv profile.csv\n"
+        "  wgmfem field --engine fem2d --pol Ez --m 600 --p 1 --output fem.png --vtu fem.vtu --npz fem.npz\n\n"
+        "With --engine fem2d the map is the 2-D FEM field (a 2 pi/m sector unfolded by its Floquet\n"
+        "phase when the fibre is concentric), the profile its angle-averaged |u|^2 with the exact\n"
+        "profile dashed; --vtu writes it for ParaView (quadratic triangles, Re/Im/|u| at the nodes),\n"
+        "--npz as NumPy arrays (nodes (N,2) um, triangles (T,6), values (N,M) complex, k, ...).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_geometry_options(fld)
@@ -30,6 +36,14 @@ def add_parser(sub) -> None:
     fld.add_argument("--periods", type=positive_float, default=3.0, help="azimuthal periods shown in the map (default 3)")
     fld.add_argument("--output", metavar="FILE", help="figure file, .png/.svg/.pdf (default field_<pol>_m<m>_p<p>.png)")
     fld.add_argument("--csv", metavar="FILE", help="also write the radial profile (r_um, intensity) as CSV")
+    e = fld.add_argument_group("engine")
+    e.add_argument("--engine", choices=("exact", "fem2d"), default="exact",
+                   help="exact Bessel/Hankel field (default) or the 2-D cross-section FEM")
+    e.add_argument("--vtu", metavar="FILE", help="fem2d: write the FEM field as VTU (ParaView)")
+    e.add_argument("--npz", metavar="FILE", help="fem2d: write the FEM field as NumPy arrays (.npz)")
+    e.add_argument("--quiet", action="store_true", help="no solver stages on stderr")
+    add_mesh_options(e, fem1d=False)
+    add_fem2d_options(e)
     fld.set_defaults(run=run)
 
 
@@ -46,10 +60,18 @@ def run(args) -> int:
         raise InputError("--m must be >= 0 and --p >= 1")
     output = args.output or f"field_{args.pol}_m{args.m}_p{args.p}.png"
     figure_suffix_ok(output)
+    refuse_fem2d_options(args, args.engine)
+    if args.engine != "fem2d" and (args.vtu or args.npz):
+        raise InputError("--vtu and --npz need --engine fem2d")
+    for path, suffix in ((args.vtu, ".vtu"), (args.npz, ".npz")):
+        if path and not path.lower().endswith(suffix):
+            raise InputError(f"{path!r} must end in {suffix}")
     modes = find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False)
     if len(modes) != 1:
         raise InputError(f"expected one mode, found {len(modes)}; give a single --pol")
     mode = modes[0]
+    if args.engine == "fem2d":
+        return _run_fem2d(args, mode, output)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
     try:
         plot_field_map(mode, left, periods=args.periods)
@@ -63,4 +85,67 @@ def run(args) -> int:
         rows = "r_um,intensity\n" + "".join(f"{a:.6f},{b:.6e}\n" for a, b in zip(r, intensity))
         write_atomically(args.csv, rows)
     sys.stdout.write(f"{mode!r}\nwrote {output}" + (f" and {args.csv}" if args.csv else "") + "\n")
+    return 0
+
+
+def _run_fem2d(args, exact, output) -> int:
+    """The 2-D FEM field of the mode seeded by ``exact``: figure, CSV, VTU, NPZ."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..fem.engine2d import counterparts
+    from ..fem.export import sample_polar, write_npz, write_vtu
+    from ..plot import profile_window_um
+
+    settings = fem2d_settings(args, quiet=args.quiet)
+    fem_modes, res = counterparts(exact, settings)
+    fem = fem_modes[0]
+    column = fem.verification["eigen_indices"][0]
+    center = (settings.bore_offset_um, 0.0) if fem.region == exact.cylinder.region_names[0] else (0.0, 0.0)
+    lo, hi = profile_window_um(exact)
+    r = np.linspace(max(lo, res.r_cut_um), hi, 300)
+    span = 2 * np.pi if exact.m == 0 else min(2 * np.pi, args.periods * 2 * np.pi / exact.m)
+    phi = np.pi / 2 + np.linspace(-span / 2, span / 2, 480)
+    u = sample_polar(res, r, phi, column, center=center)
+    u = u / u.flat[np.nanargmax(np.abs(u))]  # peak = 1, real there
+    intensity = np.nanmean(np.abs(u) ** 2, axis=1)
+    intensity /= np.nanmax(intensity)
+    ref = np.abs(exact.field(r)) ** 2
+    ref /= ref.max()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
+    try:
+        rr, pp = np.meshgrid(r, phi, indexing="ij")
+        img = left.pcolormesh(center[0] + rr * np.cos(pp), center[1] + rr * np.sin(pp), u.real, cmap="RdBu_r",
+                              vmin=-1, vmax=1, shading="auto")
+        left.set_aspect("equal")
+        left.set_xlabel("x (um)")
+        left.set_ylabel("y (um)")
+        left.set_title(f"Re {fem.pol} (2-D FEM): {fem.label()}")
+        fig.colorbar(img, ax=left, shrink=0.8)
+        right.plot(r, intensity, color="C0", lw=1.5, label="2-D FEM (angle average)")
+        right.plot(r, ref, color="k", ls="--", lw=1, label="exact, concentric")
+        for radius in exact.cylinder.radii_um:
+            if r.min() <= radius <= r.max():
+                right.axvline(radius, color="0.4", ls=":", lw=0.8)
+        right.set_xlabel("r (um)")
+        right.set_ylabel(f"|{fem.pol}|^2 (normalized)")
+        right.set_title(f"{fem.wavelength_nm:.4f} nm (exact {exact.wavelength_nm:.4f} nm)")
+        right.legend(fontsize=8)
+        fig.tight_layout()
+        save_figure_atomically(fig, output)
+    finally:
+        plt.close(fig)
+    written = [output]
+    if args.csv:
+        rows = "r_um,intensity_fem2d,intensity_exact\n" + "".join(f"{a:.6f},{b:.6e},{c:.6e}\n" for a, b, c in zip(r, intensity, ref))
+        write_atomically(args.csv, rows)
+        written.append(args.csv)
+    columns = fem.verification["eigen_indices"]
+    if args.vtu:
+        write_vtu(res, args.vtu, columns)
+        written.append(args.vtu)
+    if args.npz:
+        write_npz(res, args.npz, columns)
+        written.append(args.npz)
+    sys.stdout.write("".join(f"{md!r}\n" for md in fem_modes) + f"wrote {', '.join(written)}\n")
     return 0

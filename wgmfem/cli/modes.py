@@ -11,11 +11,16 @@ from .. import __version__
 from ..report import modes_to_csv, modes_to_json, modes_to_table, write_atomically
 from ..solve import find_modes
 from .common import InputError, add_geometry_options, build_geometry, float_range, int_range, positive_float, progress_printer
+from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings, refuse_fem2d_options
 
 HELP = "list the resonances of a fibre (exact solver or FEM)"
 DEFAULT_WINDOW_NM = (425.0, 445.0)
 DEFAULT_P = (1, 2)
-ENGINE_NAMES = {"exact": "exact Bessel/Hankel solver", "fem1d": "1-D radial FEM (seeded by the exact census)"}
+ENGINE_NAMES = {
+    "exact": "exact Bessel/Hankel solver",
+    "fem1d": "1-D radial FEM (seeded by the exact census)",
+    "fem2d": "2-D cross-section FEM (sector when concentric, full section when perturbed; seeded by the exact census)",
+}
 
 MODES_EPILOG = """\
 defaults: the paper's capillary (54/78 um, core 1.56, wall 1.47, air), core modes
@@ -32,6 +37,8 @@ examples:
   wgmfem modes --layers 3:1.56 --outside 1 --pol Hz --m 30 --p 2
   wgmfem modes --wavelength 431.9:432.3 --m 590:610 --region any --p any --format csv --output modes.csv
   wgmfem modes --engine fem1d --m 600 --p 1:2 --pol Ez
+  wgmfem modes --engine fem2d --m 600 --p 1 --pol Ez            (2 pi/600 sector, ~3 s)
+  wgmfem modes --engine fem2d --layers 3:1.56 --pol Ez --m 20 --p 1 --ellipticity 0.02   (full section)
 """
 
 
@@ -57,12 +64,12 @@ def add_parser(sub) -> None:
     s.add_argument("--extra-loss", type=positive_float, metavar="DB_PER_CM", help="extra loss as propagation loss along the circumference, dB/cm")
     e = modes.add_argument_group("engine")
     e.add_argument(
-        "--engine", choices=("exact", "fem1d"), default="exact",
-        help="exact Bessel/Hankel solution (default) or the 1-D radial FEM (seeded by the exact census)",
+        "--engine", choices=tuple(ENGINE_NAMES), default="exact",
+        help="exact Bessel/Hankel solution (default), 1-D radial FEM or 2-D cross-section FEM "
+        "(both FEMs seeded by the exact census of the concentric fibre)",
     )
-    e.add_argument("--order", type=int, default=4, metavar="P", help="FEM element degree (default 4)")
-    e.add_argument("--points-per-wavelength", type=positive_float, default=40.0, metavar="N", help="FEM nodal points per local wavelength (default 40)")
-    e.add_argument("--pml-width", type=positive_float, default=2.0, metavar="W", help="FEM PML width in outside wavelengths (default 2)")
+    add_mesh_options(e)
+    add_fem2d_options(e)
     o = modes.add_argument_group("output")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table")
     o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
@@ -84,11 +91,13 @@ def run(args) -> int:
         raise InputError("without --wavelength, give both --m and --p")
     progress = progress_printer(sys.stderr.isatty() and not args.quiet)
     t0 = time.perf_counter()
+    refuse_fem2d_options(args, args.engine)
     modes = find_modes(
         cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
         q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
-        fem_order=args.order, fem_points_per_wavelength=args.points_per_wavelength, fem_pml_width_wavelengths=args.pml_width,
+        fem_order=args.order, fem_points_per_wavelength=args.points_per_wavelength or 40.0, fem_pml_width_wavelengths=args.pml_width,
         extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
+        fem2d=fem2d_settings(args, quiet=args.quiet) if args.engine == "fem2d" else None,
     )
     elapsed = time.perf_counter() - t0
     if args.format == "json":

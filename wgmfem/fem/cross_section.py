@@ -26,28 +26,26 @@ direction, so the vertices of every element are sorted by global index on
 loading (as ``MeshTri1`` does itself); otherwise neighbouring elements would
 disagree on their shared edge dofs.
 
-Eigen-solve: shift-invert around k_target^2 with our own sparse factorization:
-MKL PARDISO (the library ``pypardiso`` installs; called directly, since pypardiso
-only wraps real matrices and the PML problem is complex symmetric) when
-available, else SuperLU (3-5x slower here, measured). Lanczos (``eigsh``) for
-the real symmetric case, Arnoldi (``eigs``) otherwise.
+Eigen-solve: shift-invert around k_target^2 through :mod:`wgmfem.fem.eigensolvers`
+(``eigensolver="scipy"``: ARPACK with MKL PARDISO when pypardiso is installed, else
+SuperLU; ``"slepc"``: SLEPc/PETSc, MPI-capable).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from skfem import BilinearForm, CellBasis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, MeshTri2
 from skfem.assembly import Dofs
 from skfem.mapping import MappingIsoparametric
 
+from .eigensolvers import shift_invert
 from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
@@ -322,169 +320,6 @@ def _reduction(n_dofs, fixed, slaves, masters, phase) -> sp.csr_matrix:
 
 
 # --------------------------------------------------------------------------
-# eigen-solve
-# --------------------------------------------------------------------------
-@contextlib.contextmanager
-def _single_threaded_blas():
-    """ARPACK's small dense steps gain nothing from BLAS threads on a loaded machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-class _Pardiso:
-    """MKL PARDISO (the library pypardiso installs) for real or complex sparse matrices.
-
-    pypardiso itself only wraps real matrices; the PML problem is complex symmetric
-    (mtype 6), so this calls the same ``pardiso`` entry point directly. Symmetric
-    matrices pass their upper triangle only; 1-based indices (iparm[34] = 0).
-    """
-
-    def __init__(self, K, symmetric: bool = True, iparm: dict | None = None):
-        import ctypes
-
-        # own settings (iparm[0] = 1): nested dissection (METIS), pivot perturbation
-        # 1e-8 (1e-13 nonsymmetric), scaling + matching. MKL's defaults add two
-        # refinement steps to every solve (3x slower, measured) for no gain here.
-        defaults = {0: 1, 1: 2, 9: 8 if symmetric else 13, 10: 1, 12: 1}
-        iparm = {**defaults, **(iparm or {})}
-        self._ct = ctypes
-        self._lib = _mkl_pardiso()
-        self.complex = np.iscomplexobj(K.data)
-        # symmetric: complex 6 / real indefinite -2 (upper triangle); else complex 13 / real 11
-        self.mtype = (6 if self.complex else -2) if symmetric else (13 if self.complex else 11)
-        Ku = sp.triu(K, format="csr") if symmetric else sp.csr_matrix(K)
-        Ku.sort_indices()
-        self.n = K.shape[0]
-        self.data = np.ascontiguousarray(Ku.data, dtype=complex if self.complex else float)
-        self.ia = (Ku.indptr + 1).astype(np.int32)
-        self.ja = (Ku.indices + 1).astype(np.int32)
-        self.pt = np.zeros(64, dtype=np.int64)
-        self.iparm = np.zeros(64, dtype=np.int32)
-        for i, v in iparm.items():
-            self.iparm[i] = v
-        self._call(12, np.zeros((self.n, 1), dtype=self.data.dtype))
-
-    def _call(self, phase, b):
-        ct = self._ct
-        b = np.asfortranarray(b, dtype=self.data.dtype)
-        x = np.zeros_like(b)
-        err = ct.c_int32(0)
-        i32 = ct.POINTER(ct.c_int32)
-        self._lib(
-            self.pt.ctypes.data_as(ct.POINTER(ct.c_int64)),
-            ct.byref(ct.c_int32(1)),
-            ct.byref(ct.c_int32(1)),
-            ct.byref(ct.c_int32(self.mtype)),
-            ct.byref(ct.c_int32(phase)),
-            ct.byref(ct.c_int32(self.n)),
-            self.data.ctypes.data_as(ct.c_void_p),
-            self.ia.ctypes.data_as(i32),
-            self.ja.ctypes.data_as(i32),
-            np.zeros(0, dtype=np.int32).ctypes.data_as(i32),
-            ct.byref(ct.c_int32(b.shape[1])),
-            self.iparm.ctypes.data_as(i32),
-            ct.byref(ct.c_int32(0)),
-            b.ctypes.data_as(ct.c_void_p),
-            x.ctypes.data_as(ct.c_void_p),
-            ct.byref(err),
-        )
-        if err.value != 0:
-            raise RuntimeError(f"PARDISO failed in phase {phase} with error {err.value}")
-        return x
-
-    def solve(self, b):
-        b = np.asarray(b)
-        return self._call(33, b.reshape(self.n, -1)).reshape(b.shape)
-
-    def release(self):
-        if self.pt.any():
-            self._call(-1, np.zeros((self.n, 1), dtype=self.data.dtype))
-            self.pt[:] = 0
-
-    def __del__(self):
-        with contextlib.suppress(Exception):
-            self.release()
-
-
-_MKL = {}
-
-
-def _mkl_pardiso():
-    """The ``pardiso`` function of MKL's mkl_rt (loaded once; pip puts it in <prefix>/lib)."""
-    if "pardiso" not in _MKL:
-        import ctypes
-        import glob
-        import sys
-
-        lib = None
-        for path in sorted(glob.glob(f"{sys.prefix}/lib/libmkl_rt.so*"), key=len):
-            with contextlib.suppress(OSError):
-                lib = ctypes.CDLL(path)
-                break
-        if lib is None:  # pypardiso's own (slower, recursive) search
-            import pypardiso
-
-            lib = pypardiso.PyPardisoSolver().libmkl
-        _MKL["pardiso"] = lib.pardiso
-    return _MKL["pardiso"]
-
-
-def _pardiso_available() -> bool:
-    try:
-        import pypardiso  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _factorize(K, linear_solver, symmetric=True):
-    """Return (solve, name) for K x = b (real or complex; ``symmetric``: K = K^T)."""
-    if linear_solver == "pardiso" or (linear_solver == "auto" and _pardiso_available()):
-        pardiso = _Pardiso(K, symmetric)
-        return pardiso.solve, "pardiso"
-    lu = spla.splu(sp.csc_matrix(K), permc_spec="COLAMD")
-    return lu.solve, "superlu"
-
-
-def _shift_invert(A, B, sigma, num_modes, linear_solver, symmetric=True, stats=None):
-    """Eigenpairs of A x = lam B x nearest sigma; returns (lam, vectors, solver name).
-
-    ``symmetric``: A and B are (complex) symmetric, false for a complex Floquet phase.
-    ``stats`` (a dict) receives the factorization time (s) and the number of solves.
-    """
-    n = A.shape[0]
-    stats = {} if stats is None else stats
-    real = not (np.iscomplexobj(A.data) or np.iscomplexobj(B.data)) and complex(sigma).imag == 0
-    t0 = time.perf_counter()
-    if real:
-        sigma = float(complex(sigma).real)
-        solve, name = _factorize((A - sigma * B).tocsr(), linear_solver)
-    else:
-        solve, name = _factorize((A - sigma * B).astype(complex).tocsr(), linear_solver, symmetric)
-    stats["factorize_s"] = time.perf_counter() - t0
-    stats["solves"] = 0
-
-    def counted(x):
-        stats["solves"] += 1
-        return solve(x)
-
-    k = min(num_modes, n - 2)
-    with _single_threaded_blas():
-        if real:
-            op = spla.LinearOperator((n, n), matvec=counted, dtype=float)
-            lam, vecs = spla.eigsh(A, k=k, M=B, sigma=sigma, OPinv=op, which="LM")
-            return lam.astype(complex), vecs, name
-        op = spla.LinearOperator((n, n), matvec=lambda x: counted(B @ x), dtype=np.complex128)
-        nu, vecs = spla.eigs(op, k=k, which="LM", ncv=min(n - 1, max(2 * k + 1, 20)))
-    return sigma + 1.0 / nu, vecs, name
-
-
-# --------------------------------------------------------------------------
 # result
 # --------------------------------------------------------------------------
 @dataclass
@@ -679,6 +514,63 @@ def _floquet_phase(m, angle) -> complex:
     return 1.0 if abs(phase - 1) < 1e-12 else phase
 
 
+def cross_section_mesh(
+    cylinder: LayeredCylinder,
+    k_target: complex,
+    *,
+    m: int | None = None,
+    order: int = 3,
+    points_per_wavelength: float = DEFAULT_POINTS_PER_WAVELENGTH,
+    sector: tuple[int, int] | None = None,
+    r_cut_um: float | None = None,
+    cut_decay: float = DEFAULT_CUT_DECAY,
+    outer_boundary: str = "pml",
+    r_end_um: float | None = None,
+    pml: RadialPML | dict | None = None,
+    guide_layer: str = "core",
+    band_factor: float | None = None,
+    elements_per_circle: float | None = None,
+    bore_offset_um: float = 0.0,
+    inner_ellipticity: float = 0.0,
+    outer_ellipticity: float = 0.0,
+    region_points_per_wavelength: dict | None = None,
+    band_wavelengths: float | None = None,
+    cache_dir: str | Path | None = None,
+) -> tuple[MeshInfo, float, RadialPML | None]:
+    """The (cached) mesh :func:`solve_cross_section` uses for these keywords (same meaning):
+    (MeshInfo, inner cut radius in um, the PML or None)."""
+    k_re = complex(k_target).real
+    m = None if m is None else abs(int(m))
+    if r_cut_um is None:
+        r_cut = _default_cut(cylinder, m, k_re, cut_decay, bore_offset_um, inner_ellipticity)
+    else:
+        r_cut = float(r_cut_um)
+    extent = _outer_extent_um(cylinder, outer_ellipticity, bore_offset_um, inner_ellipticity)
+    the_pml = _pml_for(pml, cylinder, k_re, m, extent) if outer_boundary == "pml" else None
+    mesh_kwargs = dict(
+        element_order=order,
+        points_per_wavelength=points_per_wavelength,
+        r_cut_um=r_cut,
+        r_end_um=r_end_um,
+        pml=the_pml,
+        sector=sector,
+        guide_layer=guide_layer,
+        bore_offset_um=bore_offset_um,
+        inner_ellipticity=inner_ellipticity,
+        outer_ellipticity=outer_ellipticity,
+    )
+    if band_factor is not None:
+        mesh_kwargs["band_factor"] = band_factor
+    if elements_per_circle is not None:
+        mesh_kwargs["elements_per_circle"] = elements_per_circle
+    if band_wavelengths is not None:
+        mesh_kwargs["band_wavelengths"] = band_wavelengths
+    if region_points_per_wavelength:
+        mesh_kwargs["region_points_per_wavelength"] = region_points_per_wavelength
+    info = build_mesh(cylinder, 2e3 * math.pi / k_re, cache_dir=cache_dir, **mesh_kwargs)
+    return info, r_cut, the_pml
+
+
 def solve_cross_section(
     cylinder: LayeredCylinder,
     pol: str,
@@ -702,7 +594,12 @@ def solve_cross_section(
     outer_ellipticity: float = 0.0,
     intorder: int | None = None,
     linear_solver: str = "auto",
+    eigensolver: str = "scipy",
+    region_points_per_wavelength: dict | None = None,
+    band_wavelengths: float | None = None,
     cache_dir: str | Path | None = None,
+    progress: Callable[[str, float], None] | None = None,
+    max_unknowns: int | None = None,
 ) -> CrossSectionResult:
     """Modes of the cross-section of ``cylinder`` with wavenumber near ``k_target`` (1/um).
 
@@ -727,7 +624,17 @@ def solve_cross_section(
     bore_offset_um, inner_ellipticity, outer_ellipticity : perturbations (full cross-section).
     intorder : quadrature degree (default 2 * order + 2).
     linear_solver : ``auto`` (MKL PARDISO if pypardiso is installed, else SuperLU),
-        ``superlu`` or ``pardiso``.
+        ``superlu`` or ``pardiso`` (scipy eigensolver only).
+    eigensolver : ``scipy`` (ARPACK) or ``slepc`` (see :mod:`wgmfem.fem.eigensolvers`).
+    region_points_per_wavelength : {region: points per wavelength} overriding
+        ``points_per_wavelength`` in some regions (e.g. a coarser outer wall).
+    band_wavelengths : half-width of the finer band at the guide interface, in local
+        wavelengths (default :data:`wgmfem.fem.mesh.DEFAULT_BAND_WAVELENGTHS`).
+    progress : optional ``progress(stage, seconds)`` called after each stage
+        (``mesh``, ``assemble``, ``factorize``, ``eigensolve``) with its wall time.
+    max_unknowns : refuse (ValueError) before assembling when the space would have more
+        unknowns (a guard against running out of memory: ~2.7 GB per million real
+        unknowns of P4, about twice that for a complex problem, measured).
     """
     pol = normalize_pol(pol)
     k_target = complex(k_target)
@@ -740,34 +647,29 @@ def solve_cross_section(
         raise ValueError(f"outer_boundary must be one of {OUTER_BOUNDARIES}, got {outer_boundary!r}")
     m = None if m is None else abs(int(m))
     timings = {}
+    report = progress or (lambda stage, seconds: None)
     t0 = time.perf_counter()
 
-    if r_cut_um is None:
-        r_cut = _default_cut(cylinder, m, k_re, cut_decay, bore_offset_um, inner_ellipticity)
-    else:
-        r_cut = float(r_cut_um)
-    extent = _outer_extent_um(cylinder, outer_ellipticity, bore_offset_um, inner_ellipticity)
-    the_pml = _pml_for(pml, cylinder, k_re, m, extent) if outer_boundary == "pml" else None
-    mesh_kwargs = dict(
-        element_order=order,
-        points_per_wavelength=points_per_wavelength,
-        r_cut_um=r_cut,
-        r_end_um=r_end_um,
-        pml=the_pml,
-        sector=sector,
-        guide_layer=guide_layer,
-        bore_offset_um=bore_offset_um,
-        inner_ellipticity=inner_ellipticity,
-        outer_ellipticity=outer_ellipticity,
+    info, r_cut, the_pml = cross_section_mesh(
+        cylinder, k_target, m=m, order=order, points_per_wavelength=points_per_wavelength, sector=sector,
+        r_cut_um=r_cut_um, cut_decay=cut_decay, outer_boundary=outer_boundary, r_end_um=r_end_um, pml=pml,
+        guide_layer=guide_layer, band_factor=band_factor, elements_per_circle=elements_per_circle,
+        bore_offset_um=bore_offset_um, inner_ellipticity=inner_ellipticity, outer_ellipticity=outer_ellipticity,
+        region_points_per_wavelength=region_points_per_wavelength, band_wavelengths=band_wavelengths,
+        cache_dir=cache_dir,
     )
-    if band_factor is not None:
-        mesh_kwargs["band_factor"] = band_factor
-    if elements_per_circle is not None:
-        mesh_kwargs["elements_per_circle"] = elements_per_circle
-    info = build_mesh(cylinder, 2e3 * math.pi / k_re, cache_dir=cache_dir, **mesh_kwargs)
     timings["mesh"] = time.perf_counter() - t0
+    report("mesh" + (" (cached)" if info.cached else ""), timings["mesh"])
 
     t0 = time.perf_counter()
+    if max_unknowns is not None:
+        # Lagrange Pk on triangles has ~(k/2)^2 times the nodes of the 6-node mesh
+        estimate = info.num_nodes * (order / 2) ** 2
+        if estimate > max_unknowns:
+            raise ValueError(
+                f"this 2-D problem would have ~{estimate:.3g} unknowns (limit {max_unknowns:.3g}): "
+                "coarsen the mesh, lower the order, or raise the limit if the memory allows (~3-6 GB per M)"
+            )
     loaded = load_mesh(info.path)
     mesh = loaded.mesh
     element = ELEMENTS[order]()
@@ -778,6 +680,7 @@ def solve_cross_section(
     intorder = intorder or 2 * order + 2
     A, B, energy = _assemble(mesh, element, dofs, intorder, pol, n_elem, loaded.element_group, the_pml, kind)
     timings["load_assemble"] = time.perf_counter() - t0
+    report("assemble", timings["load_assemble"])
 
     t0 = time.perf_counter()
     fixed_names = ["cut"] + (["end"] if outer_boundary != "neumann" else [])
@@ -794,11 +697,14 @@ def solve_cross_section(
     P = _reduction(dofs.N, fixed, slaves, masters, phase)
     PH = P.conj().T.tocsr()
     A_r, B_r = (PH @ A @ P).tocsr(), (PH @ B @ P).tocsr()
-    stats = {}
-    lam, vecs_r, solver_name = _shift_invert(
-        A_r, B_r, k_target**2, num_modes, linear_solver, symmetric=phase == 1, stats=stats
+    del A, B  # the full-space copies: ~1 GB each at 2 M unknowns of P4
+    stats = {"on_factorized": lambda seconds: report("factorize", seconds)}
+    lam, vecs_r, solver_name = shift_invert(
+        A_r, B_r, k_target**2, num_modes, eigensolver=eigensolver, linear_solver=linear_solver,
+        symmetric=phase == 1, stats=stats,
     )
     timings["eigensolve"] = time.perf_counter() - t0
+    report("eigensolve", timings["eigensolve"] - stats["factorize_s"])
     timings["factorize"] = stats["factorize_s"]
     timings["solves"] = stats["solves"]
 

@@ -234,6 +234,12 @@ def _pairs(labels: list[ModeLabel], pair_tolerance: float) -> list[list[ModeLabe
     return groups
 
 
+def group_pairs(labels: list[ModeLabel], pair_tolerance: float = DEFAULT_PAIR_TOLERANCE) -> list[list[ModeLabel]]:
+    """Physical labels grouped into +-m pairs (same |m|, p, region, k within ``pair_tolerance``
+    relative) and singles, by increasing Re k."""
+    return _pairs(labels, pair_tolerance)
+
+
 def _wavelength_nm(k: complex) -> float:
     return 2e3 * math.pi / k.real
 

@@ -113,6 +113,7 @@ def mesh_params(
     bore_offset_um: float = 0.0,
     inner_ellipticity: float = 0.0,
     outer_ellipticity: float = 0.0,
+    region_points_per_wavelength: dict | None = None,
 ) -> dict:
     """Check and collect the mesh parameters (see :func:`build_mesh`) into a JSON-ready dict."""
     if not wavelength_nm > 0:
@@ -133,6 +134,10 @@ def mesh_params(
     if r_end < cylinder.outer_radius_um and perturbed:
         raise ValueError("a domain ending inside the cylinder (r_end_um < outer radius) must be unperturbed")
     cylinder.layer_of(guide_layer)
+    region_ppw = {str(k): float(v) for k, v in sorted((region_points_per_wavelength or {}).items())}
+    unknown = set(region_ppw) - set(cylinder.region_names) - {"pml"}
+    if unknown or not all(v > 0 for v in region_ppw.values()):
+        raise ValueError(f"region_points_per_wavelength: regions {sorted(region_ppw)} must be layers, 'outside' or 'pml' with positive values")
     return dict(
         layout=MESH_LAYOUT_VERSION,
         radii_um=list(cylinder.radii_um),
@@ -153,6 +158,7 @@ def mesh_params(
         bore_offset_um=float(bore_offset_um),
         inner_ellipticity=float(inner_ellipticity),
         outer_ellipticity=float(outer_ellipticity),
+        **({"region_points_per_wavelength": region_ppw} if region_ppw else {}),
     )
 
 
@@ -237,13 +243,14 @@ def _local_sizes(params, regions, bnds) -> dict[str, float]:
     lam_um = params["wavelength_nm"] / 1000.0
     n_of = {nm: complex(*ri).real for nm, ri in zip(params["names"], params["indices"])}
     n_of["outside"] = n_of["pml"] = params["outside_index"]
-    scale = params["element_order"] / params["points_per_wavelength"]
+    region_ppw = params.get("region_points_per_wavelength", {})
     has_cut = bnds[0].name == "cut"
     sizes = {}
     for i, reg in enumerate(regions):
         # boundaries of region i: bnds[i], bnds[i+1] with a cut; bnds[i-1], bnds[i] without
         around = bnds[i : i + 2] if has_cut else bnds[max(i - 1, 0) : i + 1]
         radius = min(min(b.a, b.b) for b in around)
+        scale = params["element_order"] / region_ppw.get(reg, params["points_per_wavelength"])
         sizes[reg] = min(scale * lam_um / n_of[reg], 2 * math.pi * radius / params["elements_per_circle"])
     return sizes
 
@@ -489,7 +496,9 @@ def build_mesh(
     2 pi j / N with periodic sides), ``guide_layer`` (layer whose outer interface gets the
     finer band), ``band_factor``, ``band_wavelengths``, ``elements_per_circle`` (at most
     2 pi R / this element size next to a boundary of radius R), ``bore_offset_um``,
-    ``inner_ellipticity``, ``outer_ellipticity``.
+    ``inner_ellipticity``, ``outer_ellipticity``, ``region_points_per_wavelength``
+    ({region: points per wavelength} overriding ``points_per_wavelength`` there, e.g. a
+    coarser outer wall where only the small tunnelled field lives).
     """
     params = mesh_params(cylinder, wavelength_nm, **kwargs)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()

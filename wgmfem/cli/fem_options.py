@@ -1,0 +1,93 @@
+"""Command-line options of the 2-D cross-section FEM, shared by ``modes``, ``field`` and ``mesh``.
+
+Lengths in um; ellipticity e = (a - b)/R (semi-axes R (1 + e/2) along x and R (1 - e/2)
+along y; e < 0 puts the long axis along y).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import InputError, positive_float
+
+MESH_SIZE_HELP = (
+    "FEM mesh density: nodal points per local wavelength lambda/n (element edge = "
+    "order * lambda / (n * N)); default 40 for fem1d, 16 for fem2d"
+)
+FEM2D_DEFAULT_POINTS = 16.0
+
+
+def ellipticity_spec(text: str) -> tuple[float, float]:
+    """``E`` (elliptical bore) or ``E_IN:E_OUT`` (bore and outer surface)."""
+    parts = text.split(":")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected E or E_IN:E_OUT (numbers), got {text!r}") from None
+    if len(values) not in (1, 2) or not all(abs(v) < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected E or E_IN:E_OUT with |e| < 1, got {text!r}")
+    return (values[0], 0.0) if len(values) == 1 else (values[0], values[1])
+
+
+def add_mesh_options(group, fem1d: bool = True) -> None:
+    """--order, --mesh-size, --pml-width (shared by the FEM engines)."""
+    group.add_argument("--order", type=int, default=4, metavar="P", help="FEM element degree (default 4; fem2d: 1-4)")
+    names = ("--mesh-size", "--points-per-wavelength") if fem1d else ("--mesh-size",)
+    group.add_argument(*names, dest="points_per_wavelength", type=positive_float, metavar="N",
+                       help=MESH_SIZE_HELP if fem1d else MESH_SIZE_HELP.replace("default 40 for fem1d, ", "default "))
+    group.add_argument("--pml-width", type=positive_float, default=2.0, metavar="W",
+                       help="FEM PML width in outside wavelengths lambda/n_out (default 2)")
+
+
+def add_fem2d_options(group) -> None:
+    """Perturbations and domain of the 2-D cross-section FEM."""
+    group.add_argument("--bore-offset", type=float, default=0.0, metavar="UM",
+                       help="fem2d: bore centre moved by UM along x (eccentric capillary)")
+    group.add_argument("--ellipticity", type=ellipticity_spec, default=(0.0, 0.0), metavar="E|E_IN:E_OUT",
+                       help="fem2d: elliptical bore (E; a rod: its surface) or bore and outer surface (E_IN:E_OUT); "
+                       "e = (a - b)/R with semi-axes R (1 +- e/2) along x / y, e.g. 0.002 = 0.2 %%")
+    group.add_argument("--sector", choices=("auto", "full"), default="auto",
+                       help="fem2d domain: auto = periodic 2 pi/m sector when concentric, full section when "
+                       "perturbed; full = always the full cross-section (slow at m ~ 600)")
+    group.add_argument("--eigensolver", choices=("scipy", "slepc"), default="scipy",
+                       help="fem2d eigensolver: scipy (ARPACK + PARDISO/SuperLU) or slepc (optional, MPI)")
+    group.add_argument("--max-unknowns", type=positive_float, default=3e6, metavar="N",
+                       help="fem2d: refuse larger problems before assembling (default 3e6, ~8 GB)")
+
+
+def perturbed(args) -> bool:
+    return bool(args.bore_offset or args.ellipticity[0] or args.ellipticity[1])
+
+
+def fem2d_settings(args, quiet: bool = False):
+    """:class:`CrossSectionSettings` from the options, printing solver stages on stderr."""
+    from ..fem.engine2d import CrossSectionSettings
+
+    def on_stage(label, stage, seconds):
+        sys.stderr.write(f"wgmfem: fem2d {label}: {stage} {seconds:.2f} s\n")
+        sys.stderr.flush()
+
+    if args.eigensolver == "slepc":
+        from ..fem.eigensolvers import slepc_available
+
+        if not slepc_available():
+            raise InputError("--eigensolver slepc needs slepc4py and petsc4py: pip install 'wgmfem[slepc]'")
+    return CrossSectionSettings(
+        order=args.order,
+        points_per_wavelength=args.points_per_wavelength or FEM2D_DEFAULT_POINTS,
+        pml_width_wavelengths=args.pml_width,
+        bore_offset_um=args.bore_offset,
+        inner_ellipticity=args.ellipticity[0],
+        outer_ellipticity=args.ellipticity[1],
+        sector=args.sector,
+        eigensolver=args.eigensolver,
+        max_unknowns=int(args.max_unknowns),
+        on_stage=None if quiet else on_stage,
+    )
+
+
+def refuse_fem2d_options(args, engine: str) -> None:
+    """Perturbation options only mean something to the 2-D engine."""
+    if engine != "fem2d" and (perturbed(args) or args.sector != "auto" or args.eigensolver != "scipy"):
+        raise InputError("--bore-offset, --ellipticity, --sector and --eigensolver need --engine fem2d")

@@ -1,0 +1,237 @@
+"""The 2-D cross-section FEM as a wgmfem engine: exact seeds in, ``fem2d`` modes out.
+
+For every mode the exact engine found for the *unperturbed* (concentric) fibre, the
+2-D FEM solves the cross-section with a shift at the exact k:
+
+* concentric fibre (``sector="auto"``): a periodic sector of angle 2 pi / m, where the
+  Floquet phase is 1 and only multiples of m survive (PHYSICS.md 3.7); seconds a mode.
+* perturbed fibre (bore offset, elliptical bore or outer surface) or ``sector="full"``:
+  the full cross-section (no symmetry; minutes and GB at m ~ 600, see docs/fem.md).
+
+The eigenvector identified as the same (m, p, region) nearest the exact k becomes the
+FEM mode. On a concentric fibre the degenerate +-m pair is one :class:`Mode` whose
+verification record gives its distance to the exact root. On a perturbed fibre the two
+members of the (split) pair are two modes, each with its own wavelength and Q, the
+splitting in pm and the shift from the unperturbed exact root.
+
+Units: lengths in um, wavelengths in nm, splittings in pm.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..mode import Mode
+from .cross_section import cross_section_mesh, solve_cross_section
+from .identify import group_pairs, identify
+
+SECTOR_CHOICES = ("auto", "full")
+#: Default memory guard: 3 M unknowns (~8 GB for a real P4 problem, measured 6.9 GB at 2.6 M)
+DEFAULT_MAX_UNKNOWNS = 3_000_000
+#: 2-D default: points per local wavelength for degree-4 elements (sector to ~1e-7, docs/fem.md)
+DEFAULT_POINTS_PER_WAVELENGTH_2D = 16.0
+
+
+@dataclass(frozen=True)
+class CrossSectionSettings:
+    """Settings of the ``fem2d`` engine.
+
+    order : Lagrange degree (1-4; 4 recommended). points_per_wavelength : nodal points per
+    local wavelength lambda/n (element edge = order * lambda / (n * points_per_wavelength)).
+    pml_width_wavelengths : PML width in outside wavelengths. bore_offset_um : bore centre
+    moved along x (um). inner_ellipticity / outer_ellipticity : e = (a - b)/R of the bore /
+    the outer surface (semi-axes R (1 +- e/2); e < 0 puts the long axis along y).
+    sector : ``auto`` (periodic 2 pi/m sector when concentric, else full) or ``full``.
+    eigensolver : ``scipy`` or ``slepc`` (:mod:`wgmfem.fem.eigensolvers`).
+    num_modes : eigenpairs computed per solve (default: 6 on a sector, 12 on the full section).
+    max_unknowns : refuse larger problems before assembling (memory guard; None = no limit).
+    on_stage : optional ``on_stage(label, stage, seconds)`` after each solver stage.
+    """
+
+    order: int = 4
+    points_per_wavelength: float = DEFAULT_POINTS_PER_WAVELENGTH_2D
+    pml_width_wavelengths: float = 2.0
+    bore_offset_um: float = 0.0
+    inner_ellipticity: float = 0.0
+    outer_ellipticity: float = 0.0
+    sector: str = "auto"
+    eigensolver: str = "scipy"
+    num_modes: int | None = None
+    max_unknowns: int | None = DEFAULT_MAX_UNKNOWNS
+    on_stage: Callable[[str, str, float], None] | None = None
+
+    @property
+    def perturbed(self) -> bool:
+        return bool(self.bore_offset_um or self.inner_ellipticity or self.outer_ellipticity)
+
+    def check(self) -> None:
+        """ValueError with a one-line message for settings no solve can use."""
+        if self.order not in (1, 2, 3, 4):
+            raise ValueError(f"2-D FEM element order must be 1-4, got {self.order!r}")
+        if not self.points_per_wavelength > 0 or not self.pml_width_wavelengths > 0:
+            raise ValueError("2-D FEM points per wavelength and PML width must be positive")
+        if self.sector not in SECTOR_CHOICES:
+            raise ValueError(f"sector must be one of {SECTOR_CHOICES}, got {self.sector!r}")
+        for name in ("inner_ellipticity", "outer_ellipticity"):
+            if not abs(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must lie in (-1, 1), got {getattr(self, name)}")
+
+
+def as_settings(value) -> CrossSectionSettings:
+    """A :class:`CrossSectionSettings` from None, a dict of its fields, or itself."""
+    if value is None:
+        return CrossSectionSettings()
+    if isinstance(value, CrossSectionSettings):
+        return value
+    return replace(CrossSectionSettings(), **dict(value))
+
+
+def _sector_for(md: Mode, settings: CrossSectionSettings):
+    if settings.sector == "auto" and not settings.perturbed and md.m > 0:
+        return (1, md.m)
+    return None
+
+
+def _wavelength_nm(k: complex) -> float:
+    return 2e3 * math.pi / k.real
+
+
+def _q(k: complex) -> float:
+    return math.inf if k.imag == 0 else k.real / (2 * abs(k.imag))
+
+
+def _solver_kwargs(md: Mode, settings: CrossSectionSettings) -> dict:
+    """Keywords of :func:`solve_cross_section` / :func:`cross_section_mesh` for mode ``md``.
+
+    A single-layer cylinder (rod) has no bore: its ellipticity is that of its surface."""
+    inner, outer = settings.inner_ellipticity, settings.outer_ellipticity
+    if md.cylinder.n_layers == 1 and inner and not outer:
+        inner, outer = 0.0, inner
+    return dict(
+        m=md.m, sector=_sector_for(md, settings), order=settings.order,
+        points_per_wavelength=settings.points_per_wavelength, pml={"width_wavelengths": settings.pml_width_wavelengths},
+        bore_offset_um=settings.bore_offset_um, inner_ellipticity=inner, outer_ellipticity=outer,
+    )
+
+
+def mesh_like(md: Mode, settings: CrossSectionSettings):
+    """The cached mesh :func:`solve_like` uses: (MeshInfo, cut radius um, PML or None, sector or None)."""
+    kwargs = _solver_kwargs(md, settings)
+    info, r_cut, pml = cross_section_mesh(md.cylinder, md.k, **kwargs)
+    return info, r_cut, pml, kwargs["sector"]
+
+
+def solve_like(md: Mode, settings: CrossSectionSettings):
+    """Run the 2-D FEM near the exact mode ``md``: (CrossSectionResult, the solver keywords used)."""
+    kwargs = _solver_kwargs(md, settings)
+    label = f"{md.pol} m={md.m} p={md.p} {md.region}"
+    on_stage = (lambda stage, seconds: settings.on_stage(label, stage, seconds)) if settings.on_stage else None
+    num_modes = settings.num_modes or (6 if kwargs["sector"] else 12)
+    res = solve_cross_section(md.cylinder, md.pol, md.k, eigensolver=settings.eigensolver, num_modes=num_modes,
+                              progress=on_stage, max_unknowns=settings.max_unknowns, **kwargs)
+    return res, kwargs
+
+
+def _common_record(md: Mode, res, settings, kwargs, group) -> dict:
+    """Verification entries shared by the pair members (or the degenerate pair)."""
+    sector = kwargs["sector"]
+    return {
+        "method": "2-D cross-section FEM (scikit-fem, curved geometry), shift-invert at the exact root",
+        "seeded_by": "exact (unperturbed geometry)",
+        "unknowns": int(res.num_unknowns),
+        "element_order": settings.order,
+        "points_per_wavelength": settings.points_per_wavelength,
+        "domain": f"sector 2 pi/{sector[1]}" if sector else "full cross-section",
+        "perturbation": {name: kwargs[name] for name in ("bore_offset_um", "inner_ellipticity", "outer_ellipticity")},
+        "r_cut_um": float(res.r_cut_um),
+        "pml_start_um": None if res.pml is None else float(res.pml.r_start_um),
+        "linear_solver": res.linear_solver,
+        "timings_s": {k: v for k, v in res.timings_s.items() if isinstance(v, float)},
+        "mesh_path": str(res.mesh_info.path),
+        "exact_wavelength_nm": md.wavelength_nm,
+        "exact_Q_rad": md.Q_rad,
+        "pair_found": len(group) == 2,
+        "splitting_pm": 1e3 * abs(_wavelength_nm(group[0].k) - _wavelength_nm(group[-1].k)),
+        "identified": True,
+        "Q_note": "a PML resolves Q up to ~1e9-1e10 in double precision (PHYSICS.md 3.3)" if md.Q_rad > 1e9 else None,
+    }
+
+
+def _fem_mode(md, k, labels, record, fsr_nm) -> Mode:
+    fractions = {nm: float(np.mean([lb.fractions[nm] for lb in labels])) for nm in labels[0].fractions}
+    record = dict(
+        record,
+        purity=float(min(lb.purity for lb in labels)),
+        pml_fraction=float(max(lb.pml_fraction for lb in labels)),
+        region_fractions=fractions,
+        region_fraction=fractions[labels[0].region],
+        eigen_indices=[lb.index for lb in labels],
+    )
+    return Mode(md.pol, labels[0].m, labels[0].p, labels[0].region, complex(k), md.cylinder, fractions,
+                "fem2d", fsr_nm, record)
+
+
+def counterparts(md: Mode, settings: CrossSectionSettings):
+    """The fem2d mode(s) of the exact mode ``md`` and the :class:`CrossSectionResult` they come from.
+
+    Concentric: one mode (k = mean of the degenerate pair) with
+    ``relative_difference_to_exact``. Perturbed: the two members of the split pair
+    (``pair_member`` 1 = shorter wavelength), each with ``shift_from_unperturbed``
+    (relative wavelength change) and ``splitting_pm``. If no eigenvector matches the exact
+    mode's (m, p, region), the nearest physical one is returned with ``identified = False``
+    (and ``census_ok = False``, so tables flag it). FSR is the exact one of the seed.
+    ``verification['eigen_indices']`` are the columns of ``result.vectors``.
+    """
+    res, kwargs = solve_like(md, settings)
+    labels = [lb for lb in identify(res) if not lb.spurious]
+    groups = group_pairs(labels)
+    same = [g for g in groups if (g[0].m, g[0].p, g[0].region) == (md.m, md.p, md.region)]
+    identified = bool(same)
+    pool = same or groups
+    if not pool:
+        raise RuntimeError(f"the 2-D FEM found no physical mode near {md!r} (all in the PML)")
+    group = min(pool, key=lambda g: abs(np.mean([lb.k for lb in g]) - md.k))
+    record = _common_record(md, res, settings, kwargs, group)
+    record["identified"] = identified
+    record["census_ok"] = bool(md.verification.get("census_ok", False) and identified)
+    if not identified:
+        record["census_count"] = "2-D FEM: no eigenvector has the exact mode's (m, p, region); nearest shown"
+    if settings.perturbed and len(group) == 2:
+        members = sorted(group, key=lambda lb: _wavelength_nm(lb.k))
+        out = []
+        for j, lb in enumerate(members):
+            rec = dict(record, pair_member=j + 1, partner_wavelength_nm=_wavelength_nm(members[1 - j].k),
+                       shift_from_unperturbed=_wavelength_nm(lb.k) / md.wavelength_nm - 1,
+                       relative_difference_to_exact=None)
+            out.append(_fem_mode(md, lb.k, [lb], rec, md.fsr_nm))
+        return out, res
+    k = complex(np.mean([lb.k for lb in group]))
+    rec = dict(record)
+    if settings.perturbed:
+        rec.update(shift_from_unperturbed=_wavelength_nm(k) / md.wavelength_nm - 1, relative_difference_to_exact=None)
+    else:
+        rec.update(relative_difference_to_exact=abs(k.real / md.k.real - 1),
+                   Q_relative_difference_to_exact=abs(_q(k) / md.Q_resonance - 1) if k.imag else None)
+    return [_fem_mode(md, k, group, rec, md.fsr_nm)], res
+
+
+def refine_with_cross_section_fem(
+    exact_modes: list[Mode],
+    settings: CrossSectionSettings | dict | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Mode]:
+    """FEM counterparts of ``exact_modes`` (engine ``fem2d``), in the same order (see
+    :func:`counterparts`: one mode per exact mode when concentric, the two members of the
+    split pair when perturbed)."""
+    settings = as_settings(settings)
+    settings.check()
+    out = []
+    for i, md in enumerate(exact_modes):
+        out.extend(counterparts(md, settings)[0])
+        if progress:
+            progress(i + 1, len(exact_modes))
+    return out
