@@ -120,11 +120,25 @@ def scaled_jy(m, x, need_y: bool = True) -> ScaledJY:
     dtype = complex if is_complex else float
     e = scaling_exponent(m, x)
     with np.errstate(all="ignore"):
-        jm, jm1 = special.jv(m, x), special.jv(m - 1, x)
-        if need_y:
-            ym, ym1 = special.yv(m, x), special.yv(m - 1, x)
+        osc = (x > m) if (need_y and not is_complex) else np.zeros(x.shape, bool)
+        if np.all(osc):
+            # oscillatory region: |J| ~ |Y| ~ |H1|, so one H1 = J + iY per order gives both
+            # to the same absolute accuracy as separate J and Y calls, at a third of the cost
+            h, h1 = special.hankel1(m, x), special.hankel1(m - 1, x)
+            jm, jm1, ym, ym1 = h.real, h1.real, h.imag, h1.imag
+        elif np.any(osc):
+            jm, jm1, ym, ym1 = (np.empty(x.shape) for _ in range(4))
+            mo, xo, me, xe = m[osc], x[osc], m[~osc], x[~osc]
+            h, h1 = special.hankel1(mo, xo), special.hankel1(mo - 1, xo)
+            jm[osc], jm1[osc], ym[osc], ym1[osc] = h.real, h1.real, h.imag, h1.imag
+            jm[~osc], jm1[~osc] = special.jv(me, xe), special.jv(me - 1, xe)
+            ym[~osc], ym1[~osc] = special.yv(me, xe), special.yv(me - 1, xe)
         else:
-            ym = ym1 = np.zeros(x.shape, x.dtype)
+            jm, jm1 = special.jv(m, x), special.jv(m - 1, x)
+            if need_y:
+                ym, ym1 = special.yv(m, x), special.yv(m - 1, x)
+            else:
+                ym = ym1 = np.zeros(x.shape, x.dtype)
         dj_raw = jm1 - (m / x) * jm  # J'_m = J_{m-1} - (m/x) J_m
         dy_raw = ym1 - (m / x) * ym
         safe = (
