@@ -29,9 +29,15 @@ def _finite_or_none(value):
     return value
 
 
+def to_json(record) -> str:
+    """JSON text of plain records (dicts, lists, numbers); non-finite numbers (e.g. the Q
+    of a bound state) become null, which strict JSON readers accept."""
+    return json.dumps(_finite_or_none(record), indent=2) + "\n"
+
+
 def modes_to_json(modes: Sequence[Mode]) -> str:
-    """A JSON list of mode records (non-finite numbers, e.g. Q of a bound state, become null)."""
-    return json.dumps([_finite_or_none(md.to_dict()) for md in modes], indent=2) + "\n"
+    """A JSON list of mode records."""
+    return to_json([md.to_dict() for md in modes])
 
 
 def modes_to_csv(modes: Sequence[Mode]) -> str:

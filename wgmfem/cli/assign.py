@@ -4,16 +4,15 @@ and/or core index reproduce them (with uncertainties and an ambiguity verdict)."
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
 from ..assign import DEFAULT_CANDIDATES, DEFAULT_SEARCH, AssignError, Assignment, assign_peaks, pick_peaks, read_spectrum
 from ..geometry import LayeredCylinder
-from ..report import _finite_or_none, write_atomically
+from ..report import to_json
 from .common import (
-    InputError, add_geometry_options, build_geometry, figure_suffix_ok, int_range, positive_float, progress_printer,
-    save_figure_atomically,
+    InputError, add_geometry_options, build_geometry, emit, figure_suffix_ok, int_range, positive_float,
+    progress_printer, save_figure_atomically,
 )
 
 HELP = "assign (pol, m, p) to measured peaks and fit the inner diameter and/or core index"
@@ -127,11 +126,7 @@ def run(args) -> int:
         )
     except AssignError as exc:
         raise InputError(str(exc)) from None
-    text = json.dumps(_finite_or_none(result.to_dict()), indent=2) + "\n" if args.format == "json" else table(result)
-    if args.output:
-        write_atomically(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(to_json(result.to_dict()) if args.format == "json" else table(result), args.output)
     if args.plot:
         _plot(result, spectrum, args.plot)
     return 0

@@ -23,7 +23,7 @@ from ..geometry import (
     MaterialStack,
     capillary_stack,
 )
-from ..atomic import atomic_path
+from ..atomic import atomic_path, write_text_atomically
 from ..materials import get_material
 
 
@@ -174,6 +174,14 @@ def save_figure_atomically(fig, output: str) -> None:
     so that an interrupted run never leaves a half-written figure."""
     with atomic_path(output) as tmp:
         fig.savefig(tmp, dpi=150)
+
+
+def emit(text: str, output: str | None) -> None:
+    """Results to ``output`` (written atomically) or, without one, to standard output."""
+    if output:
+        write_text_atomically(output, text)
+    else:
+        sys.stdout.write(text)
 
 
 def figure_suffix_ok(output: str) -> None:

@@ -4,13 +4,12 @@ wavelength meets a minimum FSR, Q and/or confinement, with the margin on each, r
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
 from ..design import DEFAULT_GRID, DEFAULT_WALL_UM, DesignError, DesignResult, design_capillaries
-from ..report import _finite_or_none, write_atomically
-from .common import InputError, float_range, index_or_material, positive_float, progress_printer
+from ..report import to_json
+from .common import InputError, emit, float_range, index_or_material, positive_float, progress_printer
 
 HELP = "propose inner/outer diameters that meet FSR, Q and confinement limits at a target wavelength"
 
@@ -90,11 +89,7 @@ def run(args) -> int:
         )
     except DesignError as exc:
         raise InputError(str(exc)) from None
-    text = json.dumps(_finite_or_none(result.to_dict()), indent=2) + "\n" if args.format == "json" else table(result)
-    if args.output:
-        write_atomically(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(to_json(result.to_dict()) if args.format == "json" else table(result), args.output)
     if not result.feasible:
         sys.stderr.write(f"wgmfem: error: no design meets the limits among {result.scanned} geometries scanned "
                          f"({_closest_reason(result)})\n")

@@ -8,9 +8,9 @@ import sys
 import time
 
 from .. import __version__
-from ..report import modes_to_csv, modes_to_json, modes_to_table, write_atomically
+from ..report import modes_to_csv, modes_to_json, modes_to_table
 from ..solve import find_modes
-from .common import InputError, add_geometry_options, build_geometry, float_range, int_range, positive_float, progress_printer
+from .common import InputError, add_geometry_options, build_geometry, emit, float_range, int_range, positive_float, progress_printer
 from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings, refuse_fem2d_options
 
 HELP = "list the resonances of a fibre (exact solver or FEM)"
@@ -106,10 +106,7 @@ def run(args) -> int:
         text = modes_to_csv(modes)
     else:
         text = _table_header(cyl, args, window, p_range, region, modes, elapsed) + modes_to_table(modes)
-    if args.output:
-        write_atomically(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     if not args.quiet and (args.output or args.format != "table"):
         unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
         sys.stderr.write(f"wgmfem: {len(modes)} modes in {elapsed:.2f} s" + (f", {unverified} UNVERIFIED" if unverified else "") + "\n")
