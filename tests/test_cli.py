@@ -153,6 +153,8 @@ def test_materials_command_and_strict_ranges(capsys):
     assert code == 0 and "1.512891" in out  # PHYSICS.md section 4: n(0.44 um) = 1.51289
     code, out, _ = run(["materials", "toluene", "--wavelength", "440:440:1", "--format", "json"], capsys)
     assert code == 0 and abs(json.loads(out)["index"][0]["n"] - 1.51289) < 1e-5
+    code, out, _ = run(["materials", "fused-silica", "--wavelength", "440:440", "--format", "json"], capsys)
+    assert code == 0 and abs(json.loads(out)["index"][0]["n"] - 1.46635) < 1e-5  # PHYSICS.md 4 (Malitson)
     code, out, err = run(["materials", "toluene", "--wavelength", "200:210:10", "--strict"], capsys)
     assert code == 2 and out == "" and "outside the validity range" in err
     code, out, err = run(["modes", "--core", "toluene", "--wavelength", "250:252", "--strict"], capsys)

@@ -41,7 +41,7 @@ def run(args) -> int:
     except ValueError:
         raise InputError(f"--wavelength takes MIN:MAX[:STEP] in nm, got {args.wavelength!r}") from None
     if len(parts) == 2:
-        parts.append((parts[1] - parts[0]) / 10)
+        parts.append((parts[1] - parts[0]) / 10 or 1.0)  # MIN:MIN is one wavelength
     if len(parts) != 3 or parts[0] <= 0 or parts[1] < parts[0] or parts[2] <= 0:
         raise InputError(f"--wavelength takes MIN:MAX[:STEP] with 0 < MIN <= MAX and STEP > 0, got {args.wavelength!r}")
     lams = [parts[0] + i * parts[2] for i in range(int(round((parts[1] - parts[0]) / parts[2])) + 1)]
