@@ -236,3 +236,20 @@ def test_elliptical_rod_shift_is_second_order_and_the_pair_stays_degenerate():
     shift = {e: lam[e] / lam[0.0] - 1 for e in (0.02, 0.04)}
     # measured 4.78e-5 and 1.908e-4: ratio 3.99 (second order), ~0.12 e^2
     assert shift[0.04] / shift[0.02] == pytest.approx(4.0, rel=0.05)
+
+
+def test_radial_maxima_count_equals_scipy_find_peaks():
+    """identify.count_maxima re-implements find_peaks(height, prominence) to spare its import."""
+    from scipy.signal import find_peaks
+
+    from wgmfem.fem.identify import count_maxima
+
+    rng = np.random.default_rng(1)
+    for trial in range(500):
+        x = np.linspace(0, rng.uniform(1, 30), rng.integers(5, 300))
+        a = np.abs(np.sin(x) * np.exp(-rng.uniform(0, 0.3) * x)) + rng.uniform(0, 0.1) * rng.random(x.size)
+        if trial % 7 == 0:
+            a = np.round(a, 1)  # plateaus
+        height, prominence = rng.uniform(0, 0.5), rng.uniform(0, 0.3)
+        expected = len(find_peaks(a, height=height * a.max(), prominence=prominence * a.max())[0])
+        assert count_maxima(a, height, prominence) == expected
