@@ -113,23 +113,31 @@ def test_console_script_exit_code_and_no_traceback():
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
 
 
+# ```bash blocks: each `wgmfem ...` line is a quick test of its own; ```bash slow blocks
+# (longer examples) run line after line in one folder, as a user would type them, under -m slow.
+FENCE = re.compile(r"```(?:bash|sh)( slow)?\n(.*?)```", flags=re.S)
+
+
 def _documented_commands():
-    commands = []
+    params = []
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        for block in re.findall(r"```(?:bash|sh)\n(.*?)```", doc.read_text(), flags=re.S):
-            for line in block.splitlines():
-                line = line.split("#")[0].strip()
-                if line.startswith("wgmfem "):
-                    commands.append(pytest.param(line, id=f"{doc.name}: {line}"))
-    return commands
+        for slow, block in FENCE.findall(doc.read_text()):
+            lines = [line.split("#")[0].strip() for line in block.splitlines()]
+            lines = [line for line in lines if line.startswith("wgmfem ")]
+            if slow and lines:
+                params.append(pytest.param(lines, id=f"{doc.name}: {lines[0]} ...", marks=pytest.mark.slow))
+            elif not slow:
+                params += [pytest.param([line], id=f"{doc.name}: {line}") for line in lines]
+    return params
 
 
-@pytest.mark.parametrize("command", _documented_commands())
-def test_every_documented_command_runs(command, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("commands", _documented_commands())
+def test_every_documented_command_runs(commands, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # commands may write files
-    code, out, err = run(shlex.split(command)[1:], capsys)
-    assert code == 0, err
-    assert out or any(tmp_path.iterdir())
+    for command in commands:
+        code, out, err = run(shlex.split(command)[1:], capsys)
+        assert code == 0, f"{command}: {err}"
+        assert out or any(tmp_path.iterdir())
 
 
 def test_fem1d_engine_agrees_with_exact(capsys):
