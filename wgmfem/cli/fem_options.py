@@ -32,7 +32,7 @@ def ellipticity_spec(text: str) -> tuple[float, float]:
 
 def add_mesh_options(group, fem1d: bool = True) -> None:
     """--order, --mesh-size, --pml-width (shared by the FEM engines)."""
-    group.add_argument("--order", type=int, default=4, metavar="P", help="FEM element degree (default 4; fem2d: 1-4)")
+    group.add_argument("--order", type=int, default=4, metavar="P", help="FEM element degree (default 4; fem2d: 1-6)")
     names = ("--mesh-size", "--points-per-wavelength") if fem1d else ("--mesh-size",)
     group.add_argument(*names, dest="points_per_wavelength", type=positive_float, metavar="N",
                        help=MESH_SIZE_HELP if fem1d else MESH_SIZE_HELP.replace("default 40 for fem1d, ", "default "))

@@ -20,11 +20,11 @@ exp(i m alpha): dofs of side b are phase * dofs of side a, through a matrix P
 from reduced to full dofs (A_r = P^H A P). For m alpha a multiple of 2 pi the
 phase is 1 and a lossless problem without PML stays real symmetric.
 
-Elements: Lagrange P1-P4 of scikit-fem on ``MeshTri2`` (6-node curved
-triangles). scikit-fem numbers the edge dofs of P3/P4 along the local edge
-direction, so the vertices of every element are sorted by global index on
-loading (as ``MeshTri1`` does itself); otherwise neighbouring elements would
-disagree on their shared edge dofs.
+Elements: Lagrange P1-P4 of scikit-fem and P5/P6 of :mod:`wgmfem.fem.elements`
+on ``MeshTri2`` (6-node curved triangles). Both number the edge dofs of P3-P6
+along the local edge direction, so the vertices of every element are sorted
+by global index on loading (as ``MeshTri1`` does itself); otherwise
+neighbouring elements would disagree on their shared edge dofs.
 
 Eigen-solve: shift-invert around k_target^2 through :mod:`wgmfem.fem.eigensolvers`
 (``eigensolver="scipy"``: ARPACK with MKL PARDISO when pypardiso is installed, else
@@ -46,6 +46,7 @@ from skfem.assembly import Dofs
 from skfem.mapping import MappingIsoparametric
 
 from .eigensolvers import shift_invert
+from .elements import ElementTriP5, ElementTriP6
 from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
@@ -58,7 +59,7 @@ DEFAULT_POINTS_PER_WAVELENGTH = 12.0
 #: Elements per assembly chunk: bounds the memory of the precomputed basis values.
 CHUNK_ELEMENTS = 20000
 OUTER_BOUNDARIES = ("pml", "dirichlet", "neumann")
-ELEMENTS = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3, 4: ElementTriP4}
+ELEMENTS = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3, 4: ElementTriP4, 5: ElementTriP5, 6: ElementTriP6}
 
 
 # --------------------------------------------------------------------------
@@ -609,7 +610,7 @@ def solve_cross_section(
     k_target : target vacuum wavenumber (1/um), e.g. from the exact solver; shift k_target^2.
     m : azimuthal order the search is for: sets the inner cut, the PML (turning point)
         and the Floquet phase exp(i m alpha) of a sector (None: no cut, phase 1).
-    order : Lagrange degree 1-4 (P3/P4 recommended; the geometry is always quadratic).
+    order : Lagrange degree 1-6 (P3/P4 recommended; the geometry is always quadratic).
     points_per_wavelength : dofs per local wavelength lambda/n.
     sector : (j, N) for a sector of angle 2 pi j / N with Floquet-periodic sides;
         None = the full cross-section.

@@ -40,7 +40,7 @@ DEFAULT_POINTS_PER_WAVELENGTH_2D = 16.0
 class CrossSectionSettings:
     """Settings of the ``fem2d`` engine.
 
-    order : Lagrange degree (1-4; 4 recommended). points_per_wavelength : nodal points per
+    order : Lagrange degree (1-6; 4 recommended). points_per_wavelength : nodal points per
     local wavelength lambda/n (element edge = order * lambda / (n * points_per_wavelength)).
     pml_width_wavelengths : PML width in outside wavelengths. bore_offset_um : bore centre
     moved along x (um). inner_ellipticity / outer_ellipticity : e = (a - b)/R of the bore /
@@ -70,8 +70,8 @@ class CrossSectionSettings:
 
     def check(self) -> None:
         """ValueError with a one-line message for settings no solve can use."""
-        if self.order not in (1, 2, 3, 4):
-            raise ValueError(f"2-D FEM element order must be 1-4, got {self.order!r}")
+        if self.order not in (1, 2, 3, 4, 5, 6):
+            raise ValueError(f"2-D FEM element order must be 1-6, got {self.order!r}")
         if not self.points_per_wavelength > 0 or not self.pml_width_wavelengths > 0:
             raise ValueError("2-D FEM points per wavelength and PML width must be positive")
         if self.sector not in SECTOR_CHOICES:
