@@ -95,7 +95,7 @@ def run(args) -> int:
     modes = find_modes(
         cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
         q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
-        fem_order=args.order, fem_points_per_wavelength=args.points_per_wavelength or 40.0, fem_pml_width_wavelengths=args.pml_width,
+        fem_order=args.order or 4, fem_points_per_wavelength=args.points_per_wavelength or 40.0, fem_pml_width_wavelengths=args.pml_width,
         extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
         fem2d=fem2d_settings(args, quiet=args.quiet) if args.engine == "fem2d" else None,
     )

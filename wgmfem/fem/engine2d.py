@@ -34,14 +34,21 @@ SECTOR_CHOICES = ("auto", "full")
 DEFAULT_MAX_UNKNOWNS = 3_000_000
 #: 2-D default: points per local wavelength for degree-4 elements (sector to ~1e-7, docs/fem.md)
 DEFAULT_POINTS_PER_WAVELENGTH_2D = 16.0
+# Defaults by domain. A periodic sector of a concentric fibre: P6 at 8 points per wavelength
+# reaches the paper's (p = 1, m = 600) mode to ~5e-8 with 6k unknowns, twice as fast as P4 at 16
+# (measured, docs/fem.md). The full section keeps P4: its meshes and memory guard were tuned
+# with P4, and on small radii the quadratic geometry stalls higher orders at h^4.
+SECTOR_DEFAULT_ORDER, FULL_DEFAULT_ORDER = 6, 4
+DEFAULT_POINTS_BY_ORDER = {5: 10.0, 6: 8.0}  # others: DEFAULT_POINTS_PER_WAVELENGTH_2D
 
 
 @dataclass(frozen=True)
 class CrossSectionSettings:
     """Settings of the ``fem2d`` engine.
 
-    order : Lagrange degree (1-6; 4 recommended). points_per_wavelength : nodal points per
-    local wavelength lambda/n (element edge = order * lambda / (n * points_per_wavelength)).
+    order : Lagrange degree 1-6 (None: 6 on a periodic sector, 4 on the full section).
+    points_per_wavelength : nodal points per local wavelength lambda/n (element edge =
+    order * lambda / (n * points_per_wavelength); None: 8 for P6, 10 for P5, else 16).
     pml_width_wavelengths : PML width in outside wavelengths. bore_offset_um : bore centre
     moved along x (um). inner_ellipticity / outer_ellipticity : e = (a - b)/R of the bore /
     the outer surface (semi-axes R (1 +- e/2); e < 0 puts the long axis along y).
@@ -52,8 +59,8 @@ class CrossSectionSettings:
     on_stage : optional ``on_stage(label, stage, seconds)`` after each solver stage.
     """
 
-    order: int = 4
-    points_per_wavelength: float = DEFAULT_POINTS_PER_WAVELENGTH_2D
+    order: int | None = None
+    points_per_wavelength: float | None = None
     pml_width_wavelengths: float = 2.0
     bore_offset_um: float = 0.0
     inner_ellipticity: float = 0.0
@@ -64,15 +71,21 @@ class CrossSectionSettings:
     max_unknowns: int | None = DEFAULT_MAX_UNKNOWNS
     on_stage: Callable[[str, str, float], None] | None = None
 
+    def resolved(self, sector: bool) -> tuple[int, float]:
+        """(order, points per wavelength) used on a sector (True) or the full section."""
+        order = self.order or (SECTOR_DEFAULT_ORDER if sector else FULL_DEFAULT_ORDER)
+        points = self.points_per_wavelength or DEFAULT_POINTS_BY_ORDER.get(order, DEFAULT_POINTS_PER_WAVELENGTH_2D)
+        return order, points
+
     @property
     def perturbed(self) -> bool:
         return bool(self.bore_offset_um or self.inner_ellipticity or self.outer_ellipticity)
 
     def check(self) -> None:
         """ValueError with a one-line message for settings no solve can use."""
-        if self.order not in (1, 2, 3, 4, 5, 6):
+        if self.order not in (None, 1, 2, 3, 4, 5, 6):
             raise ValueError(f"2-D FEM element order must be 1-6, got {self.order!r}")
-        if not self.points_per_wavelength > 0 or not self.pml_width_wavelengths > 0:
+        if not (self.points_per_wavelength is None or self.points_per_wavelength > 0) or not self.pml_width_wavelengths > 0:
             raise ValueError("2-D FEM points per wavelength and PML width must be positive")
         if self.sector not in SECTOR_CHOICES:
             raise ValueError(f"sector must be one of {SECTOR_CHOICES}, got {self.sector!r}")
@@ -111,9 +124,11 @@ def _solver_kwargs(md: Mode, settings: CrossSectionSettings) -> dict:
     inner, outer = settings.inner_ellipticity, settings.outer_ellipticity
     if md.cylinder.n_layers == 1 and inner and not outer:
         inner, outer = 0.0, inner
+    sector = _sector_for(md, settings)
+    order, points = settings.resolved(sector is not None)
     return dict(
-        m=md.m, sector=_sector_for(md, settings), order=settings.order,
-        points_per_wavelength=settings.points_per_wavelength, pml={"width_wavelengths": settings.pml_width_wavelengths},
+        m=md.m, sector=sector, order=order,
+        points_per_wavelength=points, pml={"width_wavelengths": settings.pml_width_wavelengths},
         bore_offset_um=settings.bore_offset_um, inner_ellipticity=inner, outer_ellipticity=outer,
     )
 
@@ -143,8 +158,8 @@ def _common_record(md: Mode, res, settings, kwargs, group) -> dict:
         "method": "2-D cross-section FEM (scikit-fem, curved geometry), shift-invert at the exact root",
         "seeded_by": "exact (unperturbed geometry)",
         "unknowns": int(res.num_unknowns),
-        "element_order": settings.order,
-        "points_per_wavelength": settings.points_per_wavelength,
+        "element_order": kwargs["order"],
+        "points_per_wavelength": kwargs["points_per_wavelength"],
         "domain": f"sector 2 pi/{sector[1]}" if sector else "full cross-section",
         "perturbation": {name: kwargs[name] for name in ("bore_offset_um", "inner_ellipticity", "outer_ellipticity")},
         "r_cut_um": float(res.r_cut_um),
