@@ -14,7 +14,7 @@ import math
 
 TARGETS = (1e-6, 1e-7)
 #: the set-ups run over the whole grid (solid lines in the plot; the others dotted)
-MAIN_VARIANTS = ("pardiso", "Arnoldi+cholesky")
+MAIN_VARIANTS = ("auto", "Arnoldi+cholesky")
 CSV_FIELDS = ["case", "pol", "solver", "variant", "threads", "order", "ppw", "unknowns", "factored", "status",
               "rel_err", "Q", "q_rel_err", "solve_s", "process_s", "peak_rss_gb", "mesh_s", "eig_s"]
 
@@ -140,7 +140,7 @@ def plot(rows: list[dict], path, title_note: str = "") -> None:
     panels = [("paper-sector", "Ez"), ("paper-sector", "Hz"), ("rod-full", "Ez")]
     titles = {"paper-sector": "paper capillary, sector 2$\\pi$/600", "rod-full": "rod r=3 um, full section + PML"}
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4))
-    colors = {("wgmfem", "pardiso"): "tab:blue", ("wgmfem", "superlu"): "tab:cyan", ("ngsolve", "Arnoldi+cholesky"): "tab:red"}
+    colors = {("wgmfem", "auto"): "tab:blue", ("wgmfem", "superlu"): "tab:cyan", ("ngsolve", "Arnoldi+cholesky"): "tab:red"}
     markers = {3: "^", 4: "o", 5: "s", 6: "D"}
     ok = [r for r in rows if r.get("status") == "ok" and r.get("found")]
     for ax, (case, pol) in zip(axes, panels):

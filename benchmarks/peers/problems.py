@@ -65,19 +65,20 @@ def rod_problem(pol: str = "Ez", m: int = 20) -> dict:
 
 
 def grids(quick: bool) -> dict:
-    """(order, points per wavelength) per case and solver (wgmfem has P1-P4, NGSolve any order)."""
+    """(order, points per wavelength) per case and solver (wgmfem has P1-P6, NGSolve any order)."""
     if quick:
         return {
-            "paper-sector": {"wgmfem": [(4, 12), (4, 16), (4, 24)],
+            "paper-sector": {"wgmfem": [(4, 12), (4, 16), (6, 6), (6, 8)],
                              "ngsolve": [(4, 16), (5, 12), (5, 16), (6, 12)]},
             "rod-full": {"wgmfem": [(4, 12)], "ngsolve": [(5, 10), (6, 10)]},
             "paper-full": {"wgmfem": [], "ngsolve": []},
         }
     return {
-        "paper-sector": {"wgmfem": [(3, 12), (3, 16), (3, 24), (4, 10), (4, 12), (4, 14), (4, 16), (4, 20), (4, 24)],
+        "paper-sector": {"wgmfem": [(3, 12), (3, 16), (3, 24), (4, 10), (4, 12), (4, 14), (4, 16), (4, 20), (4, 24),
+                                    (5, 9), (5, 12), (6, 6), (6, 8), (6, 10)],
                          "ngsolve": [(4, 12), (4, 16), (4, 20), (4, 24), (5, 8), (5, 11), (5, 12), (5, 14), (5, 16),
                                      (6, 8), (6, 10), (6, 12), (6, 14)]},
-        "rod-full": {"wgmfem": [(3, 10), (4, 8), (4, 12), (4, 16)],
+        "rod-full": {"wgmfem": [(3, 10), (4, 8), (4, 12), (4, 16), (6, 8), (6, 12)],
                      "ngsolve": [(4, 12), (5, 8), (5, 10), (5, 14), (6, 8), (6, 10), (6, 14)]},
         # ~3.0 M unknowns, ~5 GB: the largest full annulus that fits the 8 GB cap
         "paper-full": {"wgmfem": [], "ngsolve": [(5, 8)]},
@@ -95,9 +96,9 @@ NGSOLVE_VARIANTS = [
     ("Arnoldi+cholesky", dict(eig="arnoldi", inverse="sparsecholesky", threads=2)),
 ]
 WGMFEM_VARIANTS = [
-    ("pardiso", dict(linear_solver="auto", threads=1)),
+    ("auto", dict(linear_solver="auto", threads=1)),  # SuperLU below 60k unknowns, PARDISO above
     ("superlu", dict(linear_solver="superlu", threads=1)),
-    ("pardiso", dict(linear_solver="auto", threads=2)),
+    ("auto", dict(linear_solver="auto", threads=2)),
 ]
 #: the full annulus: condensation halves the factored unknowns (memory), two threads
 FULL_VARIANT = ("condense+cholesky+ARPACK", dict(eig="arpack", inverse="sparsecholesky", threads=2))
