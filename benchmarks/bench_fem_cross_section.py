@@ -1,6 +1,6 @@
 """Benchmark of the 2-D cross-section FEM against the exact solver.
 
-Run: ``python benchmarks/bench_fem_cross_section.py [--quick] [--cases sector,rod,small,ellipse,full]``
+Run: ``python benchmarks/bench_fem_cross_section.py [--quick] [--cases sector,rod,small,ellipse,full,cap20,open]``
 
 Every configuration runs in its own subprocess so that its peak memory (max RSS,
 including MKL/SuperLU factors) is its own. Printed per run: element order, points per
@@ -23,13 +23,21 @@ full    : paper cross-section at m = 600 closed by a Dirichlet wall at 30 um in 
           (sector 1/12, half, full: 2.4 M unknowns, ~7.4 GB, ~2 min; stretch goal). The
           closure itself moves the mode by up to a few 1e-6 depending on where it is put
           (sector runs: r_end 29/30/31/33 um -> -4.9e-7/-2.5e-7/-3.8e-6/+2.1e-7 at P4 12).
+cap20   : full cross-section of a 20 um capillary (bore 20 um, wall 2 um, n 1.56 / 1.47, air) at
+          m = 200, Ez and Hz, closed by a Dirichlet wall at 13 um in the air (Q ~ 2e19: the
+          closure moves the mode by 3e-11), P4 with 12 points per wavelength in core and glass
+          and 20 in the air (the evanescent air field decays in ~0.1 um): first the 2 pi/20
+          sector with the same settings (the predictor), then the full section (0.69 M unknowns).
 open    : the paper's full cross-section as an OPEN domain (the NGSolve reference problem:
           Dirichlet cuts at ~24 um, field decay 1e-6, and 43 um in the air beyond the outer
           turning point 41.3 um; real), graded P4 mesh: 10 points per wavelength in the core
           (0.7 of that size within 3 local wavelengths of the bore), 6 in the glass, 3 in
           the air. First a 2 pi/60 sector with the same settings (its mesh statistics match
           the full mesh), then the full section concentric, with a 0.2 % elliptical bore and
-          with a 0.5 um bore offset (2.6 M unknowns, ~7 GB each: run alone).
+          with a 0.5 um bore offset (2.6 M unknowns, ~7 GB each: run alone). Without --quick
+          also the elliptical bore on the finer meshes 12 points per wavelength in the core
+          (3.2 M unknowns, 8.5 GB) and 12 / 8 in core / glass (4.1 M, ~11 GB): the refinement
+          sequence of docs/fem.md.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ def _cylinders():
         "paper": wgmfem.Capillary(),
         "rod": wgmfem.Rod(3.0, 1.56),
         "small": wgmfem.LayeredCylinder((3.0, 4.0), (1.56, 1.47)),
+        "cap20": wgmfem.LayeredCylinder((10.0, 12.0), (1.56, 1.47)),
     }
 
 
@@ -131,6 +140,13 @@ def specs(cases, quick):
                             pol="Ez", m=600, order=4, ppw=12,
                             kwargs=dict(num_modes=6, cut_decay=1e-8, outer_boundary="dirichlet", r_end_um=30.0,
                                         sector=sector)))
+    if "cap20" in cases:
+        graded = dict(region_points_per_wavelength={"wall": 12, "outside": 20}, outer_boundary="dirichlet",
+                      r_end_um=13.0, cut_decay=1e-6)
+        for pol in ("Ez", "Hz"):
+            for case, extra in (("cap20-1/20", dict(sector=[1, 20], num_modes=8)), ("cap20-full", dict(num_modes=12))):
+                out.append(dict(case=case, cylinder="cap20", pol=pol, m=200, order=4, ppw=12,
+                                kwargs=dict(graded, **extra), exact_target=True))
     if "open" in cases:
         graded = dict(region_points_per_wavelength={"wall": 6, "outside": 3}, band_factor=0.7, band_wavelengths=3,
                       outer_boundary="dirichlet", r_end_um=43.0, cut_decay=1e-6)
@@ -140,6 +156,11 @@ def specs(cases, quick):
         for case, extra in variants[: 2 if quick else 4]:
             out.append(dict(case=case, cylinder="paper", pol="Ez", m=600, order=4, ppw=10,
                             kwargs=dict(graded, **extra), exact_target=True))
+        if not quick:  # the elliptical bore refined: core 12, then glass 8 points per wavelength
+            for glass in (6, 8):
+                fine = dict(graded, region_points_per_wavelength={"wall": glass, "outside": 3})
+                out.append(dict(case="open-ellipse", cylinder="paper", pol="Ez", m=600, order=4, ppw=12,
+                                kwargs=dict(fine, num_modes=12, inner_ellipticity=0.002), exact_target=True))
     return out
 
 
@@ -151,8 +172,10 @@ def fmt(r):
     mesh_s = r["timings"].get("mesh", 0.0)
     epc = r["kwargs"].get("elements_per_circle")
     extra = f"epc={epc} split {r['splitting_nm']:.7f} nm" if r["case"] == "ellipse-split" else f"{r.get('region', '-')} purity {r.get('purity', 0):.4f}"
-    if r["case"].startswith("open") and "splitting_nm" in r:
+    if r["case"].startswith(("open", "cap20")) and "splitting_nm" in r:
         extra += f" pair {r['pair']} split {1e3 * r['splitting_nm']:.3f} pm"
+    if r["kwargs"].get("region_points_per_wavelength"):
+        extra += f" region ppw {r['kwargs']['region_points_per_wavelength']}"
     return (f"{r['case']:14s} {r['pol']:2s} m={r['m']:<4d} P{r['order']} ppw={r['ppw']:<4g} N={r['unknowns']:>8d} "
             f"t={r['wall_s']:6.2f}s (mesh {mesh_s:5.2f}s, factor {r['timings'].get('factorize', 0):5.2f}s, "
             f"{r['timings'].get('solves', 0)} solves) RSS={r['peak_rss_gb']:5.2f}GB err={err} Qerr={qerr} {extra} [{r['solver']}]")
@@ -161,7 +184,7 @@ def fmt(r):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer resolutions")
-    parser.add_argument("--cases", default="sector,rod,small,ellipse", help="comma list: sector,rod,small,ellipse,full,open")
+    parser.add_argument("--cases", default="sector,rod,small,ellipse", help="comma list: sector,rod,small,ellipse,full,cap20,open")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
