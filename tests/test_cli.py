@@ -205,3 +205,18 @@ def test_written_files_have_normal_permissions(tmp_path, capsys):
     os.umask(mask)
     assert code == 0 and (out.stat().st_mode & 0o777) == (0o666 & ~mask)
     assert [p.name for p in tmp_path.iterdir()] == ["modes.csv"]  # no temporary left behind
+
+
+def test_output_into_a_missing_folder_is_one_line(tmp_path, capsys):
+    code, out, err = run(["modes", "--m", "600", "--p", "1", "--pol", "Ez", "--no-fsr", "--output", str(tmp_path / "no" / "x.csv")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "no such folder" in err and "x.csv" in err
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [("--bore-offset 30", "reaches the outer surface"),  # a bore that leaves the fibre
+     ("--bore-offset 0.5", "unknowns")],  # the paper's full section at m = 600: refused before meshing
+)
+def test_fem2d_geometry_and_size_are_checked_before_meshing(args, fragment, capsys):
+    code, out, err = run(["modes", "--engine", "fem2d", "--m", "600", "--p", "1", "--pol", "Ez", "--quiet", *args.split()], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and fragment in err

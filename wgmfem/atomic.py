@@ -4,6 +4,7 @@ half-written result."""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     is removed. The temporary file keeps the target's suffix, for writers that go by it."""
     target = os.path.abspath(os.fspath(path))
     folder, name = os.path.split(target)
+    if not os.path.isdir(folder):  # say so with the user's name, not the temporary one
+        raise FileNotFoundError(errno.ENOENT, "no such folder for the output file", os.fspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".wgmfem-", suffix=os.path.splitext(name)[1], dir=folder)
     os.close(fd)
     try:

@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         sys.stderr.write(f"wgmfem: error: {exc}\n")
         return 2
+    except OSError as exc:  # an output or input file the user named: unwritable, missing folder, ...
+        sys.stderr.write(f"wgmfem: error: {exc.strerror or exc}: {exc.filename or ''}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("wgmfem: interrupted\n")
         return 130

@@ -140,9 +140,42 @@ def mesh_like(md: Mode, settings: CrossSectionSettings):
     return info, r_cut, pml, kwargs["sector"]
 
 
+def check_before_meshing(md: Mode, settings: CrossSectionSettings, kwargs: dict) -> None:
+    """ValueError (one line) for a perturbed geometry that does not fit in the fibre, or a full
+    section that surely exceeds ``max_unknowns`` - before Gmsh spends minutes meshing it.
+
+    The size is a lower bound: degree-k Lagrange triangles of edge h carry ~2 k^2 / (sqrt(3) h^2)
+    dofs per um^2 (4 / (sqrt(3) h^2) triangles, k^2 / 2 dofs each), counted only from the guiding layer's caustic outwards to the
+    fibre surface (the cut, the band refinement and the outer medium only add to it).
+    """
+    cyl = md.cylinder
+    if cyl.n_layers >= 2:
+        a, b = cyl.radii_um[0], cyl.radii_um[-1]
+        reach = abs(kwargs["bore_offset_um"]) + a * (1 + abs(kwargs["inner_ellipticity"]) / 2)
+        if reach >= b * (1 - abs(kwargs["outer_ellipticity"]) / 2):
+            raise ValueError(f"the bore (radius {a:g} um, offset {kwargs['bore_offset_um']:g} um) reaches the "
+                             f"outer surface (radius {b:g} um)")
+    if settings.max_unknowns is None or kwargs["sector"] is not None:
+        return
+    k = md.k.real
+    r_turn = md.m / (k * complex(cyl.indices[0]).real)
+    inner = (0.0,) + tuple(cyl.radii_um[:-1])
+    dofs = 0.0
+    for r1, r2, n in zip(inner, cyl.radii_um, cyl.indices):
+        r1 = max(r1, min(r_turn, r2))
+        h = kwargs["order"] * 2 * math.pi / (k * complex(n).real * kwargs["points_per_wavelength"])
+        dofs += math.pi * (r2 * r2 - r1 * r1) * 2 * kwargs["order"] ** 2 / (math.sqrt(3) * h * h)
+    if dofs > settings.max_unknowns:
+        raise ValueError(
+            f"this full cross-section would have more than {dofs:.3g} unknowns (limit {settings.max_unknowns:.3g}): "
+            "coarsen the mesh (--mesh-size), or raise --max-unknowns if the memory allows (~3-6 GB per M)"
+        )
+
+
 def solve_like(md: Mode, settings: CrossSectionSettings):
     """Run the 2-D FEM near the exact mode ``md``: (CrossSectionResult, the solver keywords used)."""
     kwargs = _solver_kwargs(md, settings)
+    check_before_meshing(md, settings, kwargs)
     label = f"{md.pol} m={md.m} p={md.p} {md.region}"
     on_stage = (lambda stage, seconds: settings.on_stage(label, stage, seconds)) if settings.on_stage else None
     num_modes = settings.num_modes or (6 if kwargs["sector"] else 12)
