@@ -8,11 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from pathlib import Path
 
 from wgmfem.geometry import Capillary, capillary_stack
 from wgmfem.materials import Cauchy, get_material
+from wgmfem.atomic import atomic_path
 from wgmfem.report import write_atomically
 
 #: Where ``python -m validation`` writes its figures and tables.
@@ -99,14 +99,11 @@ def save_figure(fig, path: Path, dpi: int = 110) -> None:
     """Save a PNG atomically (temporary file + rename) and close the figure."""
     import matplotlib.pyplot as plt
 
-    tmp = path.with_name(f".{path.name}.tmp.png")
     try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
 
 
 def output_dir(path=None, fast: bool = False) -> Path:

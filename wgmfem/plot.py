@@ -41,14 +41,44 @@ def radial_profile(mode: Mode, r_um=None, samples: int = 2000) -> tuple[np.ndarr
     return r_um, intensity / intensity.max()
 
 
+def mark_interfaces(ax, cylinder, r_um, ls: str = "--") -> None:
+    """Vertical lines at the layer interfaces that fall inside the plotted radii."""
+    for radius in cylinder.radii_um:
+        if np.min(r_um) <= radius <= np.max(r_um):
+            ax.axvline(radius, color="0.4", ls=ls, lw=0.8)
+
+
+def plot_fem_field(r_um, phi, u, fem: Mode, exact: Mode, left, right, center=(0.0, 0.0)):
+    """A 2-D FEM field sampled on a polar grid (``u`` of shape (len(r_um), len(phi)), peak 1):
+    Re u as a map on ``left``; on ``right`` its angle-averaged |u|^2 beside the exact
+    concentric profile. Returns the map's image (for a colorbar)."""
+    rr, pp = np.meshgrid(r_um, phi, indexing="ij")
+    img = left.pcolormesh(center[0] + rr * np.cos(pp), center[1] + rr * np.sin(pp), u.real, cmap="RdBu_r",
+                          vmin=-1, vmax=1, shading="auto")
+    left.set_aspect("equal")
+    left.set_xlabel("x (um)")
+    left.set_ylabel("y (um)")
+    left.set_title(f"Re {fem.pol} (2-D FEM): {fem.label()}")
+    intensity = np.nanmean(np.abs(u) ** 2, axis=1)
+    intensity /= np.nanmax(intensity)
+    ref = np.abs(exact.field(r_um)) ** 2
+    ref /= ref.max()
+    right.plot(r_um, intensity, color="C0", lw=1.5, label="2-D FEM (angle average)")
+    right.plot(r_um, ref, color="k", ls="--", lw=1, label="exact, concentric")
+    mark_interfaces(right, exact.cylinder, r_um, ls=":")
+    right.set_xlabel("r (um)")
+    right.set_ylabel(f"|{fem.pol}|^2 (normalized)")
+    right.set_title(f"{fem.wavelength_nm:.4f} nm (exact {exact.wavelength_nm:.4f} nm)")
+    right.legend(fontsize=8)
+    return img, intensity, ref
+
+
 def plot_radial_profile(mode: Mode, ax=None, r_um=None):
     """Normalized |Ez|^2 or |Hz|^2 against r, interfaces dashed, regions labelled."""
     ax = _axes(ax)
     r, intensity = radial_profile(mode, r_um)
     ax.plot(r, intensity, color="C0", lw=1.5)
-    for radius in mode.cylinder.radii_um:
-        if r.min() <= radius <= r.max():
-            ax.axvline(radius, color="0.4", ls="--", lw=0.8)
+    mark_interfaces(ax, mode.cylinder, r)
     ax.set_xlabel("r (um)")
     ax.set_ylabel(f"|{mode.pol}|^2 (normalized)")
     ax.set_title(f"{mode.label()}, {mode.wavelength_nm:.4f} nm")

@@ -19,20 +19,21 @@ CSV_COLUMNS = (
 )
 
 
-def _finite_or_none(value):
+def finite_or_none(value):
+    """Non-finite floats (the Q of a bound state, a failed quantity) as None, in nested records."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
+        return {k: finite_or_none(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite_or_none(v) for v in value]
+        return [finite_or_none(v) for v in value]
     return value
 
 
 def to_json(record) -> str:
     """JSON text of plain records (dicts, lists, numbers); non-finite numbers (e.g. the Q
     of a bound state) become null, which strict JSON readers accept."""
-    return json.dumps(_finite_or_none(record), indent=2) + "\n"
+    return json.dumps(finite_or_none(record), indent=2) + "\n"
 
 
 def modes_to_json(modes: Sequence[Mode]) -> str:
@@ -52,7 +53,7 @@ def modes_to_csv(modes: Sequence[Mode]) -> str:
             residual=md.verification.get("residual"),
             census_ok=md.verification.get("census_ok"),
         )
-        writer.writerow(_finite_or_none(row))
+        writer.writerow(finite_or_none(row))
     return buffer.getvalue()
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from .geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX, capillary_stack
-from .report import write_atomically
+from .report import finite_or_none, write_atomically
 from .solve import SearchError, find_modes
 
 MAX_POINTS = 100_000
@@ -202,10 +202,6 @@ def point_geometry(spec: SweepSpec, value: float):
 # -- one point -----------------------------------------------------------------------------
 
 
-def _finite(value):
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
 def mode_row(mode, extras: Iterable[str] = ()) -> dict:
     """The per-mode columns of one mode (non-finite numbers become None)."""
     lam_um = mode.wavelength_nm / 1000
@@ -226,7 +222,7 @@ def mode_row(mode, extras: Iterable[str] = ()) -> dict:
     }
     for name in extras:
         row[EXTRAS[name]] = getattr(mode, EXTRAS[name])
-    return {key: _finite(value) for key, value in row.items()}
+    return finite_or_none(row)
 
 
 def _point_rows(spec: SweepSpec, columns: dict, rows: list[dict]) -> list[dict]:

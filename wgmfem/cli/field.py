@@ -95,7 +95,7 @@ def _run_fem2d(args, exact, output) -> int:
 
     from ..fem.engine2d import counterparts
     from ..fem.export import sample_polar, write_npz, write_vtu
-    from ..plot import profile_window_um
+    from ..plot import plot_fem_field, profile_window_um
 
     settings = fem2d_settings(args, quiet=args.quiet)
     fem_modes, res = counterparts(exact, settings)
@@ -108,29 +108,10 @@ def _run_fem2d(args, exact, output) -> int:
     phi = np.pi / 2 + np.linspace(-span / 2, span / 2, 480)
     u = sample_polar(res, r, phi, column, center=center)
     u = u / u.flat[np.nanargmax(np.abs(u))]  # peak = 1, real there
-    intensity = np.nanmean(np.abs(u) ** 2, axis=1)
-    intensity /= np.nanmax(intensity)
-    ref = np.abs(exact.field(r)) ** 2
-    ref /= ref.max()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
     try:
-        rr, pp = np.meshgrid(r, phi, indexing="ij")
-        img = left.pcolormesh(center[0] + rr * np.cos(pp), center[1] + rr * np.sin(pp), u.real, cmap="RdBu_r",
-                              vmin=-1, vmax=1, shading="auto")
-        left.set_aspect("equal")
-        left.set_xlabel("x (um)")
-        left.set_ylabel("y (um)")
-        left.set_title(f"Re {fem.pol} (2-D FEM): {fem.label()}")
+        img, intensity, ref = plot_fem_field(r, phi, u, fem, exact, left, right, center=center)
         fig.colorbar(img, ax=left, shrink=0.8)
-        right.plot(r, intensity, color="C0", lw=1.5, label="2-D FEM (angle average)")
-        right.plot(r, ref, color="k", ls="--", lw=1, label="exact, concentric")
-        for radius in exact.cylinder.radii_um:
-            if r.min() <= radius <= r.max():
-                right.axvline(radius, color="0.4", ls=":", lw=0.8)
-        right.set_xlabel("r (um)")
-        right.set_ylabel(f"|{fem.pol}|^2 (normalized)")
-        right.set_title(f"{fem.wavelength_nm:.4f} nm (exact {exact.wavelength_nm:.4f} nm)")
-        right.legend(fontsize=8)
         fig.tight_layout()
         save_figure_atomically(fig, output)
     finally:
