@@ -41,11 +41,13 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from skfem import BilinearForm, CellBasis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, MeshTri2
+from skfem import CellBasis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, MeshTri2
 from skfem.assembly import Dofs
 from skfem.mapping import MappingIsoparametric
 
+from .assembly import ElementArrays, mass_blocks, stiffness_blocks, to_sparse
 from .eigensolvers import shift_invert
+from .evaluate import evaluate
 from .elements import ElementTriP5, ElementTriP6
 from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
@@ -138,42 +140,6 @@ def load_mesh(path: str | Path) -> LoadedMesh:
     return LoadedMesh(mesh, group.astype(str), boundaries)
 
 
-# --------------------------------------------------------------------------
-# forms
-# --------------------------------------------------------------------------
-@BilinearForm(dtype=np.complex128)
-def _stiffness_pml(u, v, w):
-    # a * (Lambda grad u) . grad v, Lambda symmetric 2x2 (complex in the PML)
-    gu, gv = u.grad, v.grad
-    return w.a * (w.lxx * gu[0] * gv[0] + w.lxy * (gu[0] * gv[1] + gu[1] * gv[0]) + w.lyy * gu[1] * gv[1])
-
-
-@BilinearForm(dtype=np.complex128)
-def _mass_pml(u, v, w):
-    return w.b * w.ms * u * v
-
-
-@BilinearForm(dtype=np.complex128)
-def _stiffness_complex(u, v, w):
-    # no PML but an absorbing (complex-index) layer
-    return w.a * (u.grad[0] * v.grad[0] + u.grad[1] * v.grad[1])
-
-
-@BilinearForm(dtype=np.complex128)
-def _mass_complex(u, v, w):
-    return w.b * u * v
-
-
-@BilinearForm
-def _stiffness_real(u, v, w):
-    return w.a * (u.grad[0] * v.grad[0] + u.grad[1] * v.grad[1])
-
-
-@BilinearForm
-def _mass_real(u, v, w):
-    return w.b * u * v
-
-
 def _element_index(cylinder, element_group) -> tuple[np.ndarray, np.ndarray]:
     """(region index into cylinder.region_names, in-PML mask) per element; the PML is 'outside'."""
     names = list(cylinder.region_names)
@@ -220,52 +186,39 @@ def _chunk_basis(mesh, element, dofs, intorder, elements):
     )
 
 
-@BilinearForm
-def _energy_mass(u, v, w):
-    return w.wt * u * v
-
-
-@BilinearForm
-def _energy_grad(u, v, w):
-    return w.wt * (u.grad[0] * v.grad[0] + u.grad[1] * v.grad[1])
-
-
-def _energy_matrix(basis, pol, n_chunk, A, B, reuse):
-    """Real matrix E with u^H E u = electric energy in the chunk.
-
-    Ez: Re(n^2) |u|^2; Hz: Re(n^2)/|n^2|^2 |grad u|^2. Outside the PML and for a real
-    index this is B (Ez) or A (Hz) itself.
-    """
-    if reuse:
-        return (B if pol == "Ez" else A).real
+def _energy_weight(pol, n_chunk, nqp):
+    """Weight of the electric energy u^H E u in a chunk: Ez Re(n^2) (on |u|^2),
+    Hz Re(n^2)/|n^2|^2 (on |grad u|^2), per element and quadrature point."""
     n2 = n_chunk * n_chunk
     wt = n2.real if pol == "Ez" else n2.real / np.abs(n2) ** 2
-    wt = np.repeat(wt[:, None], basis.X.shape[1], axis=1)
-    return (_energy_mass if pol == "Ez" else _energy_grad).assemble(basis, wt=wt)
+    return np.repeat(wt[:, None], nqp, axis=1)
 
 
 def _assemble(mesh, element, dofs, intorder, pol, n_elem, groups, pml, kind):
-    """Stiffness A, mass B (full dofs) and the energy matrix of every element group.
+    """Stiffness A, mass B (full dofs) and the real energy matrix of every element group.
 
     Assembled in chunks of one group (layer or ``pml``) to bound the memory of the
-    precomputed basis values.
+    precomputed basis values. The energy matrix is B (Ez) or A (Hz) itself where the
+    index is real and there is no PML.
     """
-    forms = {
-        "pml": (_stiffness_pml, _mass_pml),
-        "complex": (_stiffness_complex, _mass_complex),
-        "real": (_stiffness_real, _mass_real),
-    }[kind]
     A = B = None
     energy = {}
     for g, chunk in _chunks(groups):
         basis = _chunk_basis(mesh, element, dofs, intorder, chunk)
+        arrays = ElementArrays(basis)
         in_pml = np.full(len(chunk), g == "pml")
         coef = _coefficients(basis, pol, n_elem[chunk], in_pml, pml if kind == "pml" else None)
         if kind == "real":
             coef = {key: val.real for key, val in coef.items()}
-        a, b = forms[0].assemble(basis, **coef), forms[1].assemble(basis, **coef)
-        reuse = g != "pml" and np.all(n_elem[chunk].imag == 0)
-        e = _energy_matrix(basis, pol, n_elem[chunk], a, b, reuse)
+        tensor = (coef["lxx"], coef["lxy"], coef["lyy"]) if kind == "pml" else None
+        a_blocks = stiffness_blocks(arrays, coef["a"], tensor)
+        b_blocks = mass_blocks(arrays, coef["b"] * coef["ms"] if kind == "pml" else coef["b"])
+        a, b = to_sparse(arrays, a_blocks), to_sparse(arrays, b_blocks)
+        if g != "pml" and np.all(n_elem[chunk].imag == 0):
+            e = (b if pol == "Ez" else a).real
+        else:
+            wt = _energy_weight(pol, n_elem[chunk], basis.X.shape[1])
+            e = to_sparse(arrays, mass_blocks(arrays, wt) if pol == "Ez" else stiffness_blocks(arrays, wt))
         energy[g] = e if g not in energy else energy[g] + e
         A, B = (a, b) if A is None else (A + a, B + b)
     return A.tocsr(), B.tocsr(), {g: e.tocsr() for g, e in energy.items()}
@@ -391,94 +344,6 @@ def _energy_fractions(energy, vectors, region_names):
     total = sum(per_group.values())
     layers = np.array([per_group.get(nm, 0 * total) / total for nm in region_names]).T
     return layers, per_group.get("pml", 0 * total) / total
-
-
-# --------------------------------------------------------------------------
-# point evaluation on the curved mesh
-# --------------------------------------------------------------------------
-def _p2_map(mesh, tind, X):
-    """x = F(X) and the Jacobian dF/dX of the 6-node elements ``tind`` at reference points X (2, npts)."""
-    e2 = ElementTriP2()
-    nodes = mesh.doflocs[:, mesh.dofs.element_dofs[:, tind]]  # (2, 6, npts)
-    x = np.zeros((2, X.shape[1]))
-    J = np.zeros((2, 2, X.shape[1]))
-    for i in range(6):
-        phi, dphi = e2.lbasis(X, i)
-        x += nodes[:, i] * phi
-        J += nodes[:, i][:, None, :] * np.asarray(dphi)[None, :, :]
-    return x, J
-
-
-def _invert_map(mesh, tind, x, iters=8):
-    """Reference coordinates X with F_tind(X) = x (Newton from the straight-triangle guess)."""
-    v = mesh.p[:, mesh.t[:, tind]]  # (2, 3, npts) vertices
-    d1, d2 = v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]
-    det = d1[0] * d2[1] - d1[1] * d2[0]
-    r = x - v[:, 0]
-    X = np.array([(r[0] * d2[1] - r[1] * d2[0]) / det, (d1[0] * r[1] - d1[1] * r[0]) / det])
-    for _ in range(iters):
-        F, J = _p2_map(mesh, tind, X)
-        res = x - F
-        detJ = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
-        X = X + np.array([(J[1, 1] * res[0] - J[0, 1] * res[1]), (-J[1, 0] * res[0] + J[0, 0] * res[1])]) / detJ
-    return X
-
-
-def _inside(X, tol=1e-9):
-    return (X[0] >= -tol) & (X[1] >= -tol) & (X[0] + X[1] <= 1 + tol)
-
-
-class _Locator:
-    """Element and reference coordinates of points: straight-triangle search, then the curved neighbours."""
-
-    def __init__(self, mesh):
-        from matplotlib.tri import Triangulation
-
-        self.mesh = mesh
-        self.finder = Triangulation(mesh.p[0], mesh.p[1], mesh.t.T).get_trifinder()
-        # neighbours across each edge (-1 on the boundary)
-        pairs = mesh.f2t[:, mesh.t2f]  # (2, 3, nelem)
-        own = np.arange(mesh.nelements)
-        self.t2t = np.where(pairs[0] == own, pairs[1], pairs[0])
-
-    def locate(self, x):
-        tind = np.asarray(self.finder(x[0], x[1]), dtype=np.int64)
-        X = np.full_like(x, np.nan)
-        ok = tind >= 0
-        X[:, ok] = _invert_map(self.mesh, tind[ok], x[:, ok])
-        bad = np.flatnonzero(~ok | ~_inside(X))
-        # a point between a curved edge and its chord lies in the neighbour (or off the mesh)
-        for j in bad:
-            cands = [tind[j]] if tind[j] >= 0 else []
-            cands += [int(n) for n in self.t2t[:, tind[j]] if n >= 0] if tind[j] >= 0 else []
-            if not cands:
-                dist = np.hypot(*(self.mesh.p - x[:, [j]]))
-                near = np.argmin(dist)
-                cands = list(np.flatnonzero(np.any(self.mesh.t == near, axis=0)))
-            tind[j] = -1
-            for c in cands:
-                Xc = _invert_map(self.mesh, np.array([c]), x[:, [j]])
-                if _inside(Xc, 1e-7)[0]:
-                    tind[j], X[:, j] = c, Xc[:, 0]
-                    break
-        return tind, X
-
-
-def evaluate(result: CrossSectionResult, x_um, y_um, vectors=None) -> np.ndarray:
-    """Values of ``vectors`` (default all modes) at the points (x, y) um: shape (npts, nvec), NaN off the mesh."""
-    x = np.vstack((np.ravel(np.asarray(x_um, dtype=float)), np.ravel(np.asarray(y_um, dtype=float))))
-    vecs = result.vectors if vectors is None else vectors
-    if not hasattr(result, "_locator"):
-        result._locator = _Locator(result.mesh)
-    tind, X = result._locator.locate(x)
-    out = np.zeros((x.shape[1], vecs.shape[1]), dtype=complex)
-    ok = tind >= 0
-    out[~ok] = np.nan
-    edofs = result.dofs.element_dofs[:, tind[ok]]  # (nbfun, npts)
-    for i in range(edofs.shape[0]):
-        phi, _ = result.element.lbasis(X[:, ok], i)
-        out[ok] += phi[:, None] * vecs[edofs[i]]
-    return out
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import numpy as np
 from skfem import ElementTriP2
 
 from ..atomic import atomic_path
-from .cross_section import CrossSectionResult, evaluate
+from .cross_section import CrossSectionResult
+from .evaluate import evaluate
 
 
 def nodal_values(result: CrossSectionResult, modes=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

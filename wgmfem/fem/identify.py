@@ -28,7 +28,8 @@ import numpy as np
 from ..geometry import LayeredCylinder
 from ..mode import Mode
 from ..polarization import normalize_pol
-from .cross_section import CrossSectionResult, evaluate, solve_cross_section
+from .cross_section import CrossSectionResult, solve_cross_section
+from .evaluate import evaluate
 from .radial import DEFAULT_MAX_PML_FRACTION
 
 #: Two eigenvectors with equal labels and k within this relative distance are a +-m pair.
