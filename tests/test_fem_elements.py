@@ -11,7 +11,7 @@ import pytest
 from scipy.sparse.linalg import eigsh
 from scipy.special import jn_zeros
 from skfem import (
-    Basis, ElementTriP3, ElementTriP4, Functional, InteriorFacetBasis, LinearForm, MeshTri, MeshTri2,
+    Basis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, Functional, InteriorFacetBasis, LinearForm, MeshTri, MeshTri2,
     condense, solve,
 )
 from skfem.models.poisson import laplace, mass
@@ -19,7 +19,7 @@ from skfem.models.poisson import laplace, mass
 import wgmfem
 from wgmfem.fem.cross_section import cross_section_mesh, load_mesh
 from wgmfem.fem.elements import (
-    ElementTriP5, ElementTriP6, ElementTriPk, circle_mapping, concentric_circles, lattice_points,
+    ElementTriP5, ElementTriP6, ElementTriPk, circle_mapping, concentric_circles, lagrange_values, lattice_points,
 )
 from wgmfem.fem.identify import find_modes_2d
 
@@ -55,6 +55,18 @@ def test_generic_element_equals_skfem_p3_p4(k, skfem_element):
         phi_k, dphi_k = ours.lbasis(X, i)
         np.testing.assert_allclose(phi_k, phi, atol=1e-12)
         np.testing.assert_allclose(dphi_k, np.asarray(dphi), atol=1e-11)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6])
+def test_value_table_equals_each_elements_own_basis(k):
+    """lagrange_values (used for point evaluation) against each element's lbasis: skfem's
+    own P1-P4, ours for P5/P6."""
+    element = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3, 4: ElementTriP4}.get(k, lambda: ElementTriPk(k))()
+    X = np.random.default_rng(2).dirichlet((1, 1, 1), 30).T[:2]
+    table = lagrange_values(k, X)
+    assert table.shape == (len(element.doflocs), 30)
+    for i in range(len(element.doflocs)):
+        np.testing.assert_allclose(table[i], element.lbasis(X, i)[0], atol=1e-12)
 
 
 @pytest.mark.parametrize("k", HIGH)

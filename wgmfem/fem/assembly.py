@@ -17,24 +17,39 @@ The result equals skfem's assembly to rounding (tests/test_fem_assembly.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
 
+@dataclass
 class ElementArrays:
-    """Basis values of one ``CellBasis`` stacked for batched products.
+    """Basis values of a set of elements, stacked for batched products.
 
     values : (nel, nb, nq) basis values at the quadrature points; grads : (nel, 2, nb, nq)
-    physical gradients (1/um); dx : (nel, nq) quadrature weights times |det J| (um^2).
+    physical gradients (1/um); dx : (nel, nq) quadrature weights times |det J| (um^2);
+    element_dofs : (nb, nel) global dof of each local function; num_dofs : N.
     """
 
-    def __init__(self, basis):
+    values: np.ndarray
+    grads: np.ndarray
+    dx: np.ndarray
+    element_dofs: np.ndarray
+    num_dofs: int
+
+    @classmethod
+    def from_basis(cls, basis) -> ElementArrays:
+        """The arrays of a scikit-fem ``CellBasis`` (its elements, quadrature and mapping)."""
         fields = [basis.basis[i][0] for i in range(basis.Nbfun)]
-        self.values = np.stack([np.asarray(f) for f in fields], axis=1)
-        self.grads = np.stack([f.grad for f in fields], axis=2).transpose(1, 0, 2, 3)
-        self.dx = np.asarray(basis.dx)
-        self.element_dofs = basis.element_dofs  # (nb, nel) global dof of local function i
-        self.num_dofs = basis.N
+        values = np.stack([np.asarray(f) for f in fields], axis=1)
+        grads = np.stack([f.grad for f in fields], axis=2).transpose(1, 0, 2, 3)
+        return cls(values, grads, np.asarray(basis.dx), basis.element_dofs, basis.N)
+
+    def subset(self, elements: np.ndarray) -> ElementArrays:
+        """The arrays of some of the elements (indices into this set)."""
+        return ElementArrays(self.values[elements], self.grads[elements], self.dx[elements],
+                             self.element_dofs[:, elements], self.num_dofs)
 
 
 def mass_blocks(arrays: ElementArrays, weight) -> np.ndarray:

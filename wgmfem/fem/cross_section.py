@@ -170,14 +170,6 @@ def _coefficients(basis, pol, n_elem, in_pml_elem, pml):
     return coef
 
 
-def _chunks(groups: np.ndarray, size: int = CHUNK_ELEMENTS):
-    """(group, element indices) in pieces of at most ``size`` elements of one group each."""
-    for g in np.unique(groups):
-        elems = np.flatnonzero(groups == g)
-        for start in range(0, len(elems), size):
-            yield g, elems[start : start + size]
-
-
 def _chunk_basis(mesh, element, dofs, intorder, elements):
     # a fresh mapping per chunk: the isoparametric mapping caches its Jacobians
     mapping = MappingIsoparametric(mesh, ElementTriP2())
@@ -197,30 +189,34 @@ def _energy_weight(pol, n_chunk, nqp):
 def _assemble(mesh, element, dofs, intorder, pol, n_elem, groups, pml, kind):
     """Stiffness A, mass B (full dofs) and the real energy matrix of every element group.
 
-    Assembled in chunks of one group (layer or ``pml``) to bound the memory of the
-    precomputed basis values. The energy matrix is B (Ez) or A (Hz) itself where the
-    index is real and there is no PML.
+    Assembled in chunks of at most :data:`CHUNK_ELEMENTS` elements to bound the memory
+    of the precomputed basis values. The energy matrix of a group is its part of B (Ez)
+    or A (Hz) where the index is real and there is no PML.
     """
     A = B = None
     energy = {}
-    for g, chunk in _chunks(groups):
+    for start in range(0, mesh.nelements, CHUNK_ELEMENTS):
+        chunk = np.arange(start, min(start + CHUNK_ELEMENTS, mesh.nelements))
         basis = _chunk_basis(mesh, element, dofs, intorder, chunk)
-        arrays = ElementArrays(basis)
-        in_pml = np.full(len(chunk), g == "pml")
-        coef = _coefficients(basis, pol, n_elem[chunk], in_pml, pml if kind == "pml" else None)
+        arrays = ElementArrays.from_basis(basis)
+        n_chunk, group = n_elem[chunk], groups[chunk]
+        coef = _coefficients(basis, pol, n_chunk, group == "pml", pml if kind == "pml" else None)
         if kind == "real":
             coef = {key: val.real for key, val in coef.items()}
         tensor = (coef["lxx"], coef["lxy"], coef["lyy"]) if kind == "pml" else None
         a_blocks = stiffness_blocks(arrays, coef["a"], tensor)
         b_blocks = mass_blocks(arrays, coef["b"] * coef["ms"] if kind == "pml" else coef["b"])
         a, b = to_sparse(arrays, a_blocks), to_sparse(arrays, b_blocks)
-        if g != "pml" and np.all(n_elem[chunk].imag == 0):
-            e = (b if pol == "Ez" else a).real
-        else:
-            wt = _energy_weight(pol, n_elem[chunk], basis.X.shape[1])
-            e = to_sparse(arrays, mass_blocks(arrays, wt) if pol == "Ez" else stiffness_blocks(arrays, wt))
-        energy[g] = e if g not in energy else energy[g] + e
         A, B = (a, b) if A is None else (A + a, B + b)
+        for g in np.unique(group):
+            sel = np.flatnonzero(group == g)
+            sub = arrays.subset(sel)
+            if g != "pml" and np.all(n_chunk[sel].imag == 0):
+                e = to_sparse(sub, (b_blocks if pol == "Ez" else a_blocks)[sel].real)
+            else:
+                wt = _energy_weight(pol, n_chunk[sel], basis.X.shape[1])
+                e = to_sparse(sub, mass_blocks(sub, wt) if pol == "Ez" else stiffness_blocks(sub, wt))
+            energy[g] = e if g not in energy else energy[g] + e
     return A.tocsr(), B.tocsr(), {g: e.tocsr() for g, e in energy.items()}
 
 

@@ -3,8 +3,8 @@
 Selected by name (``eigensolver=`` of :func:`wgmfem.fem.cross_section.solve_cross_section`):
 
 ``scipy`` (default)
-    ARPACK (``eigsh`` for real symmetric A, B; ``eigs`` otherwise) on the operator
-    (A - sigma B)^-1 B, with our own sparse factorization of A - sigma B, chosen by
+    ARPACK's Arnoldi (``eigs``) on the operator (A - sigma B)^-1 B, with our own sparse
+    factorization of A - sigma B, chosen by
     ``linear_solver``:
 
     * ``pardiso``: MKL PARDISO, the library the optional ``pypardiso`` package installs
@@ -39,6 +39,7 @@ as the factorization is done (progress output).
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 
 import numpy as np
@@ -49,15 +50,33 @@ EIGENSOLVERS = ("scipy", "slepc")
 LINEAR_SOLVERS = ("auto", "superlu", "pardiso")
 
 
+_BLAS_CONTROLLER = []  # one threadpoolctl controller per process (finding the libraries takes ~7 ms)
+
+
+def _blas_pinned_to_one_thread() -> bool:
+    """The environment already runs OpenBLAS and MKL on one thread (each reads its own
+    variable first, then OMP_NUM_THREADS)."""
+    omp = os.environ.get("OMP_NUM_THREADS")
+    return all(os.environ.get(var, omp) == "1" for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
+
+
 @contextlib.contextmanager
 def _single_threaded_blas():
     """ARPACK's small dense steps gain nothing from BLAS threads on a loaded machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
+    if _blas_pinned_to_one_thread():  # nothing to limit: skip threadpoolctl's library scan
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    if not _BLAS_CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _BLAS_CONTROLLER.append(None)
+        else:
+            _BLAS_CONTROLLER.append(ThreadpoolController())
+    if _BLAS_CONTROLLER[0] is None:
+        yield
+        return
+    with _BLAS_CONTROLLER[0].limit(limits=1, user_api="blas"):
         yield
 
 
@@ -227,14 +246,16 @@ def _scipy_shift_invert(A, B, sigma, num_modes, linear_solver, symmetric=True, s
     # ARPACK's recommended basis size 2k + 1 (scipy's floor of 20 costs the sector ~30 %
     # more solves for the same eigenpairs, measured)
     ncv = min(n - 1, 2 * k + 1)
+    # Arnoldi on (A - sigma B)^-1 B for the real symmetric problem too: Lanczos in the
+    # B inner product (eigsh mode 3) needs ~3 products with B per solve, this one; on the
+    # paper sector (P6, 4.8k unknowns) 15 ms instead of 23 ms, same eigenvalues to 1e-15
+    op = spla.LinearOperator((n, n), matvec=lambda x: counted(B @ x), dtype=float if real else np.complex128)
     with _single_threaded_blas():
-        if real:
-            op = spla.LinearOperator((n, n), matvec=counted, dtype=float)
-            lam, vecs = spla.eigsh(A, k=k, M=B, sigma=sigma, OPinv=op, which="LM", ncv=ncv)
-            return lam.astype(complex), vecs, name
-        op = spla.LinearOperator((n, n), matvec=lambda x: counted(B @ x), dtype=np.complex128)
         nu, vecs = spla.eigs(op, k=k, which="LM", ncv=ncv)
-    return sigma + 1.0 / nu, vecs, name
+    lam = sigma + 1.0 / nu
+    if real:  # a real symmetric pencil has real eigenvalues; drop Arnoldi's rounding
+        lam = lam.real.astype(complex)
+    return lam, vecs, name
 
 
 

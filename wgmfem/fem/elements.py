@@ -111,6 +111,24 @@ class ElementTriPk(ElementH1):
         return phi, dphi
 
 
+def lagrange_values(k: int, X: np.ndarray) -> np.ndarray:
+    """All degree-k nodal basis functions (nb, npts) at reference points X (2, npts), in the
+    dof order of :func:`lattice_points` (the order of skfem's ``ElementTriP1``-``P4`` too).
+
+    Values only, for point evaluation: the factors P_n(l) of the three barycentrics are
+    built once (P_n = P_{n-1} (k l - n + 1)/n) and multiplied per node.
+    """
+    x, y = np.asarray(X, dtype=float)
+    factors = []
+    for lam in (1.0 - x - y, x, y):
+        p = [np.ones_like(lam)]
+        for n in range(1, k + 1):
+            p.append(p[-1] * (k * lam - (n - 1)) / n)
+        factors.append(p)
+    k_index = np.rint(lattice_points(k) * k).astype(int)  # (nb, 2): b, c
+    return np.array([factors[0][k - b - c] * factors[1][b] * factors[2][c] for b, c in k_index])
+
+
 class ElementTriP5(ElementTriPk):
     """Piecewise quintic Lagrange element (21 dofs: 3 vertex, 4 per edge, 6 interior)."""
 

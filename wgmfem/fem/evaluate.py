@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .elements import lagrange_values
+
 #: straight-triangle margin (barycentric units) for the curved edges: a point between an
 #: arc and its chord lies outside the straight triangle by ~h/(8 R) (0.02 for h = R/6)
 CURVED_MARGIN = 0.25
@@ -160,7 +162,9 @@ def evaluate(result, x_um, y_um, vectors=None) -> np.ndarray:
     ok = tind >= 0
     out[~ok] = np.nan
     edofs = result.dofs.element_dofs[:, tind[ok]]  # (nbfun, npts)
+    phi = lagrange_values(result.element.maxdeg, X[:, ok])  # every order shares the nodal layout
+    acc = np.zeros((edofs.shape[1], vecs.shape[1]), dtype=complex)
     for i in range(edofs.shape[0]):
-        phi, _ = result.element.lbasis(X[:, ok], i)
-        out[ok] += phi[:, None] * vecs[edofs[i]]
+        acc += phi[i][:, None] * vecs[edofs[i]]
+    out[ok] = acc
     return out

@@ -36,8 +36,11 @@ from .radial import DEFAULT_MAX_PML_FRACTION
 DEFAULT_PAIR_TOLERANCE = 1e-3
 #: Rays used for the radial profile (their number and angles avoid common symmetries).
 NUM_RAYS = 7
-#: Samples along each ray.
-RAY_SAMPLES = 1200
+#: Samples along each ray: SAMPLES_PER_LOBE per possible radial lobe (a lobe is at least
+#: half a local wavelength long, pi / (n_max k) um), between MIN_ and MAX_RAY_SAMPLES.
+SAMPLES_PER_LOBE = 16
+MIN_RAY_SAMPLES = 200
+MAX_RAY_SAMPLES = 1200
 #: A radial maximum counts only above this fraction of the largest amplitude...
 MAX_THRESHOLD = 1e-3
 #: ... and if it rises this fraction of the largest amplitude above its neighbouring minima.
@@ -119,16 +122,21 @@ def _max_harmonic(result: CrossSectionResult, r_um: float) -> float:
 # --------------------------------------------------------------------------
 # radial profile and angular spectrum
 # --------------------------------------------------------------------------
-def radial_profiles(result: CrossSectionResult, region: str, samples: int = RAY_SAMPLES):
+def radial_profiles(result: CrossSectionResult, region: str, samples: int | None = None):
     """Radii r (um) in ``region`` and amplitudes R(r) of every mode, shape (samples, num_modes).
 
     R^2 = sum of |u|^2 over :data:`NUM_RAYS` rays from :func:`_center`, each ray sampled
     between its own entry and exit of the region (a perturbed interface is followed), at
-    the same fractions of that interval; r is the mean radius over the rays.
+    the same fractions of that interval; r is the mean radius over the rays. ``samples``
+    per ray (default: :data:`SAMPLES_PER_LOBE` per half local wavelength of the widest ray).
     """
     center = _center(result, region)
     phi = _ray_angles(result)
     r_in, r_out = _ray_intervals(result, region, center, phi)
+    if samples is None:
+        n_max = max(complex(n).real for n in result.cylinder.all_indices)
+        lobes = n_max * result.k_target.real * float(np.max(r_out - r_in)) / math.pi + 1
+        samples = int(np.clip(math.ceil(SAMPLES_PER_LOBE * lobes), MIN_RAY_SAMPLES, MAX_RAY_SAMPLES))
     frac = np.linspace(0.0, 1.0, samples + 2)[1:-1]
     r = r_in[:, None] + np.outer(r_out - r_in, frac)  # (rays, samples)
     x = center[0] + np.cos(phi)[:, None] * r
