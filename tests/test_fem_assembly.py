@@ -13,7 +13,10 @@ import pytest
 from skfem import BilinearForm
 
 import wgmfem
-from wgmfem.fem.assembly import ElementArrays, mass_blocks, stiffness_blocks, to_sparse
+from skfem import ElementTriP2
+from skfem.mapping import MappingIsoparametric
+
+from wgmfem.fem.assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
 from wgmfem.fem.cross_section import ELEMENTS, _chunk_basis, dof_locations, load_mesh
 from wgmfem.fem.evaluate import PointLocator, evaluate
 from wgmfem.fem.mesh import build_mesh
@@ -43,21 +46,27 @@ def rod_mesh(tmp_path_factory):
     return load_mesh(info.path), pml
 
 
+def _quadrature(mesh, element, basis, intorder):
+    all_elements = np.arange(mesh.nelements)
+    return ChunkQuadrature.build(MappingIsoparametric(mesh, ElementTriP2()), element, basis.dofs, intorder, all_elements)
+
+
 @pytest.mark.parametrize("order", [2, 4, 6])
 def test_batched_matrices_equal_skfem_assembly_with_pml_tensor(rod_mesh, order):
     loaded, pml = rod_mesh
     element = ELEMENTS[order]()
     basis = _chunk_basis(loaded.mesh, element, None, 2 * order + 2, None)
+    q = _quadrature(loaded.mesh, element, basis, 2 * order + 2)
     x, y = np.asarray(basis.global_coordinates())
+    np.testing.assert_allclose(q.x, np.array([x, y]), atol=1e-12)
     r = np.hypot(x, y)
     # a complex, anisotropic, point-dependent tensor and weights: the PML's own
     l_rr, l_pp, ms = pml.tensor_2d(r)
     c, s = x / r, y / r
     coef = dict(a=1.0 + 0.3 * x * y, b=(1.56**2) * ms, lxx=l_rr * c * c + l_pp * s * s,
                 lxy=(l_rr - l_pp) * c * s, lyy=l_rr * s * s + l_pp * c * c)
-    arrays = ElementArrays.from_basis(basis)
-    A = to_sparse(arrays, stiffness_blocks(arrays, coef["a"], (coef["lxx"], coef["lxy"], coef["lyy"])))
-    B = to_sparse(arrays, mass_blocks(arrays, coef["b"]))
+    A = to_sparse(q, stiffness_blocks(q, coef["a"], (coef["lxx"], coef["lxy"], coef["lyy"])))
+    B = to_sparse(q, mass_blocks(q, coef["b"]))
     A_ref, B_ref = skfem_stiffness.assemble(basis, **coef), skfem_mass.assemble(basis, **coef)
     for mine, ref in ((A, A_ref), (B, B_ref)):
         assert mine.shape == ref.shape
@@ -66,11 +75,12 @@ def test_batched_matrices_equal_skfem_assembly_with_pml_tensor(rod_mesh, order):
 
 def test_isotropic_stiffness_equals_the_identity_tensor(rod_mesh):
     loaded, _ = rod_mesh
-    basis = _chunk_basis(loaded.mesh, ELEMENTS[3](), None, 8, None)
-    arrays = ElementArrays.from_basis(basis)
-    a = np.ones_like(arrays.dx)
-    plain = to_sparse(arrays, stiffness_blocks(arrays, a))
-    tensor = to_sparse(arrays, stiffness_blocks(arrays, a, (a, 0 * a, a)))
+    element = ELEMENTS[3]()
+    basis = _chunk_basis(loaded.mesh, element, None, 8, None)
+    q = _quadrature(loaded.mesh, element, basis, 8)
+    a = np.ones_like(q.dx)
+    plain = to_sparse(q, stiffness_blocks(q, a))
+    tensor = to_sparse(q, stiffness_blocks(q, a, (a, 0 * a, a)))
     assert abs(plain - tensor).max() <= 1e-13 * abs(plain).max()
     # the constant function is in the kernel of the stiffness matrix (no Dirichlet rows)
     assert np.abs(plain @ np.ones(plain.shape[0])).max() <= 1e-10 * abs(plain).max()

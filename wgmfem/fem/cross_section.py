@@ -45,7 +45,7 @@ from skfem import CellBasis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTr
 from skfem.assembly import Dofs
 from skfem.mapping import MappingIsoparametric
 
-from .assembly import ElementArrays, mass_blocks, stiffness_blocks, to_sparse
+from .assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
 from .eigensolvers import shift_invert
 from .evaluate import evaluate
 from .elements import ElementTriP5, ElementTriP6
@@ -152,14 +152,14 @@ def _element_index(cylinder, element_group) -> tuple[np.ndarray, np.ndarray]:
     return np.array([lookup[g] for g in group]), in_pml
 
 
-def _coefficients(basis, pol, n_elem, in_pml_elem, pml):
+def _coefficients(q, pol, n_elem, in_pml_elem, pml):
     """Form coefficients at the quadrature points of one chunk (arrays (nel, nqp))."""
-    nqp = basis.X.shape[1]
+    nqp = q.num_points
     n2 = np.repeat((n_elem * n_elem)[:, None], nqp, axis=1)
     a, b = (np.ones_like(n2), n2) if pol == "Ez" else (1.0 / n2, np.ones_like(n2))
     coef = dict(a=a, b=b)
     if pml is not None:
-        x, y = np.asarray(basis.global_coordinates())
+        x, y = q.x
         r = np.hypot(x, y)
         l_rr, l_pp, ms = (np.ones_like(r, dtype=complex) for _ in range(3))
         sel = np.repeat(in_pml_elem[:, None], nqp, axis=1)
@@ -197,24 +197,24 @@ def _assemble(mesh, element, dofs, intorder, pol, n_elem, groups, pml, kind):
     energy = {}
     for start in range(0, mesh.nelements, CHUNK_ELEMENTS):
         chunk = np.arange(start, min(start + CHUNK_ELEMENTS, mesh.nelements))
-        basis = _chunk_basis(mesh, element, dofs, intorder, chunk)
-        arrays = ElementArrays.from_basis(basis)
+        # a fresh mapping per chunk: the isoparametric mapping caches its Jacobians
+        q = ChunkQuadrature.build(MappingIsoparametric(mesh, ElementTriP2()), element, dofs, intorder, chunk)
         n_chunk, group = n_elem[chunk], groups[chunk]
-        coef = _coefficients(basis, pol, n_chunk, group == "pml", pml if kind == "pml" else None)
+        coef = _coefficients(q, pol, n_chunk, group == "pml", pml if kind == "pml" else None)
         if kind == "real":
             coef = {key: val.real for key, val in coef.items()}
         tensor = (coef["lxx"], coef["lxy"], coef["lyy"]) if kind == "pml" else None
-        a_blocks = stiffness_blocks(arrays, coef["a"], tensor)
-        b_blocks = mass_blocks(arrays, coef["b"] * coef["ms"] if kind == "pml" else coef["b"])
-        a, b = to_sparse(arrays, a_blocks), to_sparse(arrays, b_blocks)
+        a_blocks = stiffness_blocks(q, coef["a"], tensor)
+        b_blocks = mass_blocks(q, coef["b"] * coef["ms"] if kind == "pml" else coef["b"])
+        a, b = to_sparse(q, a_blocks), to_sparse(q, b_blocks)
         A, B = (a, b) if A is None else (A + a, B + b)
         for g in np.unique(group):
             sel = np.flatnonzero(group == g)
-            sub = arrays.subset(sel)
+            sub = q.subset(sel)
             if g != "pml" and np.all(n_chunk[sel].imag == 0):
                 e = to_sparse(sub, (b_blocks if pol == "Ez" else a_blocks)[sel].real)
             else:
-                wt = _energy_weight(pol, n_chunk[sel], basis.X.shape[1])
+                wt = _energy_weight(pol, n_chunk[sel], q.num_points)
                 e = to_sparse(sub, mass_blocks(sub, wt) if pol == "Ez" else stiffness_blocks(sub, wt))
             energy[g] = e if g not in energy else energy[g] + e
     return A.tocsr(), B.tocsr(), {g: e.tocsr() for g, e in energy.items()}

@@ -18,12 +18,16 @@ coordinates. Points off the mesh get NaN.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .elements import lagrange_values
 
 #: straight-triangle margin (barycentric units) for the curved edges: a point between an
-#: arc and its chord lies outside the straight triangle by ~h/(8 R) (0.02 for h = R/6)
-CURVED_MARGIN = 0.25
+#: arc and its chord lies outside the straight triangle by ~h/(8 R) (0.1 for h = 0.8 R,
+#: 8 elements on a circle; the meshes have >= 64); points not found are retried with
+#: the wide margin (a very coarse mesh or a point off the mesh)
+CURVED_MARGIN = 0.1
+WIDE_MARGIN = 0.5
 #: reference coordinates this far outside the triangle still count as inside (rounding)
 INSIDE_TOLERANCE = 1e-9
 NEWTON_ITERATIONS = 12
@@ -120,8 +124,8 @@ class PointLocator:
         det = d1[0] * d2[1] - d1[1] * d2[0]
         self.inv = np.array([[d2[1], -d2[0]], [-d1[1], d1[0]]]) / det  # (2, 2, nel)
 
-    def _candidates(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point index, element) pairs whose straight triangle holds the point within the margin."""
+    def _candidates(self, x: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+        """(point index, element) pairs whose straight triangle holds the point within ``margin``."""
         idx = np.floor((x - self.origin[:, None]) / self.cell).astype(int)
         ok = np.all((idx >= 0) & (idx < self.shape[:, None]), axis=0)
         cid = np.where(ok, idx[0] * self.shape[1] + idx[1], 0)
@@ -132,22 +136,25 @@ class PointLocator:
         elem = self.cell_elements[np.repeat(start, n) + offset]
         r = x[:, point] - self.v0[:, elem]
         X = np.einsum("ijn,jn->in", self.inv[:, :, elem], r)
-        near = (X[0] >= -CURVED_MARGIN) & (X[1] >= -CURVED_MARGIN) & (X[0] + X[1] <= 1 + CURVED_MARGIN)
+        near = (X[0] >= -margin) & (X[1] >= -margin) & (X[0] + X[1] <= 1 + margin)
         return point[near], elem[near]
 
     def locate(self, x_um: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Element index (-1 off the mesh) and reference coordinates (2, n) of points (2, n) in um."""
         x = np.asarray(x_um, dtype=float)
-        point, elem = self._candidates(x)
-        X = invert_p2_map(self.nodes[:, :, elem], x[:, point])
-        hit = inside(X)
         tind = np.full(x.shape[1], -1)
-        Xout = np.full(x.shape, np.nan)
-        # the first inside candidate of each point (a point on a shared edge is in both)
-        first = np.flatnonzero(hit)[::-1]
-        tind[point[first]] = elem[first]
-        Xout[:, point[first]] = X[:, first]
-        return tind, Xout
+        X = np.full(x.shape, np.nan)
+        todo = np.arange(x.shape[1])
+        for margin in (CURVED_MARGIN, WIDE_MARGIN):
+            point, elem = self._candidates(x[:, todo], margin)
+            Xc = invert_p2_map(self.nodes[:, :, elem], x[:, todo[point]])
+            hit = np.flatnonzero(inside(Xc))[::-1]  # reversed: the first inside candidate wins
+            tind[todo[point[hit]]] = elem[hit]
+            X[:, todo[point[hit]]] = Xc[:, hit]
+            todo = todo[tind[todo] < 0]
+            if todo.size == 0:
+                break
+        return tind, X
 
 
 def evaluate(result, x_um, y_um, vectors=None) -> np.ndarray:
@@ -163,8 +170,8 @@ def evaluate(result, x_um, y_um, vectors=None) -> np.ndarray:
     out[~ok] = np.nan
     edofs = result.dofs.element_dofs[:, tind[ok]]  # (nbfun, npts)
     phi = lagrange_values(result.element.maxdeg, X[:, ok])  # every order shares the nodal layout
-    acc = np.zeros((edofs.shape[1], vecs.shape[1]), dtype=complex)
-    for i in range(edofs.shape[0]):
-        acc += phi[i][:, None] * vecs[edofs[i]]
-    out[ok] = acc
+    # interpolation matrix (points x dofs): one sparse product for every vector
+    rows = np.broadcast_to(np.arange(edofs.shape[1]), edofs.shape)
+    interp = sp.csr_matrix((phi.ravel(), (rows.ravel(), edofs.ravel())), shape=(edofs.shape[1], vecs.shape[0]))
+    out[ok] = interp @ vecs
     return out
