@@ -190,6 +190,27 @@ def test_sector_with_complex_floquet_phase(cache):
     assert not md.verification["pair"]  # only exp(+i 21 phi) satisfies the phase
 
 
+def test_exact_circles_converge_where_quadratic_arcs_stall(cache):
+    """3 um rod, Ez (p = 1, m = 20), P6 on the sector 2 pi/20 with a PML, 16 elements per
+    circle at most: with the exact-circle map the wavelength error falls like the P6
+    space (measured -4.7e-9 at 10 points per wavelength, -6e-12 at 16); the quadratic
+    arcs of the 6-node mesh stall it (-1.3e-7, -1.6e-8). The default picks exact circles."""
+    ref = exact(ROD, "Ez", 20)
+
+    def error(ppw, exact_circles):
+        modes, res = find_modes_2d(ROD, "Ez", 20, sector=(1, 20), order=6, points_per_wavelength=ppw, num_modes=4,
+                                   elements_per_circle=16, exact_circles=exact_circles, cache_dir=cache,
+                                   return_result=True)
+        return rel(the_mode(modes, 20).wavelength_nm, ref.wavelength_nm), res
+
+    exact_10, res = error(10, None)
+    assert res.exact_circles and exact_10 < 2e-8
+    exact_16, _ = error(16, True)
+    quadratic_16, res = error(16, False)
+    assert not res.exact_circles
+    assert exact_16 < 1e-10 and quadratic_16 > 100 * exact_16
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("pol,m", [("Ez", 20), ("Hz", 30)])
 def test_rod_full_cross_section_q(pol, m, cache):

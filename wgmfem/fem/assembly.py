@@ -60,6 +60,14 @@ class ChunkQuadrature:
         x = mapping.F(X, tind=elements)
         return cls(phi, dphi, inv_j, dx, x, dofs.element_dofs[:, elements], dofs.N)
 
+    def replace_map(self, rows: np.ndarray, mapping, elements: np.ndarray, intorder: int) -> None:
+        """Recompute the map data of chunk rows ``rows`` (mesh elements ``elements``) through
+        another ``mapping`` of the same mesh topology (an exact-circle geometry)."""
+        X, w = get_quadrature(RefTri, intorder)
+        self.inv_jacobian[:, :, rows] = mapping.invDF(X, tind=elements)
+        self.dx[rows] = np.abs(mapping.detDF(X, tind=elements)) * w
+        self.x[:, rows] = mapping.F(X, tind=elements)
+
     @property
     def num_points(self) -> int:
         return self.phi.shape[1]

@@ -48,7 +48,7 @@ from skfem.mapping import MappingIsoparametric
 from .assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
 from .eigensolvers import shift_invert
 from .evaluate import evaluate
-from .elements import ElementTriP5, ElementTriP6
+from .elements import ElementTriP5, ElementTriP6, circle_geometry, concentric_circles
 from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
@@ -61,6 +61,10 @@ DEFAULT_POINTS_PER_WAVELENGTH = 12.0
 #: Elements per assembly chunk: bounds the memory of the precomputed basis values.
 CHUNK_ELEMENTS = 20000
 OUTER_BOUNDARIES = ("pml", "dirichlet", "neumann")
+#: With exact circles the geometry no longer asks for small elements along a circle; this
+#: many per circle keeps each arc well inside its straight triangle (point location) and
+#: meshes well (3 um rod, P6 8 ppw: -7.1e-8 with 16 per circle, -6.7e-8 with 24).
+EXACT_CIRCLE_ELEMENTS_PER_CIRCLE = 16
 ELEMENTS = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3, 4: ElementTriP4, 5: ElementTriP5, 6: ElementTriP6}
 
 
@@ -178,6 +182,33 @@ def _chunk_basis(mesh, element, dofs, intorder, elements):
     )
 
 
+class _Geometry:
+    """Quadrature data of chunks of elements through the mesh geometry: the 6-node
+    (quadratic) map everywhere, or with ``exact_circles`` the degree-``order`` map of
+    :func:`circle_geometry` on the elements with an edge on a concentric circle (elsewhere
+    that map equals the quadratic one, so only those elements pay for it)."""
+
+    def __init__(self, mesh, boundaries, order, exact_circles):
+        self.mesh = mesh
+        self.exact = None
+        self.curved = np.zeros(mesh.nelements, dtype=bool)
+        circles = concentric_circles(mesh, boundaries) if exact_circles and order > 2 else []
+        if circles:
+            self.exact = circle_geometry(mesh, order, circles)
+            for facets, _, _ in circles:
+                owners = mesh.f2t[:, np.asarray(facets)].ravel()
+                self.curved[owners[owners >= 0]] = True
+
+    def quadrature(self, element, dofs, intorder, elements) -> ChunkQuadrature:
+        # a fresh mapping per chunk: the isoparametric mapping caches its Jacobians
+        q = ChunkQuadrature.build(MappingIsoparametric(self.mesh, ElementTriP2()), element, dofs, intorder, elements)
+        on_circle = np.flatnonzero(self.curved[elements])
+        if self.exact is not None and on_circle.size:
+            mapping = MappingIsoparametric(self.exact, self.exact.elem())
+            q.replace_map(on_circle, mapping, elements[on_circle], intorder)
+        return q
+
+
 def _energy_weight(pol, n_chunk, nqp):
     """Weight of the electric energy u^H E u in a chunk: Ez Re(n^2) (on |u|^2),
     Hz Re(n^2)/|n^2|^2 (on |grad u|^2), per element and quadrature point."""
@@ -186,7 +217,7 @@ def _energy_weight(pol, n_chunk, nqp):
     return np.repeat(wt[:, None], nqp, axis=1)
 
 
-def _assemble(mesh, element, dofs, intorder, pol, n_elem, groups, pml, kind):
+def _assemble(mesh, element, dofs, intorder, pol, n_elem, groups, pml, kind, geometry):
     """Stiffness A, mass B (full dofs) and the real energy matrix of every element group.
 
     Assembled in chunks of at most :data:`CHUNK_ELEMENTS` elements to bound the memory
@@ -197,8 +228,7 @@ def _assemble(mesh, element, dofs, intorder, pol, n_elem, groups, pml, kind):
     energy = {}
     for start in range(0, mesh.nelements, CHUNK_ELEMENTS):
         chunk = np.arange(start, min(start + CHUNK_ELEMENTS, mesh.nelements))
-        # a fresh mapping per chunk: the isoparametric mapping caches its Jacobians
-        q = ChunkQuadrature.build(MappingIsoparametric(mesh, ElementTriP2()), element, dofs, intorder, chunk)
+        q = geometry.quadrature(element, dofs, intorder, chunk)
         n_chunk, group = n_elem[chunk], groups[chunk]
         coef = _coefficients(q, pol, n_chunk, group == "pml", pml if kind == "pml" else None)
         if kind == "real":
@@ -285,7 +315,8 @@ class CrossSectionResult(EigenvaluesMixin):
     electric energy per region (Ez: Re(n^2)|u|^2; Hz: Re(n^2)/|n^2|^2 |grad u|^2), summing to 1.
     sector_angle : None (full cross-section) or the sector angle in rad; floquet_phase :
     side b = phase * side a. num_unknowns : size of the reduced eigenproblem.
-    timings_s : wall times of the steps; linear_solver : ``superlu`` or ``pardiso``.
+    timings_s : wall times of the steps; linear_solver : ``superlu`` or ``pardiso``;
+    exact_circles : the elements along circles used the exact-circle map (else quadratic arcs).
     """
 
     cylinder: LayeredCylinder
@@ -314,6 +345,7 @@ class CrossSectionResult(EigenvaluesMixin):
     floquet_phase: complex
     linear_solver: str
     timings_s: dict = field(default_factory=dict)
+    exact_circles: bool = False
 
     @property
     def mesh_params(self) -> dict:
@@ -376,6 +408,17 @@ def _floquet_phase(m, angle) -> complex:
     return 1.0 if abs(phase - 1) < 1e-12 else phase
 
 
+def uses_exact_circles(exact_circles, order, bore_offset_um=0.0, inner_ellipticity=0.0, outer_ellipticity=0.0) -> bool:
+    """Whether the exact-circle geometry is used (``exact_circles`` of :func:`solve_cross_section`):
+    by default (None) for a concentric cross-section and order >= 3."""
+    concentric = bore_offset_um == 0 and inner_ellipticity == 0 and outer_ellipticity == 0
+    if exact_circles is None:
+        return concentric and order >= 3
+    if exact_circles and not concentric:
+        raise ValueError("exact_circles needs a concentric cross-section (no bore offset, no ellipticity)")
+    return bool(exact_circles) and order >= 3
+
+
 def cross_section_mesh(
     cylinder: LayeredCylinder,
     k_target: complex,
@@ -398,11 +441,15 @@ def cross_section_mesh(
     region_points_per_wavelength: dict | None = None,
     band_wavelengths: float | None = None,
     cache_dir: str | Path | None = None,
+    exact_circles: bool | None = None,
 ) -> tuple[MeshInfo, float, RadialPML | None]:
     """The (cached) mesh :func:`solve_cross_section` uses for these keywords (same meaning):
     (MeshInfo, inner cut radius in um, the PML or None)."""
     k_re = complex(k_target).real
     m = None if m is None else abs(int(m))
+    exact = uses_exact_circles(exact_circles, order, bore_offset_um, inner_ellipticity, outer_ellipticity)
+    if elements_per_circle is None and exact:
+        elements_per_circle = EXACT_CIRCLE_ELEMENTS_PER_CIRCLE
     if r_cut_um is None:
         r_cut = _default_cut(cylinder, m, k_re, cut_decay, bore_offset_um, inner_ellipticity)
     else:
@@ -462,6 +509,7 @@ def solve_cross_section(
     cache_dir: str | Path | None = None,
     progress: Callable[[str, float], None] | None = None,
     max_unknowns: int | None = None,
+    exact_circles: bool | None = None,
 ) -> CrossSectionResult:
     """Modes of the cross-section of ``cylinder`` with wavenumber near ``k_target`` (1/um).
 
@@ -471,7 +519,7 @@ def solve_cross_section(
     k_target : target vacuum wavenumber (1/um), e.g. from the exact solver; shift k_target^2.
     m : azimuthal order the search is for: sets the inner cut, the PML (turning point)
         and the Floquet phase exp(i m alpha) of a sector (None: no cut, phase 1).
-    order : Lagrange degree 1-6 (P3/P4 recommended; the geometry is always quadratic).
+    order : Lagrange degree 1-6 (P4-P6 recommended; see ``exact_circles`` for the geometry).
     points_per_wavelength : dofs per local wavelength lambda/n.
     sector : (j, N) for a sector of angle 2 pi j / N with Floquet-periodic sides;
         None = the full cross-section.
@@ -482,7 +530,14 @@ def solve_cross_section(
     guide_layer, band_factor : the outer interface of ``guide_layer`` gets elements
         ``band_factor`` times smaller (default :data:`wgmfem.fem.mesh.DEFAULT_BAND_FACTOR`).
     elements_per_circle : element size at most 2 pi R / this next to a boundary of radius R
-        (default :data:`wgmfem.fem.mesh.DEFAULT_ELEMENTS_PER_CIRCLE`; matters on small cylinders).
+        (default :data:`wgmfem.fem.mesh.DEFAULT_ELEMENTS_PER_CIRCLE` with the quadratic
+        geometry, :data:`EXACT_CIRCLE_ELEMENTS_PER_CIRCLE` with exact circles; matters on
+        small cylinders).
+    exact_circles : map the elements along the circles of a concentric cross-section onto
+        the exact circles with a degree-``order`` map (:func:`wgmfem.fem.elements.circle_geometry`)
+        instead of quadratic arcs, whose O(h^4) error stalls P5/P6 on small radii. Default
+        (None): on for a concentric cross-section (no bore offset, no ellipticity) and
+        order >= 3; perturbed boundaries keep the quadratic geometry.
     bore_offset_um, inner_ellipticity, outer_ellipticity : perturbations (full cross-section).
     intorder : quadrature degree (default 2 * order + 2).
     linear_solver : ``auto`` (MKL PARDISO if pypardiso is installed, else SuperLU),
@@ -508,6 +563,7 @@ def solve_cross_section(
     if outer_boundary not in OUTER_BOUNDARIES:
         raise ValueError(f"outer_boundary must be one of {OUTER_BOUNDARIES}, got {outer_boundary!r}")
     m = None if m is None else abs(int(m))
+    exact_circles = uses_exact_circles(exact_circles, order, bore_offset_um, inner_ellipticity, outer_ellipticity)
     timings = {}
     report = progress or (lambda stage, seconds: None)
     t0 = time.perf_counter()
@@ -518,7 +574,7 @@ def solve_cross_section(
         guide_layer=guide_layer, band_factor=band_factor, elements_per_circle=elements_per_circle,
         bore_offset_um=bore_offset_um, inner_ellipticity=inner_ellipticity, outer_ellipticity=outer_ellipticity,
         region_points_per_wavelength=region_points_per_wavelength, band_wavelengths=band_wavelengths,
-        cache_dir=cache_dir,
+        cache_dir=cache_dir, exact_circles=exact_circles,
     )
     timings["mesh"] = time.perf_counter() - t0
     report("mesh" + (" (cached)" if info.cached else ""), timings["mesh"])
@@ -540,7 +596,9 @@ def solve_cross_section(
     n_elem = np.array(cylinder.all_indices, dtype=complex)[region]
     kind = "pml" if the_pml is not None else ("real" if np.all(n_elem.imag == 0) else "complex")
     intorder = intorder or 2 * order + 2
-    A, B, energy = _assemble(mesh, element, dofs, intorder, pol, n_elem, loaded.element_group, the_pml, kind)
+    geometry = _Geometry(mesh, loaded.boundaries, order, exact_circles)
+    A, B, energy = _assemble(mesh, element, dofs, intorder, pol, n_elem, loaded.element_group, the_pml, kind,
+                             geometry)
     timings["load_assemble"] = time.perf_counter() - t0
     report("assemble", timings["load_assemble"])
 
@@ -608,4 +666,5 @@ def solve_cross_section(
         floquet_phase=phase,
         linear_solver=solver_name,
         timings_s=timings,
+        exact_circles=geometry.exact is not None,
     )

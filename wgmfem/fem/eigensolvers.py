@@ -17,7 +17,7 @@ Selected by name (``eigensolver=`` of :func:`wgmfem.fem.cross_section.solve_cros
       (PHYSICS.md 3b); SuperLU is 2.5-5x slower at 50k-2M unknowns and stalls beyond.
     * ``superlu``: scipy's SuperLU (COLAMD ordering), always available.
     * ``auto``: PARDISO when pypardiso is installed and the system has more than
-      ``PARDISO_ABOVE_UNKNOWNS`` unknowns, else SuperLU.
+      ``PARDISO_ABOVE_UNKNOWNS`` unknowns (30k real, 8k complex), else SuperLU.
 
 ``slepc``
     SLEPc's Krylov-Schur (``slepc4py``/``petsc4py``, optional extra
@@ -187,22 +187,25 @@ def pardiso_available() -> bool:
     return importlib.util.find_spec("pypardiso") is not None
 
 
-# ``auto`` picks PARDISO only above this many unknowns: below it SuperLU factors 5-10x faster
-# (no MKL start-up), above ~80k PARDISO is 2x faster and SuperLU stalls by ~650k
-# (benchmarks/peers, measured on the 2-core machine of docs/performance.md).
-PARDISO_ABOVE_UNKNOWNS = 60_000
+# ``auto`` picks PARDISO above these sizes (shift-invert of a cross-section, one thread,
+# fresh process; benchmarks/peers problems on the 2-core machine of docs/performance.md):
+# real symmetric (closed sector): equal to SuperLU at 5-22k unknowns, 1.4x faster
+# solves at 49k; complex (PML): 2-3x faster from 12k unknowns (~90 solves of SuperLU's
+# denser complex LU dominate). SuperLU stalls by ~650k.
+PARDISO_ABOVE_UNKNOWNS = {"real": 30_000, "complex": 8_000}
 
 
-def _use_pardiso(linear_solver, n: int) -> bool:
+def _use_pardiso(linear_solver, n: int, real: bool) -> bool:
     if linear_solver == "pardiso":
         return True
-    return linear_solver == "auto" and n > PARDISO_ABOVE_UNKNOWNS and pardiso_available()
+    limit = PARDISO_ABOVE_UNKNOWNS["real" if real else "complex"]
+    return linear_solver == "auto" and n > limit and pardiso_available()
 
 
 def _factorize(K, linear_solver, symmetric=True):
     """Return (solve, name) for K x = b (real or complex; ``symmetric``: K = K^T; for
     PARDISO a symmetric K may be given by its upper triangle alone)."""
-    if _use_pardiso(linear_solver, K.shape[0]):
+    if _use_pardiso(linear_solver, K.shape[0], not np.iscomplexobj(K.data)):
         pardiso = Pardiso(K, symmetric, upper=symmetric)
         return pardiso.solve, "pardiso"
     with _single_threaded_blas():  # SuperLU's dense kernels oversubscribe the cores otherwise
@@ -227,7 +230,7 @@ def _scipy_shift_invert(A, B, sigma, num_modes, linear_solver, symmetric=True, s
     stats = {} if stats is None else stats
     real = not (np.iscomplexobj(A.data) or np.iscomplexobj(B.data)) and complex(sigma).imag == 0
     t0 = time.perf_counter()
-    upper = _use_pardiso(linear_solver, n) and (symmetric or real)
+    upper = _use_pardiso(linear_solver, n, real) and (symmetric or real)
     if real:
         sigma = float(complex(sigma).real)
         solve, name = _factorize(_shifted(A, B, sigma, float, upper), linear_solver)

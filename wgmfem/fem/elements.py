@@ -62,15 +62,23 @@ def lattice_points(k: int) -> np.ndarray:
     return np.array(pts, dtype=float) / k
 
 
-def _factor(n: int, k: int, lam):
-    """P_n(lam) = prod_{j<n} (k lam - j)/(j + 1) and its derivative d/d lam."""
-    f = np.ones_like(lam)
-    df = np.zeros_like(lam)
-    for j in range(n):
-        g = (k * lam - j) / (j + 1)
-        df = df * g + f * (k / (j + 1))
-        f = f * g
-    return f, df
+#: reference point sets up to this size (2 x points) keep their factor tables
+CACHED_POINTS = 10_000
+
+
+def _factor_tables(k: int, X) -> list:
+    """[P_n(l) for n = 0..k] and [dP_n/dl] for each barycentric l0 = 1 - x - y, l1 = x,
+    l2 = y at reference points X (2, ...): P_n = P_{n-1} (k l - n + 1)/n."""
+    x, y = np.asarray(X, dtype=float)
+    tables = []
+    for lam in (1.0 - x - y, x, y):
+        f, df = [np.ones_like(lam)], [np.zeros_like(lam)]
+        for n in range(1, k + 1):
+            g = (k * lam - (n - 1)) / n
+            df.append(df[-1] * g + f[-1] * (k / n))
+            f.append(f[-1] * g)
+        tables.append((f, df))
+    return tables
 
 
 class ElementTriPk(ElementH1):
@@ -97,15 +105,25 @@ class ElementTriPk(ElementH1):
     def __repr__(self):
         return f"ElementTriPk({self.k})"
 
+    def _tables(self, X):
+        """:func:`_factor_tables` at X; scikit-fem asks for one basis function at a time,
+        all at the same points (a map's Jacobian asks 4 times per function), so the
+        tables of the last X are kept."""
+        X = np.asarray(X)
+        last = self.__dict__.get("_last_tables")
+        if last is not None and last[0].shape == X.shape and np.array_equal(last[0], X):
+            return last[1]
+        tables = _factor_tables(self.k, X)
+        if X.size <= CACHED_POINTS:  # quadrature / node sets, not a large batch of points
+            self._last_tables = (X.copy(), tables)
+        return tables
+
     def lbasis(self, X, i):
         """Value and reference gradient of basis function ``i`` at reference points X (2, ...)."""
         if not 0 <= i < len(self._abc):
             self._index_error()
-        x, y = X
         a, b, c = self._abc[i]
-        f0, d0 = _factor(a, self.k, 1.0 - x - y)
-        f1, d1 = _factor(b, self.k, x)
-        f2, d2 = _factor(c, self.k, y)
+        (f0, d0), (f1, d1), (f2, d2) = ((f[n], d[n]) for (f, d), n in zip(self._tables(X), (a, b, c)))
         phi = f0 * f1 * f2
         dphi = np.array([(d1 * f0 - d0 * f1) * f2, (d2 * f0 - d0 * f2) * f1])
         return phi, dphi
@@ -118,15 +136,9 @@ def lagrange_values(k: int, X: np.ndarray) -> np.ndarray:
     Values only, for point evaluation: the factors P_n(l) of the three barycentrics are
     built once (P_n = P_{n-1} (k l - n + 1)/n) and multiplied per node.
     """
-    x, y = np.asarray(X, dtype=float)
-    factors = []
-    for lam in (1.0 - x - y, x, y):
-        p = [np.ones_like(lam)]
-        for n in range(1, k + 1):
-            p.append(p[-1] * (k * lam - (n - 1)) / n)
-        factors.append(p)
+    (f0, _), (f1, _), (f2, _) = _factor_tables(k, X)
     k_index = np.rint(lattice_points(k) * k).astype(int)  # (nb, 2): b, c
-    return np.array([factors[0][k - b - c] * factors[1][b] * factors[2][c] for b, c in k_index])
+    return np.array([f0[k - b - c] * f1[b] * f2[c] for b, c in k_index])
 
 
 class ElementTriP5(ElementTriPk):

@@ -276,7 +276,8 @@ def to_modes(
         head = group[0]
         fractions = {nm: float(np.mean([lb.fractions[nm] for lb in group])) for nm in head.fractions}
         verification = dict(
-            method="2-D cross-section FEM (scikit-fem, curved P2 geometry)",
+            method="2-D cross-section FEM (scikit-fem, "
+            + ("exact circles" if result.exact_circles else "curved P2 geometry") + ")",
             unknowns=int(result.num_unknowns),
             element_order=int(result.order),
             purity=float(min(lb.purity for lb in group)),
