@@ -70,16 +70,16 @@ def grids(quick: bool) -> dict:
         return {
             "paper-sector": {"wgmfem": [(4, 12), (4, 16), (6, 6), (6, 8)],
                              "ngsolve": [(4, 16), (5, 12), (5, 16), (6, 12)]},
-            "rod-full": {"wgmfem": [(4, 12)], "ngsolve": [(5, 10), (6, 10)]},
+            "rod-full": {"wgmfem": [(4, 12), (6, 8)], "ngsolve": [(5, 8), (6, 10)]},
             "paper-full": {"wgmfem": [], "ngsolve": []},
         }
     return {
         "paper-sector": {"wgmfem": [(3, 12), (3, 16), (3, 24), (4, 10), (4, 12), (4, 14), (4, 16), (4, 20), (4, 24),
-                                    (5, 9), (5, 12), (6, 6), (6, 8), (6, 10)],
+                                    (5, 8), (5, 9), (5, 12), (6, 5), (6, 6), (6, 8), (6, 10)],
                          "ngsolve": [(4, 12), (4, 16), (4, 20), (4, 24), (5, 8), (5, 11), (5, 12), (5, 14), (5, 16),
-                                     (6, 8), (6, 10), (6, 12), (6, 14)]},
-        "rod-full": {"wgmfem": [(3, 10), (4, 8), (4, 12), (4, 16), (6, 8), (6, 12)],
-                     "ngsolve": [(4, 12), (5, 8), (5, 10), (5, 14), (6, 8), (6, 10), (6, 14)]},
+                                     (6, 8), (6, 10), (6, 11), (6, 12), (6, 14)]},
+        "rod-full": {"wgmfem": [(3, 10), (4, 8), (4, 12), (4, 16), (5, 8), (5, 10), (6, 6), (6, 7), (6, 8), (6, 10)],
+                     "ngsolve": [(4, 12), (5, 7), (5, 8), (5, 10), (5, 14), (6, 7), (6, 8), (6, 10), (6, 14)]},
         # ~3.0 M unknowns, ~5 GB: the largest full annulus that fits the 8 GB cap
         "paper-full": {"wgmfem": [], "ngsolve": [(5, 8)]},
     }
@@ -88,7 +88,7 @@ def grids(quick: bool) -> dict:
 #: Solver set-ups: (variant name, options). The first of each list is run on the whole grid
 #: (one thread each: on this shared, loaded 2-core machine both codes ran faster with one
 #: thread, measured); the others on two settings per case (full run, Ez) to find each code's
-#: best set-up (and wgmfem's SuperLU on the whole sector grid: it beat PARDISO there).
+#: best set-up (and wgmfem's PARDISO on the whole sector grid beside auto, which picks SuperLU there).
 NGSOLVE_VARIANTS = [
     ("Arnoldi+cholesky", dict(eig="arnoldi", inverse="sparsecholesky", threads=1)),
     ("condense+cholesky+ARPACK", dict(eig="arpack", inverse="sparsecholesky", threads=1)),
@@ -96,8 +96,8 @@ NGSOLVE_VARIANTS = [
     ("Arnoldi+cholesky", dict(eig="arnoldi", inverse="sparsecholesky", threads=2)),
 ]
 WGMFEM_VARIANTS = [
-    ("auto", dict(linear_solver="auto", threads=1)),  # SuperLU below 60k unknowns, PARDISO above
-    ("superlu", dict(linear_solver="superlu", threads=1)),
+    ("auto", dict(linear_solver="auto", threads=1)),  # PARDISO above 30k real / 8k complex unknowns
+    ("pardiso", dict(linear_solver="pardiso", threads=1)),
     ("auto", dict(linear_solver="auto", threads=2)),
 ]
 #: the full annulus: condensation halves the factored unknowns (memory), two threads
@@ -117,7 +117,7 @@ def build_specs(quick: bool) -> list[dict]:
             for i, (order, ppw) in enumerate(grid):
                 chosen = variants[:1]
                 if solver == "wgmfem" and prob["case"] == "paper-sector" and not quick:
-                    chosen = variants[:2]  # SuperLU factors these small sectors faster than PARDISO
+                    chosen = variants[:2]  # auto (SuperLU on these small real sectors) against PARDISO
                 if prob["case"] == "paper-full":
                     chosen = [FULL_VARIANT]
                 elif not quick and prob["pol"] == "Ez" and i in (len(grid) // 2, len(grid) - 1):

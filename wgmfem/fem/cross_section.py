@@ -65,6 +65,10 @@ OUTER_BOUNDARIES = ("pml", "dirichlet", "neumann")
 #: many per circle keeps each arc well inside its straight triangle (point location) and
 #: meshes well (3 um rod, P6 8 ppw: -7.1e-8 with 16 per circle, -6.7e-8 with 24).
 EXACT_CIRCLE_ELEMENTS_PER_CIRCLE = 16
+#: Circles meshed with at least this many edges per turn keep the quadratic arcs: their
+#: O((h/R)^4) error is below ~1e-9 there (3 um rod, P6: -1.6e-8 at h/R = 0.1; the 27 um
+#: paper sector, ~600 per turn: the same wavelength to 4 digits with either map).
+QUADRATIC_ARCS_PER_TURN = 128
 ELEMENTS = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3, 4: ElementTriP4, 5: ElementTriP5, 6: ElementTriP6}
 
 
@@ -182,17 +186,25 @@ def _chunk_basis(mesh, element, dofs, intorder, elements):
     )
 
 
+def _elements_per_turn(mesh, facets, centre, radius) -> float:
+    """Mesh edges a full turn of this circle would have (2 pi R / mean edge length)."""
+    ends = mesh.p[:, mesh.facets[:, np.asarray(facets)]]  # (2, 2, nfacets)
+    return 2 * math.pi * radius / float(np.mean(np.hypot(*(ends[:, 0] - ends[:, 1]))))
+
+
 class _Geometry:
     """Quadrature data of chunks of elements through the mesh geometry: the 6-node
     (quadratic) map everywhere, or with ``exact_circles`` the degree-``order`` map of
-    :func:`circle_geometry` on the elements with an edge on a concentric circle (elsewhere
-    that map equals the quadratic one, so only those elements pay for it)."""
+    :func:`circle_geometry` on the elements with an edge on a concentric circle of fewer
+    than :data:`QUADRATIC_ARCS_PER_TURN` edges per turn (elsewhere that map equals the
+    quadratic one, so only those elements pay for it)."""
 
     def __init__(self, mesh, boundaries, order, exact_circles):
         self.mesh = mesh
         self.exact = None
         self.curved = np.zeros(mesh.nelements, dtype=bool)
         circles = concentric_circles(mesh, boundaries) if exact_circles and order > 2 else []
+        circles = [c for c in circles if _elements_per_turn(mesh, *c) < QUADRATIC_ARCS_PER_TURN]
         if circles:
             self.exact = circle_geometry(mesh, order, circles)
             for facets, _, _ in circles:
