@@ -46,7 +46,7 @@ from skfem.assembly import Dofs
 from skfem.mapping import MappingIsoparametric
 
 from .assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
-from .eigensolvers import shift_invert
+from .eigensolvers import checked_eigenpairs, shift_invert
 from .evaluate import evaluate
 from .elements import ElementTriP5, ElementTriP6, circle_geometry, concentric_circles
 from .results import EigenvaluesMixin
@@ -328,7 +328,8 @@ class CrossSectionResult(EigenvaluesMixin):
     sector_angle : None (full cross-section) or the sector angle in rad; floquet_phase :
     side b = phase * side a. num_unknowns : size of the reduced eigenproblem.
     timings_s : wall times of the steps; linear_solver : ``superlu`` or ``pardiso``;
-    exact_circles : the elements along circles used the exact-circle map (else quadratic arcs).
+    exact_circles : the elements along circles used the exact-circle map (else quadratic arcs);
+    residuals : ||A x - k^2 B x|| / ||A x|| of every eigenpair of the reduced problem.
     """
 
     cylinder: LayeredCylinder
@@ -358,6 +359,7 @@ class CrossSectionResult(EigenvaluesMixin):
     linear_solver: str
     timings_s: dict = field(default_factory=dict)
     exact_circles: bool = False
+    residuals: np.ndarray | None = None
 
     @property
     def mesh_params(self) -> dict:
@@ -640,9 +642,12 @@ def solve_cross_section(
     timings["factorize"] = stats["factorize_s"]
     timings["solves"] = stats["solves"]
 
+    residuals = stats.get("residuals")
+    if residuals is None:  # SLEPc: checked here
+        residuals = checked_eigenpairs(A_r, B_r, vecs_r, lam)[1]
     k = np.sqrt(lam.astype(complex))
     idx = np.argsort(np.abs(k - k_target))
-    k = k[idx]
+    k, residuals = k[idx], residuals[idx]
     vectors = np.asarray(P @ vecs_r[:, idx]).astype(complex)
     peak = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])]
     vectors = vectors / peak
@@ -679,4 +684,5 @@ def solve_cross_section(
         linear_solver=solver_name,
         timings_s=timings,
         exact_circles=geometry.exact is not None,
+        residuals=residuals,
     )

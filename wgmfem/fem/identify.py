@@ -290,6 +290,7 @@ def to_modes(
             k_pair=[complex(k) for k in ks],
             splitting_nm=abs(_wavelength_nm(ks[0]) - _wavelength_nm(ks[-1])),
             linear_solver=result.linear_solver,
+            residual=None if result.residuals is None else float(max(result.residuals[lb.index] for lb in group)),
         )
         modes.append(
             Mode(
