@@ -56,6 +56,8 @@ def test_modes_cli_fem2d_sector_matches_exact(capsys):
     assert md["engine"] == "fem2d" and (md["m"], md["p"], md["region"]) == (20, 1, "core")
     v = md["verification"]
     assert v["domain"] == "sector 2 pi/20" and v["identified"] and v["census_ok"]
+    # P3 on a 3 um rod: the degree-3 exact-circle map; the eigenpair residual is reported
+    assert "exact circles" in v["method"] and 0 < v["residual"] < 1e-9
     # measured 5.6e-6 / 1.2e-4 (Q = 1.1e3): the engine's own record and an independent exact solve
     assert abs(md["wavelength_nm"] / ref.wavelength_nm - 1) < 2e-5
     assert v["relative_difference_to_exact"] == pytest.approx(abs(md["wavelength_nm"] / ref.wavelength_nm - 1), rel=1e-4)
@@ -76,6 +78,7 @@ def test_modes_cli_fem2d_perturbed_reports_both_members(capsys):
     for r in rows:
         v = r["verification"]
         assert v["domain"] == "full cross-section" and v["perturbation"]["outer_ellipticity"] == 0.04
+        assert "curved P2 geometry" in v["method"] and v["residual"] < 1e-9  # an ellipse: no exact circles
         assert v["relative_difference_to_exact"] is None
         assert v["shift_from_unperturbed"] == pytest.approx(r["wavelength_nm"] / ref.wavelength_nm - 1)
         assert v["splitting_pm"] == pytest.approx(1e3 * abs(rows[0]["wavelength_nm"] - rows[1]["wavelength_nm"]))
