@@ -77,7 +77,7 @@ def _print_row(i, n, r):
     peak = r.get("peak_rss_gb")
     peak = f"{peak:.2f}" if peak is not None else "-"
     print(f"[{i}/{n}] {s['case']:12s} {s['pol']} {s['solver']:7s} {s['variant']:26s} {s.get('threads')}t "
-          f"P{s['order']} ppw {s['ppw']:<4g} N={r.get('unknowns', '-')!s:>8} err {err}{extra} "
+          f"P{s['order']} ppw {analysis.ppw_label(s):<5} N={r.get('unknowns', '-')!s:>8} err {err}{extra} "
           f"solve {t} s process {r['process_s']:.2f} s peak {peak} GB [{r['status']}] load {r['load'][0]:.1f}",
           flush=True)
 

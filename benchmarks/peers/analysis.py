@@ -15,14 +15,14 @@ import math
 TARGETS = (1e-6, 1e-7)
 #: the set-ups run over the whole grid (solid lines in the plot; the others dotted)
 MAIN_VARIANTS = ("auto", "Arnoldi+cholesky")
-CSV_FIELDS = ["case", "pol", "solver", "variant", "threads", "order", "ppw", "unknowns", "factored", "status",
+CSV_FIELDS = ["case", "pol", "solver", "variant", "threads", "order", "ppw", "outer_ppw", "unknowns", "factored", "status",
               "rel_err", "Q", "q_rel_err", "solve_s", "process_s", "peak_rss_gb", "mesh_s", "eig_s"]
 
 
 def flat(row: dict) -> dict:
     """One CSV row of a result."""
     spec, t = row["spec"], row.get("timings", {})
-    out = {k: spec.get(k) for k in ("case", "pol", "solver", "variant", "threads", "order", "ppw")}
+    out = {k: spec.get(k) for k in ("case", "pol", "solver", "variant", "threads", "order", "ppw", "outer_ppw")}
     out.update({k: row.get(k) for k in ("unknowns", "factored", "status", "rel_err", "Q", "q_rel_err",
                                         "solve_s", "process_s", "peak_rss_gb")})
     out["mesh_s"] = t.get("mesh")
@@ -68,11 +68,16 @@ def ratios(rows: list[dict], case: str, pol: str, key: str = "solve_s", **match)
     return out
 
 
+def ppw_label(spec: dict) -> str:
+    """Points per wavelength, ``8/4`` when the air and the PML have their own (4)."""
+    return f"{spec['ppw']:g}" + (f"/{spec['outer_ppw']:g}" if spec.get("outer_ppw") else "")
+
+
 def _setting(row: dict | None, key: str) -> str:
     if row is None:
         return "not reached"
     s = row["spec"]
-    name = f"P{s['order']} ppw {s['ppw']:g}"
+    name = f"P{s['order']} ppw {ppw_label(s)}"
     if s["solver"] == "ngsolve":
         name += f" {s['variant']}"
     name += f", {s.get('threads', 2)} thr"
@@ -103,7 +108,7 @@ def runs_table(rows: list[dict]) -> str:
         peak = f"{f['peak_rss_gb']:.2f}" if f["peak_rss_gb"] is not None else "-"
         unk = f"{f['unknowns']} ({f['factored']})" if f["unknowns"] is not None else "-"
         lines.append(f"| {f['case']} | {f['pol']} | {f['solver']} | {f['variant']} | {f['threads']} | {f['order']} | "
-                     f"{f['ppw']:g} | {unk} | {err} | {qerr} | {solve} | {f['process_s']:.2f} | {peak} | {f['status']} |")
+                     f"{ppw_label(r['spec'])} | {unk} | {err} | {qerr} | {solve} | {f['process_s']:.2f} | {peak} | {f['status']} |")
     return "\n".join(lines)
 
 
@@ -140,7 +145,7 @@ def plot(rows: list[dict], path, title_note: str = "") -> None:
     panels = [("paper-sector", "Ez"), ("paper-sector", "Hz"), ("rod-full", "Ez")]
     titles = {"paper-sector": "paper capillary, sector 2$\\pi$/600", "rod-full": "rod r=3 um, full section + PML"}
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.4))
-    colors = {("wgmfem", "auto"): "tab:blue", ("wgmfem", "superlu"): "tab:cyan", ("ngsolve", "Arnoldi+cholesky"): "tab:red"}
+    colors = {("wgmfem", "auto"): "tab:blue", ("wgmfem", "pardiso"): "tab:cyan", ("ngsolve", "Arnoldi+cholesky"): "tab:red"}
     markers = {3: "^", 4: "o", 5: "s", 6: "D"}
     ok = [r for r in rows if r.get("status") == "ok" and r.get("found")]
     for ax, (case, pol) in zip(axes, panels):
@@ -151,13 +156,14 @@ def plot(rows: list[dict], path, title_note: str = "") -> None:
                 continue
             key = (s["solver"], s["variant"])
             if s["case"] == case and s.get("threads") == 1 and key in colors:
-                lines.setdefault((key, s["order"]), []).append(r)
+                lines.setdefault((key, s["order"], bool(s.get("outer_ppw"))), []).append(r)
             else:
                 others.append(r)
-        for ((solver, variant), order), rs in sorted(lines.items(), key=str):
-            rs.sort(key=lambda r: r["spec"]["ppw"])
+        for ((solver, variant), order, graded), rs in sorted(lines.items(), key=str):
+            rs.sort(key=lambda r: (r["spec"]["ppw"], r["spec"].get("outer_ppw") or 0))
             ax.plot([r["solve_s"] for r in rs], [max(abs(r["rel_err"]), 1e-12) for r in rs], marker=markers[order],
-                    color=colors[(solver, variant)], label=f"{solver} P{order} ({variant})", lw=1.2, ms=5)
+                    color=colors[(solver, variant)], ls="--" if graded else "-",
+                    label=f"{solver} P{order} ({variant}{', coarse air/PML' if graded else ''})", lw=1.2, ms=5)
         for j, r in enumerate(others):
             s = r["spec"]
             full = s["case"] == "paper-full"

@@ -46,12 +46,12 @@ BAND_FACTOR = 1.0
 def _region_sizes(spec):
     """Max element size (um) per region name from the wgmfem-like rule."""
     lam = 2 * math.pi / spec["k_ref"][0]
-    scale = spec["order"] / spec["ppw"]
     bounds = spec["bounds_um"]  # inner..outer boundary radii of the regions, len = regions + 1
     sizes = {}
     for i, (name, n) in enumerate(zip(spec["regions"], spec["region_index"])):
         radius = max(min(bounds[i], bounds[i + 1]), bounds[i + 1] if bounds[i] == 0 else 0)
-        h = scale * lam / n
+        outer = name in ("outside", "pml") and spec.get("outer_ppw")
+        h = spec["order"] / (spec["outer_ppw"] if outer else spec["ppw"]) * lam / n
         if name == "pml":
             h /= math.hypot(1.0, spec["pml"][2])
         sizes[name] = min(h, 2 * math.pi * radius / ELEMENTS_PER_CIRCLE)

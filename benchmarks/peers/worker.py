@@ -38,6 +38,9 @@ def run_wgmfem(spec: dict) -> dict:
     kwargs = dict(order=spec["order"], points_per_wavelength=spec["ppw"], sector=spec["sector"],
                   r_cut_um=spec["r_cut_um"], num_modes=spec["num_modes"],
                   linear_solver=spec.get("linear_solver", "auto"))
+    if spec.get("outer_ppw"):
+        kwargs.update(region_points_per_wavelength={nm: spec["outer_ppw"] for nm in ("outside", "pml")
+                                                    if nm in spec["regions"]})
     if spec["boundary"] == "pml":
         kwargs.update(pml=RadialPML(*spec["pml"][:3], power=int(spec["pml"][3])))
         target = k_ref
