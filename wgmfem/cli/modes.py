@@ -37,7 +37,7 @@ examples:
   wgmfem modes --layers 3:1.56 --outside 1 --pol Hz --m 30 --p 2
   wgmfem modes --wavelength 431.9:432.3 --m 590:610 --region any --p any --format csv --output modes.csv
   wgmfem modes --engine fem1d --m 600 --p 1:2 --pol Ez
-  wgmfem modes --engine fem2d --m 600 --p 1 --pol Ez            (2 pi/600 sector, P6, ~1.5 s)
+  wgmfem modes --engine fem2d --m 600 --p 1 --pol Ez            (2 pi/600 sector, P6, ~1 s)
   wgmfem modes --engine fem2d --layers 3:1.56 --pol Ez --m 20 --p 1 --ellipticity 0.02   (full section)
 """
 
