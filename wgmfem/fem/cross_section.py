@@ -24,11 +24,15 @@ Elements: Lagrange P1-P4 of scikit-fem and P5/P6 of :mod:`wgmfem.fem.elements`
 on ``MeshTri2`` (6-node curved triangles). Both number the edge dofs of P3-P6
 along the local edge direction, so the vertices of every element are sorted
 by global index on loading (as ``MeshTri1`` does itself); otherwise
-neighbouring elements would disagree on their shared edge dofs.
+neighbouring elements would disagree on their shared edge dofs. On a concentric
+section the elements along small circles use the exact-circle map of degree k
+(``exact_circles``). Matrices: :mod:`wgmfem.fem.assembly` (one product per form);
+field values at points: :mod:`wgmfem.fem.evaluate`.
 
 Eigen-solve: shift-invert around k_target^2 through :mod:`wgmfem.fem.eigensolvers`
 (``eigensolver="scipy"``: ARPACK with MKL PARDISO when pypardiso is installed, else
-SuperLU; ``"slepc"``: SLEPc/PETSc, MPI-capable).
+SuperLU; ``"slepc"``: SLEPc/PETSc, MPI-capable); every eigenpair's relative residual
+is kept (``CrossSectionResult.residuals``).
 """
 
 from __future__ import annotations
