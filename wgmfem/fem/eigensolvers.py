@@ -258,18 +258,23 @@ def _scipy_shift_invert(A, B, sigma, num_modes, linear_solver, symmetric=True, s
     with _single_threaded_blas():
         nu, vecs = spla.eigs(op, k=k, which="LM", ncv=ncv, tol=ARPACK_TOL if symmetric or hermitian else 0)
     if symmetric or hermitian:
-        # one inverse-iteration step with the same factorization (k solves) damps what the
-        # loose tolerance left of the far eigenvectors, which dominate the residual in A, B
-        if real:  # Arnoldi's vectors of a real pencil are real up to a phase
-            peak = vecs[np.argmax(np.abs(vecs), axis=0), np.arange(vecs.shape[1])]
-            vecs = (vecs * (np.abs(peak) / peak)).real
-        vecs = np.column_stack([counted(B @ vecs[:, i]) for i in range(vecs.shape[1])])
-        vecs /= np.linalg.norm(vecs, axis=0)
-    lam, stats["residuals"] = checked_eigenpairs(A, B, vecs, None if symmetric or hermitian else sigma + 1.0 / nu,
-                                                 symmetric)
-    if real:  # a real symmetric pencil has real eigenvalues; drop Arnoldi's rounding
-        lam = lam.real.astype(complex)
-    return lam, vecs, name
+        basis = vecs
+        if real:  # Arnoldi may return a degenerate pair of a real pencil as v, conj(v)
+            basis = _orthonormal_columns(np.hstack((vecs.real, vecs.imag)))
+        # one inverse-iteration step with the same factorization damps what the loose
+        # tolerance left of the far eigenvectors, which dominate the residual in A, B
+        basis = np.column_stack([counted(B @ basis[:, i]) for i in range(basis.shape[1])])
+        lam, vecs = rayleigh_ritz(A, B, basis, sigma, k, symmetric)
+    else:
+        lam = sigma + 1.0 / nu
+    stats["residuals"] = relative_residuals(A, B, lam, vecs)
+    return lam.astype(complex), vecs, name
+
+
+def _orthonormal_columns(M, rtol: float = 1e-8) -> np.ndarray:
+    """An orthonormal basis of the span of the columns of M (directions below rtol dropped)."""
+    u, sv, _ = np.linalg.svd(M, full_matrices=False)
+    return u[:, sv > rtol * sv[0]]
 
 
 def _is_hermitian(M) -> bool:
@@ -278,30 +283,43 @@ def _is_hermitian(M) -> bool:
 
 #: ARPACK's convergence tolerance (relative Ritz residual of the shift-inverted operator)
 #: for symmetric or Hermitian pencils. One inverse-iteration step then cleans the vectors
-#: (k more solves) and the eigenvalues are their Rayleigh quotients (:func:`checked_eigenpairs`),
-#: whose error is quadratic in the vector error. Against tol = 0 (machine precision), 6 modes:
-#: paper sector 52 -> 45-49 solves, 3 um rod with PML 85-89 -> 63-73, k equal to <= 1.2e-14,
-#: the rod's Q to 1e-12; the paper's Q = 4.8e12 scatters ~1 % run to run with either setting
-#: (double precision: Im k / k = 1e-13). A general complex pencil (a PML with a complex
-#: Floquet phase) keeps tol = 0.
+#: (k more solves) and the eigenpairs come from :func:`rayleigh_ritz` on them, whose
+#: eigenvalue error is quadratic in the vector error. Against tol = 0 (machine precision),
+#: 6 modes: paper sector 52 -> 45-49 solves, 3 um rod with PML 85-89 -> 63-73, k equal to
+#: <= 1.2e-14, the rod's Q to 1e-12; the paper's Q = 4.8e12 scatters ~1 % run to run with
+#: either setting (double precision: Im k / k = 1e-13). A general complex pencil (a PML with
+#: a complex Floquet phase) keeps tol = 0.
 ARPACK_TOL = 1e-10
 
 
-def checked_eigenpairs(A, B, vectors, lam=None, symmetric: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues of A x = lam B x and relative residuals ||A x - lam B x|| / ||A x|| of
-    approximate eigenvectors (columns of ``vectors``).
+def rayleigh_ritz(A, B, basis, sigma, k: int, symmetric: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The k eigenpairs nearest ``sigma`` of A x = lam B x projected on span(basis).
 
-    ``lam`` None: the Rayleigh quotients, x^T A x / x^T B x for symmetric A, B (complex
-    symmetric with a PML: the left eigenvectors equal the right ones, so the error is
-    quadratic in the vector's), x^H A x / x^H B x otherwise (Hermitian A, B: a complex
-    Floquet phase). Otherwise only the residuals of the given values.
+    symmetric (A = A^T, B = B^T, also complex symmetric with a PML): the projection uses
+    the transpose, Q^T A Q y = lam Q^T B Q y, because the left eigenvectors of such a pencil
+    equal the right ones: the Ritz values are then off by the square of the subspace error
+    (the plain x^H A x / x^H B x is not, for a non-normal PML matrix). Otherwise (Hermitian
+    A, B: a complex Floquet phase) Q^H. A (near-)degenerate pair in the subspace comes out
+    as two independent vectors. Returns (lam, vectors with unit 2-norm).
     """
-    Ax, Bx = A @ vectors, B @ vectors
-    if lam is None:
-        left = vectors if symmetric else vectors.conj()
-        lam = np.sum(left * Ax, axis=0) / np.sum(left * Bx, axis=0)
-    residuals = np.linalg.norm(Ax - lam * Bx, axis=0) / np.linalg.norm(Ax, axis=0)
-    return lam, residuals
+    import scipy.linalg as sla
+
+    q, _ = np.linalg.qr(basis)
+    left = q if symmetric else q.conj()
+    a_p, b_p = left.T @ (A @ q), left.T @ (B @ q)
+    if np.isrealobj(a_p) and np.isrealobj(b_p) or not symmetric:
+        lam, y = sla.eigh((a_p + a_p.conj().T) / 2, (b_p + b_p.conj().T) / 2)
+    else:
+        lam, y = sla.eig(a_p, b_p)
+    pick = np.argsort(np.abs(lam - sigma))[:k]
+    vecs = q @ y[:, pick]
+    return lam[pick], vecs / np.linalg.norm(vecs, axis=0)
+
+
+def relative_residuals(A, B, lam, vectors) -> np.ndarray:
+    """||A x - lam B x|| / ||A x|| of every eigenpair (columns of ``vectors``)."""
+    Ax = A @ vectors
+    return np.linalg.norm(Ax - lam * (B @ vectors), axis=0) / np.linalg.norm(Ax, axis=0)
 
 
 def shift_invert(A, B, sigma, num_modes, *, eigensolver="scipy", linear_solver="auto", symmetric=True, stats=None):
