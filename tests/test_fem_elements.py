@@ -67,6 +67,8 @@ def test_value_table_equals_each_elements_own_basis(k):
     assert table.shape == (len(element.doflocs), 30)
     for i in range(len(element.doflocs)):
         np.testing.assert_allclose(table[i], element.lbasis(X, i)[0], atol=1e-12)
+    # and, independently of the elements' own code, the nodal property phi_i(node_j) = delta_ij
+    np.testing.assert_allclose(lagrange_values(k, lattice_points(k).T), np.eye(len(element.doflocs)), atol=1e-12)
 
 
 @pytest.mark.parametrize("k", HIGH)

@@ -208,7 +208,8 @@ class _Geometry:
         self.exact = None
         self.curved = np.zeros(mesh.nelements, dtype=bool)
         circles = concentric_circles(mesh, boundaries) if exact_circles and order > 2 else []
-        circles = [c for c in circles if _elements_per_turn(mesh, *c) < QUADRATIC_ARCS_PER_TURN]
+        self.circles = [c for c in circles if _elements_per_turn(mesh, *c) < QUADRATIC_ARCS_PER_TURN]
+        circles = self.circles
         if circles:
             self.exact = circle_geometry(mesh, order, circles)
             for facets, _, _ in circles:
@@ -428,7 +429,8 @@ def _floquet_phase(m, angle) -> complex:
 
 def uses_exact_circles(exact_circles, order, bore_offset_um=0.0, inner_ellipticity=0.0, outer_ellipticity=0.0) -> bool:
     """Whether the exact-circle geometry is used (``exact_circles`` of :func:`solve_cross_section`):
-    by default (None) for a concentric cross-section and order >= 3."""
+    by default (None) for a concentric cross-section and order >= 3; never for P1/P2 (the
+    quadratic map is already their geometry's degree), even when asked."""
     concentric = bore_offset_um == 0 and inner_ellipticity == 0 and outer_ellipticity == 0
     if exact_circles is None:
         return concentric and order >= 3

@@ -13,6 +13,12 @@ A point (x, y) in um is located in two steps, both vectorized over all points:
 
 The field is then the sum of the element's basis functions at those reference
 coordinates. Points off the mesh get NaN.
+
+Geometry: points are located through the 6-node (quadratic) map even where the solve used
+the exact-circle map (:mod:`wgmfem.fem.cross_section`, ``exact_circles``); the two differ
+by O(h^3) along the circles (<= 4e-6 um on the 3 um rod at P6, measured), so values there
+are those of a point displaced by as much, and a point between the quadratic arc and the
+exact outer circle is off the mesh (NaN).
 """
 
 from __future__ import annotations
@@ -22,17 +28,20 @@ import scipy.sparse as sp
 
 from .elements import lagrange_values
 
-#: straight-triangle margin (barycentric units) for the curved edges: a point between an
-#: arc and its chord lies outside the straight triangle by ~h/(8 R) (0.1 for h = 0.8 R,
-#: 8 elements on a circle; the meshes have >= 64); points not found are retried with
-#: the wide margin (a very coarse mesh or a point off the mesh)
-CURVED_MARGIN = 0.1
-WIDE_MARGIN = 0.5
+#: Straight-triangle margins (barycentric units) for the curved edges, tried in turn for
+#: the points not found yet: a point between an arc and its chord lies outside the straight
+#: triangle by ~h/(8 R) (0.1 for h = 0.8 R, 8 elements on a circle; the meshes have >= 16);
+#: the last pass (inf) tries every element of the point's bin (their Bezier hulls cover it).
+MARGINS = (0.1, np.inf)
 #: reference coordinates this far outside the triangle still count as inside (rounding)
 INSIDE_TOLERANCE = 1e-9
 NEWTON_ITERATIONS = 12
 #: Newton stops when the step in reference coordinates is below this
 NEWTON_TOLERANCE = 1e-13
+#: a located point must map back to within this fraction of its element's size
+MAP_BACK_TOLERANCE = 1e-9
+#: points evaluated per batch (memory ~1 KB per point for P6)
+EVALUATION_BATCH = 50_000
 
 
 def _p2_nodes(mesh) -> np.ndarray:
@@ -95,7 +104,6 @@ class PointLocator:
     """Element and reference coordinates of points of a ``MeshTri2`` (curved 6-node triangles)."""
 
     def __init__(self, mesh):
-        self.mesh = mesh
         nodes = _p2_nodes(mesh)
         self.nodes = nodes
         vert = nodes[:, :3]
@@ -140,17 +148,26 @@ class PointLocator:
         return point[near], elem[near]
 
     def locate(self, x_um: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Element index (-1 off the mesh) and reference coordinates (2, n) of points (2, n) in um."""
+        """Element index (-1 off the mesh) and reference coordinates (2, n) of points (2, n) in um.
+
+        A point on an edge shared by two elements gets one of them (the first candidate).
+        """
         x = np.asarray(x_um, dtype=float)
         tind = np.full(x.shape[1], -1)
         X = np.full(x.shape, np.nan)
         todo = np.arange(x.shape[1])
-        for margin in (CURVED_MARGIN, WIDE_MARGIN):
+        for margin in MARGINS:
             point, elem = self._candidates(x[:, todo], margin)
-            Xc = invert_p2_map(self.nodes[:, :, elem], x[:, todo[point]])
-            hit = np.flatnonzero(inside(Xc))[::-1]  # reversed: the first inside candidate wins
-            tind[todo[point[hit]]] = elem[hit]
-            X[:, todo[point[hit]]] = Xc[:, hit]
+            nodes = self.nodes[:, :, elem]
+            Xc = invert_p2_map(nodes, x[:, todo[point]])
+            back, _ = p2_map(nodes, np.nan_to_num(Xc))
+            inv = self.inv[:, :, elem]  # straight-triangle inverse Jacobian: det = 1 / size^2
+            inv_size = np.sqrt(np.abs(inv[0, 0] * inv[1, 1] - inv[0, 1] * inv[1, 0]))
+            converged = np.hypot(*(back - x[:, todo[point]])) * inv_size <= MAP_BACK_TOLERANCE
+            hit = np.flatnonzero(inside(Xc) & converged)
+            first = hit[np.unique(point[hit], return_index=True)[1]]  # one element per point
+            tind[todo[point[first]]] = elem[first]
+            X[:, todo[point[first]]] = Xc[:, first]
             todo = todo[tind[todo] < 0]
             if todo.size == 0:
                 break
@@ -159,19 +176,21 @@ class PointLocator:
 
 def evaluate(result, x_um, y_um, vectors=None) -> np.ndarray:
     """Values of ``vectors`` (default all modes of ``result``, a :class:`CrossSectionResult`)
-    at the points (x, y) um: shape (npts, nvec), NaN off the mesh."""
+    at the points (x, y) um: shape (npts, nvec), NaN off the mesh (in batches of
+    :data:`EVALUATION_BATCH` points)."""
     x = np.vstack((np.ravel(np.asarray(x_um, dtype=float)), np.ravel(np.asarray(y_um, dtype=float))))
     vecs = result.vectors if vectors is None else vectors
     if getattr(result, "_locator", None) is None:
         result._locator = PointLocator(result.mesh)
-    tind, X = result._locator.locate(x)
-    out = np.zeros((x.shape[1], vecs.shape[1]), dtype=complex)
-    ok = tind >= 0
-    out[~ok] = np.nan
-    edofs = result.dofs.element_dofs[:, tind[ok]]  # (nbfun, npts)
-    phi = lagrange_values(result.element.maxdeg, X[:, ok])  # every order shares the nodal layout
-    # interpolation matrix (points x dofs): one sparse product for every vector
-    rows = np.broadcast_to(np.arange(edofs.shape[1]), edofs.shape)
-    interp = sp.csr_matrix((phi.ravel(), (rows.ravel(), edofs.ravel())), shape=(edofs.shape[1], vecs.shape[0]))
-    out[ok] = interp @ vecs
+    out = np.full((x.shape[1], vecs.shape[1]), np.nan, dtype=complex)
+    for start in range(0, x.shape[1], EVALUATION_BATCH):
+        part = slice(start, start + EVALUATION_BATCH)
+        tind, X = result._locator.locate(x[:, part])
+        ok = np.flatnonzero(tind >= 0)
+        edofs = result.dofs.element_dofs[:, tind[ok]]  # (nbfun, npts)
+        phi = lagrange_values(result.element.maxdeg, X[:, ok])  # every order shares the nodal layout
+        # interpolation matrix (points x dofs): one sparse product for every vector
+        rows = np.broadcast_to(np.arange(edofs.shape[1]), edofs.shape)
+        interp = sp.csr_matrix((phi.ravel(), (rows.ravel(), edofs.ravel())), shape=(edofs.shape[1], vecs.shape[0]))
+        out[start + ok] = interp @ vecs
     return out
