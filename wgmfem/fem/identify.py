@@ -36,6 +36,9 @@ from .radial import DEFAULT_MAX_PML_FRACTION
 DEFAULT_PAIR_TOLERANCE = 1e-3
 #: Rays used for the radial profile (their number and angles avoid common symmetries).
 NUM_RAYS = 7
+#: On a periodic sector (concentric fibre) a mode is R(r) (a cos m phi + b sin m phi) with m a
+#: multiple of the sector's period: three rays spread over the sector never all sit on a node.
+NUM_RAYS_SECTOR = 3
 #: Samples along each ray: SAMPLES_PER_LOBE per possible radial lobe (a lobe is at least
 #: half a local wavelength long, pi / (n_max k) um), between MIN_ and MAX_RAY_SAMPLES.
 SAMPLES_PER_LOBE = 16
@@ -110,7 +113,7 @@ def _ray_intervals(result: CrossSectionResult, region: str, center, phi):
 def _ray_angles(result: CrossSectionResult) -> np.ndarray:
     if result.sector_angle is None:
         return 2 * math.pi * ((np.arange(NUM_RAYS) * 0.6180339887) % 1.0)
-    return result.sector_angle * (0.05 + 0.9 * (np.arange(NUM_RAYS) * 0.6180339887 % 1.0))
+    return result.sector_angle * (0.05 + 0.9 * (np.arange(NUM_RAYS_SECTOR) * 0.6180339887 % 1.0))
 
 
 def _max_harmonic(result: CrossSectionResult, r_um: float) -> float:
@@ -125,8 +128,9 @@ def _max_harmonic(result: CrossSectionResult, r_um: float) -> float:
 def radial_profiles(result: CrossSectionResult, region: str, samples: int | None = None):
     """Radii r (um) in ``region`` and amplitudes R(r) of every mode, shape (samples, num_modes).
 
-    R^2 = sum of |u|^2 over :data:`NUM_RAYS` rays from :func:`_center`, each ray sampled
-    between its own entry and exit of the region (a perturbed interface is followed), at
+    R^2 = sum of |u|^2 over :data:`NUM_RAYS` rays (:data:`NUM_RAYS_SECTOR` on a sector) from
+    :func:`_center`, each ray sampled between its own entry and exit of the region (a
+    perturbed interface is followed), at
     the same fractions of that interval; r is the mean radius over the rays. ``samples``
     per ray (default: :data:`SAMPLES_PER_LOBE` per half local wavelength of the widest ray).
     """
