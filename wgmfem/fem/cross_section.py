@@ -209,10 +209,9 @@ class _Geometry:
         self.curved = np.zeros(mesh.nelements, dtype=bool)
         circles = concentric_circles(mesh, boundaries) if exact_circles and order > 2 else []
         self.circles = [c for c in circles if _elements_per_turn(mesh, *c) < QUADRATIC_ARCS_PER_TURN]
-        circles = self.circles
-        if circles:
-            self.exact = circle_geometry(mesh, order, circles)
-            for facets, _, _ in circles:
+        if self.circles:
+            self.exact = circle_geometry(mesh, order, self.circles)
+            for facets, _, _ in self.circles:
                 owners = mesh.f2t[:, np.asarray(facets)].ravel()
                 self.curved[owners[owners >= 0]] = True
 
@@ -373,6 +372,15 @@ class CrossSectionResult(EigenvaluesMixin):
     def basis(self, intorder: int | None = None) -> CellBasis:
         """A CellBasis on the whole mesh (memory ~ elements x quadrature points x basis size)."""
         return _chunk_basis(self.mesh, self.element, self.dofs, intorder or self.intorder, None)
+
+    @property
+    def geometry_label(self) -> str:
+        """How the curved boundaries were represented, for verification records."""
+        return "exact circles" if self.exact_circles else "curved P2 geometry"
+
+    def max_residual(self, indices) -> float | None:
+        """The largest eigen-residual of the eigenvectors ``indices`` (None if not computed)."""
+        return None if self.residuals is None else float(max(self.residuals[i] for i in indices))
 
     def is_pml_mode(self, max_pml_fraction: float = DEFAULT_MAX_PML_FRACTION) -> np.ndarray:
         return self.pml_fraction > max_pml_fraction

@@ -188,9 +188,8 @@ def _common_record(md: Mode, res, settings, kwargs, group) -> dict:
     """Verification entries shared by the pair members (or the degenerate pair)."""
     sector = kwargs["sector"]
     return {
-        "method": "2-D cross-section FEM (scikit-fem, "
-        + ("exact circles" if res.exact_circles else "curved P2 geometry") + "), shift-invert at the exact root",
-        "residual": None if res.residuals is None else float(max(res.residuals[lb.index] for lb in group)),
+        "method": f"2-D cross-section FEM (scikit-fem, {res.geometry_label}), shift-invert at the exact root",
+        "residual": res.max_residual([lb.index for lb in group]),
         "seeded_by": "exact (unperturbed geometry)",
         "unknowns": int(res.num_unknowns),
         "element_order": kwargs["order"],

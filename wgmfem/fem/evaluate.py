@@ -36,10 +36,10 @@ MARGINS = (0.1, np.inf)
 #: reference coordinates this far outside the triangle still count as inside (rounding)
 INSIDE_TOLERANCE = 1e-9
 NEWTON_ITERATIONS = 12
-#: Newton stops when the step in reference coordinates is below this
+#: Newton stops when the step in reference coordinates is below this; a point whose last
+#: step is above CONVERGED_STEP is not located in that element (the map does not reach it)
 NEWTON_TOLERANCE = 1e-13
-#: a located point must map back to within this fraction of its element's size
-MAP_BACK_TOLERANCE = 1e-9
+CONVERGED_STEP = 1e-9
 #: points evaluated per batch (memory ~1 KB per point for P6)
 EVALUATION_BATCH = 50_000
 
@@ -69,18 +69,16 @@ def p2_map(nodes: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, J
 
 
-def invert_p2_map(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Reference coordinates X (2, n) with F(X) = x for elements with nodes (2, 6, n).
+def invert_p2_map(nodes: np.ndarray, x: np.ndarray, X0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference coordinates X (2, n) with F(X) = x for elements with nodes (2, 6, n), and
+    whether Newton converged for each point.
 
-    Newton's method from the straight-triangle guess; a point converges in 2-4 steps
-    when it lies in (or near) its element; points that do not converge keep their last
-    iterate (they are candidates of a neighbouring element and end up outside).
+    Newton's method from ``X0`` (the straight-triangle coordinates); a point converges in 2-4
+    steps when it lies in (or near) its element; points that do not converge keep their last
+    iterate (they are candidates of a neighbouring element).
     """
-    v0, v1, v2 = nodes[:, 0], nodes[:, 1], nodes[:, 2]
-    d1, d2 = v1 - v0, v2 - v0
-    det = d1[0] * d2[1] - d1[1] * d2[0]
-    r = x - v0
-    X = np.array([(r[0] * d2[1] - r[1] * d2[0]) / det, (d1[0] * r[1] - d1[1] * r[0]) / det])
+    X = np.array(X0, dtype=float)
+    last_step = np.full(x.shape[1], np.inf)
     active = np.arange(x.shape[1])
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for _ in range(NEWTON_ITERATIONS):
@@ -89,10 +87,12 @@ def invert_p2_map(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
             detJ = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
             step = np.array([J[1, 1] * res[0] - J[0, 1] * res[1], -J[1, 0] * res[0] + J[0, 0] * res[1]]) / detJ
             X[:, active] += step
-            active = active[~(np.abs(step).max(axis=0) <= NEWTON_TOLERANCE)]
+            last_step[active] = np.abs(step).max(axis=0)
+            active = active[~(last_step[active] <= NEWTON_TOLERANCE)]
             if active.size == 0:
                 break
-    return X
+    # rounding keeps some steps above NEWTON_TOLERANCE (x ~ 40 um, elements ~0.1 um)
+    return X, last_step <= CONVERGED_STEP
 
 
 def inside(X: np.ndarray, tol: float = INSIDE_TOLERANCE) -> np.ndarray:
@@ -132,8 +132,9 @@ class PointLocator:
         det = d1[0] * d2[1] - d1[1] * d2[0]
         self.inv = np.array([[d2[1], -d2[0]], [-d1[1], d1[0]]]) / det  # (2, 2, nel)
 
-    def _candidates(self, x: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
-        """(point index, element) pairs whose straight triangle holds the point within ``margin``."""
+    def _candidates(self, x: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point index, element, straight-triangle reference coordinates) of the pairs whose
+        straight triangle holds the point within ``margin``."""
         idx = np.floor((x - self.origin[:, None]) / self.cell).astype(int)
         ok = np.all((idx >= 0) & (idx < self.shape[:, None]), axis=0)
         cid = np.where(ok, idx[0] * self.shape[1] + idx[1], 0)
@@ -145,7 +146,7 @@ class PointLocator:
         r = x[:, point] - self.v0[:, elem]
         X = np.einsum("ijn,jn->in", self.inv[:, :, elem], r)
         near = (X[0] >= -margin) & (X[1] >= -margin) & (X[0] + X[1] <= 1 + margin)
-        return point[near], elem[near]
+        return point[near], elem[near], X[:, near]
 
     def locate(self, x_um: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Element index (-1 off the mesh) and reference coordinates (2, n) of points (2, n) in um.
@@ -157,13 +158,8 @@ class PointLocator:
         X = np.full(x.shape, np.nan)
         todo = np.arange(x.shape[1])
         for margin in MARGINS:
-            point, elem = self._candidates(x[:, todo], margin)
-            nodes = self.nodes[:, :, elem]
-            Xc = invert_p2_map(nodes, x[:, todo[point]])
-            back, _ = p2_map(nodes, np.nan_to_num(Xc))
-            inv = self.inv[:, :, elem]  # straight-triangle inverse Jacobian: det = 1 / size^2
-            inv_size = np.sqrt(np.abs(inv[0, 0] * inv[1, 1] - inv[0, 1] * inv[1, 0]))
-            converged = np.hypot(*(back - x[:, todo[point]])) * inv_size <= MAP_BACK_TOLERANCE
+            point, elem, X_straight = self._candidates(x[:, todo], margin)
+            Xc, converged = invert_p2_map(self.nodes[:, :, elem], x[:, todo[point]], X_straight)
             hit = np.flatnonzero(inside(Xc) & converged)
             first = hit[np.unique(point[hit], return_index=True)[1]]  # one element per point
             tind[todo[point[first]]] = elem[first]

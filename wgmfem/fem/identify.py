@@ -280,8 +280,7 @@ def to_modes(
         head = group[0]
         fractions = {nm: float(np.mean([lb.fractions[nm] for lb in group])) for nm in head.fractions}
         verification = dict(
-            method="2-D cross-section FEM (scikit-fem, "
-            + ("exact circles" if result.exact_circles else "curved P2 geometry") + ")",
+            method=f"2-D cross-section FEM (scikit-fem, {result.geometry_label})",
             unknowns=int(result.num_unknowns),
             element_order=int(result.order),
             purity=float(min(lb.purity for lb in group)),
@@ -294,7 +293,7 @@ def to_modes(
             k_pair=[complex(k) for k in ks],
             splitting_nm=abs(_wavelength_nm(ks[0]) - _wavelength_nm(ks[-1])),
             linear_solver=result.linear_solver,
-            residual=None if result.residuals is None else float(max(result.residuals[lb.index] for lb in group)),
+            residual=result.max_residual([lb.index for lb in group]),
         )
         modes.append(
             Mode(
