@@ -254,7 +254,7 @@ def _scipy_shift_invert(A, B, sigma, num_modes, linear_solver, symmetric=True, s
     # B inner product (eigsh mode 3) needs ~3 products with B per solve, this one; on the
     # paper sector (P6, 4.8k unknowns) 15 ms instead of 23 ms, same eigenvalues to 1e-15
     op = spla.LinearOperator((n, n), matvec=lambda x: counted(B @ x), dtype=float if real else np.complex128)
-    # a loose ARPACK tolerance only where the Rayleigh quotient is stationary (see ARPACK_TOL)
+    # a loose ARPACK tolerance only where the Rayleigh-Ritz values are stationary (see ARPACK_TOL)
     hermitian = not symmetric and _is_hermitian(A) and _is_hermitian(B)
     with _single_threaded_blas():
         nu, vecs = spla.eigs(op, k=k, which="LM", ncv=ncv, tol=ARPACK_TOL if symmetric or hermitian else 0)
@@ -286,8 +286,9 @@ def _is_hermitian(M) -> bool:
 #: for symmetric or Hermitian pencils. One inverse-iteration step then cleans the vectors
 #: (k more solves) and the eigenpairs come from :func:`rayleigh_ritz` on them, whose
 #: eigenvalue error is quadratic in the vector error. Against tol = 0 (machine precision),
-#: 6 modes: paper sector 52 -> 45-49 solves, 3 um rod with PML 85-89 -> 63-73, k equal to
-#: <= 1.2e-14, the rod's Q to 1e-12; the paper's Q = 4.8e12 scatters ~1 % run to run with
+#: 6 modes: paper sector 58 -> 49 solves, 3 um rod with PML 91 -> 69, k equal to <= 1.5e-15,
+#: the rod's Q to 1e-12 (ARPACK's plain eigenvalues at tol 0 took 52 and 85-89 solves); the
+#: paper's Q = 4.8e12 scatters ~1 % run to run with
 #: either setting (double precision: Im k / k = 1e-13). A general complex pencil (a PML with
 #: a complex Floquet phase) keeps tol = 0.
 ARPACK_TOL = 1e-10
