@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .exact.census import _complex_secant, _contour_F, _g_tilde
+from .exact.census import _complex_secant, _contour_F, _g_tilde, find_roots
 from .geometry import LayeredCylinder
 
 def _with_index(cyl: LayeredCylinder, j: int, n) -> LayeredCylinder:
@@ -78,10 +78,12 @@ def sensitivity_nm_per_riu(mode, layer: str = "core") -> float:
 
 
 def threshold_gain_per_cm(mode, layer: str = "core") -> float | None:
-    """Material gain at threshold from the Q budget, 1/cm:
+    """Material gain at threshold from the Q budget, 1/cm, added to the layer as it is:
 
         Gamma g_th = 2 pi n F / (Q_total lambda),
 
+    negative when the mode already grows (Q_total < 0: the layer holds more gain than the
+    threshold by that much),
     with Gamma the electric energy fraction of the gain layer, n its index and F the
     :attr:`~wgmfem.mode.Mode.dispersion_factor` (1 without dispersion). First-order
     perturbation at the real lasing frequency gives dk/k = -i Gamma kappa / n for a gain
@@ -92,19 +94,23 @@ def threshold_gain_per_cm(mode, layer: str = "core") -> float | None:
     """
     gamma = mode.energy_fractions.get(layer, 0.0)
     if gamma <= 0 or not math.isfinite(mode.Q_total):
-        return None
+        return None  # no overlap with the layer, or no loss to pay for
     j = mode.cylinder.layer_of(layer)
     n = complex(mode.cylinder.indices[j]).real
     return 2 * math.pi * n * mode.dispersion_factor / (gamma * mode.Q_total * mode.wavelength_nm * 1e-7)
 
 
 def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float | None:
-    """Intensity gain in ``layer`` at which the mode stops decaying, 1/cm: Im k = 0, or
+    """Intensity gain added to ``layer`` at which the mode stops decaying, 1/cm: Im k = 0, or
     Im k = +F Re k / (2 Q_extra) when an extra loss is given (the gain also pays for it;
-    F: dispersion factor, as Q_extra is a true Q).
+    F: dispersion factor, as Q_extra is a true Q). Negative when the layer already holds
+    more gain than that (the mode grows): the same sign as :func:`threshold_gain_per_cm`.
 
-    Solves for kappa_g > 0 in n_layer - i kappa_g by a secant on Im k(kappa_g); each
-    step re-solves the complex resonance. None if it does not converge.
+    Solves for kappa_g in n_layer - i kappa_g by a secant on Im k(kappa_g); each step
+    re-solves the complex resonance (secant on the analytic, pole-free characteristic
+    function from the first-order prediction). The result is then checked: a census of the
+    final stack must hold the resonance, paired with a lossless resonance of the same
+    (pol, m, nodes). None if the secant does not converge or the check fails.
     """
     cyl = mode.cylinder
     j = cyl.layer_of(layer)
@@ -122,14 +128,14 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
         k_seed = k_seed + rate * (kappa_g - state["kappa"])  # follow the root to the new gain
         state["kappa"] = kappa_g
         k0 = np.array([k_seed])
-        k, ok = _complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed))
+        k, ok = _complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed), pole_free=True)
         return (complex(k[0]) if ok[0] else None), c
 
     k_prev = mode.k
     # with an extra loss 1/Q_extra the gain must also pay for it: Im k = +F Re k / (2 Q_extra)
     # at fixed indices (F: dispersion factor; Q_extra is a true, dispersive Q)
     target = mode.dispersion_factor * k_prev.real / (2 * mode.Q_extra)
-    if k_prev.imag >= target:
+    if k_prev.imag == target:
         return 0.0
     # first guess from the same first-order rate
     x0, f0 = 0.0, k_prev.imag - target
@@ -150,5 +156,17 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
             break
     else:
         return None
+    if not _same_resonance(_with_index(cyl, j, complex(n0.real, n0.imag - x1)), mode, k1):
+        return None
     k_vac = 2 * math.pi / (mode.wavelength_nm * 1e-7)  # 1/cm
     return 2 * k_vac * x1
+
+
+def _same_resonance(cyl: LayeredCylinder, mode, k: complex) -> bool:
+    """True if an independently counted census of ``cyl`` around ``k`` holds a resonance at k
+    that continues a lossless resonance with the mode's (pol, m, nodes)."""
+    if mode.nodes is None:
+        return True  # FEM or legacy modes carry no node count: nothing to compare
+    half = 1e-5 * k.real
+    res = find_roots(cyl, mode.pol, [mode.m], [k.real - half], [k.real + half], q_min=2.0)
+    return res.complete and any(abs(r.k - k) <= 1e-8 * abs(k) and r.nodes == mode.nodes for r in res.roots)

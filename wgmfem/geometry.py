@@ -99,6 +99,21 @@ class LayeredCylinder:
     def is_lossless(self) -> bool:
         return all(not isinstance(n, complex) for n in self.indices)
 
+    def real_part(self) -> LayeredCylinder:
+        """The same stack with the imaginary parts of its indices (absorption, gain) removed."""
+        if self.is_lossless:
+            return self
+        return LayeredCylinder(self.radii_um, tuple(complex(n).real for n in self.indices), self.outside_index, self.names)
+
+    def loss_rates(self) -> tuple[float, float]:
+        """(max kappa_j / n_j over absorbing layers, max -kappa_j / n_j over gain layers), both >= 0.
+
+        To first order a resonance moves by dk/k = -sum_j Gamma_j dn_j / n_j (Gamma_j: electric
+        energy fractions, sum <= 1), so |Im k| changes by at most k times these rates.
+        """
+        rates = [complex(n).imag / complex(n).real for n in self.indices]
+        return max([0.0] + [r for r in rates if r > 0]), max([0.0] + [-r for r in rates if r < 0])
+
     def layer_bounds_um(self, j: int) -> tuple[float, float]:
         """Inner and outer radius of layer ``j`` (the outer medium ends at infinity)."""
         inner = 0.0 if j == 0 else self.radii_um[j - 1]

@@ -36,7 +36,14 @@ class Mode:
         neighbours are known, else the one-sided difference. None if not computed.
     verification : how this mode was checked (method, residual, census count,
         region fraction, ...); see ``docs/theory.md``.
-    q_rad : radiation Q of the lossless stack when ``k`` includes absorption.
+    q_rad : radiation Q of the lossless counterpart when ``k`` includes absorption or gain.
+    nodes : number of zeros of the field inside the fibre (0 < r < outer radius) at the
+        resonance (of the lossless counterpart for absorbing or gain stacks). Resonances of
+        one (pol, m) interlace with the zeros of the field at the outer surface, so
+        (pol, m, nodes) identifies a mode where (p, region) only describes it.
+
+    Sign convention: Im k < 0 decays, Im k > 0 grows (net gain). Every Q is signed the same
+    way: Q_total < 0 (and Q_abs < 0) means the mode is amplified faster than it loses.
     """
 
     pol: str
@@ -51,6 +58,7 @@ class Mode:
     verification: dict = field(default_factory=dict)
     q_rad: float | None = None  # radiation Q when k also carries absorption (else from k)
     q_extra: float | None = None  # user-given extra loss (scattering, coupling) as a Q
+    nodes: int | None = None  # zeros of the field inside the fibre: with (pol, m) it identifies the mode
 
     # -- derived quantities ------------------------------------------------
     @property
@@ -62,7 +70,7 @@ class Mode:
     def Q_resonance(self) -> float:
         """F Re k / (2 |Im k|): radiation and absorption of the computed resonance, with the
         stored-energy factor F = :attr:`dispersion_factor` of dispersive materials."""
-        return math.inf if self.k.imag == 0 else self.dispersion_factor * self.k.real / (2 * abs(self.k.imag))
+        return math.inf if self.k.imag == 0 else self.dispersion_factor * self.k.real / (-2 * self.k.imag)
 
     @property
     def dispersion_factor(self) -> float:
@@ -95,9 +103,13 @@ class Mode:
 
     @property
     def Q_abs(self) -> float:
-        """Absorption quality factor: 1/Q_abs = 1/Q_resonance - 1/Q_rad (inf without absorption)."""
+        """Absorption quality factor: 1/Q_abs = 1/Q_resonance - 1/Q_rad (inf without absorption;
+        negative where the layers amplify: gain)."""
         inverse = 1 / self.Q_resonance - 1 / self.Q_rad
-        return math.inf if inverse <= 0 else 1 / inverse
+        rates = self.cylinder.loss_rates()
+        if inverse == 0 or (inverse < 0 and rates[1] == 0) or (inverse > 0 and rates[0] == 0):
+            return math.inf  # round-off against the sign the materials allow
+        return 1 / inverse
 
     @property
     def Q_extra(self) -> float:
@@ -106,14 +118,19 @@ class Mode:
 
     @property
     def Q_total(self) -> float:
-        """The loss budget: 1/Q_total = 1/Q_rad + 1/Q_abs + 1/Q_extra."""
+        """The loss budget: 1/Q_total = 1/Q_rad + 1/Q_abs + 1/Q_extra (negative: net gain)."""
         inverse = 1 / self.Q_resonance + 1 / self.Q_extra
-        return math.inf if inverse <= 0 else 1 / inverse
+        return math.inf if inverse == 0 else 1 / inverse
+
+    @property
+    def net_gain(self) -> bool:
+        """True when the mode grows in time: the layers' gain exceeds every loss (Q_total < 0)."""
+        return self.Q_total < 0
 
     @property
     def linewidth_nm(self) -> float:
-        """Full width at half maximum lambda / Q_total, in nm."""
-        return self.wavelength_nm / self.Q_total
+        """Full width at half maximum lambda / |Q_total|, in nm."""
+        return self.wavelength_nm / abs(self.Q_total)
 
     @property
     def core_fraction(self) -> float:
@@ -225,6 +242,8 @@ class Mode:
             "Q_abs": self.Q_abs,
             "Q_extra": self.Q_extra,
             "Q_total": self.Q_total,
+            "net_gain": self.net_gain,
+            "nodes": self.nodes,
             "dispersion_factor": self.dispersion_factor,
             "fsr_nm": self.fsr_nm,
             "group_index": self.group_index,

@@ -5,18 +5,17 @@ each mode is then *followed*: the stack is evaluated at the mode's own wavelengt
 the mode is re-found in a narrow, independently counted box around the first-order
 prediction dk/k = -sum_j Gamma_j dn_j / n_j (the root nearest the prediction: in a
 core/wall hybrid the labels may change on the way), and this repeats until the
-wavelength no longer moves (|dk/k| < 1e-14, typically 3-4 rounds). Absorption (complex indices) is
-added last: a complex secant carries the lossless root to the lossy one, giving
-Q_total; Q_rad is the lossless stack's and 1/Q_abs = 1/Q_total - 1/Q_rad.
+wavelength no longer moves (|dk/k| < 1e-14, typically 3-4 rounds). Absorption or gain
+(complex indices) is added last: the absorbing stack itself is censused in a narrow box
+around the mode and the root paired with it is kept (:func:`absorb`), giving Q_total;
+Q_rad is the lossless counterpart's and 1/Q_abs = 1/Q_total - 1/Q_rad.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .exact.census import _complex_secant, find_roots
+from .exact.census import find_roots
 from .geometry import LayeredCylinder, MaterialStack
 from .mode import Mode
 
@@ -29,7 +28,7 @@ class RefineError(RuntimeError):
 
 
 def real_part(cyl: LayeredCylinder) -> LayeredCylinder:
-    return LayeredCylinder(cyl.radii_um, tuple(complex(n).real for n in cyl.indices), cyl.outside_index, cyl.names)
+    return cyl.real_part()
 
 
 def wavelength_nm(k: complex) -> float:
@@ -67,17 +66,63 @@ def follow(stack: MaterialStack, md: Mode) -> Mode:
     return _mode_from_root(md, root, check, full, rounds, stack)
 
 
-def absorb(md: Mode, full: LayeredCylinder) -> Mode:
-    """Carry a lossless-stack mode to the lossy stack ``full`` (same real parts)."""
+def absorb(md: Mode, full: LayeredCylinder, stack: MaterialStack | None = None) -> Mode:
+    """The resonance of the absorbing/gain stack ``full`` that continues the lossless mode ``md``.
+
+    A narrow box around ``md`` is censused on ``full`` itself (:func:`find_roots` counts the
+    lossy roots and pairs each with its lossless counterpart); the root paired with ``md`` is
+    kept. With ``stack`` the indices follow the lossy resonance's own wavelength until it no
+    longer moves. Q_rad is the lossless counterpart's (with the dispersion factor).
+    """
     if full.is_lossless:
         return md
-    k0 = np.array([md.k])
-    k, ok = _complex_secant(full, md.pol, np.array([md.m]), k0, k0 + 1e-9 * abs(md.k) * (1 - 1j))
-    if not ok[0]:
-        raise RefineError(f"{md.label()}: the complex secant did not converge on the absorbing stack")
-    verification = dict(md.verification, absorption="complex secant from the lossless root")
-    return Mode(md.pol, md.m, md.p, md.region, complex(k[0]), full, md.energy_fractions, md.engine, None,
-                verification, q_rad=md.Q_rad)
+    root, check = _lossy_counterpart(full, md.pol, md.m, md.k, md.label())
+    rounds = 0
+    if stack is not None:
+        for rounds in range(1, MAX_ROUNDS + 1):
+            moved_to = stack.at(wavelength_nm(root.k))
+            if moved_to.indices == full.indices:
+                break
+            full = moved_to
+            new, check = _lossy_counterpart(full, md.pol, md.m, root.lossless_k, md.label())
+            moved = abs(new.k.real - root.k.real) / root.k.real
+            root = new
+            if moved < FOLLOW_TOL:
+                break
+    names = full.region_names
+    fractions = {name: float(f) for name, f in zip(names, root.fractions)}
+    verification = dict(
+        md.verification,
+        method=root.method,
+        residual=root.residual,
+        census_ok=check.ok,
+        census_count=check.note or f"argument principle: {check.expected} in box, {check.found} found",
+        q_floor=check.q_floor,
+        q_floor_total=check.q_floor_total,
+        lossless_partner=root.pairing,
+        lossless_wavelength_nm=wavelength_nm(root.lossless_k),
+    )
+    if stack is not None:
+        verification["absorption"] = f"lossy census at the indices of the lossy resonance's wavelength ({rounds} rounds)"
+        verification["indices_at_resonance"] = {name: complex(n).real for name, n in zip(full.names, full.indices)}
+    lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.lossless_k, real_part(full), fractions,
+                    md.engine, None, verification, nodes=root.nodes)
+    return Mode(md.pol, md.m, root.p, names[root.region_index], root.k, full, fractions, md.engine, None,
+                verification, q_rad=lossless.Q_resonance, nodes=root.nodes)
+
+
+def _lossy_counterpart(full: LayeredCylinder, pol: str, m: int, k_lossless: complex, label: str):
+    """(root, box check) of the lossy resonance of ``full`` paired with the lossless one at ``k_lossless``."""
+    k = k_lossless.real
+    half = max(1e-6, 0.1 * max(full.loss_rates())) * k
+    res = find_roots(full, pol, [m], [k - half], [k + half], q_min=2.0)
+    paired = [r for r in res.roots if r.lossless_k is not None]
+    if not paired:
+        raise RefineError(f"{label}: no resonance of the absorbing/gain stack continues it near {wavelength_nm(k_lossless):.4f} nm")
+    root = min(paired, key=lambda r: abs(r.lossless_k - k_lossless))
+    if abs(root.lossless_k - k_lossless) > 1e-6 * k:
+        raise RefineError(f"{label}: its lossless counterpart was not found again near {wavelength_nm(k_lossless):.4f} nm")
+    return root, res.checks[0]
 
 
 def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int, stack: MaterialStack) -> Mode:
@@ -99,8 +144,8 @@ def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int, s
         dn_dlambda_per_nm=slopes,
     )
     lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.k, real_part(full), fractions, md.engine,
-                    None, verification)
-    return absorb(lossless, full)
+                    None, verification, nodes=root.nodes)
+    return absorb(lossless, full, stack)
 
 
 def refine_modes(stack: MaterialStack, modes: list[Mode], window_nm=None) -> list[Mode]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .exact.census import CensusResult, Root
-from .exact.search import core_boxes, family_window, run_boxes, wgm_size_parameter, window_m_range
+from .exact.search import family_k_range, run_boxes, wgm_size_parameter, window_m_range
 from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
 from .polarization import normalize_pols
@@ -77,9 +77,11 @@ def find_modes(
     m : azimuthal number or inclusive range (m1, m2).
     p : radial order or inclusive range (p1, p2), p >= 1.
     region : keep only modes whose energy is mostly in this region (``core``,
-        ``wall``, ...). Without a window it defaults to ``core``.
-    q_min : smallest radiation Q reported in a window census (the floor may be
-        raised at low m, see each mode's ``verification['q_floor']``).
+        ``wall``, ...); a filter of the complete census. Without a window it defaults to
+        ``core``.
+    q_min : smallest radiation Q reported. The census is complete above
+        ``verification['q_floor']``, which equals q_min unless the zeros of H1 forced a
+        shallower search (low m, wide windows).
     engine : ``'exact'`` (Bessel/Hankel), ``'fem1d'`` (1-D radial finite elements) or
         ``'fem2d'`` (2-D cross-section finite elements: a periodic sector when concentric,
         the full section with a bore offset or ellipticity). The FEM engines are seeded and
@@ -97,6 +99,12 @@ def find_modes(
         budget, as a Q or as a propagation loss along the circumference in dB/cm
         (Q_extra = 2 pi n_g / (lambda alpha), n_g the mode's group index).
 
+    With a window and no m, p, every resonance in the window is returned. With m and p and
+    no window, every mode carrying the label (m, p, region) is returned: usually one, and
+    (pol, m, nodes) tells apart modes that share it (``verification['label_shared_with_nm']``).
+    Absorbing or gain layers (complex indices) are censused as such (signed Q: Q_total < 0
+    means net gain).
+
     Every returned :class:`Mode` carries a ``verification`` record; modes found in
     a box whose independent (argument-principle) count disagreed with the number
     of roots found have ``verification['census_ok'] = False``.
@@ -105,7 +113,7 @@ def find_modes(
     for value, name in ((extra_q, "extra Q"), (extra_loss_db_per_cm, "extra loss (dB/cm)")):
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise SearchError(f"{name} must be a positive number, got {value!r}")
-    if isinstance(cyl, MaterialStack) or not cyl.is_lossless:
+    if isinstance(cyl, MaterialStack):
         if engine not in ENGINES:
             raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
         modes = _find_in_stack(
@@ -140,9 +148,10 @@ def find_modes(
             if m_range is None or p_range is None:
                 raise SearchError("give a wavelength window, or both m and p to find a mode wherever it lies")
             region_index = 0 if region_index is None else region_index
-            roots, checks, how = _family_search(cyl, pl, m_range, p_range, region_index)
-        modes.extend(_to_modes(cyl, roots, checks, how))
+            roots, checks, how = _family_search(cyl, pl, m_range, p_range, region_index, q_min)
+        modes.extend(_above_floor(_to_modes(cyl, roots, checks, how), q_min))
     modes = [md for md in modes if _wanted(md, m_range, p_range, region)]
+    _mark_shared_labels(modes)
     if engine == "fem1d":
         from .fem.engine1d import refine_with_radial_fem
 
@@ -275,54 +284,25 @@ def _window_search(cyl, pol, k_lo, k_hi, m_range, p_range, region_index, q_min, 
     if m_range is None:
         m_range = window_m_range(cyl, k_lo, k_hi, region_index, p_max)
     m_values = np.arange(m_range[0], m_range[1] + 1)
-    if region_index == 0 and cyl.n_layers >= 2 and p_max is not None:
-        ms, los, his, _ = core_boxes(cyl, pol, k_lo, k_hi, m_values, p_max)
-        result = run_boxes(cyl, pol, ms, los, his, q_min, report)
-        how = "census of boxes around the isolated-core resonances"
-    else:
-        result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min, report)
-        how = "full census of the window"
-    return result.roots, result.checks, how
+    result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min, report)
+    return result.roots, result.checks, "full census of the window, then filtered"
 
 
-def _family_search(cyl, pol, m_range, p_range, region_index):
-    roots, checks = [], []
-    for m in range(m_range[0], m_range[1] + 1):
+def _family_search(cyl, pol, m_range, p_range, region_index, q_min):
+    """Every mode carrying one of the labels (m, p, region): a complete census of the k range
+    that can hold them (:func:`family_k_range`), filtered; a label no mode carries is an error."""
+    if region_index >= cyl.n_layers:
+        raise SearchError("a mode is looked up by its label in a layer (core, wall, ...), not 'outside'")
+    m_values = np.arange(m_range[0], m_range[1] + 1)
+    spans = [family_k_range(cyl, int(m), p_range[1], region_index) for m in m_values]
+    result = run_boxes(cyl, pol, m_values, [s[0] for s in spans], [s[1] for s in spans], q_min)
+    roots = [r for r in result.roots if r.region_index == region_index and p_range[0] <= r.p <= p_range[1]]
+    name = cyl.region_names[region_index]
+    for m in m_values:
         for p in range(p_range[0], p_range[1] + 1):
-            hit = _core_family_member(cyl, pol, m, p) if region_index == 0 and cyl.n_layers >= 2 else None
-            if hit is not None:
-                hit[0].box = len(checks)
-                roots.append(hit[0])
-                checks.append(hit[1])
-                continue
-            for widen in range(4):
-                k_lo, k_hi = family_window(cyl, m, p, region_index, widen)
-                res = run_boxes(cyl, pol, [m], [k_lo], [k_hi], q_min=2.0)
-                hits = [r for r in res.roots if r.region_index == region_index and r.p == p]
-                if hits:
-                    best = max(hits, key=lambda r: r.fractions[region_index])
-                    best.box = len(checks)
-                    roots.append(best)
-                    checks.append(res.checks[0])
-                    break
-            else:
-                name = cyl.region_names[region_index]
-                raise SearchError(f"no {pol} mode with m={m}, p={p} in the {name} was found (Q >= 2)")
-    return roots, checks, "census of a window around the Airy estimate for (m, p)"
-
-
-def _core_family_member(cyl, pol, m, p):
-    """Core mode (m, p) via the isolated-core seed and one narrow, independently counted box."""
-    k_lo, k_hi = family_window(cyl, m, p, 0)
-    ms, los, his, _ = core_boxes(cyl, pol, k_lo, k_hi, np.array([m]), p, p_min=p)
-    if ms.size == 0:
-        return None
-    res = run_boxes(cyl, pol, ms, los, his, q_min=2.0)
-    hits = [r for r in res.roots if r.region_index == 0 and r.p == p]
-    if not hits:
-        return None
-    best = max(hits, key=lambda r: r.fractions[0])
-    return best, res.checks[best.box]
+            if not any(r.m == m and r.p == p for r in roots):
+                raise SearchError(f"no {pol} mode with m={m}, p={p} in the {name} has Q_rad >= {q_min:g}")
+    return roots, result.checks, "full census of every k that can hold the label, then filtered"
 
 
 def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list[Mode]:
@@ -341,10 +321,40 @@ def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list
             "zeros_in_region": r.zeros_in_region,
             "region_fraction": float(r.fractions[r.region_index]),
         }
+        q_rad = None
+        if not cyl.is_lossless:
+            verification["q_floor_total"] = check.q_floor_total
+            verification["lossless_partner"] = r.pairing
+            if r.lossless_k is not None:
+                q_rad = math.inf if r.lossless_k.imag == 0 else r.lossless_k.real / (2 * abs(r.lossless_k.imag))
+                verification["lossless_wavelength_nm"] = 2e3 * math.pi / r.lossless_k.real
         modes.append(
-            Mode(r.pol, r.m, r.p, cyl.region_names[r.region_index], r.k, cyl, fractions, "exact", None, verification)
+            Mode(r.pol, r.m, r.p, cyl.region_names[r.region_index], r.k, cyl, fractions, "exact", None, verification,
+                 q_rad=q_rad, nodes=r.nodes)
         )
     return modes
+
+
+def _above_floor(modes: list[Mode], q_min: float) -> list[Mode]:
+    """The modes whose radiation Q reaches ``q_min`` (the counted box reaches a little lower)."""
+    return [md for md in modes if md.Q_rad >= q_min]
+
+
+def _mark_shared_labels(modes: list[Mode]) -> None:
+    """Record in each mode's verification whether its labels are shared within the result:
+    (pol, m, nodes) identifies a mode; (pol, m, p, region) describes it and may repeat."""
+    by_id: dict[tuple, list[Mode]] = {}
+    by_label: dict[tuple, list[Mode]] = {}
+    for md in modes:
+        by_id.setdefault((md.pol, md.m, md.nodes), []).append(md)
+        by_label.setdefault((md.pol, md.m, md.p, md.region), []).append(md)
+    for group in by_id.values():
+        for md in group:
+            md.verification["label_unique"] = len(group) == 1 and md.nodes is not None and md.nodes >= 0
+    for group in by_label.values():
+        if len(group) > 1:
+            for md in group:
+                md.verification["label_shared_with_nm"] = [o.wavelength_nm for o in group if o is not md]
 
 
 def _neighbour_box(md: Mode, dm: int) -> tuple[float, float, float]:

@@ -15,9 +15,15 @@ How the roots are found (lossless stack, one polarization, vectorized over boxes
    stays accurate at Q = 1e13. Resonances with Q below ``POLISH_BELOW_Q`` (1e9) are
    polished by a complex secant on f instead.
 4. Independent count. The argument principle on the rectangle
-   [k_lo, k_hi] x [-kappa, +delta] applied to F = v - u beta_out (analytic up to a
+   [k_lo, k_hi] x [-depth, +height] applied to F = v - u beta_out (analytic up to a
    positive factor, zeros exactly at the resonances, no poles) gives the number
    of resonances with Q >= q_floor in the box; it must equal the number found.
+5. Labels: energy fractions, region, radial order p, and the node count (zeros inside
+   the fibre), which with (pol, m) identifies a resonance.
+
+Absorbing or gain layers (complex indices) are censused directly by
+:func:`_lossy_roots`: same count, seeds from the lossless stack's resonances moved by
+their first-order shift, labels from the lossless partner each root is paired with.
 
 Where the count exceeds the roots found (a resonance with no nearby real root of g~,
 which happens when no tunnelling barrier lies outside r_b), a complex secant from a
@@ -31,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from ..geometry import LayeredCylinder
 from .characteristic import characteristic_function, leak_admittance, node_count, outgoing_admittance, propagate
@@ -42,6 +49,8 @@ from .energy import label_modes, sturm_norm
 POLISH_BELOW_Q = 1e9
 ACCEPT_RESIDUAL = 1e-10  # a root is kept only if |f/f'| / |k| is below this
 INWARD_ABOVE_SENSITIVITY = 1e-6
+LOSS_SLACK = 1.25  # safety factor on the first-order absorption/gain shift of Im k
+AMBIGUOUS_PAIRING = 0.5  # a lossy root this close (relative) to a second lossless prediction is flagged
 POLE_BRACKET_REL = 1e-13  # half-width of the bracket kept around each located pole  # label from the outside in when the outward field is this uncertain
 _AIRY_A1 = 2.338107410459767  # |first zero of Ai|
 
@@ -61,6 +70,9 @@ class Root:
     zeros_in_region: int = 0
     box: int = -1
     label_inward: bool = False  # labels taken from the field built from the outside in
+    nodes: int = -1  # zeros of the (real-index) field in 0 < r < r_b: identifies the resonance within (pol, m)
+    lossless_k: complex | None = None  # absorbing/gain stacks: the lossless resonance this one continues
+    pairing: str = ""  # absorbing/gain stacks: how the lossless partner was chosen
 
 
 @dataclass
@@ -71,10 +83,11 @@ class BoxCheck:
     m: int
     k_lo: float
     k_hi: float
-    q_floor: float
+    q_floor: float  # every resonance of the box with (radiation) Q >= q_floor is in the count
     expected: int | None  # resonances counted by the argument principle (None: not run)
     found: int
     note: str = ""
+    q_floor_total: float | None = None  # absorbing/gain stacks: the floor on the total |Q| of the counted rectangle
 
     @property
     def ok(self) -> bool:
@@ -182,11 +195,22 @@ def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300, return_bra
     return (root, np.minimum(a, b), np.maximum(a, b)) if return_bracket else root
 
 
-def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None):
-    """Vectorized complex secant on f (or on ``func(cyl, pol, m, k)``). Returns (k, converged)."""
-    func = characteristic_function if func is None else func
-    f0 = func(cyl, pol, m, k0)
-    f1 = func(cyl, pol, m, k1)
+def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None, pole_free=False):
+    """Vectorized complex secant on f (or on ``func(cyl, pol, m, k)``). Returns (k, converged).
+
+    ``pole_free=True`` iterates on the analytic, pole-free exp(L(k) - L(k0)) (v - u beta_out)
+    instead (L the real log-scale of the propagated state): the normalized F of the contour
+    count carries a non-analytic positive factor that stalls a secant far from the real axis.
+    """
+    if pole_free:
+        ref = propagate(cyl, pol, m, np.asarray(k0, dtype=complex)).log_scale
+        evaluate = lambda idx, k: _scaled_F(cyl, pol, m[idx], k, ref[idx])  # noqa: E731
+    else:
+        func = characteristic_function if func is None else func
+        evaluate = lambda idx, k: func(cyl, pol, m[idx], k)  # noqa: E731
+    everything = np.arange(np.size(k0))
+    f0 = evaluate(everything, k0)
+    f1 = evaluate(everything, k1)
     k0, k1 = k0.astype(complex), k1.astype(complex)
     start = k0.copy()
     done = np.zeros(k0.shape, bool)
@@ -200,7 +224,7 @@ def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None):
         # a step that leaves the neighbourhood of its seed has diverged: stop it there
         bad = ~np.isfinite(k2) | (np.abs(k2 - start[idx]) > 0.2 * np.abs(start[idx])) | (k2.real <= 0)
         k2[bad] = k1[idx][bad]
-        f2 = func(cyl, pol, m[idx], k2)
+        f2 = evaluate(idx, k2)
         step = np.abs(k2 - k1[idx])
         k0[idx], f0[idx] = k1[idx], f1[idx]
         k1[idx], f1[idx] = k2, f2
@@ -208,6 +232,13 @@ def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None):
         done[idx] = finished | bad
         diverged[idx] |= bad & ~finished
     return k1, done & ~diverged
+
+
+def _scaled_F(cyl, pol, m, k, log_ref):
+    """exp(L(k) - log_ref) (v - u beta_out): the physical, analytic F up to a constant factor."""
+    inner = propagate(cyl, pol, m, k)
+    with np.errstate(all="ignore"):
+        return np.exp(inner.log_scale - log_ref) * (inner.v - inner.u * outgoing_admittance(cyl, pol, m, k))
 
 
 def _residual(cyl, pol, m, k):
@@ -223,21 +254,24 @@ def _residual(cyl, pol, m, k):
         return np.abs(F / dF) / np.abs(k)
 
 
-def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100.0, verify: bool = True) -> CensusResult:
+def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min=100.0, verify: bool = True) -> CensusResult:
     """All resonances with Re k in [k_lo, k_hi] (1/um) and Q above a floor, per box.
 
-    ``m``, ``k_lo``, ``k_hi`` are arrays of equal length (one box each). The floor
-    is ``q_min``, raised where needed to stay clear of the zeros of H1 (see
-    :func:`hankel_zero_kappa`); it is reported in each :class:`BoxCheck`.
-    ``verify=False`` skips the independent count (for internal seeding passes only).
+    ``m``, ``k_lo``, ``k_hi`` are arrays of equal length (one box each); ``q_min`` a number
+    or one per box. The counted rectangle reaches down to |Im k| = Re k / (2 q_min), less
+    where the zeros of H1 come close (:func:`hankel_zero_kappa`): the floor it guarantees
+    is reported in each :class:`BoxCheck`. Absorbing or gain layers (complex indices) are
+    censused directly (:func:`_lossy_roots`). ``verify=False`` skips the independent count
+    (for internal seeding passes only).
     """
-    if not cyl.is_lossless:
-        raise ValueError("the census needs real refractive indices (absorbing layers are not supported yet)")
     m = np.atleast_1d(np.asarray(m, dtype=int))
     k_lo = np.atleast_1d(np.asarray(k_lo, dtype=float)) * np.ones(m.shape)
     k_hi = np.atleast_1d(np.asarray(k_hi, dtype=float)) * np.ones(m.shape)
-    kappa = np.minimum(k_hi / (2 * q_min), 0.5 * hankel_zero_kappa(cyl, m))
-    q_floor = k_lo / (2 * kappa)
+    q_min = np.asarray(q_min, dtype=float) * np.ones(m.shape)
+    if not cyl.is_lossless:
+        return _lossy_roots(cyl, pol, m, k_lo, k_hi, q_min, verify)
+    depth = np.minimum(k_hi / (2 * q_min), 0.5 * hankel_zero_kappa(cyl, m))
+    q_floor = k_hi / (2 * depth)
 
     # 1. poles
     n_lo = node_count(cyl, pol, m, k_lo)
@@ -267,12 +301,16 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100
     # precision resolves (m = 5000: < 1e-14): g~ then changes sign across the pole bracket.
     n_bracketed = k_real.size
     hidden_width = np.zeros(0)
+    hidden_nodes = np.zeros(0, int)
     if pole_box.size:
         hidden = np.sign(_g_tilde(cyl, pol, m[pole_box], pole_lo)) * np.sign(_g_tilde(cyl, pol, m[pole_box], pole_hi)) < 0
         rb = np.concatenate([rb, pole_box[hidden]])
         mr = m[rb]
         k_real = np.concatenate([k_real, 0.5 * (pole_lo[hidden] + pole_hi[hidden])])
         hidden_width = (pole_hi[hidden] - pole_lo[hidden]) / k_real[n_bracketed:]
+        # the node count just below the pole: the segment below it holds no other root
+        # (g~ has the root's sign change across the bracket instead)
+        hidden_nodes = node_count(cyl, pol, m[pole_box[hidden]], pole_lo[hidden]) if np.any(hidden) else hidden_nodes
 
     # 3. loss: first order from the Wronskian leak, complex polish where Q is modest
     eps, sensitivity = _first_order(cyl, pol, mr, k_real)
@@ -297,59 +335,181 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min: float = 100
 
     result = CensusResult()
     inward = (sensitivity > INWARD_ABOVE_SENSITIVITY) | (np.arange(k.size) >= n_bracketed)
-    _add_roots(result, pol, mr, k, method, residual, rb, accepted, k_lo, k_hi, kappa, inward)
+    nodes = np.full(k.shape, -1)
+    nodes[n_bracketed:] = hidden_nodes
+    _add_roots(result, pol, mr, k, method, residual, rb, accepted, k_lo, k_hi, depth, depth, inward, nodes)
 
     # 4. independent count, and a seed-grid search where it finds more than the real axis did
-    expected = count_resonances(cyl, pol, m, k_lo, k_hi, kappa) if verify else [None] * len(m)
+    expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth) if verify else [None] * len(m)
     short = [b for b in range(len(m)) if expected[b] is not None and expected[b] > _found(result, b)]
     for density in (1, 3, 9):
         if not short:
             break
-        _grid_search(cyl, pol, m, k_lo, k_hi, kappa, short, density, result, (pole_box, 0.5 * (pole_lo + pole_hi)))
+        _grid_search(cyl, pol, m, k_lo, k_hi, depth, depth, short, density, result, (pole_box, 0.5 * (pole_lo + pole_hi)))
         short = [b for b in short if expected[b] > _found(result, b)]
 
-    # 5. labels (energy fractions, region, p), at Re k
-    if result.roots:
-        mm = np.array([r.m for r in result.roots])
-        kk = np.array([r.k.real for r in result.roots])
-        labels = label_modes(cyl, pol, mm, kk)
-        at_pole = np.array([r.label_inward for r in result.roots])
-        if np.any(at_pole):  # their field is only accurate when built from the outside in
-            inward = label_modes(cyl, pol, mm[at_pole], kk[at_pole], inward=True)
-            for name in ("fractions", "maxima", "zeros"):
-                getattr(labels, name)[:, at_pole] = getattr(inward, name)
-            labels.region_index[at_pole], labels.p[at_pole] = inward.region_index, inward.p
-        for i, r in enumerate(result.roots):
-            r.fractions = labels.fractions[:, i]
-            r.region_index = int(labels.region_index[i])
-            r.p = int(labels.p[i])
-            r.zeros_in_region = int(labels.zeros[r.region_index, i]) if r.region_index < cyl.n_layers else 0
+    # 5. labels (energy fractions, region, p, nodes), at Re k
+    _label_roots(cyl, pol, result.roots)
+    _append_checks(result, pol, m, k_lo, k_hi, q_floor, expected, verify)
+    return result
 
+
+def _label_roots(cyl: LayeredCylinder, pol: str, roots: list[Root]) -> None:
+    """Energy fractions, region, radial order p and node count of lossless roots, at Re k."""
+    if not roots:
+        return
+    mm = np.array([r.m for r in roots])
+    kk = np.array([r.k.real for r in roots])
+    labels = label_modes(cyl, pol, mm, kk)
+    at_pole = np.array([r.label_inward for r in roots])
+    if np.any(at_pole):  # their field is only accurate when built from the outside in
+        inward = label_modes(cyl, pol, mm[at_pole], kk[at_pole], inward=True)
+        for name in ("fractions", "maxima", "zeros"):
+            getattr(labels, name)[:, at_pole] = getattr(inward, name)
+        labels.region_index[at_pole], labels.p[at_pole] = inward.region_index, inward.p
+    # Sturm: the node count steps by one at each pole and each inter-pole segment holds one
+    # real-axis root, so (pol, m, nodes) identifies a resonance
+    nodes = node_count(cyl, pol, mm, kk)
+    for i, r in enumerate(roots):
+        r.fractions = labels.fractions[:, i]
+        r.region_index = int(labels.region_index[i])
+        r.p = int(labels.p[i])
+        r.zeros_in_region = int(labels.zeros[r.region_index, i]) if r.region_index < cyl.n_layers else 0
+        if r.nodes < 0:
+            r.nodes = int(nodes[i])
+
+
+def _append_checks(result, pol, m, k_lo, k_hi, q_floor, expected, verify, q_floor_total=None, extra_notes=None):
     for b in range(len(m)):
         found = _found(result, b)
         note = "" if expected[b] == found else f"argument principle counts {expected[b]}, found {found}"
         if expected[b] is None:
             note = "argument-principle count did not converge" if verify else "not counted"
-        result.checks.append(BoxCheck(pol, int(m[b]), float(k_lo[b]), float(k_hi[b]), float(q_floor[b]), expected[b], found, note))
+        if extra_notes and extra_notes.get(b):
+            note = "; ".join(x for x in (note, extra_notes[b]) if x)
+        total = None if q_floor_total is None else float(q_floor_total[b])
+        result.checks.append(
+            BoxCheck(pol, int(m[b]), float(k_lo[b]), float(k_hi[b]), float(q_floor[b]), expected[b], found, note, total)
+        )
+
+
+def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -> CensusResult:
+    """Census of a stack with absorbing or gain layers (complex indices).
+
+    F = v - u beta_out stays analytic in k with complex indices, so the argument principle
+    counts the lossy resonances directly. The rectangle reaches down by the radiation
+    floor plus the largest absorption shift k max_j(kappa_j / n_j) (and up by the largest
+    gain shift): every resonance whose lossless counterpart has Q_rad >= q_floor lies
+    inside. Roots are found by a complex secant on F from the first-order prediction
+    k0 (1 - i sum_j Gamma_j kappa_j / n_j) of every resonance k0 of the lossless stack
+    (a seed-grid search adds any the count still misses). Each lossy root is paired one
+    to one with the lossless resonance whose prediction it is nearest to; its labels
+    (fractions, region, p, nodes) and its radiation Q are that resonance's.
+    """
+    base = cyl.real_part()
+    absorb_rate, gain_rate = cyl.loss_rates()
+    limit = 0.5 * hankel_zero_kappa(cyl, m)
+    radiation = k_hi / (2 * q_min)
+    depth = np.minimum(radiation + LOSS_SLACK * absorb_rate * k_hi, limit)
+    height = np.maximum(depth, LOSS_SLACK * gain_rate * k_hi)
+    margin = depth - LOSS_SLACK * absorb_rate * k_hi
+    with np.errstate(divide="ignore"):
+        q_floor = np.where(margin > 0, k_hi / (2 * np.maximum(margin, 1e-300)), np.inf)
+    q_floor_total = k_hi / (2 * depth)
+
+    # lossless resonances that can move into the rectangle: the seeds and the labels
+    reach = np.minimum(depth + LOSS_SLACK * gain_rate * k_hi, limit)
+    seed_run = find_roots(base, pol, m, k_lo - depth, k_hi + depth, q_min=k_hi / (2 * reach), verify=False)
+    seeds_from = seed_run.roots
+    layer_rates = np.array([complex(n).imag / complex(n).real for n in cyl.indices])
+
+    def predicted(r: Root) -> complex:
+        return r.k - 1j * r.k.real * float(np.dot(r.fractions[: cyl.n_layers], layer_rates))
+
+    result = CensusResult()
+    if seeds_from:
+        k0 = np.array([predicted(r) for r in seeds_from])
+        ms = np.array([r.m for r in seeds_from])
+        boxes = np.array([r.box for r in seeds_from])
+        step = (1e-3 * np.abs(k0 - np.array([r.k for r in seeds_from])) + 1e-9 * np.abs(k0)) * (1 + 1j)
+        k, conv = _complex_secant(cyl, pol, ms, k0, k0 + step, pole_free=True)
+        residual = _residual(cyl, pol, ms, k)
+        method = np.full(k.shape, "complex secant from the lossless resonance's first-order shift", dtype=object)
+        _add_roots(result, pol, ms, k, method, residual, boxes, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
+
+    expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth, height) if verify else [None] * len(m)
+    short = [b for b in range(len(m)) if expected[b] is not None and expected[b] > _found(result, b)]
+    for density in (1, 3, 9):
+        if not short:
+            break
+        _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, short, density, result)
+        short = [b for b in short if expected[b] > _found(result, b)]
+
+    notes = _pair_with_lossless(cyl, base, pol, result.roots, seeds_from, predicted)
+    _append_checks(result, pol, m, k_lo, k_hi, q_floor, expected, verify, q_floor_total, notes)
     return result
+
+
+def _pair_with_lossless(cyl, base, pol, roots: list[Root], lossless: list[Root], predicted) -> dict[int, str]:
+    """Give each lossy root the labels of its lossless counterpart (one to one per box, nearest
+    first-order prediction); roots left without one are labelled from the real-index field at
+    their Re k. Where absorption is weak (|Q| above ``POLISH_BELOW_Q``) Im k is the lossless
+    one plus the first-order absorption, which is then more accurate than the secant's."""
+    notes: dict[int, str] = {}
+    unpaired = []
+    for b in sorted({r.box for r in roots}):
+        lossy = [r for r in roots if r.box == b]
+        candidates = [r for r in lossless if r.box == b]
+        if not candidates:
+            unpaired.extend(lossy)
+            continue
+        pred = np.array([predicted(c) for c in candidates])
+        cost = np.abs(np.array([r.k for r in lossy])[:, None] - pred[None, :])
+        rows, cols = linear_sum_assignment(cost)
+        for i, j in zip(rows, cols):
+            r, c = lossy[i], candidates[j]
+            others = np.delete(cost[i], j)
+            ratio = cost[i, j] / others.min() if others.size and others.min() > 0 else 0.0
+            r.fractions, r.region_index, r.p = c.fractions, c.region_index, c.p
+            r.zeros_in_region, r.nodes, r.lossless_k = c.zeros_in_region, c.nodes, c.k
+            r.label_inward = c.label_inward
+            r.pairing = f"lossless partner at distance {ratio:.2g} of the next nearest"
+            if ratio > AMBIGUOUS_PAIRING:
+                r.pairing += " (ambiguous: labels and Q_rad by continuity are uncertain)"
+                notes[b] = "ambiguous pairing with the lossless resonances"
+            q_rad = np.inf if c.k.imag == 0 else c.k.real / (2 * abs(c.k.imag))
+            q_total = np.inf if r.k.imag == 0 else abs(r.k.real / (2 * r.k.imag))
+            if q_total > POLISH_BELOW_Q and q_rad > POLISH_BELOW_Q:  # every loss channel tiny
+                r.k = complex(r.k.real, predicted(c).imag)
+                r.method += " + first-order absorption for Im k"
+        unpaired.extend(r for r in lossy if r.lossless_k is None)
+    if unpaired:
+        _label_roots(base, pol, unpaired)
+        for r in unpaired:
+            r.pairing = "no lossless partner: labels from the real-index field at Re k"
+            notes[r.box] = "a resonance without a lossless partner"
+    return notes
 
 
 def _found(result: CensusResult, box: int) -> int:
     return sum(1 for r in result.roots if r.box == box)
 
 
-def _add_roots(result, pol, m, k, method, residual, box, accepted, k_lo, k_hi, kappa, inward=None):
-    """Append accepted roots that lie inside their box's counting rectangle, without duplicates."""
-    inside = accepted & (k.real >= k_lo[box]) & (k.real <= k_hi[box]) & (-k.imag <= kappa[box]) & (k.imag <= 0)
+def _add_roots(result, pol, m, k, method, residual, box, accepted, k_lo, k_hi, depth, height, inward=None, nodes=None):
+    """Append accepted roots that lie inside their box's counting rectangle
+    [k_lo, k_hi] x [-depth, +height] (lossless stacks: Im k <= 0), without duplicates."""
+    inside = accepted & (k.real >= k_lo[box]) & (k.real <= k_hi[box]) & (-k.imag <= depth[box]) & (k.imag <= height[box])
     inward = np.zeros(k.shape, bool) if inward is None else inward
+    nodes = np.full(k.shape, -1) if nodes is None else nodes
     for i in np.nonzero(inside)[0]:
         result.roots.append(
-            Root(pol, int(m[i]), complex(k[i]), str(method[i]), float(residual[i]), box=int(box[i]), label_inward=bool(inward[i]))
+            Root(pol, int(m[i]), complex(k[i]), str(method[i]), float(residual[i]), box=int(box[i]),
+                 label_inward=bool(inward[i]), nodes=int(nodes[i]))
         )
     result.roots = _deduplicate(result.roots)
 
 
-def _grid_search(cyl, pol, m, k_lo, k_hi, kappa, boxes, density, result, poles=None):
+def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result, poles=None):
     """Complex secant on the pole-free F from seeds inside each box's rectangle: a grid, and
     points just below each real pole (for resonances with no nearby real-axis root of g~,
     e.g. when the outer surface is not under a tunnelling barrier the resonance sits
@@ -358,7 +518,9 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, kappa, boxes, density, result, poles=N
     for b in boxes:
         nx = 12 * density
         xs = np.linspace(k_lo[b], k_hi[b], nx + 2)[1:-1]
-        ys = -kappa[b] * np.array([1e-9, 0.02, 0.15, 0.5, 0.85])
+        ys = -depth[b] * np.array([1e-9, 0.02, 0.15, 0.5, 0.85])
+        if height[b] > depth[b]:  # gain: resonances may have moved above the real axis
+            ys = np.concatenate([ys, height[b] * np.array([0.02, 0.15, 0.5, 0.85])])
         grid = (xs[:, None] + 1j * ys[None, :]).ravel()
         if poles is not None:
             at = poles[1][poles[0] == b]
@@ -369,15 +531,15 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, kappa, boxes, density, result, poles=N
     seeds, seed_box = np.concatenate(seeds), np.concatenate(seed_box)
     ms = m[seed_box]
     step = 1e-3 * np.maximum(np.abs(seeds.imag), 1e-9 * seeds.real) * (1 + 1j)
-    k, conv = _complex_secant(cyl, pol, ms, seeds, seeds + step, func=_contour_F)
+    k, conv = _complex_secant(cyl, pol, ms, seeds, seeds + step, pole_free=True)
     residual = _residual(cyl, pol, ms, k)
     method = np.full(k.shape, "complex secant from a seed grid", dtype=object)
     # the secant's Im k is noise at very high Q: take the Wronskian value there
-    high_q = conv & (np.abs(k.imag) * 2 * POLISH_BELOW_Q < k.real) & _under_barrier(cyl, ms, k.real)
+    high_q = conv & (np.abs(k.imag) * 2 * POLISH_BELOW_Q < k.real) & _under_barrier(cyl, ms, k.real) & cyl.is_lossless
     if np.any(high_q):
         k[high_q] = k[high_q].real + 1j * first_order_imag(cyl, pol, ms[high_q], k[high_q].real)
         method[high_q] = "complex secant from a seed grid + Wronskian leak"
-    _add_roots(result, pol, ms, k, method, residual, seed_box, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, kappa)
+    _add_roots(result, pol, ms, k, method, residual, seed_box, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
 
 
 def _under_barrier(cyl: LayeredCylinder, m, k_real) -> np.ndarray:
@@ -422,7 +584,7 @@ def _deduplicate(roots: list[Root], rel_tol: float = 1e-10) -> list[Root]:
     """One root per resonance; the first found (real axis before the seed grid) is kept."""
     kept: list[Root] = []
     for r in roots:
-        if any(o.m == r.m and o.box == r.box and abs(o.k.real - r.k.real) <= rel_tol * abs(r.k) for o in kept):
+        if any(o.m == r.m and o.box == r.box and abs(o.k - r.k) <= rel_tol * abs(r.k) for o in kept):
             continue
         kept.append(r)
     return sorted(kept, key=lambda r: (r.m, r.k.real))
@@ -433,8 +595,9 @@ def _contour_F(cyl, pol, m, k):
     return inner.v - inner.u * outgoing_admittance(cyl, pol, m, k)
 
 
-def count_resonances(cyl, pol, m, k_lo, k_hi, kappa, max_rounds: int = 40) -> list[int | None]:
-    """Winding number of F = v - u beta_out around [k_lo, k_hi] x [-kappa, +kappa] per box.
+def count_resonances(cyl, pol, m, k_lo, k_hi, depth, height=None, max_rounds: int = 40) -> list[int | None]:
+    """Winding number of F = v - u beta_out around [k_lo, k_hi] x [-depth, +height] per box
+    (``height`` defaults to ``depth``).
 
     F is analytic up to a positive real factor (the normalization), has no poles
     (the zeros of H1 lie below -kappa) and vanishes exactly at the resonances, so
@@ -442,19 +605,22 @@ def count_resonances(cyl, pol, m, k_lo, k_hi, kappa, max_rounds: int = 40) -> li
     until the phase moves by less than pi/4 between neighbouring points; a box that
     does not settle within ``max_rounds`` refinements gives None.
     """
+    height = depth if height is None else height
     points, values = [], []
     for b in range(len(m)):
-        lo, hi, kap = k_lo[b], k_hi[b], kappa[b]
+        lo, hi, kap, top_y = k_lo[b], k_hi[b], depth[b], height[b]
         # High-Q resonances sit within ~1e-12 of the real axis, possibly that close to a
         # side, so the sides are sampled geometrically towards Im k = 0: no phase jump
         # there can exceed the angle a root subtends (< pi), so none can alias.
-        heights = kap * 4.0 ** -np.arange(0, 30)  # ratio 4: a root subtends < pi between any two
-        heights = heights[heights > 1e-14 * hi]
-        up = np.concatenate([-heights, [0.0], heights[::-1]])  # from -kappa to +kappa
-        n_flat = int(np.clip(16 * (hi - lo) / min(hi - lo, 2 * kap), 16, 400))
+        down = kap * 4.0 ** -np.arange(0, 30)  # ratio 4: a root subtends < pi between any two
+        down = down[down > 1e-14 * hi]
+        upper = top_y * 4.0 ** -np.arange(0, 30)
+        upper = upper[upper > 1e-14 * hi]
+        up = np.concatenate([-down, [0.0], upper[::-1]])  # from -depth to +height
+        n_flat = int(np.clip(16 * (hi - lo) / min(hi - lo, kap + top_y), 16, 400))
         bottom = np.linspace(lo, hi, n_flat) - 1j * kap
         right = hi + 1j * up[1:]
-        top = np.linspace(hi, lo, n_flat)[1:] + 1j * kap
+        top = np.linspace(hi, lo, n_flat)[1:] + 1j * top_y
         left = lo + 1j * up[::-1][1:]
         points.append(np.concatenate([bottom, right, top, left]))  # closed: last == first
     values = list(_split(_contour_F(cyl, pol, np.repeat(m, [p.size for p in points]), np.concatenate(points)), points))

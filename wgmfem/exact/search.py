@@ -1,20 +1,18 @@
 """Which (m, k-interval) boxes to census for a user's question, and the census itself.
 
-Three questions reach the exact engine:
+Every question is answered by filtering a complete census, never by a narrower search
+whose completeness would depend on a guess of where the mode lives:
 
-* *all modes in a window* (optionally an m range): one box per m over the whole
-  window; boxes whose argument-principle count is zero are not searched further.
-* *core modes of order p <= P in a window* (the common question, and the default
-  of ``wgmfem modes``): the core alone against an infinite wall is a one-interface
-  problem whose resonances k_iso(m, p) are cheap; the capillary's core modes lie
-  within the core's linewidth, widened by its coupling to the discrete wall modes
-  (a Fano/Breit-Wigner picture: |V| ~ sqrt(Gamma * spacing / 2 pi)), of k_iso. Only
-  those narrow boxes are censused. This is how the core mode is "seeded from the
-  core-against-infinite-wall problem" (PHYSICS.md 3.1) without trusting a seed:
-  every box is still counted by the argument principle.
-* *one family member (m, p, region) wherever it lies*: the window is set from the
-  turning point of the region layer and the Airy estimate of order p, and widened
-  until the mode is found.
+* *all modes in a window* (optionally an m range, a region, an order p <= P): one box
+  per m over the whole window. The m range follows from the window alone: a mode turns
+  inside its region layer or a layer inside it (m <= n_j r_j k), and a layer whose WKB
+  phase across it exceeds (P + 3) pi at the window's lowest k holds more than P maxima
+  (:func:`window_m_range`).
+* *one label (m, p, region) wherever it lies*: one box per m from the lowest k at which
+  a mode can turn inside the region layer to the k at which that layer holds more than
+  p maxima (:func:`family_k_range`); every mode in it carrying the label is returned.
+
+Each box is counted independently by the argument principle (:mod:`wgmfem.exact.census`).
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import numpy as np
 
 from ..geometry import LayeredCylinder
 from .census import CensusResult, find_roots
-from .characteristic import node_count
 
 AIRY_ZEROS = (2.33810741, 4.08794944, 5.52055983, 6.78670809, 7.94413359, 9.02265085, 10.04017434, 11.00852430)
 BATCH = 48  # boxes per vectorized census call (bounds memory; gives progress steps)
@@ -72,67 +69,88 @@ def run_boxes(
     return total
 
 
+# A layer whose WKB phase at (m, k) exceeds (p + PHASE_MARGIN) pi holds more than p maxima of
+# any solution (zeros lie within ~1 of phase/pi, maxima within 1 of the zeros): no mode of
+# order <= p can have that layer as its region.
+PHASE_MARGIN = 3
+
+
+def layer_phase(cyl: LayeredCylinder, j: int, m, k) -> np.ndarray:
+    """WKB phase int sqrt(n^2 k^2 - m^2 / r^2) dr over the oscillating part of layer ``j`` (rad)."""
+    n = cyl.indices[j].real if isinstance(cyl.indices[j], complex) else cyl.indices[j]
+    r1, r2 = cyl.layer_bounds_um(j)
+    m, k = np.broadcast_arrays(np.asarray(m, dtype=float), np.asarray(k, dtype=float))
+    nk = n * k
+
+    def antiderivative(r):
+        x = np.maximum(nk * r, m)  # the phase starts at the turning point r = m / (n k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acos = np.where(x > 0, np.arccos(np.clip(np.divide(m, x, out=np.ones_like(x), where=x > 0), -1, 1)), 0.0)
+        return np.sqrt(np.maximum(x * x - m * m, 0.0)) - m * acos
+
+    return np.maximum(antiderivative(r2) - antiderivative(r1), 0.0)
+
+
+def _layers_up_to(cyl: LayeredCylinder, region_index: int | None) -> range:
+    """Layers that can hold the turning point of a mode of a region: that layer and those
+    inside it (every layer when the region is any or the outer medium)."""
+    if region_index is None or region_index >= cyl.n_layers:
+        return range(cyl.n_layers)
+    return range(region_index + 1)
+
+
+def _real(n) -> float:
+    return complex(n).real
+
+
 def window_m_range(cyl: LayeredCylinder, k_lo: float, k_hi: float, region_index: int | None, p_max: int | None):
-    """Azimuthal numbers that can hold a confined mode (of the region, of order <= p_max) in a window."""
-    layers = range(cyl.n_layers) if region_index is None or region_index >= cyl.n_layers else [region_index]
-    m_hi = max(math.floor(cyl.indices[j].real * cyl.radii_um[j] * k_hi) for j in layers) + 1
-    if p_max is None:
+    """Azimuthal numbers that can hold a mode of the region and of order <= p_max in [k_lo, k_hi].
+
+    Above: a confined mode turns inside the fibre, at or inside its region layer
+    (m <= n_j r_j k_hi for some layer j up to the region). Below: a layer whose phase at
+    k_lo exceeds (p_max + PHASE_MARGIN) pi holds more than p_max maxima at every k of the
+    window. Neither bound assumes where the mode's energy will turn out to be.
+    """
+    m_hi = max(math.floor(_real(cyl.indices[j]) * cyl.radii_um[j] * k_hi) for j in _layers_up_to(cyl, region_index)) + 1
+    if p_max is None or (region_index is not None and region_index >= cyl.n_layers):
         return 0, m_hi
-    # the lowest m whose order-p_max mode can still reach the window from below
+    layers = range(cyl.n_layers) if region_index is None else [region_index]
+    limit = (p_max + PHASE_MARGIN) * math.pi
     m_lo = m_hi
     for j in layers:
-        x_lo = cyl.indices[j].real * cyl.radii_um[j] * k_lo
-        m = x_lo
-        for _ in range(50):
-            m = x_lo - 1.5 * airy_zero(p_max) * (max(m, 1) / 2) ** (1 / 3) - 2 * p_max - 5
-        m_lo = min(m_lo, max(0, math.floor(m)))
+        lo, hi = 0, m_hi  # phase decreases with m: smallest m with phase < limit
+        if layer_phase(cyl, j, lo, k_lo) < limit:
+            m_lo = 0
+            break
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if layer_phase(cyl, j, mid, k_lo) < limit:
+                hi = mid
+            else:
+                lo = mid
+        m_lo = min(m_lo, hi)
     return m_lo, m_hi
 
 
-def core_boxes(cyl, pol, k_lo, k_hi, m_values, p_max, q_min=2.0, p_min=1):
-    """Boxes around the isolated-core resonances (m, p_min <= p <= p_max) that can fall in [k_lo, k_hi]."""
-    core = LayeredCylinder((cyl.radii_um[0],), (cyl.indices[0],), cyl.indices[1].real, names=("core",))
-    margin = 0.02 * k_hi
-    # a seeding pass: the boxes it proposes are counted independently later
-    iso = run_boxes(core, pol, m_values, k_lo - margin, k_hi + margin, q_min=q_min, verify=False)
-    # spacing of the poles (wall resonances) near each m: the scale the core mode couples across
-    m_values = np.asarray(m_values)
-    n_lo, n_hi = node_count(cyl, pol, m_values, k_lo), node_count(cyl, pol, m_values, k_hi)
-    spacing = dict(zip(m_values.tolist(), (k_hi - k_lo) / np.maximum(1, n_hi - n_lo)))
-    boxes: dict[int, list[tuple[float, float]]] = {}
-    for r in iso.roots:
-        if not (p_min <= r.p <= p_max) or r.region_index != 0:
-            continue
-        gamma = abs(r.k.imag)
-        half = max(20 * gamma, 3 * math.sqrt(gamma * spacing[r.m] / (2 * math.pi)), 1e-6 * r.k.real)
-        lo, hi = max(k_lo, r.k.real - half), min(k_hi, r.k.real + half)
-        if lo < hi:
-            boxes.setdefault(r.m, []).append((lo, hi))
-    ms, los, his = [], [], []
-    for m, intervals in sorted(boxes.items()):
-        for lo, hi in _merge_intervals(intervals):
-            ms.append(m)
-            los.append(lo)
-            his.append(hi)
-    return np.array(ms, int), np.array(los), np.array(his), iso
+def family_k_range(cyl: LayeredCylinder, m: int, p_max: int, region_index: int) -> tuple[float, float]:
+    """k interval (1/um) holding every mode of azimuthal number m, order <= p_max in a region layer.
 
-
-def _merge_intervals(intervals):
-    merged = []
-    for lo, hi in sorted(intervals):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+    From the turning point reaching the region layer (or a layer inside it) to the k where
+    the region layer's phase passes (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`).
+    """
+    j = region_index
+    k_lo = max(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in _layers_up_to(cyl, j))
+    limit = (p_max + PHASE_MARGIN) * math.pi
+    hi = 2 * k_lo + 1.0
+    while layer_phase(cyl, j, m, hi) < limit:
+        hi *= 2
+    lo = k_lo
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if layer_phase(cyl, j, m, mid) < limit:
+            lo = mid
         else:
-            merged.append((lo, hi))
-    return merged
-
-
-def family_window(cyl: LayeredCylinder, m: int, p: int, region_index: int, widen: int = 0):
-    """k interval (1/um) expected to contain the order-p mode of a region layer at azimuthal number m."""
-    j = min(region_index, cyl.n_layers - 1)
-    nr = cyl.indices[j].real * cyl.radii_um[j]
-    k_turn = max(m, 0.5) / nr  # the turning point must lie inside the layer
-    k_est = wgm_size_parameter(m, p) / nr
-    k_hi = k_est + (k_est - k_turn) * (1.0 + 2.0 * widen) + (2 + p) / nr
-    k_lo = k_turn if widen == 0 else max(1e-3, k_turn - (k_est - k_turn) * widen)
-    return k_lo, k_hi
+            hi = mid
+        if hi - lo < 1e-12 * hi:
+            break
+    return k_lo * (1 - 1e-9), hi
