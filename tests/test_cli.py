@@ -27,13 +27,14 @@ def run(args, capsys):
 def test_default_run_lists_the_paper_core_modes(capsys):
     code, out, err = run(["modes"], capsys)
     assert code == 0
-    rows = [line.split() for line in out.splitlines() if re.match(r"^(Ez|Hz)\s+\d+", line)]
+    header = next(line.split() for line in out.splitlines() if line.startswith("pol "))
+    rows = [dict(zip(header, line.split())) for line in out.splitlines() if re.match(r"^(Ez|Hz)\s+\d+", line)]
     assert len(rows) > 50
-    assert all(r[3] == "core" and r[2] in ("1", "2") for r in rows)
-    wavelengths = [float(r[4]) for r in rows]
+    assert all(r["region"] == "core" and r["p"] in ("1", "2") for r in rows)
+    wavelengths = [float(r["lambda_nm"]) for r in rows]
     assert min(wavelengths) >= 425 and max(wavelengths) <= 445
-    ez600 = [r for r in rows if r[:3] == ["Ez", "600", "1"]]
-    assert ez600 and abs(float(ez600[0][4]) - 432.0877) < 1e-4  # PHYSICS.md 3.4
+    ez600 = [r for r in rows if (r["pol"], r["m"], r["p"]) == ("Ez", "600", "1")]
+    assert ez600 and abs(float(ez600[0]["lambda_nm"]) - 432.0877) < 1e-4  # PHYSICS.md 3.4
     assert "UNVERIFIED" not in out
 
 

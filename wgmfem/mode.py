@@ -39,8 +39,12 @@ class Mode:
     q_rad : radiation Q of the lossless counterpart when ``k`` includes absorption or gain.
     nodes : number of zeros of the field inside the fibre (0 < r < outer radius) at the
         resonance (of the lossless counterpart for absorbing or gain stacks). Resonances of
-        one (pol, m) interlace with the zeros of the field at the outer surface, so
-        (pol, m, nodes) identifies a mode where (p, region) only describes it.
+        one (pol, m) interlace with the resonances of the fibre with a zero at its surface,
+        one between each consecutive pair under a tunnelling barrier, so (pol, m, nodes)
+        identifies a mode where (p, region) only describes it.
+    sibling : where the outer surface is not under a barrier an interval may hold more than
+        one resonance: their rank by wavelength, from the longest (0, the usual value).
+        :attr:`mode_id` = (pol, m, nodes, sibling) identifies every mode.
 
     Sign convention: Im k < 0 decays, Im k > 0 grows (net gain). Every Q is signed the same
     way: Q_total < 0 (and Q_abs < 0) means the mode is amplified faster than it loses.
@@ -58,7 +62,8 @@ class Mode:
     verification: dict = field(default_factory=dict)
     q_rad: float | None = None  # radiation Q when k also carries absorption (else from k)
     q_extra: float | None = None  # user-given extra loss (scattering, coupling) as a Q
-    nodes: int | None = None  # zeros of the field inside the fibre: with (pol, m) it identifies the mode
+    nodes: int | None = None  # zeros of the field inside the fibre: with (pol, m, sibling) it identifies the mode
+    sibling: int = 0  # rank among resonances between the same two consecutive surface zeros (usually 0)
 
     # -- derived quantities ------------------------------------------------
     @property
@@ -225,6 +230,11 @@ class Mode:
         normalized to 1 at its largest value inside the fibre."""
         return self._raw_field(r_um) / self._field_norm
 
+    @property
+    def mode_id(self) -> tuple:
+        """(pol, m, nodes, sibling): unique among the resonances of one fibre."""
+        return (self.pol, self.m, self.nodes, self.sibling)
+
     def label(self) -> str:
         return f"{self.pol} m={self.m} p={self.p} {self.region}"
 
@@ -244,6 +254,7 @@ class Mode:
             "Q_total": self.Q_total,
             "net_gain": self.net_gain,
             "nodes": self.nodes,
+            "sibling": self.sibling,
             "dispersion_factor": self.dispersion_factor,
             "fsr_nm": self.fsr_nm,
             "group_index": self.group_index,

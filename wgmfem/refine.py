@@ -106,9 +106,9 @@ def absorb(md: Mode, full: LayeredCylinder, stack: MaterialStack | None = None) 
         verification["absorption"] = f"lossy census at the indices of the lossy resonance's wavelength ({rounds} rounds)"
         verification["indices_at_resonance"] = {name: complex(n).real for name, n in zip(full.names, full.indices)}
     lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.lossless_k, real_part(full), fractions,
-                    md.engine, None, verification, nodes=root.nodes)
+                    md.engine, None, verification, nodes=root.nodes, sibling=root.sibling)
     return Mode(md.pol, md.m, root.p, names[root.region_index], root.k, full, fractions, md.engine, None,
-                verification, q_rad=lossless.Q_resonance, nodes=root.nodes)
+                verification, q_rad=lossless.Q_resonance, nodes=root.nodes, sibling=root.sibling)
 
 
 def _lossy_counterpart(full: LayeredCylinder, pol: str, m: int, k_lossless: complex, label: str):
@@ -144,7 +144,7 @@ def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int, s
         dn_dlambda_per_nm=slopes,
     )
     lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.k, real_part(full), fractions, md.engine,
-                    None, verification, nodes=root.nodes)
+                    None, verification, nodes=root.nodes, sibling=root.sibling)
     return absorb(lossless, full, stack)
 
 

@@ -16,7 +16,8 @@ from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
 from .polarization import normalize_pols
 
-DEFAULT_Q_MIN = 100.0
+DEFAULT_Q_MIN = 100.0  # window census
+LOOKUP_Q_MIN = 2.0  # lookup of a label: the user asked for that mode, leaky or not
 ENGINES = ("exact", "fem1d", "fem2d")
 
 
@@ -55,7 +56,7 @@ def find_modes(
     m: int | tuple[int, int] | None = None,
     p: int | tuple[int, int] | None = None,
     region: str | None = None,
-    q_min: float = DEFAULT_Q_MIN,
+    q_min: float | None = None,
     engine: str = "exact",
     fsr: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
@@ -79,9 +80,9 @@ def find_modes(
     region : keep only modes whose energy is mostly in this region (``core``,
         ``wall``, ...); a filter of the complete census. Without a window it defaults to
         ``core``.
-    q_min : smallest radiation Q reported. The census is complete above
-        ``verification['q_floor']``, which equals q_min unless the zeros of H1 forced a
-        shallower search (low m, wide windows).
+    q_min : smallest radiation Q reported (default 100 in a window, 2 for a label lookup).
+        The census is complete above ``verification['q_floor']``, which equals q_min unless
+        the zeros of H1 forced a shallower search (low m, wide windows).
     engine : ``'exact'`` (Bessel/Hankel), ``'fem1d'`` (1-D radial finite elements) or
         ``'fem2d'`` (2-D cross-section finite elements: a periodic sector when concentric,
         the full section with a bore offset or ellipticity). The FEM engines are seeded and
@@ -99,9 +100,11 @@ def find_modes(
         budget, as a Q or as a propagation loss along the circumference in dB/cm
         (Q_extra = 2 pi n_g / (lambda alpha), n_g the mode's group index).
 
-    With a window and no m, p, every resonance in the window is returned. With m and p and
-    no window, every mode carrying the label (m, p, region) is returned: usually one, and
-    (pol, m, nodes) tells apart modes that share it (``verification['label_shared_with_nm']``).
+    With a window, every resonance in it (passing the filters) is returned, sorted by (pol,
+    wavelength). With m and p and no window, every mode carrying the label (m, p, region) is
+    returned: usually one; where several share it (``verification['label_shared_with_nm']``;
+    :attr:`Mode.mode_id` tells them apart) the one holding the largest share of its energy in
+    the region comes first within each (pol, m, p).
     Absorbing or gain layers (complex indices) are censused as such (signed Q: Q_total < 0
     means net gain).
 
@@ -110,6 +113,8 @@ def find_modes(
     of roots found have ``verification['census_ok'] = False``.
     """
     cyl = cylinder if cylinder is not None else Capillary()
+    if q_min is None:
+        q_min = DEFAULT_Q_MIN if wavelength_nm is not None else LOOKUP_Q_MIN
     for value, name in ((extra_q, "extra Q"), (extra_loss_db_per_cm, "extra loss (dB/cm)")):
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise SearchError(f"{name} must be a positive number, got {value!r}")
@@ -163,7 +168,14 @@ def find_modes(
         _attach_fsr(modes, lambda missing: _solve_neighbours(cyl, missing))
     if engine == "fem2d":
         modes = _refine_2d(modes, settings_2d, progress)
-    return _with_extra_loss(sorted(modes, key=lambda md: (md.pol, md.wavelength_nm)), extra_q, extra_loss_db_per_cm)
+    return _with_extra_loss(_ordered(modes, lookup=wavelength_nm is None), extra_q, extra_loss_db_per_cm)
+
+
+def _ordered(modes: list[Mode], lookup: bool) -> list[Mode]:
+    """By (pol, wavelength); a lookup puts the clearest carrier of each (pol, m, p) label first."""
+    if lookup:
+        return sorted(modes, key=lambda md: (md.pol, md.m, md.p, -md.region_fraction, md.wavelength_nm))
+    return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
 
 
 def _settings_2d(fem2d):
@@ -240,7 +252,7 @@ def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fs
         _attach_fsr(modes, lambda missing: _solve_neighbours_in_stack(stack, missing))
     if engine == "fem2d":
         modes = _refine_2d(modes, fem["fem2d"], progress)
-    return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
+    return _ordered(modes, lookup=wavelength_nm is None)
 
 
 def _estimated_wavelength_nm(stack, m, p, region) -> float:
@@ -330,7 +342,7 @@ def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list
                 verification["lossless_wavelength_nm"] = 2e3 * math.pi / r.lossless_k.real
         modes.append(
             Mode(r.pol, r.m, r.p, cyl.region_names[r.region_index], r.k, cyl, fractions, "exact", None, verification,
-                 q_rad=q_rad, nodes=r.nodes)
+                 q_rad=q_rad, nodes=r.nodes, sibling=r.sibling)
         )
     return modes
 
@@ -342,15 +354,15 @@ def _above_floor(modes: list[Mode], q_min: float) -> list[Mode]:
 
 def _mark_shared_labels(modes: list[Mode]) -> None:
     """Record in each mode's verification whether its labels are shared within the result:
-    (pol, m, nodes) identifies a mode; (pol, m, p, region) describes it and may repeat."""
+    (pol, m, nodes, sibling) identifies a mode; (pol, m, p, region) describes it and may repeat."""
     by_id: dict[tuple, list[Mode]] = {}
     by_label: dict[tuple, list[Mode]] = {}
     for md in modes:
-        by_id.setdefault((md.pol, md.m, md.nodes), []).append(md)
+        by_id.setdefault(md.mode_id, []).append(md)
         by_label.setdefault((md.pol, md.m, md.p, md.region), []).append(md)
     for group in by_id.values():
         for md in group:
-            md.verification["label_unique"] = len(group) == 1 and md.nodes is not None and md.nodes >= 0
+            md.verification["label_unique"] = len(group) == 1 and md.nodes is not None and md.nodes >= 0 and md.sibling >= 0
     for group in by_label.values():
         if len(group) > 1:
             for md in group:

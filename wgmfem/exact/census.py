@@ -50,6 +50,7 @@ POLISH_BELOW_Q = 1e9
 ACCEPT_RESIDUAL = 1e-10  # a root is kept only if |f/f'| / |k| is below this
 INWARD_ABOVE_SENSITIVITY = 1e-6
 LOSS_SLACK = 1.25  # safety factor on the first-order absorption/gain shift of Im k
+SIBLING_Q_MIN = 1.0  # resonances ranked within an inter-pole interval: every one the box can hold
 AMBIGUOUS_PAIRING = 0.5  # a lossy root this close (relative) to a second lossless prediction is flagged
 POLE_BRACKET_REL = 1e-13  # half-width of the bracket kept around each located pole  # label from the outside in when the outward field is this uncertain
 _AIRY_A1 = 2.338107410459767  # |first zero of Ai|
@@ -70,7 +71,8 @@ class Root:
     zeros_in_region: int = 0
     box: int = -1
     label_inward: bool = False  # labels taken from the field built from the outside in
-    nodes: int = -1  # zeros of the (real-index) field in 0 < r < r_b: identifies the resonance within (pol, m)
+    nodes: int = -1  # zeros of the (real-index) field in 0 < r < r_b at Re k
+    sibling: int = 0  # rank by Re k among the resonances between the same two poles (nodes, sibling identify)
     lossless_k: complex | None = None  # absorbing/gain stacks: the lossless resonance this one continues
     pairing: str = ""  # absorbing/gain stacks: how the lossless partner was chosen
 
@@ -254,7 +256,9 @@ def _residual(cyl, pol, m, k):
         return np.abs(F / dF) / np.abs(k)
 
 
-def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min=100.0, verify: bool = True) -> CensusResult:
+def find_roots(
+    cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min=100.0, verify: bool = True, rank_siblings: bool = True
+) -> CensusResult:
     """All resonances with Re k in [k_lo, k_hi] (1/um) and Q above a floor, per box.
 
     ``m``, ``k_lo``, ``k_hi`` are arrays of equal length (one box each); ``q_min`` a number
@@ -262,7 +266,8 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min=100.0, verif
     where the zeros of H1 come close (:func:`hankel_zero_kappa`): the floor it guarantees
     is reported in each :class:`BoxCheck`. Absorbing or gain layers (complex indices) are
     censused directly (:func:`_lossy_roots`). ``verify=False`` skips the independent count
-    (for internal seeding passes only).
+    (for internal seeding passes only); ``rank_siblings=False`` skips ordering resonances
+    that share an inter-pole interval (:func:`_rank_siblings`).
     """
     m = np.atleast_1d(np.asarray(m, dtype=int))
     k_lo = np.atleast_1d(np.asarray(k_lo, dtype=float)) * np.ones(m.shape)
@@ -350,8 +355,57 @@ def find_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min=100.0, verif
 
     # 5. labels (energy fractions, region, p, nodes), at Re k
     _label_roots(cyl, pol, result.roots)
+    if rank_siblings:
+        _rank_siblings(cyl, pol, result.roots)
     _append_checks(result, pol, m, k_lo, k_hi, q_floor, expected, verify)
     return result
+
+
+def _rank_siblings(cyl: LayeredCylinder, pol: str, roots: list[Root]) -> None:
+    """Order resonances that share an interval between two consecutive poles.
+
+    Under a tunnelling barrier each such interval holds one resonance. Where the outer
+    surface is not under one, an interval may hold two or more (Hz at low m sits next to the
+    poles, on either side; a weakly leaking core mode shares its interval with a low-Q
+    resonance of the wall). For those resonances the interval is located by bisection on the
+    node count, censused whole (independently of the box that found them) and its resonances
+    ranked by Re k: ``sibling`` is that rank, so (pol, m, nodes, sibling) identifies them.
+    """
+    todo = [r for r in roots if not _under_barrier(cyl, r.m, r.k.real)]
+    if not todo:
+        return
+    m = np.array([r.m for r in todo])
+    k = np.array([r.k.real for r in todo])
+    n_at = node_count(cyl, pol, m, k)
+    edges = []
+    for side in (-1, 1):  # the nearest pole below and above: where the count changes
+        near, width = k.copy(), 1e-3 * k
+        far = np.maximum(k + side * width, 1e-6 * k)
+        for _ in range(12):  # widen until the count differs
+            moved = node_count(cyl, pol, m, far) != n_at
+            if np.all(moved):
+                break
+            width = width * 2
+            far = np.where(moved, far, np.maximum(k + side * width, 1e-6 * k))
+        for _ in range(55):
+            mid = 0.5 * (near + far)
+            moved = node_count(cyl, pol, m, mid) != n_at
+            near, far = np.where(moved, near, mid), np.where(moved, mid, far)
+        edges.append(np.where(node_count(cyl, pol, m, far) != n_at, near, np.nan))
+    intervals: dict[tuple, list[int]] = {}
+    for i in range(len(todo)):
+        if np.isfinite(edges[0][i]) and np.isfinite(edges[1][i]):
+            intervals.setdefault((int(m[i]), float(edges[0][i]), float(edges[1][i])), []).append(i)
+    if not intervals:
+        return
+    keys = list(intervals)
+    whole = find_roots(cyl, pol, [key[0] for key in keys], [key[1] for key in keys], [key[2] for key in keys],
+                       q_min=SIBLING_Q_MIN, rank_siblings=False)
+    for b, key in enumerate(keys):
+        ranked = sorted((r.k for r in whole.roots if r.box == b), key=lambda z: z.real)
+        for i in intervals[key]:
+            hits = [j for j, z in enumerate(ranked) if abs(z - todo[i].k) <= 1e-8 * abs(z)]
+            todo[i].sibling = hits[0] if hits else -1
 
 
 def _label_roots(cyl: LayeredCylinder, pol: str, roots: list[Root]) -> None:
@@ -471,7 +525,7 @@ def _pair_with_lossless(cyl, base, pol, roots: list[Root], lossless: list[Root],
             others = np.delete(cost[i], j)
             ratio = cost[i, j] / others.min() if others.size and others.min() > 0 else 0.0
             r.fractions, r.region_index, r.p = c.fractions, c.region_index, c.p
-            r.zeros_in_region, r.nodes, r.lossless_k = c.zeros_in_region, c.nodes, c.k
+            r.zeros_in_region, r.nodes, r.sibling, r.lossless_k = c.zeros_in_region, c.nodes, c.sibling, c.k
             r.label_inward = c.label_inward
             r.pairing = f"lossless partner at distance {ratio:.2g} of the next nearest"
             if ratio > AMBIGUOUS_PAIRING:
