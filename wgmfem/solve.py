@@ -118,6 +118,10 @@ def find_modes(
     for value, name in ((extra_q, "extra Q"), (extra_loss_db_per_cm, "extra loss (dB/cm)")):
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise SearchError(f"{name} must be a positive number, got {value!r}")
+    if engine == "fem1d":  # refuse bad settings before any search
+        from .fem.engine1d import check_radial_settings
+
+        check_radial_settings(fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths)
     if isinstance(cyl, MaterialStack):
         if engine not in ENGINES:
             raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
@@ -130,8 +134,6 @@ def find_modes(
         return _with_extra_loss(modes, extra_q, extra_loss_db_per_cm)
     if engine not in ENGINES:
         raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-    if engine == "fem1d" and not (isinstance(fem_order, int) and 1 <= fem_order <= 10):
-        raise SearchError(f"FEM element order must be an integer from 1 to 10, got {fem_order!r}")
     settings_2d = _settings_2d(fem2d) if engine == "fem2d" else None
     try:
         pols = normalize_pols(pol)
@@ -193,10 +195,13 @@ def _settings_2d(fem2d):
 def _refine_2d(modes: list[Mode], settings, progress) -> list[Mode]:
     """The 2-D FEM counterparts of exact modes (FSR copied from the exact seeds)."""
     from .fem.engine2d import refine_with_cross_section_fem
+    from .fem.verify import FEMVerificationError
 
     report = (lambda done, total: progress("2-D FEM", done, total)) if progress else None
     try:
         return refine_with_cross_section_fem(modes, settings, progress=report)
+    except FEMVerificationError:
+        raise
     except ValueError as exc:  # e.g. the memory guard: one line for the user
         raise SearchError(str(exc).splitlines()[0]) from None
 

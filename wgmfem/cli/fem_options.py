@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 
 from .common import InputError, positive_float
+
+UNVERIFIED_HINT = "; --unverified prints the FEM rows flagged, a finer mesh (--mesh-size, --order) may agree"
 
 MESH_SIZE_HELP = (
     "FEM mesh density: nodal points per local wavelength lambda/n (element edge = "
@@ -56,6 +59,60 @@ def add_fem2d_options(group) -> None:
                        help="fem2d: refuse larger problems before assembling (default 3e6, ~8 GB)")
 
 
+def add_verification_options(group) -> None:
+    """--fem-tolerance, --fem-q-tolerance, --unverified: the FEM engines' check against the exact root."""
+    group.add_argument("--fem-tolerance", type=positive_float, metavar="REL",
+                       help="FEM engines: largest relative wavelength difference to the exact root "
+                       "(default 1e-7 for fem1d, 1e-6 for fem2d); a mode beyond it, or with other labels "
+                       "(m, p, region), is an error (exit code 3)")
+    group.add_argument("--fem-q-tolerance", type=positive_float, metavar="REL",
+                       help="FEM engines: largest relative Q difference to the exact root, compared where the "
+                       "exact Q <= 1e9 (above, a PML does not resolve Q) (default 0.01)")
+    group.add_argument("--unverified", action="store_true",
+                       help="FEM engines: print modes that fail the check, flagged in the note column and in "
+                       "their verification record, instead of exit code 3")
+
+
+def check_fem_options(args, engine: str) -> None:
+    """One-line errors (exit 2) for FEM options out of range, before any solve."""
+    given = [name for name, value in (("--fem-tolerance", getattr(args, "fem_tolerance", None)),
+                                      ("--fem-q-tolerance", getattr(args, "fem_q_tolerance", None)),
+                                      ("--unverified", getattr(args, "unverified", False))) if value]
+    if engine == "exact":
+        if given:
+            raise InputError(f"{given[0]} needs --engine fem1d or fem2d")
+        return
+    from ..fem.verify import check_tolerance
+
+    check_tolerance(getattr(args, "fem_tolerance", None), "--fem-tolerance")
+    check_tolerance(getattr(args, "fem_q_tolerance", None), "--fem-q-tolerance")
+    if engine == "fem1d":
+        from ..fem.engine1d import check_radial_settings
+
+        check_radial_settings(4 if args.order is None else args.order, args.points_per_wavelength or 40.0, args.pml_width)
+
+
+def fem_checks(args, engine: str):
+    """The block a command runs its FEM solves in: every mode is checked against its exact seed
+    and returned with the outcome in its record, so that the command can decide (exit code 3
+    unless --unverified, see :func:`enforce_fem_checks`)."""
+    if engine == "exact":
+        return nullcontext()
+    from ..fem.verify import fem_verification
+
+    return fem_verification(getattr(args, "fem_tolerance", None), getattr(args, "fem_q_tolerance", None), unverified=True)
+
+
+def enforce_fem_checks(args, modes) -> None:
+    """FEMVerificationError (exit code 3, one line) for the first mode that failed its check,
+    unless --unverified."""
+    if getattr(args, "unverified", False):
+        return
+    from ..fem.verify import raise_if_unverified
+
+    raise_if_unverified(modes, hint=UNVERIFIED_HINT)
+
+
 def perturbed(args) -> bool:
     return bool(args.bore_offset or args.ellipticity[0] or args.ellipticity[1])
 
@@ -84,6 +141,8 @@ def fem2d_settings(args, quiet: bool = False):
         eigensolver=args.eigensolver,
         max_unknowns=int(args.max_unknowns),
         on_stage=None if quiet else on_stage,
+        tolerance=getattr(args, "fem_tolerance", None),
+        q_tolerance=getattr(args, "fem_q_tolerance", None),
     )
 
 

@@ -9,8 +9,11 @@ For every mode the exact engine found for the *unperturbed* (concentric) fibre, 
   the full cross-section (no symmetry; minutes and GB at m ~ 600, see docs/fem.md).
 
 The eigenvector identified as the same (m, p, region) nearest the exact k becomes the
-FEM mode. On a concentric fibre the degenerate +-m pair is one :class:`Mode` whose
-verification record gives its distance to the exact root. On a perturbed fibre the two
+FEM mode, checked against the exact root by :func:`wgmfem.fem.verify.verify` (labels;
+wavelength and, where resolved, Q on a concentric fibre): a mode that fails is a
+:class:`~wgmfem.fem.verify.FEMVerificationError` unless unverified output was asked for
+(``CrossSectionSettings.unverified``). On a concentric fibre the degenerate +-m pair is
+one :class:`Mode` whose verification record gives its distance to the exact root. On a perturbed fibre the two
 members of the (split) pair are two modes, each with its own wavelength and Q, the
 splitting in pm and the shift from the unperturbed exact root.
 
@@ -27,7 +30,9 @@ import numpy as np
 
 from ..mode import Mode
 from .cross_section import cross_section_mesh, solve_cross_section
+from .engine1d import MAX_PML_WIDTH_WAVELENGTHS
 from .identify import group_pairs, identify
+from .verify import FEMVerificationError, check_tolerance, raise_if_unverified, resolve, verify
 
 SECTOR_CHOICES = ("auto", "full")
 #: Default memory guard: 3 M unknowns (~8 GB for a real P4 problem, measured 6.9 GB at 2.6 M)
@@ -57,6 +62,10 @@ class CrossSectionSettings:
     num_modes : eigenpairs computed per solve (default: 6 on a sector, 12 on the full section).
     max_unknowns : refuse larger problems before assembling (memory guard; None = no limit).
     on_stage : optional ``on_stage(label, stage, seconds)`` after each solver stage.
+    tolerance : largest relative wavelength difference to the exact root (None: the enclosing
+    :func:`~wgmfem.fem.verify.fem_verification` block, else 1e-6). q_tolerance : largest
+    relative Q difference where Q is resolved (exact Q <= 1e9; None: 1e-2). unverified : return
+    modes that fail the check, flagged, instead of raising (None: the block's, else False).
     """
 
     order: int | None = None
@@ -70,6 +79,9 @@ class CrossSectionSettings:
     num_modes: int | None = None
     max_unknowns: int | None = DEFAULT_MAX_UNKNOWNS
     on_stage: Callable[[str, str, float], None] | None = None
+    tolerance: float | None = None
+    q_tolerance: float | None = None
+    unverified: bool | None = None
 
     def resolved(self, sector: bool) -> tuple[int, float]:
         """(order, points per wavelength) used on a sector (True) or the full section."""
@@ -83,15 +95,27 @@ class CrossSectionSettings:
 
     def check(self) -> None:
         """ValueError with a one-line message for settings no solve can use."""
-        if self.order not in (None, 1, 2, 3, 4, 5, 6):
+        if isinstance(self.order, bool) or self.order not in (None, 1, 2, 3, 4, 5, 6):
             raise ValueError(f"2-D FEM element order must be 1-6, got {self.order!r}")
-        if not (self.points_per_wavelength is None or self.points_per_wavelength > 0) or not self.pml_width_wavelengths > 0:
-            raise ValueError("2-D FEM points per wavelength and PML width must be positive")
+        ppw, pml = self.points_per_wavelength, self.pml_width_wavelengths
+        if not (ppw is None or (_is_number(ppw) and math.isfinite(ppw) and ppw > 0)):
+            raise ValueError(f"2-D FEM points per wavelength must be a positive number, got {ppw!r}")
+        if not (_is_number(pml) and math.isfinite(pml) and 0 < pml <= MAX_PML_WIDTH_WAVELENGTHS):
+            raise ValueError(f"2-D FEM PML width must be a number of outside wavelengths in "
+                             f"(0, {MAX_PML_WIDTH_WAVELENGTHS:g}], got {pml!r}")
+        check_tolerance(self.tolerance, "FEM tolerance")
+        check_tolerance(self.q_tolerance, "FEM Q tolerance")
+        if self.unverified not in (None, True, False):
+            raise ValueError(f"unverified must be True, False or None, got {self.unverified!r}")
         if self.sector not in SECTOR_CHOICES:
             raise ValueError(f"sector must be one of {SECTOR_CHOICES}, got {self.sector!r}")
         for name in ("inner_ellipticity", "outer_ellipticity"):
             if not abs(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must lie in (-1, 1), got {getattr(self, name)}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def as_settings(value) -> CrossSectionSettings:
@@ -142,11 +166,12 @@ def mesh_like(md: Mode, settings: CrossSectionSettings):
 
 def check_before_meshing(md: Mode, settings: CrossSectionSettings, kwargs: dict) -> None:
     """ValueError (one line) for a perturbed geometry that does not fit in the fibre, or a full
-    section that surely exceeds ``max_unknowns`` - before Gmsh spends minutes meshing it.
+    section or sector that surely exceeds ``max_unknowns`` - before Gmsh spends minutes meshing it.
 
     The size is a lower bound: degree-k Lagrange triangles of edge h carry ~2 k^2 / (sqrt(3) h^2)
     dofs per um^2 (4 / (sqrt(3) h^2) triangles, k^2 / 2 dofs each), counted only from the guiding layer's caustic outwards to the
-    fibre surface (the cut, the band refinement and the outer medium only add to it).
+    fibre surface (the cut, the band refinement and the outer medium only add to it); a 2 pi/N
+    sector holds 1/N of that area.
     """
     cyl = md.cylinder
     if cyl.n_layers >= 2:
@@ -155,7 +180,7 @@ def check_before_meshing(md: Mode, settings: CrossSectionSettings, kwargs: dict)
         if reach >= b * (1 - abs(kwargs["outer_ellipticity"]) / 2):
             raise ValueError(f"the bore (radius {a:g} um, offset {kwargs['bore_offset_um']:g} um) reaches the "
                              f"outer surface (radius {b:g} um)")
-    if settings.max_unknowns is None or kwargs["sector"] is not None:
+    if settings.max_unknowns is None:
         return
     k = md.k.real
     r_turn = md.m / (k * complex(cyl.indices[0]).real)
@@ -165,9 +190,13 @@ def check_before_meshing(md: Mode, settings: CrossSectionSettings, kwargs: dict)
         r1 = max(r1, min(r_turn, r2))
         h = kwargs["order"] * 2 * math.pi / (k * complex(n).real * kwargs["points_per_wavelength"])
         dofs += math.pi * (r2 * r2 - r1 * r1) * 2 * kwargs["order"] ** 2 / (math.sqrt(3) * h * h)
+    sector = kwargs["sector"]
+    if sector is not None:
+        dofs *= sector[0] / sector[1]
     if dofs > settings.max_unknowns:
+        domain = f"2 pi/{sector[1]} sector" if sector is not None else "full cross-section"
         raise ValueError(
-            f"this full cross-section would have more than {dofs:.3g} unknowns (limit {settings.max_unknowns:.3g}): "
+            f"this {domain} would have more than {dofs:.3g} unknowns (limit {settings.max_unknowns:.3g}): "
             "coarsen the mesh (--mesh-size), or raise --max-unknowns if the memory allows (~3-6 GB per M)"
         )
 
@@ -231,9 +260,12 @@ def counterparts(md: Mode, settings: CrossSectionSettings):
     ``relative_difference_to_exact``. Perturbed: the two members of the split pair
     (``pair_member`` 1 = shorter wavelength), each with ``shift_from_unperturbed``
     (relative wavelength change) and ``splitting_pm``. If no eigenvector matches the exact
-    mode's (m, p, region), the nearest physical one is returned with ``identified = False``
-    (and ``census_ok = False``, so tables flag it). FSR is the exact one of the seed.
-    ``verification['eigen_indices']`` are the columns of ``result.vectors``.
+    mode's (m, p, region), the nearest physical one is returned with ``identified = False``.
+    Every mode carries the outcome of :func:`wgmfem.fem.verify.verify` (``verified``,
+    ``unverified_reason``, ...; ``census_ok = False`` when it failed, so tables flag it) but
+    is returned either way: :func:`refine_with_cross_section_fem` raises for it. No physical
+    eigenvector at all is a :class:`~wgmfem.fem.verify.FEMVerificationError`. FSR is the exact
+    one of the seed. ``verification['eigen_indices']`` are the columns of ``result.vectors``.
     """
     res, kwargs = solve_like(md, settings)
     labels = [lb for lb in identify(res) if not lb.spurious]
@@ -242,13 +274,12 @@ def counterparts(md: Mode, settings: CrossSectionSettings):
     identified = bool(same)
     pool = same or groups
     if not pool:
-        raise RuntimeError(f"the 2-D FEM found no physical mode near {md!r} (all in the PML)")
+        raise FEMVerificationError(f"fem2d result for {md.label()}: the 2-D FEM found no physical mode near the exact "
+                                   f"root at {md.wavelength_nm:.5f} nm (every eigenvector lies in the PML)")
     group = min(pool, key=lambda g: abs(np.mean([lb.k for lb in g]) - md.k))
     record = _common_record(md, res, settings, kwargs, group)
     record["identified"] = identified
-    record["census_ok"] = bool(md.verification.get("census_ok", False) and identified)
-    if not identified:
-        record["census_count"] = "2-D FEM: no eigenvector has the exact mode's (m, p, region); nearest shown"
+    policy = resolve(settings.tolerance, settings.q_tolerance, settings.unverified)
     if settings.perturbed and len(group) == 2:
         members = sorted(group, key=lambda lb: _wavelength_nm(lb.k))
         out = []
@@ -257,6 +288,8 @@ def counterparts(md: Mode, settings: CrossSectionSettings):
                        shift_from_unperturbed=_wavelength_nm(lb.k) / md.wavelength_nm - 1,
                        relative_difference_to_exact=None)
             out.append(_fem_mode(md, lb.k, [lb], rec, md.fsr_nm))
+        for fem in out:
+            verify(fem, md, policy, perturbed=True, identified=identified)
         return out, res
     k = complex(np.mean([lb.k for lb in group]))
     rec = dict(record)
@@ -265,7 +298,9 @@ def counterparts(md: Mode, settings: CrossSectionSettings):
     else:
         rec.update(relative_difference_to_exact=abs(k.real / md.k.real - 1),
                    Q_relative_difference_to_exact=abs(_q(k) / md.Q_resonance - 1) if k.imag else None)
-    return [_fem_mode(md, k, group, rec, md.fsr_nm)], res
+    fem = _fem_mode(md, k, group, rec, md.fsr_nm)
+    verify(fem, md, policy, perturbed=settings.perturbed, identified=identified)
+    return [fem], res
 
 
 def refine_with_cross_section_fem(
@@ -275,12 +310,18 @@ def refine_with_cross_section_fem(
 ) -> list[Mode]:
     """FEM counterparts of ``exact_modes`` (engine ``fem2d``), in the same order (see
     :func:`counterparts`: one mode per exact mode when concentric, the two members of the
-    split pair when perturbed)."""
+    split pair when perturbed). A mode that fails its check against the exact root raises
+    :class:`~wgmfem.fem.verify.FEMVerificationError` at once, unless the settings (or the
+    enclosing :func:`~wgmfem.fem.verify.fem_verification` block) ask for unverified output."""
     settings = as_settings(settings)
     settings.check()
+    unverified = resolve(settings.tolerance, settings.q_tolerance, settings.unverified).unverified
     out = []
     for i, md in enumerate(exact_modes):
-        out.extend(counterparts(md, settings)[0])
+        modes = counterparts(md, settings)[0]
+        if not unverified:
+            raise_if_unverified(modes)
+        out.extend(modes)
         if progress:
             progress(i + 1, len(exact_modes))
     return out
