@@ -473,7 +473,8 @@ def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -
 
     # lossless resonances that can move into the rectangle: the seeds and the labels
     reach = np.minimum(depth + LOSS_SLACK * gain_rate * k_hi, limit)
-    seed_run = find_roots(base, pol, m, k_lo - depth, k_hi + depth, q_min=k_hi / (2 * reach), verify=False)
+    seed_lo = np.maximum(k_lo - depth, 0.5 * k_lo)  # k stays positive (m = 0 boxes start near k = 0)
+    seed_run = find_roots(base, pol, m, seed_lo, k_hi + depth, q_min=k_hi / (2 * reach), verify=False)
     seeds_from = seed_run.roots
     layer_rates = np.array([complex(n).imag / complex(n).real for n in cyl.indices])
 
