@@ -181,7 +181,11 @@ class Material(abc.ABC):
             raise ValueError(f"{self.name}: wavelengths must be positive finite numbers of nm, got {wavelength_nm!r}")
         strict = _STRICT.get() if strict is None else bool(strict)
         self._check_range(lam, strict)
-        n = self._real_index(lam)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            n = np.asarray(self._real_index(lam), dtype=float)
+        bad = ~(np.isfinite(n) & (n > 0))
+        if np.any(bad):
+            raise MaterialRangeError(self._no_index_message(lam[bad] if lam.ndim else lam, n[bad] if n.ndim else n))
         if self.is_complex:
             n = n + 1j * self.kappa
             if self.k_table is not None:
@@ -189,6 +193,64 @@ class Material(abc.ABC):
         return n.item() if n.ndim == 0 else n
 
     __call__ = index
+
+    def _no_index_message(self, lam: np.ndarray, n: np.ndarray) -> str:
+        """One line naming the requested wavelengths where the model gives no usable index, and
+        the whole interval of the model where n^2 < 0 (or n <= 0) around them."""
+        lam, n = np.atleast_1d(lam), np.atleast_1d(n)
+        if np.all(np.isnan(n)):
+            what = "n^2 < 0 (no real refractive index)"
+        elif np.all(np.isinf(n)):
+            what = "n is infinite (a pole of the formula)"
+        elif np.all(np.isfinite(n)):
+            what = "n <= 0"
+        else:
+            what = "no finite positive refractive index"
+        interval = self._invalid_interval(float(np.min(lam)))
+        where = f"; the model has {interval}" if interval else ""
+        return f"{self.name}: {what} at {_span(lam)} nm{where}"
+
+    def _usable(self, lam_nm: float) -> bool:
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            value = float(np.asarray(self._real_index(np.asarray([lam_nm], dtype=float)))[0])
+        return math.isfinite(value) and value > 0
+
+    def _invalid_interval(self, lam_nm: float) -> str:
+        """'no usable index from A to B nm': the interval around the bad wavelength ``lam_nm``,
+        each end found by bisection to 0.01 % ('below B' / 'above A' when the model has no
+        usable index within a factor 10 on that side)."""
+
+        def edge(bad: float, step: float) -> float | None:
+            good = origin = bad
+            while True:
+                good *= step
+                if not (origin / 10 <= good <= origin * 10):
+                    return None
+                try:
+                    if self._usable(good):
+                        break
+                except MaterialRangeError:  # a table end: no model beyond it
+                    return None
+                bad = good
+            while abs(good - bad) > 1e-4 * bad:
+                mid = 0.5 * (good + bad)
+                if self._usable(mid):
+                    good = mid
+                else:
+                    bad = mid
+            return bad
+
+        try:
+            start, end = edge(lam_nm, 1 / 1.01), edge(lam_nm, 1.01)
+        except Exception:  # the message must not fail: report the requested wavelengths only
+            return ""
+        if start is None and end is None:
+            return ""
+        if start is None:
+            return f"no usable index below {end:.5g} nm"
+        if end is None:
+            return f"no usable index above {start:.5g} nm"
+        return f"no usable index from {start:.5g} to {end:.5g} nm"
 
     def describe(self) -> str:
         """One line: name, model, range and source."""
@@ -413,7 +475,7 @@ class RefractiveIndexInfoFormula(Material):
         super().__init__(**kw)
 
     def _real_index(self, lam_nm):
-        with np.errstate(invalid="ignore"):  # n^2 < 0 far outside the range gives nan
+        with np.errstate(invalid="ignore"):  # n^2 < 0 gives nan, refused by Material.index
             return np.asarray(self._function(lam_nm / NM_PER_UM, self.coefficients), dtype=float) + 0 * lam_nm
 
     def _formula_text(self):

@@ -8,11 +8,13 @@ import json
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from .atomic import write_text_atomically
 from .mode import Mode
 
 CSV_COLUMNS = (
-    "pol", "m", "p", "region", "wavelength_nm", "k_real", "k_imag", "Q_rad", "Q_abs", "Q_extra", "Q_total",
+    "pol", "m", "p", "region", "nodes", "sibling", "wavelength_nm", "k_real", "k_imag", "Q_rad", "Q_abs", "Q_extra", "Q_total", "net_gain",
     "fsr_nm", "group_index", "core_fraction", "wall_fraction", "hybrid", "confinement_factor",
     "sensitivity_nm_per_riu", "threshold_gain_per_cm", "lasing_gain_per_cm", "effective_area_um2",
     "engine", "method", "residual", "census_ok",
@@ -20,20 +22,37 @@ CSV_COLUMNS = (
 
 
 def finite_or_none(value):
-    """Non-finite floats (the Q of a bound state, a failed quantity) as None, in nested records."""
+    """A record made safe for strict JSON and CSV: every non-finite float (the Q of a bound or
+    lossless mode is +inf) becomes None, in nested dicts, lists and tuples; numpy scalars and
+    arrays become plain Python numbers and lists.
+
+    This is the one output convention of every JSON and CSV writer of the command line:
+    JSON ``null`` / an empty CSV cell stands for an infinite value (a Q with no loss of
+    that kind, or a Q beyond the double range ~1.8e308) or a quantity that was not computed.
+    """
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {k: finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [finite_or_none(v) for v in value]
     return value
 
 
+def json_text(record, indent: int | None = 2) -> str:
+    """Strict JSON text of a plain record (dicts, lists, numbers, strings), after
+    :func:`finite_or_none`: never ``NaN`` or ``Infinity`` (``allow_nan=False`` would raise)."""
+    return json.dumps(finite_or_none(record), indent=indent, allow_nan=False)
+
+
 def to_json(record) -> str:
-    """JSON text of plain records (dicts, lists, numbers); non-finite numbers (e.g. the Q
-    of a bound state) become null, which strict JSON readers accept."""
-    return json.dumps(finite_or_none(record), indent=2) + "\n"
+    """JSON text of plain records (dicts, lists, numbers) with a final newline; non-finite
+    numbers (e.g. the Q of a bound state) become null, which strict JSON readers accept."""
+    return json_text(record) + "\n"
 
 
 def modes_to_json(modes: Sequence[Mode]) -> str:
@@ -58,31 +77,51 @@ def modes_to_csv(modes: Sequence[Mode]) -> str:
 
 
 def modes_to_table(modes: Sequence[Mode]) -> str:
-    """A fixed-width table for a terminal, one mode per line."""
+    """A fixed-width table for a terminal, one mode per line. A Q_total column appears when a
+    loss budget is present (absorbing or gain layers, an extra loss)."""
+    budget = any(math.isfinite(md.Q_abs) or math.isfinite(md.Q_extra) for md in modes)
+    q_total_head = f" {'Q_total':>9}" if budget else ""
     header = (
-        f"{'pol':<3} {'m':>5} {'p':>2} {'region':<7} {'lambda_nm':>11} {'Q_rad':>9} "
+        f"{'pol':<3} {'m':>5} {'p':>2} {'region':<7} {'nodes':>5} {'lambda_nm':>11} {'Q_rad':>9}{q_total_head} "
         f"{'FSR_nm':>8} {'n_g':>6} {'core%':>6} {'wall%':>6}  note"
     )
     lines = [header, "-" * len(header)]
     for md in modes:
-        notes = []
-        if md.hybrid:
-            notes.append("hybrid")
-        if not md.verification.get("census_ok", True):
-            notes.append("UNVERIFIED: " + str(md.verification.get("census_count")))
-        if "not converged" in str(md.verification.get("method", "")):
-            notes.append("root not converged")
-        if md.engine != "exact" and md.verification.get("relative_difference_to_exact") is not None:
-            notes.append(f"vs exact {md.verification['relative_difference_to_exact']:.1e}")
-        if md.verification.get("spurious_pml_mode"):
-            notes.append("PML mode?")
         fsr = f"{md.fsr_nm:8.4f}" if md.fsr_nm else f"{'-':>8}"
         ng = f"{md.group_index:6.3f}" if md.group_index else f"{'-':>6}"
+        nodes = f"{md.nodes}" + (f"/{md.sibling}" if md.sibling else "") if md.nodes is not None else "-"
+        nodes = f"{nodes:>5}"
+        q_total = f" {md.Q_total:9.3g}" if budget else ""
         lines.append(
-            f"{md.pol:<3} {md.m:>5d} {md.p:>2d} {md.region:<7} {md.wavelength_nm:11.5f} {md.Q_rad:9.3g} "
-            f"{fsr} {ng} {100 * md.core_fraction:6.1f} {100 * md.wall_fraction:6.1f}  {', '.join(notes)}"
+            f"{md.pol:<3} {md.m:>5d} {md.p:>2d} {md.region:<7} {nodes} {md.wavelength_nm:11.5f} {md.Q_rad:9.3g}{q_total} "
+            f"{fsr} {ng} {100 * md.core_fraction:6.1f} {100 * md.wall_fraction:6.1f}  {', '.join(mode_notes(md))}"
         )
     return "\n".join(lines) + "\n"
+
+
+def mode_notes(md: Mode) -> list[str]:
+    """Short flags of a mode for the table's note column."""
+    notes = []
+    if md.hybrid:
+        notes.append("hybrid")
+    if not md.verification.get("census_ok", True):
+        notes.append("UNVERIFIED: " + str(md.verification.get("census_count")))
+    if "not converged" in str(md.verification.get("method", "")):
+        notes.append("root not converged")
+    if md.verification.get("label_unique") is False:
+        notes.append("LABEL NOT UNIQUE")
+    if md.verification.get("label_shared_with_nm"):
+        notes.append("(m, p, region) shared: see nodes")
+    if md.Q_total < 0:
+        notes.append("net gain")
+    partner = str(md.verification.get("lossless_partner", ""))
+    if "ambiguous" in partner or partner.startswith("no lossless partner"):
+        notes.append("labels by continuity uncertain")
+    if md.engine != "exact" and md.verification.get("relative_difference_to_exact") is not None:
+        notes.append(f"vs exact {md.verification['relative_difference_to_exact']:.1e}")
+    if md.verification.get("spurious_pml_mode"):
+        notes.append("PML mode?")
+    return notes
 
 
 def write_atomically(path: str, text: str) -> None:

@@ -16,6 +16,7 @@ from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
 from .polarization import normalize_pols
 
+MAX_AZIMUTHAL_NUMBERS = 20000  # boxes of one census per polarization (memory and time stay bounded)
 DEFAULT_Q_MIN = 100.0  # window census
 LOOKUP_Q_MIN = 2.0  # lookup of a label: the user asked for that mode, leaky or not
 ENGINES = ("exact", "fem1d", "fem2d")
@@ -300,9 +301,19 @@ def _window_search(cyl, pol, k_lo, k_hi, m_range, p_range, region_index, q_min, 
     p_max = p_range[1] if p_range else None
     if m_range is None:
         m_range = window_m_range(cyl, k_lo, k_hi, region_index, p_max)
+    _check_m_count(m_range)
     m_values = np.arange(m_range[0], m_range[1] + 1)
     result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min, report)
     return result.roots, result.checks, "full census of the window, then filtered"
+
+
+def _check_m_count(m_range) -> None:
+    count = m_range[1] - m_range[0] + 1
+    if count > MAX_AZIMUTHAL_NUMBERS:
+        raise SearchError(
+            f"the search spans {count} azimuthal numbers (m {m_range[0]}-{m_range[1]}), more than "
+            f"{MAX_AZIMUTHAL_NUMBERS}: narrow --wavelength or give --m"
+        )
 
 
 def _family_search(cyl, pol, m_range, p_range, region_index, q_min):
@@ -310,6 +321,7 @@ def _family_search(cyl, pol, m_range, p_range, region_index, q_min):
     that can hold them (:func:`family_k_range`), filtered; a label no mode carries is an error."""
     if region_index >= cyl.n_layers:
         raise SearchError("a mode is looked up by its label in a layer (core, wall, ...), not 'outside'")
+    _check_m_count(m_range)
     m_values = np.arange(m_range[0], m_range[1] + 1)
     spans = [family_k_range(cyl, int(m), p_range[1], region_index) for m in m_values]
     result = run_boxes(cyl, pol, m_values, [s[0] for s in spans], [s[1] for s in spans], q_min)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from .geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX, capillary_stack
-from .report import finite_or_none, write_atomically
+from .report import finite_or_none, json_text, write_atomically
 from .solve import SearchError, find_modes
 
 MAX_POINTS = 100_000
@@ -156,7 +156,7 @@ class SweepSpec:
             value = record[key]
             record[key] = value if isinstance(value, (int, float, str)) else str(value)
         record["columns"] = list(self.columns)
-        return json.loads(json.dumps(record))  # tuples -> lists, as they come back from a file
+        return json.loads(json_text(record))  # tuples -> lists, inf -> null, as they come back from a file
 
 
 def _describe_index(value):
@@ -404,12 +404,12 @@ def _csv_cell(text: str):
 def encode_rows(columns: tuple[str, ...], fmt: str, rows: list[dict], header: bool = False) -> str:
     """Rows as CSV lines (``fmt='csv'``, with the header line if asked) or JSON lines (``'jsonl'``)."""
     if fmt == "jsonl":
-        return "".join(json.dumps({c: row.get(c) for c in columns}) + "\n" for row in rows)
+        return "".join(json_text({c: row.get(c) for c in columns}, indent=None) + "\n" for row in rows)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     if header:
         writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(finite_or_none(row) for row in rows)  # inf/nan: empty cells
     return buffer.getvalue()
 
 
@@ -441,7 +441,7 @@ class SweepFile:
 
     def create(self) -> None:
         """Start a new table (header only) and its settings file, both written atomically."""
-        write_atomically(self.settings_path, json.dumps(self.settings(), indent=2) + "\n")
+        write_atomically(self.settings_path, json_text(self.settings()) + "\n")
         write_atomically(self.path, self.encode([], header=True))
 
     def append(self, rows: list[dict]) -> None:

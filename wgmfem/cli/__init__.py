@@ -2,7 +2,9 @@
 
 Each subcommand lives in its own module of this package with ``add_parser(subparsers)``
 (which sets ``run`` as the parser default) and ``run(args) -> exit code``. Lengths in um,
-wavelengths in nm. Errors in the input give one line on stderr and exit code 2.
+wavelengths in nm. Errors in the input give one line on stderr and exit code 2; a FEM result
+that disagrees with the exact root that seeded it (``wgmfem.fem.verify``) gives one line and
+exit code 3 (the error's ``exit_code``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from .common import InputError, Parser, build_geometry, one_line_warnings
 # Order of the subcommands in `wgmfem --help`.
 COMMANDS = (modes, field, materials, sweep, mesh, assign, design)
 
-# Errors that are the user's input, not a bug: one line, exit code 2.
+# Errors that are the user's input, not a bug: one line, exit code 2 (or the error's own
+# ``exit_code``: 3 for a FEM result that fails its check against the exact root).
 USER_ERRORS = (InputError, GeometryError, SearchError, MaterialRangeError)
 
 
@@ -44,15 +47,15 @@ def main(argv: list[str] | None = None) -> int:
             return args.run(args)
     except USER_ERRORS as exc:
         sys.stderr.write(f"wgmfem: error: {exc}\n")
-        return 2
+        return getattr(exc, "exit_code", 2)
+    except BrokenPipeError:  # the reader closed the pipe (| head): not an error (before OSError, its base)
+        return 0
     except OSError as exc:  # an output or input file the user named: unwritable, missing folder, ...
         sys.stderr.write(f"wgmfem: error: {exc.strerror or exc}: {exc.filename or ''}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("wgmfem: interrupted\n")
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 __all__ = ["main", "build_parser", "build_geometry", "InputError", "COMMANDS"]

@@ -4,12 +4,21 @@ across the guiding interface (the paper's Fig. 3c-d), as a figure, plus the prof
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from ..report import write_atomically
 from ..solve import find_modes
 from .common import InputError, add_geometry_options, build_geometry, figure_suffix_ok, positive_float, save_figure_atomically
-from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings, refuse_fem2d_options
+from .fem_options import (
+    add_fem2d_options,
+    add_mesh_options,
+    add_verification_options,
+    check_fem_options,
+    enforce_fem_checks,
+    fem2d_settings,
+    refuse_fem2d_options,
+)
 
 HELP = "plot one mode: field map of the cross-section and radial profile"
 
@@ -44,6 +53,7 @@ def add_parser(sub) -> None:
     e.add_argument("--quiet", action="store_true", help="no solver stages on stderr")
     add_mesh_options(e, fem1d=False)
     add_fem2d_options(e)
+    add_verification_options(e)
     fld.set_defaults(run=run)
 
 
@@ -61,6 +71,7 @@ def run(args) -> int:
     output = args.output or f"field_{args.pol}_m{args.m}_p{args.p}.png"
     figure_suffix_ok(output)
     refuse_fem2d_options(args, args.engine)
+    check_fem_options(args, args.engine)
     if args.engine != "fem2d" and (args.vtu or args.npz):
         raise InputError("--vtu and --npz need --engine fem2d")
     for path, suffix in ((args.vtu, ".vtu"), (args.npz, ".npz")):
@@ -82,7 +93,7 @@ def run(args) -> int:
         plt.close(fig)
     if args.csv:
         r, intensity = radial_profile(mode)
-        rows = "r_um,intensity\n" + "".join(f"{a:.6f},{b:.6e}\n" for a, b in zip(r, intensity))
+        rows = "r_um,intensity\n" + "".join(f"{a:.6f},{_cell(b)}\n" for a, b in zip(r, intensity))
         write_atomically(args.csv, rows)
     sys.stdout.write(f"{mode!r}\nwrote {output}" + (f" and {args.csv}" if args.csv else "") + "\n")
     return 0
@@ -98,7 +109,11 @@ def _run_fem2d(args, exact, output) -> int:
     from ..plot import plot_fem_field, profile_window_um
 
     settings = fem2d_settings(args, quiet=args.quiet)
-    fem_modes, res = counterparts(exact, settings)
+    fem_modes, res = counterparts(exact, settings)  # checked against the exact root: exit 3 unless --unverified
+    enforce_fem_checks(args, fem_modes)
+    for md in fem_modes:
+        if md.verification.get("verified") is False:
+            sys.stderr.write(f"wgmfem: warning: UNVERIFIED: {md.verification['unverified_reason']}\n")
     fem = fem_modes[0]
     column = fem.verification["eigen_indices"][0]
     center = (settings.bore_offset_um, 0.0) if fem.region == exact.cylinder.region_names[0] else (0.0, 0.0)
@@ -118,7 +133,9 @@ def _run_fem2d(args, exact, output) -> int:
         plt.close(fig)
     written = [output]
     if args.csv:
-        rows = "r_um,intensity_fem2d,intensity_exact\n" + "".join(f"{a:.6f},{b:.6e},{c:.6e}\n" for a, b, c in zip(r, intensity, ref))
+        rows = "r_um,intensity_fem2d,intensity_exact\n" + "".join(
+            f"{a:.6f},{_cell(b)},{_cell(c)}\n" for a, b, c in zip(r, intensity, ref)
+        )
         write_atomically(args.csv, rows)
         written.append(args.csv)
     columns = fem.verification["eigen_indices"]
@@ -130,3 +147,8 @@ def _run_fem2d(args, exact, output) -> int:
         written.append(args.npz)
     sys.stdout.write("".join(f"{md!r}\n" for md in fem_modes) + f"wrote {', '.join(written)}\n")
     return 0
+
+
+def _cell(value: float) -> str:
+    """A CSV number; empty where there is none (a radius outside the sampled FEM domain)."""
+    return f"{value:.6e}" if math.isfinite(value) else ""

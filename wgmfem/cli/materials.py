@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+import numpy as np
+
 from ..materials import BUILTIN_MATERIALS, get_material
+from ..report import json_text
 from .common import InputError, index_or_material
 
 HELP = "list the built-in materials, or print n(lambda) of one"
@@ -31,7 +33,7 @@ def run(args) -> int:
     if args.material is None:
         described = {name: factory().describe() for name, factory in BUILTIN_MATERIALS.items()}
         if args.format == "json":
-            sys.stdout.write(json.dumps([{"name": k, "model": v} for k, v in described.items()], indent=1) + "\n")
+            sys.stdout.write(json_text([{"name": k, "model": v} for k, v in described.items()], indent=1) + "\n")
         else:
             sys.stdout.write("".join(f"{name:<18} {text}\n" for name, text in described.items()))
         return 0
@@ -45,10 +47,11 @@ def run(args) -> int:
     if len(parts) != 3 or parts[0] <= 0 or parts[1] < parts[0] or parts[2] <= 0:
         raise InputError(f"--wavelength takes MIN:MAX[:STEP] with 0 < MIN <= MAX and STEP > 0, got {args.wavelength!r}")
     lams = [parts[0] + i * parts[2] for i in range(int(round((parts[1] - parts[0]) / parts[2])) + 1)]
-    values = [complex(material.index(lam, strict=args.strict or None)) for lam in lams]  # errors before output
+    # all wavelengths at once, before any output: an error names every bad one
+    values = [complex(n) for n in np.atleast_1d(material.index(np.array(lams), strict=args.strict or None))]
     if args.format == "json":
         rows = [{"wavelength_nm": lam, "n": n.real, "kappa": n.imag} for lam, n in zip(lams, values)]
-        sys.stdout.write(json.dumps({"material": material.describe(), "index": rows}, indent=1) + "\n")
+        sys.stdout.write(json_text({"material": material.describe(), "index": rows}, indent=1) + "\n")
         return 0
     lines = [f"# {material.describe()}", "# wavelength_nm  n  kappa"]
     lines += [f"{lam:10.3f}  {n.real:.6f}  {n.imag:.3e}" for lam, n in zip(lams, values)]

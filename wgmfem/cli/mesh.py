@@ -4,11 +4,10 @@ print its path and size."""
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
-from ..report import write_atomically
+from ..report import json_text, write_atomically
 from ..solve import find_modes
 from .common import InputError, add_geometry_options, build_geometry, positive_float
 from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings
@@ -92,7 +91,7 @@ def run(args) -> int:
         "params": info.params,
     }
     if args.format == "json":
-        text = json.dumps(record, indent=1) + "\n"
+        text = json_text(record, indent=1) + "\n"
     else:
         decay = record["field_decay_at_cut"]
         cut_text = (f"Dirichlet circle r = {r_cut:.3f} um inside the inner caustic of m = {args.m} "

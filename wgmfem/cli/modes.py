@@ -9,9 +9,18 @@ import time
 
 from .. import __version__
 from ..report import modes_to_csv, modes_to_json, modes_to_table
-from ..solve import find_modes
+from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, find_modes
 from .common import InputError, add_geometry_options, build_geometry, emit, float_range, int_range, positive_float, progress_printer
-from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings, refuse_fem2d_options
+from .fem_options import (
+    add_fem2d_options,
+    add_mesh_options,
+    add_verification_options,
+    check_fem_options,
+    enforce_fem_checks,
+    fem2d_settings,
+    fem_checks,
+    refuse_fem2d_options,
+)
 
 HELP = "list the resonances of a fibre (exact solver or FEM)"
 DEFAULT_WINDOW_NM = (425.0, 445.0)
@@ -26,6 +35,11 @@ MODES_EPILOG = """\
 defaults: the paper's capillary (54/78 um, core 1.56, wall 1.47, air), core modes
 with p = 1..2 in 425-445 nm, both polarizations. --region any / --p any lift a filter.
 With --m and --p but no --wavelength each mode is found wherever it lies.
+
+FEM engines: every mode is checked against the exact root that seeded it (labels m, p,
+region; relative wavelength difference <= --fem-tolerance, default 1e-7 fem1d / 1e-6 fem2d;
+Q within --fem-q-tolerance where the exact Q <= 1e9). A mode that fails is an error with
+exit code 3, unless --unverified prints it flagged.
 
 polarizations: Ez = E along the fibre axis, Hz = H along the axis; aliases in the
 2-D photonics sense: TM = Ez, TE = Hz.
@@ -58,7 +72,8 @@ def add_parser(sub) -> None:
     s.add_argument("--m", type=int_range("--m"), metavar="M|M1:M2", help="azimuthal number(s)")
     s.add_argument("--p", type=int_range("--p"), metavar="P|P1:P2", help="radial order(s), or 'any' (default 1:2)")
     s.add_argument("--region", metavar="NAME", help="core, wall, ... or 'any' (default core)")
-    s.add_argument("--q-min", type=positive_float, default=100.0, metavar="Q", help="smallest radiation Q listed in a window (default 100)")
+    s.add_argument("--q-min", type=positive_float, default=None, metavar="Q",
+                   help="smallest radiation Q listed (default 100 in a window, 2 for --m/--p without --wavelength)")
     s.add_argument("--no-fsr", action="store_true", help="skip FSR and group index (saves solving m +- 1)")
     s.add_argument("--extra-q", type=positive_float, metavar="Q", help="extra loss (scattering, coupling) as a Q, added to every mode's Q_total")
     s.add_argument("--extra-loss", type=positive_float, metavar="DB_PER_CM", help="extra loss as propagation loss along the circumference, dB/cm")
@@ -70,6 +85,7 @@ def add_parser(sub) -> None:
     )
     add_mesh_options(e)
     add_fem2d_options(e)
+    add_verification_options(e)
     o = modes.add_argument_group("output")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table")
     o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
@@ -92,13 +108,18 @@ def run(args) -> int:
     progress = progress_printer(sys.stderr.isatty() and not args.quiet)
     t0 = time.perf_counter()
     refuse_fem2d_options(args, args.engine)
-    modes = find_modes(
-        cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
-        q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
-        fem_order=args.order or 4, fem_points_per_wavelength=args.points_per_wavelength or 40.0, fem_pml_width_wavelengths=args.pml_width,
-        extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
-        fem2d=fem2d_settings(args, quiet=args.quiet) if args.engine == "fem2d" else None,
-    )
+    check_fem_options(args, args.engine)
+    with fem_checks(args, args.engine):  # FEM modes come back with their check; exit 3 below unless --unverified
+        modes = find_modes(
+            cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
+            q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
+            fem_order=4 if args.order is None else args.order,
+            fem_points_per_wavelength=args.points_per_wavelength or 40.0, fem_pml_width_wavelengths=args.pml_width,
+            extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
+            fem2d=fem2d_settings(args, quiet=args.quiet) if args.engine == "fem2d" else None,
+        )
+    if args.engine != "exact":
+        enforce_fem_checks(args, modes)
     elapsed = time.perf_counter() - t0
     if args.format == "json":
         text = modes_to_json(modes)
@@ -114,6 +135,7 @@ def run(args) -> int:
 
 
 def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
+    q_min = args.q_min if args.q_min is not None else (DEFAULT_Q_MIN if window else LOOKUP_Q_MIN)
     what = f"{window[0]:g}-{window[1]:g} nm" if window else "each (m, p) wherever it lies"
     filters = [f"region {region or 'any'}", f"p {p_range[0]}-{p_range[1]}" if p_range else "any p"]
     if args.m not in (None, "any"):
@@ -123,6 +145,6 @@ def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
     return (
         f"wgmfem {__version__}, {ENGINE_NAMES[args.engine]}\n"
         f"fibre : {cyl.describe()}\n"
-        f"search: {what}, {', '.join(filters)}, Q_rad >= {args.q_min:g}, pol {args.pol}\n"
+        f"search: {what}, {', '.join(filters)}, Q_rad >= {q_min:g}, pol {args.pol}\n"
         f"found : {len(modes)} modes in {elapsed:.2f} s; {status}\n\n"
     )

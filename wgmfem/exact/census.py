@@ -321,7 +321,7 @@ def find_roots(
     eps, sensitivity = _first_order(cyl, pol, mr, k_real)
     k = k_real + 1j * eps
     method = np.full(k.shape, "real root + Wronskian leak", dtype=object)
-    with np.errstate(divide="ignore"):  # eps underflows to 0 for Q beyond ~1e300
+    with np.errstate(divide="ignore", over="ignore"):  # eps underflows to 0 for Q beyond ~1e300
         q1 = np.abs(k_real / (2 * eps))
     # the first-order leak needs the outer surface under the tunnelling barrier
     low_q = ~(q1 >= POLISH_BELOW_Q) | ~_under_barrier(cyl, mr, k_real)

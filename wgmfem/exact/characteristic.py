@@ -141,8 +141,21 @@ def propagate_inward(cyl: LayeredCylinder, pol: str, m, k_real) -> list[LayerCoe
     """
     pol = normalize_pol(pol)
     m, k = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
-    u = np.ones(k.shape)
-    v = outgoing_admittance(cyl, pol, m, k).real
+    return carry_inward(cyl, pol, m, k, np.ones(k.shape), outgoing_admittance(cyl, pol, m, k).real)
+
+
+def carry_inward(cyl: LayeredCylinder, pol: str, m, k, u, v) -> list[LayerCoefficients]:
+    """Carry the state (u, v) at the outer surface r_b inwards through every shell (real or
+    complex k), the mirror image of :func:`propagate`.
+
+    Layer ``j`` >= 1 holds R(x) = exp(log_scale) * pi/(2p) * [a_hat j(x) exp(e(x) - e_ref)
+    + b_hat y(x) exp(e_ref - e(x))] with e_ref the scaling exponent at its *outer* radius;
+    the core entry carries only its outer state (its coefficients are left zero).
+    """
+    pol = normalize_pol(pol)
+    m, k = np.broadcast_arrays(np.asarray(m, dtype=int), np.asarray(k))
+    dtype = complex if (np.iscomplexobj(k) or np.iscomplexobj(v) or not cyl.is_lossless) else float
+    u, v = np.asarray(u, dtype=dtype) * np.ones(k.shape), np.asarray(v, dtype=dtype) * np.ones(k.shape)
     u, v, log_scale = _normalize(u, v, np.zeros(k.shape))
     zeros = np.zeros(k.shape)
     layers: list[LayerCoefficients] = []
@@ -163,6 +176,95 @@ def propagate_inward(cyl: LayeredCylinder, pol: str, m, k_real) -> list[LayerCoe
     b0 = scaled_jy(m, k * cyl.indices[0] * cyl.radii_um[0])
     layers.append(LayerCoefficients(0, zeros, zeros, zeros, zeros, None, b0, (zeros, zeros, zeros), (u, v, log_scale)))
     return layers[::-1]
+
+
+# The outward and inward solutions agree at an interface to this (sine of the angle between
+# their states) when k is a resonance and both are accurate there; elsewhere they differ at O(1).
+STITCH_TOL = 1e-6
+
+
+def _state_mismatch(u1, v1, u2, v2) -> np.ndarray:
+    """Sine of the angle between the states (u1, v1) and (u2, v2): 0 when they are parallel."""
+    norm = np.hypot(np.abs(u1), np.abs(v1)) * np.hypot(np.abs(u2), np.abs(v2))
+    with np.errstate(all="ignore"):
+        mis = np.abs(u1 * v2 - v1 * u2) / norm
+    return np.where((norm > 0) & np.isfinite(mis), mis, np.inf)
+
+
+def stitched_layers(cyl: LayeredCylinder, pol: str, m, k, forward: list[LayerCoefficients] | None = None):
+    """Layer coefficients of the field of a resonance, accurate however strongly it is confined.
+
+    The solution carried out from the centre (:func:`propagate`) is exact for any k, but
+    where the field of a resonance decays outwards through a thick barrier (a core mode at
+    m ~ 1e4 falls by e^400 across the wall) it is swamped by the growing solution that the
+    rounding of k and of the Bessel values inject (already at m ~ 1000 the outer state of a
+    core mode moves by ~1e-6 when k moves by one rounding unit). The solution carried in from
+    the surface (:func:`carry_inward`, from the outgoing wave: (1, beta_out) for complex k,
+    (1, Re beta_out) for real k) is accurate there. Where the two meet at an inner interface
+    to within :data:`STITCH_TOL`, and better than the outward solution meets the outer state,
+    ``k`` is a resonance: layers up to the best-matching interface are taken from the outward
+    solution and the others from the inward one, rescaled onto it. At any other k (the two
+    solutions differ at O(1)) the outward solution is returned unchanged.
+
+    Returns (layers, stitch) with ``stitch`` (per point) the index of the last outward layer
+    (n_layers - 1: no switch). The inward layers' coefficients refer to their outer radius
+    (``e_ref``), which the field formula of :class:`LayerCoefficients` takes as it comes.
+    """
+    pol = normalize_pol(pol)
+    m, k = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k)))
+    if forward is None:
+        forward = propagate(cyl, pol, m, k, keep_layers=True).layers
+    last = cyl.n_layers - 1
+    stitch = np.full(k.shape, last)
+    if last == 0:
+        return forward, stitch
+    beta = outgoing_admittance(cyl, pol, m, k)
+    if not np.iscomplexobj(k):
+        beta = beta.real
+    uf, vf, _ = forward[-1].state_outer
+    surface = _state_mismatch(uf, vf, np.ones(k.shape), beta)
+    inward = carry_inward(cyl, pol, m, k, np.ones(k.shape), beta)
+    mismatch = np.array([
+        _state_mismatch(*forward[j].state_outer[:2], *inward[j + 1].state_inner[:2]) for j in range(last)
+    ])
+    best = np.argmin(mismatch, axis=0)
+    best_mismatch = np.take_along_axis(mismatch, best[None, :], axis=0)[0]
+    use = (best_mismatch <= STITCH_TOL) & (best_mismatch < surface)
+    if not np.any(use):
+        return forward, stitch
+    stitch = np.where(use, best, last)
+    # factor s with s (u_in, v_in) = (u_out, v_out) at the stitch (least squares), as phase and log
+    pick = lambda arrays: np.choose(np.minimum(stitch, last - 1), arrays)  # noqa: E731
+    uo = pick([forward[j].state_outer[0] for j in range(last)])
+    vo = pick([forward[j].state_outer[1] for j in range(last)])
+    lo = pick([forward[j].state_outer[2] for j in range(last)])
+    ui = pick([inward[j + 1].state_inner[0] for j in range(last)])
+    vi = pick([inward[j + 1].state_inner[1] for j in range(last)])
+    li = pick([inward[j + 1].state_inner[2] for j in range(last)])
+    with np.errstate(all="ignore"):
+        s = (uo * np.conj(ui) + vo * np.conj(vi)) / (np.abs(ui) ** 2 + np.abs(vi) ** 2)
+        phase = np.where(use, s / np.abs(s), 1.0)
+        shift = np.where(use, np.log(np.abs(s)) + lo - li, 0.0)
+    layers = []
+    for j in range(cyl.n_layers):
+        fw, iw = forward[j], inward[j]
+        take = use & (j > stitch)
+        if not np.any(take):
+            layers.append(fw)
+            continue
+
+        def mix(a, b, scale=1.0):
+            return np.where(take, b * scale, a)
+
+        def mix_state(a, b):
+            return (mix(a[0], b[0], phase), mix(a[1], b[1], phase), mix(a[2], b[2] + shift))
+
+        layers.append(LayerCoefficients(
+            j, mix(fw.a_hat, iw.a_hat, phase), mix(fw.b_hat, iw.b_hat, phase), mix(fw.e_ref, iw.e_ref),
+            mix(fw.log_scale, iw.log_scale + shift), fw.jy_inner, fw.jy_outer,
+            mix_state(fw.state_inner, iw.state_inner), mix_state(fw.state_outer, iw.state_outer),
+        ))
+    return layers, stitch
 
 
 def outgoing_admittance(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:

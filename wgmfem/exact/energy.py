@@ -25,7 +25,7 @@ import numpy as np
 
 from ..geometry import LayeredCylinder
 from .bessel import scaled_jy
-from .characteristic import layer_zero_counts, propagate, propagate_inward
+from .characteristic import layer_zero_counts, propagate, propagate_inward, stitched_layers
 
 
 
@@ -79,9 +79,12 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False)
         else:
             u1, v1, l1 = layer.state_inner
             t1 = _boundary_term(pol, k_real, n, k_real * n * cyl.radii_um[j - 1], m, u1, v1)
-        # E = exp(2 l2) t2 - exp(2 l1) t1, kept as exp(2 l2) * (t2 - exp(2(l1 - l2)) t1)
-        energies.append(t2 - np.exp(2 * (l1 - l2)) * t1)
-        logs.append(l2)
+        # E = exp(2 l2) t2 - exp(2 l1) t1, kept as exp(2 l) * (exp(2(l2 - l)) t2 - exp(2(l1 - l)) t1)
+        # with l = max(l1, l2), so that neither factor overflows: the field can grow by e^400
+        # and more across a layer in either direction (a core mode at m ~ 1e4 seen from outside)
+        lref = np.maximum(l1, l2)
+        energies.append(np.exp(2 * (l2 - lref)) * t2 - np.exp(2 * (l1 - lref)) * t1)
+        logs.append(lref)
     # outside: R = C H1, C = u_b / H1(x_b)
     n_out, rb = cyl.outside_index, cyl.outer_radius_um
     xb = k_real * n_out * rb
@@ -152,14 +155,23 @@ def sturm_norm(cyl: LayeredCylinder, pol: str, m, k_real):
     """int_0^{r_b} w R^2 dr for the Sturm-Liouville form (P R')' + (k^2 w - q) R = 0, P R' = v.
 
     w = n^2 r (Ez) or r (Hz); by Lommel, each layer gives p/(2k^2) [(v/p)^2 + (x^2 - m^2) u^2].
-    Returned with the normalized outer state (u_b, v_b), all in one scale, so that
-    d(v/u)/d(k^2) = -norm / u_b^2 (Sturm). Real k, lossless stack.
+    Returned with the outer state (u_b, v_b), all in one scale, so that
+    d(v/u)/d(k^2) = -norm / u_b^2 (Sturm). Real k, lossless stack. The field is that of
+    :func:`~wgmfem.exact.characteristic.stitched_layers`, so that at a resonance whose field
+    decays outwards through a thick barrier both the norm and the (exponentially small) outer
+    state are those of the true field; the common scale is that of the largest layer state
+    (u_b may underflow to 0 when the mode's Q is beyond the double range).
     """
     m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
-    inner = propagate(cyl, pol, m, k_real, keep_layers=True)
-    ub, vb, lb = inner.layers[-1].state_outer
+    layers, _ = stitched_layers(cyl, pol, m, k_real)
+    ub, vb, lb = layers[-1].state_outer
+    lref = lb
+    for layer in layers:
+        lref = np.maximum(lref, layer.state_outer[2])
+        if layer.index > 0:
+            lref = np.maximum(lref, layer.state_inner[2])
     total = np.zeros(k_real.shape)
-    for layer in inner.layers:
+    for layer in layers:
         j = layer.index
         n = cyl.indices[j]
         p = 1.0 if pol == "Ez" else 1.0 / (n * n)
@@ -168,12 +180,15 @@ def sturm_norm(cyl: LayeredCylinder, pol: str, m, k_real):
             return p / (2 * k_real**2) * ((v / p) ** 2 + (x * x - m * m) * u * u)
 
         u2, v2, l2 = layer.state_outer
-        t = term(k_real * n * cyl.radii_um[j], u2, v2) * np.exp(2 * (l2 - lb))
-        if j > 0:
-            u1, v1, l1 = layer.state_inner
-            t = t - term(k_real * n * cyl.radii_um[j - 1], u1, v1) * np.exp(2 * (l1 - lb))
+        with np.errstate(under="ignore"):
+            t = term(k_real * n * cyl.radii_um[j], u2, v2) * np.exp(2 * (l2 - lref))
+            if j > 0:
+                u1, v1, l1 = layer.state_inner
+                t = t - term(k_real * n * cyl.radii_um[j - 1], u1, v1) * np.exp(2 * (l1 - lref))
         total += t
-    return total, ub, vb
+    with np.errstate(under="ignore"):
+        scale = np.exp(lb - lref)
+    return total, ub * scale, vb * scale
 
 
 def _rising_at_turning_point(pol: str, n, m, layer) -> tuple[np.ndarray, np.ndarray]:
