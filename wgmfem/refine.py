@@ -92,11 +92,7 @@ def absorb(md: Mode, full: LayeredCylinder, stack: MaterialStack | None = None) 
     names = full.region_names
     fractions = {name: float(f) for name, f in zip(names, root.fractions)}
     verification = dict(
-        md.verification,
-        method=root.method,
-        residual=root.residual,
-        census_ok=check.ok,
-        census_count=check.note or f"argument principle: {check.expected} in box, {check.found} found",
+        _census_record(md, root, check),
         q_floor=check.q_floor,
         q_floor_total=check.q_floor_total,
         lossless_partner=root.pairing,
@@ -125,6 +121,17 @@ def _lossy_counterpart(full: LayeredCylinder, pol: str, m: int, k_lossless: comp
     return root, res.checks[0]
 
 
+def _census_record(md: Mode, root, check) -> dict:
+    """``md``'s verification record updated with how ``root`` was found and counted."""
+    return dict(
+        md.verification,
+        method=root.method,
+        residual=root.residual,
+        census_ok=check.ok,
+        census_count=check.note or f"argument principle: {check.expected} in box, {check.found} found",
+    )
+
+
 def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int, stack: MaterialStack) -> Mode:
     names = full.region_names
     lam = wavelength_nm(root.k)
@@ -134,11 +141,7 @@ def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int, s
     }
     fractions = {name: float(f) for name, f in zip(names, root.fractions)}
     verification = dict(
-        md.verification,
-        method=root.method,
-        residual=root.residual,
-        census_ok=check.ok,
-        census_count=check.note or f"argument principle: {check.expected} in box, {check.found} found",
+        _census_record(md, root, check),
         dispersion=f"self-consistent: indices at the resonance wavelength ({rounds} rounds)",
         indices_at_resonance={name: complex(n).real for name, n in zip(full.names, full.indices)},
         dn_dlambda_per_nm=slopes,
