@@ -93,8 +93,10 @@ def threshold_gain_per_cm(mode, layer: str = "core") -> float | None:
     Gamma' = Gamma n_g / (n F) of the laser literature.)
     """
     gamma = mode.energy_fractions.get(layer, 0.0)
-    if gamma <= 0 or not math.isfinite(mode.Q_total):
-        return None  # no overlap with the layer, or no loss to pay for
+    if gamma <= 0:
+        return None  # no overlap with the layer: no gain there can reach threshold
+    if math.isinf(mode.Q_total):
+        return 0.0  # no loss to pay for (as lasing_gain_per_cm)
     j = mode.cylinder.layer_of(layer)
     n = complex(mode.cylinder.indices[j]).real
     return 2 * math.pi * n * mode.dispersion_factor / (gamma * mode.Q_total * mode.wavelength_nm * 1e-7)
