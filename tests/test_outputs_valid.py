@@ -88,7 +88,8 @@ def test_modes_json_with_absorption_and_gain_fields(capsys):
                         "--quiet"], capsys)
     assert code == 0
     (rec,) = strict_json(out)
-    assert rec["Q_abs"] is None and rec["threshold_gain_per_cm"] is None
+    assert rec["Q_abs"] is None and rec["Q_total"] is None  # Q beyond the double range: null
+    assert rec["threshold_gain_per_cm"] == 0.0 and rec["lasing_gain_per_cm"] == 0.0  # no loss to pay for
     assert isinstance(rec["confinement_factor"], float) and rec["confinement_factor"] > 0.99
 
 
