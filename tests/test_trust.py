@@ -154,6 +154,6 @@ def test_stated_floor_holds_over_the_whole_window():
     edges = [800 + 100 * i for i in range(11)]
     for lo, hi in zip(edges[:-1], edges[1:]):
         pieces += find_modes(stack, pol="Hz", wavelength_nm=(lo, hi), m=(84, 92), region=None, p=None, q_min=2, fsr=False)
-    wanted = {(md.mode_id, round(md.wavelength_nm, 6)) for md in pieces if md.Q_rad >= max(floor, 5) * 1.01}
-    have = {(md.mode_id, round(md.wavelength_nm, 6)) for md in wide}
+    wanted = {(md.m, md.nodes, round(md.wavelength_nm, 6)) for md in pieces if md.Q_rad >= max(floor, 5) * 1.01}
+    have = {(md.m, md.nodes, round(md.wavelength_nm, 6)) for md in wide}
     assert wanted <= have

@@ -369,9 +369,14 @@ def _rank_siblings(cyl: LayeredCylinder, pol: str, roots: list[Root]) -> None:
     poles, on either side; a weakly leaking core mode shares its interval with a low-Q
     resonance of the wall). For those resonances the interval is located by bisection on the
     node count, censused whole (independently of the box that found them) and its resonances
-    ranked by Re k: ``sibling`` is that rank, so (pol, m, nodes, sibling) identifies them.
+    ranked by Re k: ``sibling`` is that rank, so (pol, m, nodes, sibling) identifies them. Only
+    intervals where the box found more than one resonance are ranked (a census is costly): a
+    result holding just one resonance of such an interval reports it as sibling 0.
     """
-    todo = [r for r in roots if not _under_barrier(cyl, r.m, r.k.real)]
+    shared: dict[tuple, int] = {}
+    for r in roots:
+        shared[(r.box, r.nodes)] = shared.get((r.box, r.nodes), 0) + 1
+    todo = [r for r in roots if shared[(r.box, r.nodes)] > 1 and not _under_barrier(cyl, r.m, r.k.real)]
     if not todo:
         return
     m = np.array([r.m for r in todo])
