@@ -357,6 +357,11 @@ def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list
             if r.lossless_k is not None:
                 q_rad = math.inf if r.lossless_k.imag == 0 else r.lossless_k.real / (2 * abs(r.lossless_k.imag))
                 verification["lossless_wavelength_nm"] = 2e3 * math.pi / r.lossless_k.real
+            else:  # no partner: take the absorption out to first order, 1/Q_abs = 2 sum_j Gamma_j kappa_j / n_j
+                inverse_abs = 2 * sum(f * complex(n).imag / complex(n).real for f, n in zip(r.fractions, cyl.indices))
+                inverse_rad = -2 * r.k.imag / r.k.real - inverse_abs
+                q_rad = math.inf if inverse_rad <= 0 else 1 / inverse_rad
+                verification["q_rad_method"] = "first-order absorption removed from the resonance's Q (no lossless partner)"
         modes.append(
             Mode(r.pol, r.m, r.p, cyl.region_names[r.region_index], r.k, cyl, fractions, "exact", None, verification,
                  q_rad=q_rad, nodes=r.nodes, sibling=r.sibling)
