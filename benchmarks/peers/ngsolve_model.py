@@ -1,6 +1,6 @@
 """The peer: the same cross-section problems written directly in NGSolve (curved high-order H1).
 
-Lengths in um, wavenumbers in 1/um. Written from PHYSICS.md section 2, not from wgmfem's code:
+Lengths in um, wavenumbers in 1/um. Written from the formulation in docs/theory.md section 1, not from wgmfem's code:
 
 * Ez: A = int a (Lambda grad u) . grad v,  B = int n^2 m_s u v   (a = 1)
 * Hz: A = int n^-2 (Lambda grad u) . grad v, B = int m_s u v
