@@ -28,10 +28,6 @@ def _with_index(cyl: LayeredCylinder, j: int, n) -> LayeredCylinder:
     return LayeredCylinder(cyl.radii_um, tuple(indices), cyl.outside_index, cyl.names)
 
 
-def _real(cyl: LayeredCylinder) -> LayeredCylinder:
-    return LayeredCylinder(cyl.radii_um, tuple(complex(n).real for n in cyl.indices), cyl.outside_index, cyl.names)
-
-
 def wavelength_derivative_nm(mode, layer: str) -> float:
     """d lambda / d n_layer at fixed indices elsewhere (nm per RIU).
 
@@ -45,7 +41,7 @@ def wavelength_derivative_nm(mode, layer: str) -> float:
     if j >= mode.cylinder.n_layers:
         raise ValueError("the outer medium's index is not a layer index")
     high_q = mode.Q_resonance >= 1e7
-    cyl = _real(mode.cylinder) if high_q else mode.cylinder
+    cyl = mode.cylinder.real_part() if high_q else mode.cylinder
     k = mode.k.real if high_q else mode.k
     n = cyl.indices[j]
     m = np.array([mode.m])
