@@ -1,12 +1,12 @@
 """Quantities a laser or sensor designer needs, for one exact mode.
 
 * Confinement factor Gamma: fraction of the electric energy in the gain layer.
-* Bulk sensitivity S = d lambda / d n_layer (nm per refractive-index unit), from the
-  implicit-function theorem on the exact resonance condition F(k, n) = 0:
-  dk/dn = -(dF/dn) / (dF/dk), derivatives of the pole-free F (or of its real form g~
-  at high Q) with everything else fixed. For a dispersive liquid whose index is offset uniformly, the
+* Bulk sensitivity S = d lambda / d n_layer (nm per refractive-index unit), the exact
+  derivative of the resonance in closed form (:mod:`wgmfem.exact.perturbation`); the
+  detection limit resolvable_fraction * lambda / (Q S) and the thermal drift d lambda/dT
+  (thermo-optic coefficients and thermal expansion) follow from the same derivatives. For a dispersive liquid whose index is offset uniformly, the
   measured shift is S / (1 - sum_j (d lambda / d n_j)(d n_j / d lambda)).
-* Threshold gain from the Q budget (PHYSICS.md section 5): Gamma g_th = 2 pi n F / (Q lambda)
+* Threshold gain from the Q budget: Gamma g_th = 2 pi n F / (Q lambda)
   with F the stored-energy factor of dispersive materials (see :func:`threshold_gain_per_cm`).
 * The exact lasing condition: the gain in the layer (a negative imaginary index
   n - i kappa_g) that makes Im k = 0, found by a secant on kappa_g with the complex
@@ -19,8 +19,11 @@ import math
 
 import numpy as np
 
-from .exact.census import _complex_secant, _contour_F, _g_tilde, find_roots
+from .exact.census import _complex_secant, find_roots
+from .exact.perturbation import index_derivatives
 from .geometry import LayeredCylinder
+
+DEFAULT_RESOLVABLE_FRACTION = 0.01  # a shift of 1 % of a linewidth resolved (fitted line centre, good SNR)
 
 def _with_index(cyl: LayeredCylinder, j: int, n) -> LayeredCylinder:
     indices = list(cyl.indices)
@@ -28,49 +31,80 @@ def _with_index(cyl: LayeredCylinder, j: int, n) -> LayeredCylinder:
     return LayeredCylinder(cyl.radii_um, tuple(indices), cyl.outside_index, cyl.names)
 
 
-def wavelength_derivative_nm(mode, layer: str) -> float:
-    """d lambda / d n_layer at fixed indices elsewhere (nm per RIU).
+def layer_derivatives_nm(mode) -> dict[str, float]:
+    """d lambda / d n_j for every layer j at fixed indices elsewhere (nm per RIU), by name.
 
-    Implicit derivative dk/dn = -(dF/dn)/(dF/dk) of the resonance condition by central
-    differences at relative steps 1e-8 and 1e-9 and one Richardson step (the condition
-    varies on the ~1e-6 scale of a nearby pole, so larger steps are biased). Below
-    Q = 1e7 the complex, pole-free F is differentiated at the complex root; above, the
-    real g~ at Re k. Agrees with a finite difference of two exact solves to ~1e-7.
+    The closed-form derivative of the resonance (:func:`wgmfem.exact.perturbation.index_derivatives`):
+    exact for leaky and lossy resonances, with relative accuracy however little of the mode
+    reaches the layer. Agrees with a central difference of two exact roots to ~1e-7.
     """
+    dk_dn = index_derivatives(mode.cylinder, mode.pol, mode.m, mode.k)
+    to_nm = -2e3 * math.pi / mode.k.real**2
+    return {name: to_nm * d.real for name, d in zip(mode.cylinder.names, dk_dn)}
+
+
+def wavelength_derivative_nm(mode, layer: str) -> float:
+    """d lambda / d n_layer at fixed indices elsewhere (nm per RIU); see :func:`layer_derivatives_nm`."""
     j = mode.cylinder.layer_of(layer)
     if j >= mode.cylinder.n_layers:
         raise ValueError("the outer medium's index is not a layer index")
-    high_q = mode.Q_resonance >= 1e7
-    cyl = mode.cylinder.real_part() if high_q else mode.cylinder
-    k = mode.k.real if high_q else mode.k
-    n = cyl.indices[j]
-    m = np.array([mode.m])
+    return layer_derivatives_nm(mode)[layer]
 
-    def F(c, kk):
-        value = (_g_tilde if high_q else _contour_F)(c, mode.pol, m, np.array([kk]))[0]
-        return complex(value)
 
-    def central(rel):
-        hk, hn = rel * abs(k), rel * abs(n)
-        dF_dk = (F(cyl, k + hk) - F(cyl, k - hk)) / (2 * hk)
-        dF_dn = (F(_with_index(cyl, j, n + hn), k) - F(_with_index(cyl, j, n - hn), k)) / (2 * hn)
-        return -dF_dn / dF_dk
-
-    # central differences err as h^2: one Richardson step from h to h/10
-    coarse, fine = central(1e-8), central(1e-9)
-    dk_dn = fine + (fine - coarse) / 99
-    return -2e3 * math.pi / mode.k.real**2 * dk_dn.real
+def _dispersion_feedback(mode, derivatives: dict[str, float]) -> float:
+    """1 - sum_j (d lambda/d n_j)(d n_j/d lambda): a shift dl0 at fixed indices becomes
+    dl0 / (this) once every index follows the resonance's own wavelength."""
+    slopes = mode.verification.get("dn_dlambda_per_nm") or {}
+    return 1 - sum(derivatives[name] * slope for name, slope in slopes.items() if slope and name in derivatives)
 
 
 def sensitivity_nm_per_riu(mode, layer: str = "core") -> float:
-    """Bulk sensitivity d lambda / d n of ``layer``, including the material-dispersion
-    feedback when the mode was found in a dispersive stack (``verification['dn_dlambda_per_nm']``)."""
-    s = wavelength_derivative_nm(mode, layer)
-    slopes = mode.verification.get("dn_dlambda_per_nm")
-    if not slopes:
-        return s
-    feedback = sum(wavelength_derivative_nm(mode, name) * slope for name, slope in slopes.items() if slope)
-    return s / (1 - feedback)
+    """Bulk sensitivity d lambda / d n of ``layer`` (nm/RIU): the layer's index offset uniformly,
+    including the material-dispersion feedback when the mode was found in a dispersive stack
+    (``verification['dn_dlambda_per_nm']``)."""
+    if mode.cylinder.layer_of(layer) >= mode.cylinder.n_layers:
+        raise ValueError("the outer medium's index is not a layer index")
+    derivatives = layer_derivatives_nm(mode)
+    return derivatives[layer] / _dispersion_feedback(mode, derivatives)
+
+
+def detection_limit_riu(mode, resolvable_fraction: float = DEFAULT_RESOLVABLE_FRACTION, layer: str = "core",
+                        q: float | None = None) -> float | None:
+    """Smallest index change of ``layer`` that moves the resonance by ``resolvable_fraction`` of
+    its linewidth: DL = resolvable_fraction * lambda / (Q S), in RIU.
+
+    ``q`` is the loaded Q that sets the linewidth (default: the mode's |Q_total|, which holds
+    absorption and any extra loss given). None where the mode does not move (S = 0).
+    """
+    if not (0 < resolvable_fraction <= 1):
+        raise ValueError(f"the resolvable fraction of a linewidth must be in (0, 1], got {resolvable_fraction!r}")
+    q = abs(mode.Q_total) if q is None else q
+    s = abs(sensitivity_nm_per_riu(mode, layer))
+    if s == 0 or not math.isfinite(q):
+        return None if s == 0 else 0.0
+    return resolvable_fraction * mode.wavelength_nm / (q * s)
+
+
+def thermal_drift_nm_per_K(mode, dn_dT_per_K: dict[str, float], expansion_per_K: float = 0.0) -> float:
+    """d lambda / dT of the resonance (nm/K), from the layers' thermo-optic coefficients
+    ``dn_dT_per_K`` (by layer name; a missing layer counts as 0) and the linear thermal
+    expansion of the glass that sets the geometry (every radius scales with it; the liquid
+    fills the bore):
+
+        d lambda/dT = [sum_j S_j dn_j/dT + alpha lambda] / (1 - sum_j S_j dn_j/d lambda),
+
+    S_j = d lambda/d n_j at fixed indices (:func:`layer_derivatives_nm`), alpha lambda the
+    shift of a uniformly scaled fibre at fixed indices (Maxwell's equations are scale-free),
+    and the denominator the material-dispersion feedback. The outer medium's dn/dT is
+    neglected (air: ~1e-6 /K on ~1e-2 of the energy at most).
+    """
+    unknown = sorted(set(dn_dT_per_K) - set(mode.cylinder.names))
+    if unknown:
+        raise ValueError(f"no layer called {unknown[0]!r}; layers are {', '.join(mode.cylinder.names)}")
+    derivatives = layer_derivatives_nm(mode)
+    shift = sum(derivatives[name] * value for name, value in dn_dT_per_K.items() if value)
+    shift += expansion_per_K * mode.wavelength_nm
+    return shift / _dispersion_feedback(mode, derivatives)
 
 
 def threshold_gain_per_cm(mode, layer: str = "core") -> float | None:

@@ -12,7 +12,10 @@ from functools import cached_property
 import numpy as np
 
 from .geometry import LayeredCylinder
-HYBRID_THRESHOLD = 0.8  # a mode with no region above this energy fraction is a hybrid (PHYSICS.md 3.2)
+HYBRID_THRESHOLD = 0.8  # a mode with no region above this energy fraction is a hybrid (core/wall mixing)
+# n_g at the region's surface below this fraction of the layers' own group index: the mode
+# circulates more than ~10 % inside that radius, and no group index describes it there
+GROUP_INDEX_RATIO_MIN = 0.9
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,13 +164,52 @@ class Mode:
         return self.cylinder.radii_um[min(j, self.cylinder.n_layers - 1)]
 
     @property
-    def group_index(self) -> float | None:
-        """n_g = lambda^2 / (2 pi R FSR), R = :attr:`guiding_radius_um` (includes material
-        dispersion when the indices depend on wavelength)."""
+    def surface_group_index(self) -> float | None:
+        """lambda^2 / (2 pi R FSR) with R = :attr:`guiding_radius_um`, whatever the mode
+        (None without an FSR): the group index referred to the region's outer surface."""
         if not self.fsr_nm:
             return None
         lam_um = self.wavelength_nm / 1000
         return lam_um**2 / (2 * math.pi * self.guiding_radius_um * self.fsr_nm / 1000)
+
+    @property
+    def material_group_index(self) -> float:
+        """sum_j Gamma_j n_g,j: the layers' material group indices n - lambda dn/dlambda
+        weighted by the electric energy fractions Gamma_j (the outer medium non-dispersive)."""
+        slopes = self.verification.get("dn_dlambda_per_nm") or {}
+        total = 0.0
+        for name, gamma in self.energy_fractions.items():
+            if name in self.cylinder.names:
+                n = complex(self.cylinder.indices[self.cylinder.layer_of(name)]).real
+            else:
+                n = complex(self.cylinder.outside_index).real
+            total += gamma * (n - self.wavelength_nm * (slopes.get(name) or 0.0))
+        return total
+
+    @property
+    def group_index_note(self) -> str | None:
+        """Why :attr:`group_index` is absent (None when it is given)."""
+        if not self.fsr_nm:
+            return "no FSR computed"
+        if self.hybrid:
+            return "hybrid mode: its FSR is set by the anticrossing, not by a group velocity"
+        ratio = self.surface_group_index / self.material_group_index
+        if ratio < GROUP_INDEX_RATIO_MIN:
+            return (
+                f"the mode circulates well inside the {self.region}'s outer surface (n_g referred to it would be "
+                f"{self.surface_group_index:.3f}, {ratio:.2f} of the layers' {self.material_group_index:.3f}): use fsr_nm"
+            )
+        return None
+
+    @property
+    def group_index(self) -> float | None:
+        """n_g = lambda^2 / (2 pi R FSR), R = :attr:`guiding_radius_um` (includes material
+        dispersion when the indices depend on wavelength), given where it describes the
+        mode: an FSR is known, the mode is not a hybrid, and n_g is at least
+        ``GROUP_INDEX_RATIO_MIN`` of :attr:`material_group_index` (a mode that circulates
+        well inside R, deep in a thick wall, has a smaller n_g at R that no medium has).
+        Otherwise None, and :attr:`group_index_note` says why."""
+        return self.surface_group_index if self.group_index_note is None else None
 
     # -- designer quantities (computed on first use; see wgmfem.designer) ------
     @property
@@ -181,6 +223,15 @@ class Mode:
         from .designer import sensitivity_nm_per_riu
 
         return sensitivity_nm_per_riu(self) if "core" in self.cylinder.names else None
+
+    @cached_property
+    def detection_limit_riu(self) -> float | None:
+        """Smallest change of the core's index resolved when a shift of 1 % of the linewidth
+        (lambda / |Q_total|) can be seen: 0.01 lambda / (|Q_total| S), RIU (see
+        :func:`wgmfem.designer.detection_limit_riu` for another fraction or Q)."""
+        from .designer import detection_limit_riu
+
+        return detection_limit_riu(self) if "core" in self.cylinder.names else None
 
     @cached_property
     def threshold_gain_per_cm(self) -> float | None:
@@ -258,12 +309,14 @@ class Mode:
             "dispersion_factor": self.dispersion_factor,
             "fsr_nm": self.fsr_nm,
             "group_index": self.group_index,
+            "group_index_note": self.group_index_note,
             "core_fraction": self.core_fraction,
             "wall_fraction": self.wall_fraction,
             "hybrid": self.hybrid,
             "engine": self.engine,
             "confinement_factor": self.confinement_factor,
             "sensitivity_nm_per_riu": self.sensitivity_nm_per_riu,
+            "detection_limit_riu": self.detection_limit_riu,
             "threshold_gain_per_cm": self.threshold_gain_per_cm,
             "lasing_gain_per_cm": self.lasing_gain_per_cm,
             "effective_area_um2": self.effective_area_um2,

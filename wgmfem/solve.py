@@ -6,6 +6,7 @@ Wavelengths at the interface are in nm, wavenumbers inside in 1/um.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +39,59 @@ def _as_range(value, name: str, lowest: int) -> tuple[int, int] | None:
     if hi < lo:
         raise SearchError(f"{name} range is empty: {lo}:{hi}")
     return lo, hi
+
+
+def default_region(cylinder: LayeredCylinder | MaterialStack, wavelength_nm: float | None = None) -> str:
+    """The region whose modes a user of this fibre wants by default: the liquid (core) when
+    its index is at least the wall's, so that it guides light; else the wall, which then
+    guides it (the liquid only sees the wall modes' evanescent tail: a ring-resonator sensor).
+
+    A stack of materials is judged at ``wavelength_nm`` (real parts of the indices).
+    """
+    cyl = _indices_at(cylinder, wavelength_nm)
+    if cyl.n_layers >= 2 and complex(cyl.indices[0]).real < complex(cyl.indices[1]).real:
+        return cyl.names[1]
+    return cyl.names[0]
+
+
+def region_notice(cylinder: LayeredCylinder | MaterialStack, region: str | None, wavelength_nm: float | None = None) -> str | None:
+    """One line saying why no liquid-guided mode can be found when ``region`` is the core and
+    the liquid's index is below the wall's (None otherwise)."""
+    cyl = _indices_at(cylinder, wavelength_nm)
+    if region != cyl.names[0] or cyl.n_layers < 2:
+        return None
+    n_core, n_wall = complex(cyl.indices[0]).real, complex(cyl.indices[1]).real
+    if n_core >= n_wall:
+        return None
+    return (
+        f"the {cyl.names[0]}'s index ({n_core:.4g}) is below the {cyl.names[1]}'s ({n_wall:.4g}): no mode is guided "
+        f"by the {cyl.names[0]}; the {cyl.names[1]} guides the light (its modes: region {cyl.names[1]}; every mode: region any)"
+    )
+
+
+def _indices_at(cylinder, wavelength_nm) -> LayeredCylinder:
+    if isinstance(cylinder, MaterialStack):
+        return cylinder.at(wavelength_nm if wavelength_nm is not None else 1000.0)
+    return cylinder
+
+
+def _resolve_region(cylinder, region, wavelength_nm, m, p) -> str | None:
+    """'auto' (and, for a label lookup, no region) -> :func:`default_region`; 'any' -> None."""
+    if region is not None and not isinstance(region, str):
+        raise SearchError(f"region must be a name, 'auto' or 'any', got {region!r}")
+    if region is not None and region.lower() == "any":
+        return None
+    if region is None and wavelength_nm is not None:
+        return None  # a window lists every mode unless asked otherwise
+    if region is None or region.lower() == "auto":
+        if wavelength_nm is not None:
+            lam = 0.5 * sum(float(w) for w in wavelength_nm)
+        elif isinstance(cylinder, MaterialStack):
+            lam = estimated_wavelength_nm(cylinder, m, p, None)
+        else:
+            lam = None
+        return default_region(cylinder, lam)
+    return region
 
 
 def _k_window(wavelength_nm) -> tuple[float, float]:
@@ -79,8 +133,10 @@ def find_modes(
     m : azimuthal number or inclusive range (m1, m2).
     p : radial order or inclusive range (p1, p2), p >= 1.
     region : keep only modes whose energy is mostly in this region (``core``,
-        ``wall``, ...); a filter of the complete census. Without a window it defaults to
-        ``core``.
+        ``wall``, ...); a filter of the complete census. ``'auto'``: the region that guides
+        light in this fibre (:func:`default_region`: the core when the liquid's index is at
+        least the wall's, else the wall); ``'any'``: no filter. Default: no filter in a
+        window, ``'auto'`` for a label lookup (m and p without a window).
     q_min : smallest radiation Q reported (default 100 in a window, 2 for a label lookup).
         The census is complete above ``verification['q_floor']``, which equals q_min unless
         the zeros of H1 forced a shallower search (low m, wide windows).
@@ -114,6 +170,11 @@ def find_modes(
     of roots found have ``verification['census_ok'] = False``.
     """
     cyl = cylinder if cylinder is not None else Capillary()
+    if isinstance(cyl, (LayeredCylinder, MaterialStack)):
+        try:
+            region = _resolve_region(cyl, region, wavelength_nm, m, p)
+        except (TypeError, ValueError) as exc:
+            raise SearchError(str(exc).splitlines()[0]) from None
     if q_min is None:
         q_min = DEFAULT_Q_MIN if wavelength_nm is not None else LOOKUP_Q_MIN
     for value, name in ((extra_q, "extra Q"), (extra_loss_db_per_cm, "extra loss (dB/cm)")):
@@ -171,7 +232,20 @@ def find_modes(
         _attach_fsr(modes, lambda missing: _solve_neighbours(cyl, missing))
     if engine == "fem2d":
         modes = _refine_2d(modes, settings_2d, progress)
+    if not modes and region is not None:
+        _warn_if_unguided(cyl, region, wavelength_nm)
     return _with_extra_loss(_ordered(modes, lookup=wavelength_nm is None), extra_q, extra_loss_db_per_cm)
+
+
+class RegionWarning(UserWarning):
+    """Modes were asked for in a region that cannot guide light in this fibre."""
+
+
+def _warn_if_unguided(cyl, region, wavelength_nm) -> None:
+    lam = 0.5 * sum(float(w) for w in wavelength_nm) if wavelength_nm is not None else None
+    notice = region_notice(cyl, region, lam)
+    if notice:
+        warnings.warn(notice, RegionWarning, stacklevel=3)
 
 
 def _ordered(modes: list[Mode], lookup: bool) -> list[Mode]:
@@ -216,7 +290,7 @@ def _with_extra_loss(modes: list[Mode], extra_q, extra_loss_db_per_cm) -> list[M
         if extra_loss_db_per_cm:
             alpha_per_cm = extra_loss_db_per_cm * math.log(10) / 10
             j = min(md.cylinder.layer_of(md.region), md.cylinder.n_layers - 1)
-            n_g = md.group_index or complex(md.cylinder.indices[j]).real
+            n_g = md.surface_group_index or complex(md.cylinder.indices[j]).real
             inverse += alpha_per_cm * md.wavelength_nm * 1e-7 / (2 * math.pi * n_g)
         if inverse:
             object.__setattr__(md, "q_extra", 1 / inverse)
@@ -239,7 +313,7 @@ def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fs
             seeds = find_modes(base, pol=pol, wavelength_nm=widened, m=m, p=p, region=region, q_min=q_min, fsr=False)
             modes = refine_modes(stack, seeds, (lo, hi))
         else:
-            lam = _estimated_wavelength_nm(stack, m, p, region)
+            lam = estimated_wavelength_nm(stack, m, p, region)
             first = find_modes(real_part(stack.at(lam)), pol=pol, m=m, p=p, region=region, fsr=False)
             modes = refine_modes(stack, first)
     except RefineError as exc:
@@ -261,7 +335,7 @@ def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fs
     return _ordered(modes, lookup=wavelength_nm is None)
 
 
-def _estimated_wavelength_nm(stack, m, p, region) -> float:
+def estimated_wavelength_nm(stack, m, p, region) -> float:
     """Airy estimate of the (m, p) mode's wavelength in the region layer, with that layer's
     index evaluated at the estimate itself (a few fixed-point rounds)."""
     m_range, p_range = _as_range(m, "m", 0), _as_range(p, "p", 1)

@@ -9,7 +9,8 @@ import time
 
 from .. import __version__
 from ..report import modes_to_csv, modes_to_json, modes_to_table
-from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, find_modes
+from ..geometry import MaterialStack
+from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, default_region, estimated_wavelength_nm, find_modes, region_notice
 from .common import InputError, add_geometry_options, build_geometry, emit, float_range, int_range, positive_float, progress_printer
 from .fem_options import (
     add_fem2d_options,
@@ -34,6 +35,9 @@ ENGINE_NAMES = {
 MODES_EPILOG = """\
 defaults: the paper's capillary (54/78 um, core 1.56, wall 1.47, air), core modes
 with p = 1..2 in 425-445 nm, both polarizations. --region any / --p any lift a filter.
+The default region follows the fibre: core modes when the liquid's index is at least the
+wall's; wall modes (with a notice on stderr) when the liquid is below the glass, as in a
+water-filled ring-resonator sensor.
 With --m and --p but no --wavelength each mode is found wherever it lies.
 
 FEM engines: every mode is checked against the exact root that seeded it (labels m, p,
@@ -71,7 +75,8 @@ def add_parser(sub) -> None:
     s.add_argument("--wavelength", type=float_range, metavar="MIN:MAX", help="vacuum wavelength window in nm (default 425:445)")
     s.add_argument("--m", type=int_range("--m"), metavar="M|M1:M2", help="azimuthal number(s)")
     s.add_argument("--p", type=int_range("--p"), metavar="P|P1:P2", help="radial order(s), or 'any' (default 1:2)")
-    s.add_argument("--region", metavar="NAME", help="core, wall, ... or 'any' (default core)")
+    s.add_argument("--region", metavar="NAME", help="core, wall, ..., 'auto' or 'any' (default auto: the core when the liquid's "
+                   "index is at least the wall's, else the wall)")
     s.add_argument("--q-min", type=positive_float, default=None, metavar="Q",
                    help="smallest radiation Q listed (default 100 in a window, 2 for --m/--p without --wavelength)")
     s.add_argument("--no-fsr", action="store_true", help="skip FSR and group index (saves solving m +- 1)")
@@ -100,11 +105,13 @@ def run(args) -> int:
         p_range = None
     else:
         p_range = args.p if args.p is not None else (None if (m_range and args.wavelength is None) else DEFAULT_P)
-    region = None if (args.region or "").lower() == "any" else (args.region or "core")
     family = args.wavelength is None and m_range is not None and args.p not in (None, "any")
     window = None if family else (args.wavelength or DEFAULT_WINDOW_NM)
+    region, notice = _region(cyl, args.region, window, m_range, p_range)
     if window is None and p_range is None:
         raise InputError("without --wavelength, give both --m and --p")
+    if notice and not args.quiet:
+        sys.stderr.write(f"wgmfem: {notice}\n")
     progress = progress_printer(sys.stderr.isatty() and not args.quiet)
     t0 = time.perf_counter()
     refuse_fem2d_options(args, args.engine)
@@ -134,10 +141,34 @@ def run(args) -> int:
     return 0
 
 
+def _region(cyl, asked: str | None, window, m_range, p_range) -> tuple[str | None, str | None]:
+    """The region filter (None: any) and a one-line notice when the choice needs explaining:
+    the automatic choice of the wall, or the core asked for where the liquid cannot guide."""
+    asked = (asked or "auto").lower()
+    if asked == "any":
+        return None, None
+    lam = 0.5 * (window[0] + window[1]) if window else None
+    if asked != "auto":
+        return asked, region_notice(cyl, asked, lam)
+    if window is None and isinstance(cyl, MaterialStack):
+        lam = estimated_wavelength_nm(cyl, m_range, p_range, None)
+    region = default_region(cyl, lam)
+    names = cyl.names
+    if region == names[0]:
+        return region, None
+    stack = cyl.at(lam if lam is not None else 1000.0) if isinstance(cyl, MaterialStack) else cyl
+    n_core, n_wall = complex(stack.indices[0]).real, complex(stack.indices[1]).real
+    return region, (
+        f"the {names[0]}'s index ({n_core:.4g}) is below the {names[1]}'s ({n_wall:.4g}), so the {names[1]} guides "
+        f"the light: listing {names[1]} modes (--region any lists every mode)"
+    )
+
+
 def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
     q_min = args.q_min if args.q_min is not None else (DEFAULT_Q_MIN if window else LOOKUP_Q_MIN)
     what = f"{window[0]:g}-{window[1]:g} nm" if window else "each (m, p) wherever it lies"
-    filters = [f"region {region or 'any'}", f"p {p_range[0]}-{p_range[1]}" if p_range else "any p"]
+    auto = " (auto)" if region and (args.region or "auto").lower() == "auto" else ""
+    filters = [f"region {region or 'any'}{auto}", f"p {p_range[0]}-{p_range[1]}" if p_range else "any p"]
     if args.m not in (None, "any"):
         filters.append(f"m {args.m[0]}-{args.m[1]}")
     unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
