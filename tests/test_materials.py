@@ -154,6 +154,14 @@ def test_tabulated_interpolation_is_linear_in_wavelength():
         Tabulated([400, 400], [1.6, 1.5])
 
 
+@pytest.mark.parametrize("bad", [(0, 1), (5, 1), (1, math.inf)])
+def test_bad_ranges_are_refused(bad):
+    with pytest.raises(ValueError, match="c: valid_range_nm must be 0 < min <= max"):
+        Cauchy(1.5, name="c", valid_range_nm=bad)
+    with pytest.raises(ValueError, match="c: dn_dT_range_nm must be 0 < min <= max"):
+        Cauchy(1.5, name="c", dn_dT=lambda lam_nm: -1e-4 + 0 * lam_nm, dn_dT_range_nm=bad)
+
+
 def test_k_table_on_a_formula_is_not_extrapolated():
     m = Cauchy(1.5, name="c", valid_range_nm=(300, 900), k_table=([400, 800], [1e-4, 3e-4]))
     assert m.valid_range_nm == (400.0, 800.0)

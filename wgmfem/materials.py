@@ -17,6 +17,16 @@ A model used outside its published range warns (:class:`MaterialRangeWarning`) a
 extrapolates; with ``strict=True`` (argument of :meth:`Material.index`, or the
 :func:`strict_range` context) it raises :class:`MaterialRangeError` instead. Tabulated
 data are never extrapolated: outside a table is always an error.
+
+Thermal data for the drift d(lambda)/dT of a resonator: :meth:`Material.dn_dT_per_K` (the
+thermo-optic coefficient near room temperature, 1/K; None when unknown),
+:attr:`Material.thermal_expansion_per_K` (linear expansion of a solid, 1/K; None when
+unknown or for a liquid) and :attr:`Material.thermal_source`; :func:`thermal_data` gives both
+numbers for any material spec::
+
+    get_material("water").dn_dT_per_K(589.0)        # -9.5e-05 (Daimon & Masumura, 21.5 C)
+    thermal_data("fused-silica", wavelength_nm=1550)  # (8.16e-06, 5.5e-07)
+    ConstantIndex(1.56, dn_dT=-4e-4).dn_dT_per_K(440) # a user value
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.polynomial import polynomial as _poly
 
 __all__ = [
     "BUILTIN_MATERIALS",
@@ -46,6 +57,7 @@ __all__ = [
     "get_material",
     "read_refractiveindex_yaml",
     "strict_range",
+    "thermal_data",
 ]
 
 NM_PER_UM = 1000.0
@@ -122,6 +134,43 @@ def _intersect(a, b):
     return (lo, hi)
 
 
+# Bounds that catch a coefficient given in the wrong unit (e.g. 5.5 for 5.5e-4 /K): dn/dT of
+# glasses and liquids is ~1e-6 to 1e-3 /K, linear expansion of solids ~1e-7 to 1e-4 /K.
+MAX_DN_DT_PER_K = 1e-2
+MAX_THERMAL_EXPANSION_PER_K = 1e-3
+# Wavelength at which a wavelength-dependent dn/dT is quoted in one-line descriptions (Na D).
+DN_DT_REFERENCE_WAVELENGTH_NM = 589.0
+
+
+def _checked_range(range_nm, name: str, what: str):
+    if range_nm is None:
+        return None
+    lo, hi = (float(v) for v in range_nm)
+    if not (0 < lo <= hi < math.inf):
+        raise ValueError(f"{name}: {what} must be 0 < min <= max, got {range_nm!r}")
+    return (lo, hi)
+
+
+def _checked_coefficient(value, name: str, what: str, limit: float) -> float | None:
+    """A finite real coefficient in 1/K with |value| <= limit, or None."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: {what} must be a number in 1/K, got {value!r}") from None
+    if not math.isfinite(number) or abs(number) > limit:
+        raise ValueError(f"{name}: {what} must be a finite number of 1/K with magnitude <= {limit:g}, got {value!r}")
+    return number
+
+
+def _checked_dn_dT(value, name: str):
+    """dn/dT as given: None, a function of wavelength in nm, or a number of 1/K."""
+    if value is None or callable(value):
+        return value
+    return _checked_coefficient(value, name, "dn_dT", MAX_DN_DT_PER_K)
+
+
 class Material(abc.ABC):
     """A refractive-index model n(lambda).
 
@@ -133,20 +182,31 @@ class Material(abc.ABC):
     kappa : constant extinction coefficient added as ``+ i*kappa`` (kappa > 0 absorbs).
     k_table : optional ``(wavelength_nm, k)`` table of the extinction coefficient,
         interpolated linearly (never extrapolated); added as ``+ i*k``.
+    dn_dT : thermo-optic coefficient dn/dT near room temperature in 1/K: a number, or a
+        function of wavelengths in nm (a numpy array) returning 1/K; None if unknown.
+    dn_dT_range_nm : (min, max) wavelengths in nm where a wavelength-dependent dn/dT is
+        trusted, or None (outside: the same warning / strict error as :meth:`index`).
+    thermal_expansion : linear thermal expansion coefficient of a solid in 1/K, or None.
+    thermal_source : citation of dn/dT and of the expansion coefficient.
     """
 
-    def __init__(self, *, name: str | None = None, valid_range_nm=None, source: str = "", kappa=0.0, k_table=None):
+    def __init__(
+        self, *, name: str | None = None, valid_range_nm=None, source: str = "", kappa=0.0, k_table=None,
+        dn_dT=None, dn_dT_range_nm=None, thermal_expansion=None, thermal_source: str = "",
+    ):  # fmt: skip
         self.name = str(name) if name else type(self).__name__.lower()
         self.source = str(source)
+        self._dn_dT = _checked_dn_dT(dn_dT, self.name)
+        self.dn_dT_range_nm = _checked_range(dn_dT_range_nm, self.name, "dn_dT_range_nm")
+        self.thermal_expansion_per_K: float | None = _checked_coefficient(
+            thermal_expansion, self.name, "thermal_expansion", MAX_THERMAL_EXPANSION_PER_K
+        )
+        self.thermal_source = str(thermal_source)
         self.kappa = float(kappa)
         if not math.isfinite(self.kappa):
             raise ValueError(f"{self.name}: kappa must be finite, got {kappa!r}")
         self.k_table = None if k_table is None else _Table(*k_table, what="k")
-        if valid_range_nm is not None:
-            lo, hi = (float(v) for v in valid_range_nm)
-            if not (0 < lo <= hi < math.inf):
-                raise ValueError(f"{self.name}: valid_range_nm must be 0 < min <= max, got {valid_range_nm!r}")
-            valid_range_nm = (lo, hi)
+        valid_range_nm = _checked_range(valid_range_nm, self.name, "valid_range_nm")
         if self.k_table is not None:
             valid_range_nm = _intersect(valid_range_nm, self.k_table.range_nm)
         self.valid_range_nm: tuple[float, float] | None = valid_range_nm
@@ -176,9 +236,7 @@ class Material(abc.ABC):
         ``valid_range_nm`` warns (MaterialRangeWarning), or raises MaterialRangeError if
         ``strict`` (default: the :func:`strict_range` context, off).
         """
-        lam = np.asarray(wavelength_nm, dtype=float)
-        if lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
-            raise ValueError(f"{self.name}: wavelengths must be positive finite numbers of nm, got {wavelength_nm!r}")
+        lam = self._wavelengths(wavelength_nm)
         strict = _STRICT.get() if strict is None else bool(strict)
         self._check_range(lam, strict)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -193,6 +251,64 @@ class Material(abc.ABC):
         return n.item() if n.ndim == 0 else n
 
     __call__ = index
+
+    def _wavelengths(self, wavelength_nm) -> np.ndarray:
+        lam = np.asarray(wavelength_nm, dtype=float)
+        if lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
+            raise ValueError(f"{self.name}: wavelengths must be positive finite numbers of nm, got {wavelength_nm!r}")
+        return lam
+
+    # --- thermal data ---------------------------------------------------------------
+    @property
+    def dn_dT_depends_on_wavelength(self) -> bool:
+        """True if dn/dT is a function of wavelength (False if constant or unknown)."""
+        return callable(self._dn_dT)
+
+    def dn_dT_per_K(self, wavelength_nm, strict: bool | None = None):
+        """Thermo-optic coefficient dn/dT in 1/K near room temperature at vacuum wavelength(s)
+        in nm (scalar in, float out; arrays vectorized), or None if unknown.
+
+        A wavelength-dependent dn/dT outside ``dn_dT_range_nm`` warns (MaterialRangeWarning)
+        and extrapolates, or raises MaterialRangeError if ``strict`` (as :meth:`index`).
+        """
+        lam = self._wavelengths(wavelength_nm)
+        if self._dn_dT is None:
+            return None
+        if not callable(self._dn_dT):
+            return self._dn_dT if lam.ndim == 0 else np.full(lam.shape, self._dn_dT)
+        strict = _STRICT.get() if strict is None else bool(strict)
+        self._check_dn_dT_range(lam, strict)
+        value = np.asarray(self._dn_dT(lam), dtype=float) + 0 * lam
+        if not np.all(np.isfinite(value)):
+            raise MaterialRangeError(f"{self.name}: dn/dT is not finite at {_span(lam)} nm")
+        return value.item() if value.ndim == 0 else value
+
+    def _check_dn_dT_range(self, lam: np.ndarray, strict: bool) -> None:
+        if self.dn_dT_range_nm is None:
+            return
+        lo, hi = self.dn_dT_range_nm
+        if np.any((lam < lo) | (lam > hi)):
+            msg = f"{self.name}: dn/dT at {_span(lam)} nm outside the range {lo:g}-{hi:g} nm of its data"
+            if strict:
+                raise MaterialRangeError(msg)
+            warnings.warn(msg + "; extrapolating", MaterialRangeWarning, stacklevel=3)
+
+    def describe_thermal(self, wavelength_nm: float = DN_DT_REFERENCE_WAVELENGTH_NM) -> str:
+        """One line: dn/dT (at ``wavelength_nm`` if it depends on wavelength), expansion, source."""
+        if self._dn_dT is None:
+            dn_dT = "dn/dT unknown"
+        elif callable(self._dn_dT):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MaterialRangeWarning)
+                value = self.dn_dT_per_K(wavelength_nm, strict=False)
+            rng = "" if self.dn_dT_range_nm is None else ", %g-%g nm" % self.dn_dT_range_nm
+            dn_dT = f"dn/dT {value:+.2e}/K at {wavelength_nm:g} nm (depends on wavelength{rng})"
+        else:
+            dn_dT = f"dn/dT {self._dn_dT:+.2e}/K"
+        alpha = self.thermal_expansion_per_K
+        expansion = "no expansion data" if alpha is None else f"expansion {alpha:.2e}/K"
+        source = f"; {self.thermal_source}" if self.thermal_source else ""
+        return f"{dn_dT}, {expansion}{source}"
 
     def _no_index_message(self, lam: np.ndarray, n: np.ndarray) -> str:
         """One line naming the requested wavelengths where the model gives no usable index, and
@@ -283,9 +399,16 @@ class Material(abc.ABC):
 
 
 class ConstantIndex(Material):
-    """Wavelength-independent index: real ``n``, or complex ``n + i*kappa``."""
+    """Wavelength-independent index: real ``n``, or complex ``n + i*kappa``.
 
-    def __init__(self, n, *, name: str | None = None, source: str = "user value"):
+    ``dn_dT`` (1/K) and ``thermal_expansion`` (linear, 1/K) are optional user values, cited
+    as ``thermal_source`` (default "user value").
+    """
+
+    def __init__(
+        self, n, dn_dT=None, thermal_expansion=None, *, name: str | None = None, source: str = "user value",
+        thermal_source: str | None = None,
+    ):  # fmt: skip
         try:
             value = complex(n)
         except (TypeError, ValueError):
@@ -293,7 +416,12 @@ class ConstantIndex(Material):
         if not (math.isfinite(value.real) and math.isfinite(value.imag)) or value.real <= 0:
             raise ValueError(f"refractive index must be finite with a positive real part, got {n!r}")
         self.n = value.real
-        super().__init__(name=name or f"n={n}", source=source, kappa=value.imag)
+        if thermal_source is None:
+            thermal_source = "user value" if dn_dT is not None or thermal_expansion is not None else ""
+        super().__init__(
+            name=name or f"n={n}", source=source, kappa=value.imag,
+            dn_dT=dn_dT, thermal_expansion=thermal_expansion, thermal_source=thermal_source,
+        )  # fmt: skip
 
     def _real_index(self, lam_nm):
         return np.full(lam_nm.shape, self.n)
@@ -490,6 +618,89 @@ def _counts_text(counts):
     return "/".join(str(c) for c in counts)
 
 
+# --- thermal data of the built-ins -------------------------------------------------
+# dn/dT near room temperature and the linear expansion of the glass. Liquids have no
+# expansion entry: the bore of a capillary follows the glass.
+
+# Fused silica, dn/dT: Leviton & Frey, "Temperature-dependent absolute refractive index
+# measurements of synthetic fused silica", Proc. SPIE 6273, 62732K (2006), arXiv:0805.0091:
+# Corning 7980 measured at 0.4-2.6 um and 30-310 K, fitted by
+#   n^2 - 1 = sum_i S_i(T) l^2 / (l^2 - L_i(T)^2),  S_i(T) = sum_j S_ij T^j,  L_i(T) = sum_j L_ij T^j
+# (l in um, T in K). dn/dT is the exact T-derivative of this fit at 20 C. It gives
+# 8.16e-6 /K at 1.55 um, the 293 K value Rego, Sensors 23, 6023 (2023) reports for Corning 7980.
+_LEVITON_S = (
+    (1.10127, -4.94251e-5, 5.27414e-7, -1.59700e-9, 1.75949e-12),
+    (1.78752e-5, 4.76391e-5, -4.49019e-7, 1.44546e-9, -1.57223e-12),
+    (7.93552e-1, -1.27815e-3, 1.84595e-5, -9.20275e-8, 1.48829e-10),
+)
+_LEVITON_L_UM = (
+    (-8.90600e-2, 9.08730e-6, -6.53638e-8, 7.77072e-11, 6.84605e-14),
+    (2.97562e-1, -8.59578e-4, 6.59069e-6, -1.09482e-8, 7.85145e-13),
+    (9.34454, -7.09788e-3, 1.01968e-4, -5.07660e-7, 8.21348e-10),
+)
+SILICA_DN_DT_TEMPERATURE_K = 293.15
+# Fused silica, linear expansion: 5.5e-7 /K is the mean coefficient of fused quartz over
+# 20-320 C (CRC Handbook of Chemistry and Physics, as quoted in the Wikipedia article "Fused
+# quartz"); near 20 C it is lower, ~0.4e-6 /K (Katz, arXiv:cond-mat/9712327).
+SILICA_THERMAL_EXPANSION_PER_K = 5.5e-7
+SILICA_THERMAL_SOURCE = (
+    "dn/dT: Leviton & Frey, Proc. SPIE 6273, 62732K (2006), Corning 7980, T-derivative of their "
+    "Sellmeier fit at 20 C; expansion: 20-320 C mean of fused quartz (CRC Handbook), ~0.4e-6/K near 20 C"
+)
+
+
+def _silica_dn_dT_per_K(lam_nm):
+    """dn/dT of fused silica at 20 C (Leviton & Frey's fit, differentiated exactly)."""
+    l2 = (np.asarray(lam_nm, dtype=float) / NM_PER_UM) ** 2
+    T = SILICA_DN_DT_TEMPERATURE_K
+    n2, dn2_dT = 1.0, 0.0
+    for s_coefficients, l_coefficients in zip(_LEVITON_S, _LEVITON_L_UM):
+        strength, d_strength = _poly.polyval(T, s_coefficients), _poly.polyval(T, _poly.polyder(s_coefficients))
+        l_res, d_l_res = _poly.polyval(T, l_coefficients), _poly.polyval(T, _poly.polyder(l_coefficients))
+        denominator = l2 - l_res**2
+        n2 = n2 + strength * l2 / denominator
+        dn2_dT = dn2_dT + d_strength * l2 / denominator + strength * l2 * 2 * l_res * d_l_res / denominator**2
+    return dn2_dT / (2 * np.sqrt(n2))
+
+
+# Water, dn/dT: Daimon & Masumura, Appl. Opt. 46, 3811 (2007) give Sellmeier fits
+# (formula of _water, C in um^2) at 19.0, 20.0, 21.5 and 24.0 C; dn/dT is the difference of
+# the 24.0 C and 19.0 C fits over 5 K, i.e. dn/dT at 21.5 C, 182-1129 nm (-9.5e-5 /K at 589 nm).
+_DAIMON_19C = (
+    (5.672526103e-1, 1.736581125e-1, 2.121531502e-2, 1.138493213e-1),
+    (5.085550461e-3, 1.814938654e-2, 2.617260739e-2, 1.073888649e1),
+)
+_DAIMON_24C = (
+    (5.666959820e-1, 1.731900098e-1, 2.095951857e-2, 1.125228406e-1),
+    (5.084151894e-3, 1.818488474e-2, 2.625439472e-2, 1.073842352e1),
+)
+WATER_THERMAL_SOURCE = (
+    "dn/dT: Daimon & Masumura, Appl. Opt. 46, 3811 (2007), difference of their 24.0 C and 19.0 C "
+    "Sellmeier fits (dn/dT at 21.5 C)"
+)
+
+
+def _water_dn_dT_per_K(lam_nm):
+    """dn/dT of water at 21.5 C from Daimon & Masumura's 19.0 C and 24.0 C fits."""
+    n_19, n_24 = (Sellmeier(B, C, C_squared=True)._real_index(lam_nm) for B, C in (_DAIMON_19C, _DAIMON_24C))
+    return (n_24 - n_19) / (24.0 - 19.0)
+
+
+# Organic liquids, dn/dT: typical literature values near 20-25 C in the visible (sodium D
+# line), taken as constant over wavelength. They are not traced to a single primary
+# measurement; expect about 5 % uncertainty (and a few % change per 10 K).
+TOLUENE_DN_DT_PER_K = -5.5e-4
+N_HEXANE_DN_DT_PER_K = -5.4e-4
+ETHANOL_DN_DT_PER_K = -4.0e-4
+
+
+def _typical_liquid_source(dn_dT_per_K: float) -> str:
+    return (
+        f"dn/dT: typical literature value ({dn_dT_per_K:.1e}/K near 20-25 C, visible), uncertain by "
+        "about 5%, not traced to one primary measurement; constant over wavelength"
+    )
+
+
 # --- built-in materials (PHYSICS.md section 4) ---------------------------------------
 # All coefficients and their sources are here; wavelengths l in um in the formulas.
 
@@ -502,6 +713,10 @@ def _fused_silica():
         name="fused-silica",
         valid_range_nm=(210, 3710),
         source="Malitson, JOSA 55, 1205 (1965)",
+        dn_dT=_silica_dn_dT_per_K,
+        dn_dT_range_nm=(400, 2600),
+        thermal_expansion=SILICA_THERMAL_EXPANSION_PER_K,
+        thermal_source=SILICA_THERMAL_SOURCE,
     )
 
 
@@ -511,6 +726,8 @@ def _toluene_kozma():
         name="toluene",
         valid_range_nm=(300, 640),
         source="Kozma et al., JOSA B 22, 1479 (2005)",
+        dn_dT=TOLUENE_DN_DT_PER_K,
+        thermal_source=_typical_liquid_source(TOLUENE_DN_DT_PER_K),
     )  # fmt: skip
 
 
@@ -522,6 +739,8 @@ def _toluene_kedenburg():
         name="toluene-kedenburg",
         valid_range_nm=(500, 1600),
         source="Kedenburg et al., Opt. Mater. Express 2, 1588 (2012)",
+        dn_dT=TOLUENE_DN_DT_PER_K,
+        thermal_source=_typical_liquid_source(TOLUENE_DN_DT_PER_K),
     )
 
 
@@ -531,6 +750,8 @@ def _n_hexane():
         name="n-hexane",
         valid_range_nm=(230, 640),
         source="Kozma et al., JOSA B 22, 1479 (2005)",
+        dn_dT=N_HEXANE_DN_DT_PER_K,
+        thermal_source=_typical_liquid_source(N_HEXANE_DN_DT_PER_K),
     )  # fmt: skip
 
 
@@ -542,6 +763,9 @@ def _water():
         name="water",
         valid_range_nm=(182, 1129),
         source="Daimon & Masumura, Appl. Opt. 46, 3811 (2007), 20 C",
+        dn_dT=_water_dn_dT_per_K,
+        dn_dT_range_nm=(182, 1129),
+        thermal_source=WATER_THERMAL_SOURCE,
     )
 
 
@@ -553,6 +777,8 @@ def _ethanol():
         name="ethanol",
         valid_range_nm=(185, 2800),
         source="Sani & Dell'Oro, Opt. Mater. 60, 137 (2016)",
+        dn_dT=ETHANOL_DN_DT_PER_K,
+        thermal_source=_typical_liquid_source(ETHANOL_DN_DT_PER_K),
     )
 
 
@@ -604,6 +830,20 @@ def get_material(spec) -> Material:
         f"unknown material {spec!r}: not a built-in ({', '.join(BUILTIN_MATERIALS)}), "
         "a number, or a refractiveindex.info .yml file"
     )
+
+
+def thermal_data(material, wavelength_nm: float | None = None) -> tuple[float | None, float | None]:
+    """``(dn/dT in 1/K, linear thermal expansion in 1/K)`` of a material spec (anything
+    :func:`get_material` accepts), each None when unknown (a plain number has neither).
+
+    ``wavelength_nm`` is needed when dn/dT depends on wavelength (fused silica, water): without
+    it that is a ValueError; a constant dn/dT ignores it.
+    """
+    m = get_material(material)
+    if m.dn_dT_depends_on_wavelength and wavelength_nm is None:
+        raise ValueError(f"{m.name}: dn/dT depends on wavelength; give wavelength_nm")
+    dn_dT = m.dn_dT_per_K(wavelength_nm if wavelength_nm is not None else DN_DT_REFERENCE_WAVELENGTH_NM)
+    return (None if dn_dT is None else float(dn_dT)), m.thermal_expansion_per_K
 
 
 # --- refractiveindex.info YAML files -------------------------------------------------
