@@ -197,6 +197,31 @@ def test_killed_sweep_resumes_without_loss_or_duplicates(tmp_path):
     assert all(n == int(r["n_modes"]) for r in rows_of(whole) for n in [counts[r["inner_diameter_um"]]])
 
 
+def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path):
+    """Ctrl-C (SIGINT to the process group: the sweep and its 2 workers) once the file holds a
+    point: exit 130 with one line, no lock left, and a resume equal to an uninterrupted run."""
+    args = ["sweep", "--inner-diameter", "54:54.5:0.1", "--jobs", "2", *SMALL]
+    cut = tmp_path / "cut.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "wgmfem.cli", *args, "--output", str(cut)], cwd=tmp_path,
+                            start_new_session=True, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline and not (cut.exists() and points_in(cut.read_text())):
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and err == "wgmfem: interrupted\n", err
+    assert not Path(f"{cut}.lock").exists() and 1 <= len(points_in(cut.read_text())) < 6
+    assert main([*args, "--output", str(cut), "--resume"]) == 0
+    whole = tmp_path / "whole.csv"
+    assert main([*args, "--output", str(whole)]) == 0
+    assert cut.read_text() == whole.read_text()
+
+
 def test_dask_cluster_gives_the_local_table(tmp_path):
     distributed = pytest.importorskip("distributed")
     args = ["sweep", "--inner-diameter", "54:55:0.25", *SMALL]

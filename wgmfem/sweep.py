@@ -17,15 +17,23 @@ them. Lengths in um, wavelengths in nm.
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import csv
 import io
 import json
 import math
+import multiprocessing
+import multiprocessing.connection
 import os
 import statistics
+import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
+from .atomic import NO_LOCKS, ExclusiveLock, LockedError
 from .geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX, capillary_stack
 from .report import finite_or_none, json_text, write_atomically
 from .solve import SearchError, find_modes
@@ -355,7 +363,7 @@ def run_points(
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(values))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(values)), initializer=_exit_with_parent) as pool:
         pending = {pool.submit(census_point, spec, value) for value in values}
         try:
             while pending:
@@ -365,6 +373,20 @@ def run_points(
         finally:
             for future in pending:  # interrupted: do not start what is still queued
                 future.cancel()
+
+
+def _exit_with_parent() -> None:
+    """Worker initializer: end this worker as soon as the process that started it is gone (say,
+    killed), instead of computing queued points for no one while holding its stdout open."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])  # ready when the parent has ended
+        os._exit(1)
+
+    threading.Thread(target=watch, name="wgmfem-exit-with-parent", daemon=True).start()
 
 
 def _run_on_dask(spec: SweepSpec, values: list[float], address: str):
@@ -413,15 +435,169 @@ def encode_rows(columns: tuple[str, ...], fmt: str, rows: list[dict], header: bo
     return buffer.getvalue()
 
 
+# -- reading a table back -------------------------------------------------------------------
+
+
+class DamagedRow(ValueError):
+    """A line that cannot have been written by this sweep (the message says why)."""
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the range of a float
+        return False
+
+
+def _is_integer(value, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+#: What a field may hold: (test, description). Empty (None) stands for infinite or not computed.
+_KINDS = {
+    "number": (_is_number, "a finite number"),
+    "number or empty": (lambda v: v is None or _is_number(v), "a number or empty"),
+    "count": (lambda v: _is_integer(v, 0), "an integer >= 0"),
+    "order": (lambda v: _is_integer(v, 1), "an integer >= 1"),
+    "pol": (lambda v: v in ("Ez", "Hz"), "Ez or Hz"),
+    "name": (lambda v: isinstance(v, str) and v != "", "a name"),
+    "flag": (lambda v: isinstance(v, bool), "true or false"),
+    "index": (lambda v: _is_number(v) or (isinstance(v, str) and v != ""), "an index or a material"),
+}
+#: The kind of the mode columns that are not "number or empty" (as every extra and track column).
+_MODE_KINDS = {
+    "pol": "pol", "m": "count", "p": "order", "region": "name", "wavelength_nm": "number",
+    "hybrid": "flag", "census_ok": "flag",
+}
+_LEAD_COLUMNS = GEOMETRY_COLUMNS + ("n_modes",)
+
+
+def _column_kind(spec: SweepSpec, column: str) -> str:
+    if column in ("core_index", "wall_index") and column != spec.column:
+        return "index"  # a fixed index may be a material name
+    if column in GEOMETRY_COLUMNS:
+        return "number"
+    if column == "n_modes":
+        return "count"
+    return _MODE_KINDS.get(column, "number or empty")
+
+
+def _check_field(spec: SweepSpec, row: dict, column: str) -> None:
+    test, description = _KINDS[_column_kind(spec, column)]
+    value = row[column]
+    if not test(value):
+        shown = "empty" if value is None else repr(value)
+        raise DamagedRow(f"{column} is {shown}, not {description}")
+
+
+def check_row(spec: SweepSpec, row: dict) -> None:
+    """Raise :class:`DamagedRow` unless every field of ``row`` (a dict with the sweep's columns)
+    is of its column's kind; in the row of a point without modes the mode columns are empty."""
+    for column in _LEAD_COLUMNS:
+        _check_field(spec, row, column)
+    for column in spec.columns:
+        if column in _LEAD_COLUMNS:
+            continue
+        if row["n_modes"] == 0 and row[column] is not None:
+            raise DamagedRow(f"{column} is {row[column]!r} at a point without modes")
+        if row["n_modes"] > 0:
+            _check_field(spec, row, column)
+
+
+def _geometry_mismatch(row: dict, expected: dict) -> str | None:
+    """What differs between a row's geometry columns and those of its grid point, if anything."""
+    for column, want in expected.items():
+        got = row[column]
+        if _is_number(got) and _is_number(want):
+            same = math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
+        else:
+            same = got == want
+        if not same:
+            return f"{column} is {got!r}, but this sweep has {want!r} at that point"
+    return None
+
+
+def _is_text_start(data: bytes) -> bool:
+    """Whether ``data`` can be a line of text cut anywhere (perhaps inside a UTF-8 character),
+    perhaps followed by the NUL bytes a crash can leave at the end of a file."""
+    data = data.rstrip(b"\0")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data)  # not final: a cut character is fine
+    except UnicodeDecodeError:
+        return False
+    return b"\0" not in data
+
+
+def _csv_cells(line: str) -> list[str] | None:
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:
+        return None
+
+
+class _Grid:
+    """Positions on a grid, a value matched to 1e-9 relative (as a table on disk holds it)."""
+
+    def __init__(self, values: Iterable[float]):
+        self._sorted = sorted((v, i) for i, v in enumerate(values))
+
+    def index(self, value: float) -> int | None:
+        """The position of ``value`` on the grid, or None when it is not on it."""
+        k = bisect.bisect_left(self._sorted, (value, -1))
+        for near, i in self._sorted[max(k - 1, 0) : k + 1]:
+            if math.isclose(near, value, rel_tol=1e-9, abs_tol=1e-12):
+                return i
+        return None
+
+
+@dataclass
+class _Point:
+    """The rows of one swept value as they stand together in a file, from line ``line`` on."""
+
+    line: int
+    value: float
+    rows: list[dict]
+
+    @property
+    def unfinished(self) -> bool:
+        """Fewer rows than their n_modes says: the last point of a file, cut short by a kill."""
+        n = self.rows[0]["n_modes"]
+        return all(row["n_modes"] == n for row in self.rows) and len(self.rows) < max(1, n)
+
+
+def _points(column: str, rows: list[tuple[int, dict]]) -> list[_Point]:
+    """Consecutive rows of one swept value, each point as appended (in one piece)."""
+    points: list[_Point] = []
+    for number, row in rows:
+        if points and points[-1].value == row[column]:
+            points[-1].rows.append(row)
+        else:
+            points.append(_Point(number, row[column], [row]))
+    return points
+
+
+# -- the table on disk ---------------------------------------------------------------------
+
+
 @dataclass
 class SweepFile:
     """The sweep's table on disk, appended one point at a time.
 
     ``format`` is ``csv`` (a header line, then rows) or ``jsonl`` (one JSON object per line).
     Each point's rows are written with one ``write``, flushed and fsync'ed, so the file is a
-    valid table after every point; a kill can at worst leave a half-written last line, which
-    :meth:`resume` drops. The sweep's settings are kept beside it in ``<path>.settings.json``
-    so that a resume with different settings is refused instead of mixing two tables.
+    valid table after every point; a kill can at worst leave a half-written last line or the
+    first rows of the last point. The sweep's settings are kept beside it in
+    ``<path>.settings.json`` so that a resume with different settings is refused instead of
+    mixing two tables, and :meth:`locked` holds ``<path>.lock`` so that two sweeps never
+    write one file.
+
+    :meth:`resume` reads the file back strictly: every line must be a row of this sweep (each
+    field of its column's kind, the geometry of its point), every point on the grid, once,
+    with as many rows as its n_modes. What a kill leaves is dropped (and listed in
+    ``repaired``) to be computed again; anything else is refused with a :class:`SweepError`
+    naming the line, so that a damaged or foreign file never enters the table.
     """
 
     path: str
@@ -429,15 +605,42 @@ class SweepFile:
     format: str = "csv"
     repaired: list[str] = field(default_factory=list)
 
+    def __post_init__(self):
+        if os.path.isdir(self.path):
+            raise SweepError(f"{self.path} is a folder; give a file name")
+
     @property
     def settings_path(self) -> str:
         return self.path + ".settings.json"
+
+    @property
+    def lock_path(self) -> str:
+        return self.path + ".lock"
 
     def settings(self) -> dict:
         return {**self.spec.settings(), "format": self.format}
 
     def encode(self, rows: list[dict], header: bool = False) -> str:
         return encode_rows(self.spec.columns, self.format, rows, header)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the file's lock for a ``with`` block; while another sweep holds it, SweepError.
+        On a file system without locks: a warning, and the block runs unlocked."""
+        lock = ExclusiveLock(self.lock_path)
+        try:
+            lock.acquire()
+        except LockedError as exc:
+            by = f" (process {exc.owner})" if exc.owner else ""
+            raise SweepError(f"{self.path} is being written by another sweep{by}; wait for it to end or give another file") from None
+        except OSError as exc:
+            if exc.errno not in NO_LOCKS:
+                raise
+            warnings.warn(f"cannot lock {self.lock_path} ({exc.strerror}): make sure no other sweep writes {self.path}", stacklevel=2)
+        try:
+            yield
+        finally:
+            lock.release()
 
     def create(self) -> None:
         """Start a new table (header only) and its settings file, both written atomically."""
@@ -452,79 +655,135 @@ class SweepFile:
             os.fsync(handle.fileno())
 
     def read(self) -> list[dict]:
-        """Every complete row in the file (a half-written last line is left out)."""
-        return self._parse(self._lines())[0]
+        """Every row in the file, each checked (a half-written last line is left out)."""
+        return [row for _, row in self._rows(self._lines()[0])]
 
-    def _lines(self) -> list[str]:
-        with open(self.path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
-        lines = text.split("\n")
-        if lines[-1]:
-            self.repaired.append("a half-written last line")
-        return lines[:-1]  # the piece after the last newline is empty or half-written
+    def _refuse(self, reason: str) -> SweepError:
+        return SweepError(f"cannot resume {self.path}: {reason}")
 
-    def _parse(self, lines: list[str]) -> tuple[list[dict], list[str]]:
-        if self.format == "jsonl":
-            rows = []
-            for line in lines:
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    raise SweepError(f"{self.path}: a line in the middle is not JSON; not a sweep file?") from None
-            return rows, lines
-        if not lines or next(csv.reader([lines[0]])) != list(self.spec.columns):
-            raise SweepError(f"{self.path}: its columns are not those of this sweep (other settings or quantities?)")
-        rows = [dict(zip(self.spec.columns, (_csv_cell(c) for c in cells))) for cells in csv.reader(lines[1:])]
-        return rows, lines[1:]
+    def _lines(self) -> tuple[list[str], bool]:
+        """The file's complete lines, and whether a half-written line followed them."""
+        with open(self.path, "rb") as handle:
+            data = handle.read()
+        body, newline, tail = data.rpartition(b"\n")
+        if not _is_text_start(tail):
+            raise self._refuse("it ends in binary data, not text; not a sweep table?")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = body.count(b"\n", 0, exc.start) + 1
+            raise self._refuse(f"line {line} is binary data, not text; not a sweep table?") from None
+        return (text.split("\n") if newline else []), bool(tail)
 
-    def resume(self) -> dict[float, list[dict]]:
-        """Check the file belongs to this sweep, drop an unfinished last point or half line
-        (rewriting the file atomically), and return the finished points: value -> rows."""
-        if not os.path.exists(self.path):
-            raise SweepError(f"nothing to resume: {self.path} does not exist (run without --resume)")
+    def _decode(self, line: str) -> dict:
+        """One line as a row with exactly the sweep's columns (fields not yet checked)."""
+        columns = self.spec.columns
+        if self.format == "csv":
+            cells = _csv_cells(line)
+            if cells is None:
+                raise DamagedRow("not a CSV row")
+            if len(cells) != len(columns):
+                raise DamagedRow(f"{len(cells)} cells, not the {len(columns)} columns of this sweep")
+            return dict(zip(columns, (_csv_cell(cell) for cell in cells)))
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError):
+            raise DamagedRow("not JSON") from None
+        if not isinstance(row, dict):
+            raise DamagedRow("not a JSON object")
+        missing = [c for c in columns if c not in row]
+        unknown = [k for k in row if k not in columns]
+        if missing or unknown:
+            raise DamagedRow(f"no {missing[0]}" if missing else f"{unknown[0]!r} is not a column of this sweep")
+        return row
+
+    def _rows(self, lines: list[str]) -> list[tuple[int, dict]]:
+        """Every line after the header as (line number, row), each checked."""
+        first = 1
+        if self.format == "csv":
+            if not lines or _csv_cells(lines[0]) != list(self.spec.columns):
+                raise self._refuse("its columns are not those of this sweep (other settings or quantities?)")
+            first = 2
+        rows = []
+        for number, line in enumerate(lines[first - 1 :], first):
+            try:
+                row = self._decode(line)
+                check_row(self.spec, row)
+            except DamagedRow as exc:
+                raise self._refuse(f"line {number}: {exc}; fix or delete that line, or start again with --overwrite") from None
+            rows.append((number, row))
+        return rows
+
+    def _check_settings(self) -> None:
         try:
             with open(self.settings_path, encoding="utf-8") as handle:
                 saved = json.load(handle)
-        except (OSError, json.JSONDecodeError):
-            raise SweepError(f"cannot resume {self.path}: its settings file {self.settings_path} is missing or damaged") from None
+        except (OSError, ValueError, RecursionError):  # ValueError: not JSON, or not text
+            saved = None
+        if not isinstance(saved, dict):
+            raise self._refuse(f"its settings file {self.settings_path} is missing or damaged")
         wanted = self.settings()
         if saved != wanted:
             changed = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
-            raise SweepError(f"cannot resume {self.path}: it was made with other settings ({', '.join(changed)})")
-        lines = self._lines()
-        rows, data_lines = self._parse(lines)
-        points: dict[float, list[dict]] = {}
-        for row in rows:
-            points.setdefault(float(row[self.spec.column]), []).append(row)
-        complete = {v for v, rs in points.items() if len(rs) == max(1, int(rs[0]["n_modes"] or 0))}
-        if len(complete) < len(points):
-            self.repaired.append(f"{sum(len(points[v]) for v in points if v not in complete)} rows of an unfinished point")
-        if self.repaired:
-            kept = [line for line, row in zip(data_lines, rows) if float(row[self.spec.column]) in complete]
-            header = [lines[0]] if self.format == "csv" else []
-            write_atomically(self.path, "".join(line + "\n" for line in header + kept))
-        return {v: points[v] for v in complete}
+            raise self._refuse(f"it was made with other settings ({', '.join(changed)})")
+
+    def _grid_value(self, point: _Point, grid: _Grid) -> float:
+        """The grid value of a finished point, after checking that its rows belong there."""
+        column = self.spec.column
+        where = f"the point at line {point.line} ({column} = {point.value:g})"
+        counts = sorted({row["n_modes"] for row in point.rows})
+        if len(counts) > 1:
+            raise self._refuse(f"{where}: its rows disagree on n_modes ({', '.join(map(str, counts))})")
+        if len(point.rows) != max(1, counts[0]):
+            raise self._refuse(f"{where} has {len(point.rows)} rows, but n_modes = {counts[0]}")
+        index = grid.index(point.value)
+        if index is None:
+            raise self._refuse(f"{where} is not on the grid of this sweep; resume with a grid that holds it, or give another file")
+        value = self.spec.values[index]
+        expected = point_geometry(self.spec, value)[1]
+        for number, row in enumerate(point.rows, point.line):
+            problem = _geometry_mismatch(row, expected)
+            if problem:
+                raise self._refuse(f"line {number}: {problem}")
+        return value
+
+    def resume(self) -> dict[float, list[dict]]:
+        """Check the file belongs to this sweep, drop what a kill left unfinished (rewriting the
+        file atomically), and return the finished points: grid value -> rows."""
+        if not os.path.exists(self.path):
+            raise SweepError(f"nothing to resume: {self.path} does not exist (run without --resume)")
+        self._check_settings()
+        lines, half_line = self._lines()
+        points = _points(self.spec.column, self._rows(lines))
+        if half_line:
+            self.repaired.append("a half-written last line")
+        if points and points[-1].unfinished:
+            cut = len(points.pop().rows)
+            self.repaired.append(f"{cut} row{'s' * (cut > 1)} of an unfinished point")
+        grid, done = _Grid(self.spec.values), {}
+        for point in points:
+            value = self._grid_value(point, grid)
+            if value in done:
+                raise self._refuse(f"the point {self.spec.column} = {value:g} is in it twice (the second at line {point.line})")
+            done[value] = point.rows
+        if self.repaired:  # keep the header and the finished points, which come first
+            kept = (1 if self.format == "csv" else 0) + sum(len(rows) for rows in done.values())
+            write_atomically(self.path, "".join(line + "\n" for line in lines[:kept]))
+        return done
 
     def sort(self) -> None:
         """Rewrite the table (atomically) in grid order; rows of a point keep their order."""
         rows = self.read()
-        order = {v: i for i, v in enumerate(self.spec.values)}
-        rows.sort(key=lambda row: order.get(float(row[self.spec.column]), len(order)))
+        grid = _Grid(self.spec.values)
+        rows.sort(key=lambda row: grid.index(row[self.spec.column]))
         write_atomically(self.path, self.encode(rows, header=self.format == "csv"))
-
-
-def _lookup(points: dict[float, list[dict]], value: float) -> list[dict] | None:
-    for key, rows in points.items():
-        if math.isclose(key, value, rel_tol=1e-9, abs_tol=1e-12):
-            return rows
-    return None
 
 
 def remaining(spec: SweepSpec, done: Iterable[float]) -> list[float]:
     """Grid values not yet in ``done`` (matched to 1e-9 relative)."""
-    done = list(done)
-    points = dict.fromkeys(done, [])
-    return [v for v in spec.values if _lookup(points, v) is None]
+    grid = _Grid(spec.values)
+    found = {grid.index(value) for value in done}
+    return [value for i, value in enumerate(spec.values) if i not in found]
 
 
 def run_sweep(
@@ -540,19 +799,36 @@ def run_sweep(
 
     With ``output`` each point is appended to the file as it finishes; at the end the
     file is rewritten in grid order. ``resume`` keeps the points already in the file.
+    The file's lock is held from start to end: a second sweep on the same file is refused.
     ``on_point(value, rows, done, total)`` is called after each point (progress, streaming).
     """
-    done: dict[float, list[dict]] = {}
-    if output is not None:
+    if output is None:
+        return _run(spec, None, {}, jobs, scheduler, on_point)
+    with output.locked():
         if resume:
             done = output.resume()
         else:
             output.create()
+            done = {}
+        rows = _run(spec, output, done, jobs, scheduler, on_point)
+        output.sort()
+    return rows
+
+
+def _run(
+    spec: SweepSpec,
+    output: SweepFile | None,
+    done: dict[float, list[dict]],
+    jobs: int | None,
+    scheduler: str | None,
+    on_point: Callable[[float, list[dict], int, int], None] | None,
+) -> list[dict]:
+    """The points not in ``done`` (grid value -> rows), appended to ``output`` if any; every row in grid order."""
     todo = remaining(spec, done)
     history = None
     if spec.track is not None:  # the tracked mode at the finished points before the first one to do
         first = spec.values.index(todo[0]) if todo else len(spec.values)
-        history = [rows[0] for rows in (_lookup(done, v) for v in spec.values[:first]) if rows]
+        history = [done[v][0] for v in spec.values[:first] if v in done]
     results = dict(done)
     total, count = len(spec.values), len(spec.values) - len(todo)
     for value, rows in run_points(spec, todo, jobs=jobs, scheduler=scheduler, history=history):
@@ -562,7 +838,5 @@ def run_sweep(
         count += 1
         if on_point:
             on_point(value, rows, count, total)
-    if output is not None:
-        output.sort()
     order = {v: i for i, v in enumerate(spec.values)}
-    return [row for v in sorted(results, key=lambda v: order.get(v, len(order))) for row in results[v]]
+    return [row for v in sorted(results, key=order.__getitem__) for row in results[v]]

@@ -29,10 +29,15 @@ Output: one row per mode and point (a point without modes: one row with n_modes 
 swept value in the first column (e.g. inner_diameter_um), CSV or JSON lines. Each point is
 appended and fsync'ed as soon as it is finished (in completion order), so the file is a valid
 table after every point; when the sweep completes it is rewritten in grid order (without
---output the rows go to standard output in completion order). --resume continues an
-interrupted file (settings are checked against FILE.settings.json; a half-written line or an
-unfinished point is dropped). Points run in --jobs processes, or on a Dask cluster with
---scheduler.
+--output the rows go to standard output in completion order). Points run in --jobs
+processes, or on a Dask cluster with --scheduler.
+
+--resume continues an interrupted FILE. Its settings must match FILE.settings.json and every
+row is checked (each field, the geometry of its point). What a kill leaves, a half-written
+last line or an unfinished last point, is dropped and computed again (one notice on stderr).
+Any other damage, or a point that is not on the grid, is refused (exit 2, FILE untouched):
+resume with a grid that holds every point of FILE, or start again with --overwrite. While a
+sweep writes FILE it holds FILE.lock (removed at the end): a second sweep on FILE is refused.
 
 examples:
   wgmfem sweep --inner-diameter 50:60:1 --output sweep.csv --plot sweep
@@ -140,7 +145,7 @@ def add_parser(sub) -> None:
     o = sw.add_argument_group("output")
     o.add_argument("--output", metavar="FILE", help="table file, appended point by point (default: standard output)")
     o.add_argument("--format", choices=("csv", "jsonl", "json"), help="csv (default; .jsonl/.json FILE: JSON lines) or jsonl (json = JSON lines, one object per row)")
-    o.add_argument("--resume", action="store_true", help="continue FILE: skip the points it already holds")
+    o.add_argument("--resume", action="store_true", help="continue FILE: skip the points it already holds (a damaged FILE or one with a point off the grid is refused)")
     o.add_argument("--overwrite", action="store_true", help="replace an existing FILE (otherwise an error)")
     o.add_argument("--plot", metavar="PREFIX", help="write PREFIX_wavelength.png, PREFIX_fsr.png, PREFIX_q.png, PREFIX_confinement.png (and _sensitivity)")
     o.add_argument("--plot-format", choices=("png", "svg", "pdf"), default="png", help="figure format (default png)")
