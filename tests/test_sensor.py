@@ -153,3 +153,63 @@ def test_group_index_is_withheld_where_the_mode_circulates_deep_inside_the_wall(
     assert any(md.p >= 17 and not md.hybrid for md in deep)
     assert all(md.group_index is None and md.group_index_note for md in deep)
     assert all(md.group_index >= 0.9 * md.material_group_index for md in modes if md.group_index)
+
+
+# --- the sensor design: the thinnest wall that meets the limits -----------------------------
+
+
+def _nearest_wall_mode(bore_um, wall_um, target_nm=1550.0):
+    cap = Capillary(bore_um, bore_um + 2 * wall_um, 1.318, 1.444)
+    modes = find_modes(cap, pol="Ez", wavelength_nm=(target_nm - 15, target_nm + 15), region="wall", p=1)
+    return min(modes, key=lambda md: abs(md.wavelength_nm - target_nm))
+
+
+def test_sensor_design_brackets_the_thinnest_wall_meeting_a_q_limit():
+    """A 20 um bore in water near 1550 nm: Q_rad of the wall's p = 1 mode rises with the wall
+    (2e7 at 1 um, 3e8 at 2 um). The design's thinnest wall for Q_rad >= 1e8 meets it, and a
+    wall thinner by the bisection's resolution (1/64 of the grid step) does not."""
+    from wgmfem.sensor import SensorProblem, design_sensor
+
+    problem = SensorProblem(1550.0, 1.318, 1.444, inner_diameter_um=20.0, pols=("Ez",), p=(1, 1))
+    design = design_sensor(problem, {"min_q_rad": 1e8}, (1.0, 3.0), 3)
+    (answer,) = design.answers
+    assert answer.feasible and not answer.at_range_start
+    wall = answer.point.wall_thickness_um
+    assert 1.0 < wall < 2.0
+    assert _nearest_wall_mode(20.0, wall).Q_rad >= 1e8
+    assert _nearest_wall_mode(20.0, wall - 1.0 / 64).Q_rad < 1e8
+    assert answer.point.sensitivity_nm_per_riu == pytest.approx(sensitivity_nm_per_riu(answer.point.mode))
+
+
+def test_cli_sensor_design_answers_with_its_plot(tmp_path):
+    from wgmfem.cli import main
+
+    plot = tmp_path / "sensor.png"
+    out = tmp_path / "design.json"
+    code = main(["design", "--sensor", "--wavelength", "1550", "--inner-diameter", "20", "--core", "1.318", "--wall", "1.444",
+                 "--pol", "Ez", "--p", "1", "--min-q-rad", "1e8", "--min-sensitivity", "1", "--wall-thickness", "1:3",
+                 "--points", "3", "--plot", str(plot), "--format", "json", "--output", str(out), "--quiet"])
+    assert code == 0
+    import json
+
+    record = json.loads(out.read_text())
+    assert record["feasible"] and 1.0 < record["best"]["thinnest_wall_um"] < 2.0
+    assert record["best"]["point"]["sensitivity_nm_per_riu"] >= 1
+    assert plot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--wall-thickness", "0:3"], "wall thickness"),
+    (["--min-sensitivity", "1e9"], "no wall thickness"),
+    (["--min-confinement", "0.5"], "sensor takes"),
+])
+def test_cli_sensor_design_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    from wgmfem.cli import main
+
+    base = ["design", "--sensor", "--wavelength", "1550", "--inner-diameter", "20", "--core", "1.318", "--wall", "1.444",
+            "--pol", "Ez", "--p", "1", "--points", "2", "--quiet"]
+    if "--min-sensitivity" not in argv and "--min-confinement" not in argv:
+        argv = argv + ["--min-q-rad", "1e6"]
+    code = main(base + argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]

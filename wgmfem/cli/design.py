@@ -10,6 +10,7 @@ import sys
 from ..design import DEFAULT_GRID, DEFAULT_WALL_UM, DesignError, DesignResult, design_capillaries
 from ..report import to_json
 from .common import InputError, emit, float_range, index_or_material, positive_float, progress_printer
+from .sensor_design import SENSOR_EPILOG, add_sensor_options, run_sensor
 
 HELP = "propose inner/outer diameters that meet FSR, Q and confinement limits at a target wavelength"
 
@@ -35,7 +36,8 @@ examples:
   wgmfem design --wavelength 440 --core toluene --wall fused-silica --min-confinement 0.7 --inner-diameter 60:100 --grid 3x1
       (dispersive materials: each mode is followed to self-consistency, ~2 s a geometry)
   wgmfem design --wavelength 440 --min-fsr 1.2 --min-confinement 0.8 --inner-diameter 30:40 --grid 4x2 --format json
-"""
+
+""" + SENSOR_EPILOG
 
 
 def grid_spec(text: str) -> tuple[int, int]:
@@ -56,7 +58,7 @@ def add_parser(sub) -> None:
     )
     t = dp.add_argument_group("target")
     t.add_argument("--wavelength", type=positive_float, required=True, metavar="NM", help="target vacuum wavelength, nm")
-    t.add_argument("--pol", default="Ez", help="Ez or Hz (TM = Ez, TE = Hz) (default Ez)")
+    t.add_argument("--pol", help="Ez or Hz (TM = Ez, TE = Hz) (default Ez; with --sensor both)")
     t.add_argument("--core", type=index_or_material, default=1.56, metavar="N", help="liquid: index or material (toluene, file.yml) (default 1.56)")
     t.add_argument("--wall", type=index_or_material, default=1.47, metavar="N", help="glass: index or material (fused-silica) (default 1.47)")
     t.add_argument("--outside", type=index_or_material, default=1.0, metavar="N", help="surrounding medium (default 1)")
@@ -64,27 +66,46 @@ def add_parser(sub) -> None:
     c.add_argument("--min-fsr", type=positive_float, metavar="NM", help="smallest free spectral range, nm")
     c.add_argument("--min-q", type=positive_float, metavar="Q", help="smallest Q_total")
     c.add_argument("--min-confinement", type=positive_float, metavar="FRAC", help="smallest fraction of the electric energy in the core (0-1)")
-    c.add_argument("--wall-thickness", type=float_range, default=DEFAULT_WALL_UM, metavar="MIN:MAX",
-                   help=f"wall thickness range, um (default {DEFAULT_WALL_UM[0]:g}:{DEFAULT_WALL_UM[1]:g})")
-    c.add_argument("--inner-diameter", type=float_range, metavar="MIN:MAX", help="bore range, um (default: from the FSR limit)")
+    c.add_argument("--wall-thickness", type=float_range, metavar="MIN:MAX",
+                   help=f"wall thickness range, um (default {DEFAULT_WALL_UM[0]:g}:{DEFAULT_WALL_UM[1]:g}; with --sensor 1:8)")
+    c.add_argument("--inner-diameter", type=value_or_range, metavar="MIN:MAX",
+                   help="bore range, um (default: from the FSR limit); with --sensor one value, the fixed bore")
     s = dp.add_argument_group("search and output")
     s.add_argument("--grid", type=grid_spec, default=DEFAULT_GRID, metavar="BORESxWALLS", help=f"scan points (default {DEFAULT_GRID[0]}x{DEFAULT_GRID[1]})")
     s.add_argument("--top", type=int, default=5, metavar="N", help="designs returned (default 5)")
     s.add_argument("--format", choices=("table", "json"), default="table")
     s.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
     s.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_sensor_options(dp)
     dp.set_defaults(run=run)
+
+
+def value_or_range(text: str) -> tuple[float, float]:
+    """MIN:MAX, or one value V read as V:V."""
+    if ":" not in text:
+        value = positive_float(text)
+        return value, value
+    return float_range(text)
+
+
+SENSOR_ONLY = ("outer_diameter", "min_sensitivity", "min_q_rad", "max_detection_limit", "max_drift", "extra_q",
+               "core_dn_dt", "wall_dn_dt", "expansion", "plot")
 
 
 def run(args) -> int:
     if isinstance(args.outside, complex):
         raise InputError("the outer medium must be lossless (real index)")
     progress = progress_printer(sys.stderr.isatty() and not args.quiet)
+    if args.sensor:
+        return run_sensor(args, progress)
+    given = [name for name in SENSOR_ONLY if getattr(args, name) is not None]
+    if given:
+        raise InputError(f"--{given[0].replace('_', '-')} is a sensor option: add --sensor")
     try:
         result = design_capillaries(
-            args.wavelength, pol=args.pol, core=args.core, wall=args.wall, outside=args.outside,
+            args.wavelength, pol=args.pol or "Ez", core=args.core, wall=args.wall, outside=args.outside,
             min_fsr_nm=args.min_fsr, min_q=args.min_q, min_confinement=args.min_confinement,
-            wall_thickness_um=args.wall_thickness, inner_diameter_um=args.inner_diameter,
+            wall_thickness_um=args.wall_thickness or DEFAULT_WALL_UM, inner_diameter_um=args.inner_diameter,
             grid=args.grid, top=args.top, progress=progress,
         )
     except DesignError as exc:
