@@ -213,3 +213,14 @@ def test_cli_sensor_design_bad_input_is_one_line_and_exit_2(argv, message, capsy
     code = main(base + argv)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0]
+
+
+def test_ofrr_validation_against_the_thick_wall_tunnelling_closed_form(tmp_path):
+    """validation/ofrr_sensitivity.py (fast): S against two exact roots, first-order
+    perturbation, and an Airy-WKB tunnelling model that takes only the mode label from
+    wgmfem (within 15 % where the inner surface is two Airy lengths under the barrier)."""
+    from validation import ofrr_sensitivity
+
+    results = ofrr_sensitivity.run(fast=True, out=tmp_path)
+    assert results["checks"] == {name: True for name in results["checks"]}
+    assert results["tunnel_points"] >= 4 and results["fd_points"] >= 4

@@ -288,7 +288,8 @@ def design_sensor(problem: SensorProblem, limits: dict[str, float | None], wall_
         raise SensorDesignError("a drift limit needs dn/dT of the liquid and the glass and the glass's expansion "
                                 "(built-in materials carry them; or give them as numbers)")
     scan = scan_wall_thickness(problem, walls, progress)
-    answers = [_thinnest(problem, limits, pol, p, scan) for pol in problem.pols for p in range(problem.p[0], problem.p[1] + 1)]
+    answers = [_thinnest(problem, limits, pol, p, scan, [float(w) for w in walls])
+               for pol in problem.pols for p in range(problem.p[0], problem.p[1] + 1)]
     return SensorDesign(problem, limits, scan, answers, [float(w) for w in walls])
 
 
@@ -308,14 +309,13 @@ def _wall_grid(problem: SensorProblem, wall_range_um, points: int) -> np.ndarray
     return np.linspace(lo, hi, points)
 
 
-def _thinnest(problem, limits, pol, p, scan) -> WallAnswer:
+def _thinnest(problem, limits, pol, p, scan, walls: list[float]) -> WallAnswer:
     """The thinnest feasible wall of one family: the grid brackets it, bisection refines it.
 
     A family can vanish at the thin end of the range (its mode merges into the liquid's leaky
     resonances); then the wall where it appears is bracketed first, so that a feasible band
     narrower than the grid step next to that edge is not missed.
     """
-    walls = sorted({pt.wall_thickness_um for pt in scan})
     family = {pt.wall_thickness_um: pt for pt in scan if pt.pol == pol and pt.p == p}
 
     def probe(wall_um):
