@@ -34,6 +34,9 @@ DEFAULT_WALL_RANGE_UM = (1.0, 8.0)
 DEFAULT_POINTS = 15
 BISECTION_STEPS = 6  # the grid step shrinks 64-fold
 MAX_POINTS = 400
+# a thinner wall pulls the family's mode into the liquid until no region holds 80 % of its
+# energy (a core/wall hybrid, not reported as a member of the family)
+FAMILY_ENDS = "the family ends (its mode turns hybrid with the liquid)"
 SENSOR_Q_MIN = 100.0  # radiation Q below which a resonance is no sensor (the census stays shallow)
 
 #: limit name -> (the quantity it bounds, "min" or "max")
@@ -207,6 +210,7 @@ class WallAnswer:
     closest: SensorPoint | None  # when none does: the scanned point with the best smallest margin
     margins: dict[str, float] = field(default_factory=dict)
     at_range_start: bool = False  # the thinnest wall scanned meets the limits: thinner ones may too
+    limited_by: str = ""  # what a slightly thinner wall fails (limit names, or FAMILY_ENDS)
 
     @property
     def feasible(self) -> bool:
@@ -217,7 +221,7 @@ class WallAnswer:
         return {
             "pol": self.pol, "p": self.p, "feasible": self.feasible,
             "thinnest_wall_um": self.point.wall_thickness_um if self.point else None,
-            "at_range_start": self.at_range_start,
+            "at_range_start": self.at_range_start, "limited_by": self.limited_by or None,
             "point": best.to_dict() if best else None, "margins": self.margins,
         }
 
@@ -343,16 +347,26 @@ def _thinnest(problem, limits, pol, p, scan, walls: list[float]) -> WallAnswer:
         return WallAnswer(pol, p, None, closest, closest.margins(limits) if closest else {})
     best = ok[0]
     thinner = [w for w in set(walls) | set(family) if w < best.wall_thickness_um]
+    limited_by = ""
     if thinner:  # the thinner neighbour fails, or the family is absent there: bisect between the two
         thin, thick = max(thinner), best.wall_thickness_um
+        limited_by = _why_not(family.get(thin), limits)
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (thin + thick)
             point = probe(mid)
             if point is not None and point.feasible(limits):
                 thick, best = mid, point
             else:
-                thin = mid
-    return WallAnswer(pol, p, best, None, best.margins(limits), at_range_start=best.wall_thickness_um == walls[0])
+                thin, limited_by = mid, _why_not(point, limits)
+    return WallAnswer(pol, p, best, None, best.margins(limits), at_range_start=best.wall_thickness_um == walls[0],
+                      limited_by=limited_by)
+
+
+def _why_not(point: SensorPoint | None, limits) -> str:
+    """What a thinner wall fails: the limits by name, or the family's end as a wall mode."""
+    if point is None:
+        return FAMILY_ENDS
+    return ", ".join(sorted(_failing(point, limits)))
 
 
 def _failing(point: SensorPoint, limits) -> set[str]:

@@ -165,6 +165,8 @@ def sensor_table(design: SensorDesign) -> str:
             continue
         md = pt.mode
         verdict = "thinnest wall meeting the limits" if a.feasible else "NO wall in range meets the limits (closest shown)"
+        if a.limited_by:
+            verdict += f" (thinner: {a.limited_by})"
         if a.at_range_start:
             verdict = "meets the limits at the thinnest wall scanned (a thinner one may too)"
         if best is a:
