@@ -78,12 +78,16 @@ def modes_to_csv(modes: Sequence[Mode]) -> str:
 
 def modes_to_table(modes: Sequence[Mode]) -> str:
     """A fixed-width table for a terminal, one mode per line. A Q_total column appears when a
-    loss budget is present (absorbing or gain layers, an extra loss)."""
+    loss budget is present (absorbing or gain layers, an extra loss), an S_nm/RIU column
+    (bulk sensitivity to the liquid's index) when wall modes of a liquid-filled fibre are listed."""
     budget = any(math.isfinite(md.Q_abs) or math.isfinite(md.Q_extra) for md in modes)
     q_total_head = f" {'Q_total':>9}" if budget else ""
+    # a sensor's question: how far the liquid moves the wall modes (~1 ms a mode)
+    sensing = any(md.region != "core" and "core" in md.cylinder.names for md in modes)
+    s_head = f" {'S_nm/RIU':>9}" if sensing else ""
     header = (
         f"{'pol':<3} {'m':>5} {'p':>2} {'region':<7} {'nodes':>5} {'lambda_nm':>11} {'Q_rad':>9}{q_total_head} "
-        f"{'FSR_nm':>8} {'n_g':>6} {'core%':>6} {'wall%':>6}  note"
+        f"{'FSR_nm':>8} {'n_g':>6} {'core%':>6} {'wall%':>6}{s_head}  note"
     )
     lines = [header, "-" * len(header)]
     for md in modes:
@@ -92,11 +96,17 @@ def modes_to_table(modes: Sequence[Mode]) -> str:
         nodes = f"{md.nodes}" + (f"/{md.sibling}" if md.sibling else "") if md.nodes is not None else "-"
         nodes = f"{nodes:>5}"
         q_total = f" {md.Q_total:9.3g}" if budget else ""
+        s = f" {_sensitivity_text(md):>9}" if sensing else ""
         lines.append(
             f"{md.pol:<3} {md.m:>5d} {md.p:>2d} {md.region:<7} {nodes} {md.wavelength_nm:11.5f} {md.Q_rad:9.3g}{q_total} "
-            f"{fsr} {ng} {100 * md.core_fraction:6.1f} {100 * md.wall_fraction:6.1f}  {', '.join(mode_notes(md))}"
+            f"{fsr} {ng} {100 * md.core_fraction:6.1f} {100 * md.wall_fraction:6.1f}{s}  {', '.join(mode_notes(md))}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _sensitivity_text(md: Mode) -> str:
+    s = md.sensitivity_nm_per_riu
+    return "-" if s is None else f"{s:9.3g}"
 
 
 def mode_notes(md: Mode) -> list[str]:
