@@ -6,7 +6,7 @@ Units: wavenumbers in 1/um, lengths in um, wavelengths in nm.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -280,6 +280,28 @@ class Mode:
         """Radial profile R(r) of Ez or Hz (per :attr:`pol`) at radii ``r_um``, complex,
         normalized to 1 at its largest value inside the fibre."""
         return self._raw_field(r_um) / self._field_norm
+
+    def counterpart(self, *, engine: str, k: complex, m: int, p: int, region: str, energy_fractions: dict[str, float],
+                    verification: dict, fsr_nm: float | None = None) -> "Mode":
+        """This resonance as found by another engine (a FEM seeded by this exact mode).
+
+        The new ``k``, labels, fractions and verification record are the engine's; what the
+        engine does not compute is kept from this mode: the radiation Q of the lossless
+        partner when ``k`` carries absorption or gain (``q_rad``), the user's extra loss, the
+        material-dispersion slopes behind :attr:`dispersion_factor`, and ``nodes`` /
+        ``sibling`` when the labels agree.
+        """
+        record = dict(verification)
+        slopes = self.verification.get("dn_dlambda_per_nm")
+        if slopes:
+            record.setdefault("dn_dlambda_per_nm", dict(slopes))
+        if self.q_rad is not None:
+            record.setdefault("Q_rad_from", "the exact lossless partner of the seed (the FEM solves the lossy stack)")
+        same = (m, p, region) == (self.m, self.p, self.region)
+        return replace(
+            self, engine=engine, k=complex(k), m=int(m), p=int(p), region=region, energy_fractions=dict(energy_fractions),
+            verification=record, fsr_nm=fsr_nm, nodes=self.nodes if same else None, sibling=self.sibling if same else 0,
+        )
 
     @property
     def mode_id(self) -> tuple:

@@ -93,7 +93,8 @@ def refine_with_radial_fem(
             "Q_relative_difference_to_exact": abs(md.k.imag / k.imag - 1) if k.imag else None,
             "region_fraction": fractions[region],
         }
-        mode = Mode(md.pol, md.m, fem.radial_order(j), region, k, md.cylinder, fractions, "fem1d", None, verification)
+        mode = md.counterpart(engine="fem1d", k=k, m=md.m, p=fem.radial_order(j), region=region,
+                              energy_fractions=fractions, verification=verification)
         if not verify(mode, md, policy) and not policy.unverified:
             raise FEMVerificationError(failure_message(mode), mode)
         out.append(mode)

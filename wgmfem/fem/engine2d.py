@@ -235,7 +235,7 @@ def _common_record(md: Mode, res, settings, kwargs, group) -> dict:
         "pair_found": len(group) == 2,
         "splitting_pm": 1e3 * abs(_wavelength_nm(group[0].k) - _wavelength_nm(group[-1].k)),
         "identified": True,
-        "Q_note": "a PML resolves Q up to ~1e9-1e10 in double precision (PHYSICS.md 3.3)" if md.Q_rad > 1e9 else None,
+        "Q_note": "a PML resolves Q up to ~1e9-1e10 in double precision" if md.Q_rad > 1e9 else None,
     }
 
 
@@ -249,8 +249,8 @@ def _fem_mode(md, k, labels, record, fsr_nm) -> Mode:
         region_fraction=fractions[labels[0].region],
         eigen_indices=[lb.index for lb in labels],
     )
-    return Mode(md.pol, labels[0].m, labels[0].p, labels[0].region, complex(k), md.cylinder, fractions,
-                "fem2d", fsr_nm, record)
+    return md.counterpart(engine="fem2d", k=k, m=labels[0].m, p=labels[0].p, region=labels[0].region,
+                          energy_fractions=fractions, verification=record, fsr_nm=fsr_nm)
 
 
 def counterparts(md: Mode, settings: CrossSectionSettings):
