@@ -85,7 +85,7 @@ def test_modes_json_with_absorption_and_gain_fields(capsys):
     (rec,) = strict_json(out)
     assert isinstance(rec["Q_abs"], float) and rec["Q_abs"] > 0 and rec["Q_extra"] is None
     code, out, _ = run(["modes", "--pol", "Ez", "--m", "30000", "--p", "1", "--no-fsr", "--format", "json",
-                        "--quiet"], capsys)
+                        "--lasing-gain", "--quiet"], capsys)
     assert code == 0
     (rec,) = strict_json(out)
     assert rec["Q_abs"] is None and rec["Q_total"] is None  # Q beyond the double range: null

@@ -16,7 +16,7 @@ from .mode import Mode
 CSV_COLUMNS = (
     "pol", "m", "p", "region", "nodes", "sibling", "wavelength_nm", "k_real", "k_imag", "Q_rad", "Q_abs", "Q_extra", "Q_total", "net_gain",
     "fsr_nm", "group_index", "core_fraction", "wall_fraction", "hybrid", "confinement_factor",
-    "sensitivity_nm_per_riu", "threshold_gain_per_cm", "lasing_gain_per_cm", "effective_area_um2",
+    "sensitivity_nm_per_riu", "detection_limit_riu", "threshold_gain_per_cm", "lasing_gain_per_cm", "effective_area_um2",
     "engine", "method", "residual", "census_ok",
 )
 
@@ -55,18 +55,20 @@ def to_json(record) -> str:
     return json_text(record) + "\n"
 
 
-def modes_to_json(modes: Sequence[Mode]) -> str:
-    """A JSON list of mode records."""
-    return to_json([md.to_dict() for md in modes])
+def modes_to_json(modes: Sequence[Mode], lasing_gain: bool = False) -> str:
+    """A JSON list of mode records (with ``lasing_gain_per_cm`` if ``lasing_gain``)."""
+    return to_json([md.to_dict(lasing_gain) for md in modes])
 
 
-def modes_to_csv(modes: Sequence[Mode]) -> str:
+def modes_to_csv(modes: Sequence[Mode], lasing_gain: bool = False) -> str:
+    """One CSV row per mode (with ``lasing_gain_per_cm`` if ``lasing_gain``)."""
     buffer = io.StringIO()
-    extra = sorted({f"{name}_fraction" for md in modes for name in md.energy_fractions} - set(CSV_COLUMNS))
-    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS) + extra, extrasaction="ignore", lineterminator="\n")
+    columns = [c for c in CSV_COLUMNS if lasing_gain or c != "lasing_gain_per_cm"]
+    extra = sorted({f"{name}_fraction" for md in modes for name in md.energy_fractions} - set(columns))
+    writer = csv.DictWriter(buffer, fieldnames=columns + extra, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for md in modes:
-        row = md.to_dict()
+        row = md.to_dict(lasing_gain)
         row.update(
             method=md.verification.get("method"),
             residual=md.verification.get("residual"),

@@ -93,6 +93,8 @@ def add_parser(sub) -> None:
     add_verification_options(e)
     o = modes.add_argument_group("output")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    o.add_argument("--lasing-gain", action="store_true",
+                   help="json/csv: also the exact lasing gain lasing_gain_per_cm (~0.1 s a mode; threshold_gain_per_cm is always there)")
     o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
     o.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     modes.set_defaults(run=run)
@@ -129,9 +131,9 @@ def run(args) -> int:
         enforce_fem_checks(args, modes)
     elapsed = time.perf_counter() - t0
     if args.format == "json":
-        text = modes_to_json(modes)
+        text = modes_to_json(modes, args.lasing_gain)
     elif args.format == "csv":
-        text = modes_to_csv(modes)
+        text = modes_to_csv(modes, args.lasing_gain)
     else:
         text = _table_header(cyl, args, window, p_range, region, modes, elapsed) + modes_to_table(modes)
     emit(text, args.output)
