@@ -1,5 +1,6 @@
 """Plots of a sweep table (rows as written by :mod:`wgmfem.sweep`): wavelength, FSR, Q,
-confinement and sensitivity against the swept parameter.
+confinement and the sensor quantities (sensitivity, detection limit, thermal drift) against
+the swept parameter.
 
 Every function draws into a matplotlib ``ax`` (made if not given) and returns it; modes are
 grouped by family (pol, p, region), one colour each. Lengths in um, wavelengths in nm.
@@ -127,29 +128,72 @@ def plot_confinement(rows: list[dict], column: str, ax=None):
     return ax
 
 
+def _log_if_positive(ax, rows: list[dict], key: str) -> None:
+    """A log y axis when every value of ``key`` drawn is positive (they span decades)."""
+    values = [_number(row.get(key)) for row in rows if row.get("n_modes")]
+    values = [v for v in values if v is not None]
+    if values and ax.lines and all(v > 0 for v in values):
+        ax.set_yscale("log")
+
+
 def plot_sensitivity(rows: list[dict], column: str, ax=None):
-    """Bulk sensitivity d lambda / d n_core (nm/RIU) against the swept parameter."""
+    """Bulk sensitivity d lambda / d n_core (nm/RIU) against the swept parameter (log scale
+    when every value is positive)."""
     ax = _axes(ax)
     _scatter(rows, column, "sensitivity_nm_per_riu", ax, connect=_tracked(rows))
+    _log_if_positive(ax, rows, "sensitivity_nm_per_riu")
     ax.set_xlabel(LABELS.get(column, column))
     ax.set_ylabel("sensitivity (nm / RIU)")
     ax.set_title("bulk sensitivity d lambda / d n_core")
     return ax
 
 
-#: figure name -> plot function; sensitivity only when the column has values.
+def plot_detection_limit(rows: list[dict], column: str, ax=None):
+    """Detection limit (RIU): the smallest change of the core's index that moves the resonance
+    by the resolved fraction of its linewidth (log scale when every value is positive)."""
+    ax = _axes(ax)
+    _scatter(rows, column, "detection_limit_riu", ax, connect=_tracked(rows))
+    _log_if_positive(ax, rows, "detection_limit_riu")
+    ax.set_xlabel(LABELS.get(column, column))
+    ax.set_ylabel("detection limit (RIU)")
+    ax.set_title("detection limit: fraction of a linewidth / (Q S)")
+    return ax
+
+
+def plot_drift(rows: list[dict], column: str, ax=None):
+    """Thermal drift d lambda / dT (nm/K) against the swept parameter."""
+    ax = _axes(ax)
+    _scatter(rows, column, "drift_nm_per_K", ax, connect=_tracked(rows))
+    values = [v for v in (_number(row.get("drift_nm_per_K")) for row in rows if row.get("n_modes")) if v is not None]
+    if values and min(values) < 0 < max(values):  # the drift changes sign: mark zero
+        ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlabel(LABELS.get(column, column))
+    ax.set_ylabel("thermal drift (nm / K)")
+    ax.set_title("thermal drift d lambda / dT")
+    return ax
+
+
+#: figure name -> plot function.
 PLOTS = {
     "wavelength": plot_wavelength,
     "fsr": plot_fsr,
     "q": plot_q,
     "confinement": plot_confinement,
     "sensitivity": plot_sensitivity,
+    "detection_limit": plot_detection_limit,
+    "drift": plot_drift,
+}
+#: figures drawn only when their column has values -> the column.
+OPTIONAL_PLOTS = {
+    "sensitivity": "sensitivity_nm_per_riu",
+    "detection_limit": "detection_limit_riu",
+    "drift": "drift_nm_per_K",
 }
 
 
 def available_plots(rows: list[dict]) -> list[str]:
-    """The plots a table can fill (sensitivity only when it was computed)."""
-    names = list(PLOTS)
-    if not any(_number(row.get("sensitivity_nm_per_riu")) is not None for row in rows):
-        names.remove("sensitivity")
-    return names
+    """The plots a table can fill (a sensor quantity only when it was computed)."""
+    return [
+        name for name in PLOTS
+        if name not in OPTIONAL_PLOTS or any(_number(row.get(OPTIONAL_PLOTS[name])) is not None for row in rows)
+    ]

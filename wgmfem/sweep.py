@@ -9,10 +9,17 @@ or wall index runs over a grid; everything else is fixed. At each point either
 * one *tracked* mode ``(pol, m, p)``, followed point after point by continuity (see
   :func:`track_point`); the points depend on each other and run in order.
 
+The region ``auto`` (default) follows the fibre at each point: core modes where the liquid's
+index is at least the wall's, wall modes where the liquid is below the glass (a ring-resonator
+sensor, the liquid seeing the wall modes' evanescent tail). The sensor quantities (bulk
+sensitivity, detection limit, thermal drift) are optional per-mode columns (:data:`EXTRAS`).
+With ``ratio`` a swept diameter sets the other one (the whole fibre scaled).
+
 Results are rows (plain dicts, one per mode and point; a point without modes gives one row
 with ``n_modes = 0``) that :class:`SweepFile` appends to a CSV or JSON-lines file as each point
 finishes, fsync'ed, so an interrupted sweep keeps every finished point and ``resume`` skips
-them. Lengths in um, wavelengths in nm.
+them. Lengths in um, wavelengths in nm, sensitivities in nm/RIU, detection limits in RIU,
+drift in nm/K.
 """
 
 from __future__ import annotations
@@ -34,9 +41,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from .atomic import NO_LOCKS, ExclusiveLock, LockedError
-from .geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX, capillary_stack
+from .designer import DEFAULT_RESOLVABLE_FRACTION, detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
+from .geometry import (
+    PAPER_CORE_INDEX,
+    PAPER_INNER_DIAMETER_UM,
+    PAPER_OUTER_DIAMETER_UM,
+    PAPER_WALL_INDEX,
+    MaterialStack,
+    capillary_stack,
+)
 from .report import finite_or_none, json_text, write_atomically
-from .solve import SearchError, find_modes
+from .sensor import thermal_of
+from .solve import LOOKUP_Q_MIN, RegionWarning, SearchError, default_region, estimated_wavelength_nm, find_modes, region_notice
 
 MAX_POINTS = 100_000
 
@@ -57,12 +73,21 @@ MODE_COLUMNS = (
 #: Optional per-mode quantities (each costs extra solves) -> column.
 EXTRAS = {
     "sensitivity": "sensitivity_nm_per_riu",  # ~1 ms a mode
+    "detection_limit": "detection_limit_riu",  # ~1 ms a mode
+    "drift": "drift_nm_per_K",  # ~1 ms a mode; needs thermal data
     "lasing_gain": "lasing_gain_per_cm",  # ~15 ms a mode
     "effective_area": "effective_area_um2",  # ~120 ms a mode
 }
 TRACK_COLUMNS = ("predicted_wavelength_nm", "track_offset_nm")
 SIGMA_FRACTION = 0.1  # scale of an energy-fraction change in the tracking cost
 MIN_TRACK_WINDOW_NM = 0.5  # half-width of the candidate window around the predicted wavelength
+MAX_THERMAL_COEFFICIENT_PER_K = 1e-2  # |dn/dT| and |expansion| beyond this are no coefficients in 1/K
+#: The thermal data a drift needs: field of SweepSpec -> what it is.
+THERMAL_FIELDS = {
+    "core_dn_dT_per_K": "the core's dn/dT",
+    "wall_dn_dT_per_K": "the wall's dn/dT",
+    "expansion_per_K": "the wall's thermal expansion",
+}
 
 
 class SweepError(SearchError):
@@ -93,11 +118,14 @@ def grid(start: float, stop: float, step: float) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class Track:
-    """The mode followed across a tracked sweep: polarization, azimuthal number, radial order."""
+    """The mode followed across a tracked sweep: polarization, azimuthal number, radial order,
+    and optionally the window (min, max) in nm that it starts in, at the first grid point
+    (default: wherever the labelled mode lies)."""
 
     pol: str
     m: int
     p: int
+    wavelength_nm: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +134,16 @@ class SweepSpec:
 
     ``core``/``wall``/``outside`` are numbers or material names (``toluene``, a YAML path);
     the swept one must be a number. ``wall_thickness_um`` fixed (not None) makes the outer
-    diameter inner + 2 * thickness. Defaults: the paper's capillary and the census of
-    ``wgmfem modes`` (core modes, p = 1..2, 425-445 nm, both polarizations).
+    diameter inner + 2 * thickness; ``ratio`` (outer / inner diameter, > 1) with a swept
+    diameter sets the other one from it. Defaults: the paper's capillary and the census of
+    ``wgmfem modes`` (p = 1..2, 425-445 nm, both polarizations, region ``auto``: core modes
+    where the liquid's index is at least the wall's, else wall modes, judged at each point;
+    None = any region).
+
+    Sensor quantities (``extras``): ``detection_limit`` is ``resolvable_fraction`` of the
+    linewidth lambda / |Q_total| over the sensitivity, with ``extra_q`` (coupling, scattering)
+    in Q_total; ``drift`` takes the thermo-optic coefficients and the glass's expansion (1/K)
+    given here, else those of the materials (an error before any work when one is unknown).
     """
 
     parameter: str
@@ -115,17 +151,23 @@ class SweepSpec:
     inner_diameter_um: float = PAPER_INNER_DIAMETER_UM
     outer_diameter_um: float = PAPER_OUTER_DIAMETER_UM
     wall_thickness_um: float | None = None
+    ratio: float | None = None
     core: object = PAPER_CORE_INDEX
     wall: object = PAPER_WALL_INDEX
     outside: object = 1.0
     pol: str = "both"
     wavelength_nm: tuple[float, float] | None = (425.0, 445.0)
     p: tuple[int, int] | None = (1, 2)
-    region: str | None = "core"
+    region: str | None = "auto"
     q_min: float = 100.0
     fsr: bool = True
     extras: tuple[str, ...] = ()
     track: Track | None = None
+    extra_q: float | None = None
+    resolvable_fraction: float = DEFAULT_RESOLVABLE_FRACTION
+    core_dn_dT_per_K: float | None = None
+    wall_dn_dT_per_K: float | None = None
+    expansion_per_K: float | None = None
 
     def __post_init__(self):
         if self.parameter not in PARAMETERS:
@@ -139,8 +181,26 @@ class SweepSpec:
             raise SweepError(f"unknown quantity {unknown[0]!r}: choose from {', '.join(EXTRAS)}")
         if self.track is not None and (self.track.m < 0 or self.track.p < 1):
             raise SweepError(f"tracked mode needs m >= 0 and p >= 1, got m={self.track.m}, p={self.track.p}")
+        if self.ratio is not None:
+            if not (isinstance(self.ratio, (int, float)) and math.isfinite(self.ratio) and self.ratio > 1):
+                raise SweepError(f"the outer/inner diameter ratio must be a number > 1, got {self.ratio!r}")
+            if self.parameter not in ("inner_diameter", "outer_diameter") or self.wall_thickness_um is not None:
+                raise SweepError("a fixed outer/inner diameter ratio needs a swept inner or outer diameter and no wall thickness")
+        if self.extra_q is not None and not (isinstance(self.extra_q, (int, float)) and math.isfinite(self.extra_q) and self.extra_q > 0):
+            raise SweepError(f"the extra Q must be a positive number, got {self.extra_q!r}")
+        if not (isinstance(self.resolvable_fraction, (int, float)) and 0 < self.resolvable_fraction <= 1):
+            raise SweepError(f"the resolvable fraction of a linewidth must be in (0, 1], got {self.resolvable_fraction!r}")
+        for name in THERMAL_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and abs(value) < MAX_THERMAL_COEFFICIENT_PER_K):
+                raise SweepError(f"{name} must be a coefficient in 1/K with |value| < {MAX_THERMAL_COEFFICIENT_PER_K:g}, got {value!r}")
         for value in self.values:
             point_geometry(self, value)  # every point's fibre is checked before any work starts
+        if "drift" in self.extras:
+            missing = self.missing_thermal()
+            if missing:
+                raise SweepError(f"drift needs thermal data, unknown for this fibre: {', '.join(THERMAL_FIELDS[m] for m in missing)}; "
+                                 f"give {', '.join(missing)}")
 
     @property
     def column(self) -> str:
@@ -160,11 +220,95 @@ class SweepSpec:
         del record["values"]
         swept_field = {"core": "core", "wall": "wall"}.get(self.parameter, self.column)
         record[swept_field] = None  # its fixed default does not apply
+        if self.ratio is not None:  # nor that of the diameter set by the ratio
+            record["outer_diameter_um" if self.parameter == "inner_diameter" else "inner_diameter_um"] = None
         for key in ("core", "wall", "outside"):
             value = record[key]
             record[key] = value if isinstance(value, (int, float, str)) else str(value)
         record["columns"] = list(self.columns)
         return json.loads(json_text(record))  # tuples -> lists, inf -> null, as they come back from a file
+
+    def region_at(self, value: float) -> str | None:
+        """The region whose modes are listed (census) or tracked at a grid point: ``region``
+        itself, or for ``auto`` the one that guides light there (the tracked mode's region is
+        that of the first grid point); None for any region."""
+        if self.track is not None:
+            value = self.values[0]
+        region = self.region if self.region is not None or self.track is None else "auto"
+        if region is None or region.lower() != "auto":
+            return region
+        cylinder = point_geometry(self, value)[0]
+        return default_region(cylinder, self._judging_wavelength_nm(cylinder))
+
+    def region_notice(self) -> str | None:
+        """One line when the region needs explaining: ``auto`` choosing the wall (at some or all
+        points), or the core asked for where the liquid cannot guide light. None otherwise."""
+        if self.region is None and self.track is None:
+            return None
+        values = self.values[:1] if self.track is not None or self.parameter not in ("core", "wall") else self.values
+        regions = [(value, self.region_at(value)) for value in values]
+        first = point_geometry(self, values[0])[0]
+        names = first.names
+        if self.region is not None and self.region.lower() != "auto":
+            for value, region in regions:
+                cylinder = point_geometry(self, value)[0]
+                notice = region_notice(cylinder, region, self._judging_wavelength_nm(cylinder))
+                if notice:
+                    return (f"at {self.column} = {value:g}: " if len(regions) > 1 else "") + notice
+            return None
+        walls = [value for value, region in regions if region != names[0]]
+        if not walls:
+            return None
+        if self.track is not None:
+            what, other = f"tracking a {names[1]} mode", f"--region {names[0]} tracks a {names[0]} mode"
+        else:
+            what, other = f"listing {names[1]} modes", "--region any lists every mode"
+        if len(walls) < len(regions):
+            where = f"{self.column} = {walls[0]:g}" if len(walls) == 1 else f"{self.column} {min(walls):g} to {max(walls):g}"
+            return (f"the {names[0]}'s index is below the {names[1]}'s at {len(walls)} of {len(regions)} points "
+                    f"({where}), where the {names[1]} guides the light: {what} there ({other})")
+        if len(regions) > 1:  # a swept index
+            return (f"the {names[0]}'s index is below the {names[1]}'s at every point, so the {names[1]} guides the light: "
+                    f"{what} ({other})")
+        cylinder = point_geometry(self, walls[0])[0]
+        stack = cylinder.at(self._judging_wavelength_nm(cylinder) or 1000.0) if isinstance(cylinder, MaterialStack) else cylinder
+        n_core, n_wall = complex(stack.indices[0]).real, complex(stack.indices[1]).real
+        return (f"the {names[0]}'s index ({n_core:.4g}) is below the {names[1]}'s ({n_wall:.4g}), so the "
+                f"{names[1]} guides the light: {what} ({other})")
+
+    def _judging_wavelength_nm(self, cylinder) -> float | None:
+        """Where dispersive indices are compared: the window's middle (census, or a tracked mode's
+        start window), else the tracked mode's estimated wavelength."""
+        window = self.track.wavelength_nm if self.track is not None else self.wavelength_nm
+        if window is not None:
+            return 0.5 * (float(window[0]) + float(window[1]))
+        if self.track is not None and isinstance(cylinder, MaterialStack):
+            return estimated_wavelength_nm(cylinder, self.track.m, self.track.p, None)
+        return None
+
+    def missing_thermal(self) -> list[str]:
+        """The thermal data (fields of :data:`THERMAL_FIELDS`) that neither this spec nor the
+        materials give: a drift needs none missing."""
+        _, _, core, wall = _fibre(self, self.values[0])
+        lam = self._judging_wavelength_nm(point_geometry(self, self.values[0])[0]) or 1000.0
+        return missing_thermal(core, wall, lam, **{name: getattr(self, name) for name in THERMAL_FIELDS})
+
+
+def missing_thermal(core, wall, wavelength_nm: float, core_dn_dT_per_K: float | None = None,
+                    wall_dn_dT_per_K: float | None = None, expansion_per_K: float | None = None) -> list[str]:
+    """Which of :data:`THERMAL_FIELDS` are unknown for this core and wall (numbers or materials)
+    when the given values (None: the material's) come first."""
+    from .materials import thermal_data
+
+    def of(material) -> tuple[float | None, float | None]:
+        try:
+            return thermal_data(material, wavelength_nm)
+        except (TypeError, ValueError):  # a plain number, an unknown name
+            return None, None
+
+    known = {"core_dn_dT_per_K": of(core)[0], "wall_dn_dT_per_K": of(wall)[0], "expansion_per_K": of(wall)[1]}
+    given = {"core_dn_dT_per_K": core_dn_dT_per_K, "wall_dn_dT_per_K": wall_dn_dT_per_K, "expansion_per_K": expansion_per_K}
+    return [name for name in THERMAL_FIELDS if given[name] is None and known[name] is None]
 
 
 def _describe_index(value):
@@ -173,14 +317,18 @@ def _describe_index(value):
     return value if isinstance(value, (int, float, str)) else getattr(value, "name", str(value))
 
 
-def point_geometry(spec: SweepSpec, value: float):
-    """The fibre at one grid point and its geometry columns (um; indices or material names)."""
+def _fibre(spec: SweepSpec, value: float) -> tuple[float, float, object, object]:
+    """(inner, outer, core, wall) at one grid point, lengths in um; checked."""
     inner, outer, core, wall = spec.inner_diameter_um, spec.outer_diameter_um, spec.core, spec.wall
     thickness = spec.wall_thickness_um
     if spec.parameter == "inner_diameter":
         inner = value
+        if spec.ratio is not None:
+            outer = value * spec.ratio
     elif spec.parameter == "outer_diameter":
         outer = value
+        if spec.ratio is not None:
+            inner = value / spec.ratio
     elif spec.parameter == "wall_thickness":
         thickness = value
     elif spec.parameter == "core":
@@ -196,6 +344,12 @@ def point_geometry(spec: SweepSpec, value: float):
         raise SweepError(f"inner diameter {inner:g} um must be positive and below the outer diameter {outer:g} um{where}")
     if spec.parameter in ("core", "wall") and not value > 0:
         raise SweepError(f"{spec.column} must be positive, got {value:g}")
+    return inner, outer, core, wall
+
+
+def point_geometry(spec: SweepSpec, value: float):
+    """The fibre at one grid point and its geometry columns (um; indices or material names)."""
+    inner, outer, core, wall = _fibre(spec, value)
     cylinder = capillary_stack(inner, outer, core, wall, spec.outside)
     columns = {
         "inner_diameter_um": inner,
@@ -210,8 +364,13 @@ def point_geometry(spec: SweepSpec, value: float):
 # -- one point -----------------------------------------------------------------------------
 
 
-def mode_row(mode, extras: Iterable[str] = ()) -> dict:
-    """The per-mode columns of one mode (non-finite numbers become None)."""
+def mode_row(mode, extras: Iterable[str] = (), spec: SweepSpec | None = None, core=None, wall=None) -> dict:
+    """The per-mode columns of one mode (non-finite numbers become None).
+
+    The sensor extras take their settings from ``spec`` (resolvable fraction, thermal data;
+    without it the defaults and no user thermal data) and, for the drift, the point's
+    ``core`` and ``wall`` (numbers or materials) for the materials' thermal data.
+    """
     lam_um = mode.wavelength_nm / 1000
     j = min(mode.cylinder.layer_of(mode.region), mode.cylinder.n_layers - 1)
     n_guide = complex(mode.cylinder.indices[j]).real
@@ -229,8 +388,24 @@ def mode_row(mode, extras: Iterable[str] = ()) -> dict:
         "census_ok": mode.verification.get("census_ok", True),
     }
     for name in extras:
-        row[EXTRAS[name]] = getattr(mode, EXTRAS[name])
+        row[EXTRAS[name]] = _extra(name, mode, spec, core, wall)
     return finite_or_none(row)
+
+
+def _extra(name: str, mode, spec: SweepSpec | None, core, wall):
+    """One optional per-mode quantity (:data:`EXTRAS`)."""
+    if name == "sensitivity":
+        return sensitivity_nm_per_riu(mode)
+    if name == "detection_limit":
+        fraction = spec.resolvable_fraction if spec is not None else DEFAULT_RESOLVABLE_FRACTION
+        return detection_limit_riu(mode, fraction)
+    if name == "drift":
+        user = {k: getattr(spec, k) if spec is not None else None for k in THERMAL_FIELDS}
+        thermal = thermal_of(core, wall, mode.wavelength_nm, user["core_dn_dT_per_K"], user["wall_dn_dT_per_K"], user["expansion_per_K"])
+        if thermal is None:
+            raise SweepError(f"drift needs thermal data: give {', '.join(THERMAL_FIELDS)} for this fibre")
+        return thermal_drift_nm_per_K(mode, thermal.dn_dT_per_K, thermal.expansion_per_K)
+    return getattr(mode, EXTRAS[name])
 
 
 def _point_rows(spec: SweepSpec, columns: dict, rows: list[dict]) -> list[dict]:
@@ -242,11 +417,22 @@ def _point_rows(spec: SweepSpec, columns: dict, rows: list[dict]) -> list[dict]:
 def census_point(spec: SweepSpec, value: float) -> tuple[float, list[dict]]:
     """The census at one grid point: (value, rows). Runs in a worker process or on a Dask worker."""
     cylinder, columns = point_geometry(spec, value)
-    modes = find_modes(
-        cylinder, pol=spec.pol, wavelength_nm=spec.wavelength_nm, p=spec.p, region=spec.region,
-        q_min=spec.q_min, fsr=spec.fsr,
-    )
-    return value, _point_rows(spec, columns, [mode_row(md, spec.extras) for md in modes])
+    _, _, core, wall = _fibre(spec, value)
+    with _quiet_regions():
+        modes = find_modes(
+            cylinder, pol=spec.pol, wavelength_nm=spec.wavelength_nm, p=spec.p, region=spec.region_at(value),
+            q_min=spec.q_min, fsr=spec.fsr, extra_q=spec.extra_q,
+        )
+    return value, _point_rows(spec, columns, [mode_row(md, spec.extras, spec, core, wall) for md in modes])
+
+
+@contextmanager
+def _quiet_regions() -> Iterator[None]:
+    """No :class:`~wgmfem.solve.RegionWarning` at each point (in each worker): the sweep's one
+    notice is :meth:`SweepSpec.region_notice`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RegionWarning)
+        yield
 
 
 def _predict(history: list[dict], column: str, value: float) -> float | None:
@@ -270,7 +456,9 @@ def track_point(spec: SweepSpec, value: float, history: list[dict]) -> tuple[flo
     """The tracked mode at one grid point, given the rows where it was found before (in grid order).
 
     How the mode is followed: at the first point it is the labelled family member
-    ``(pol, m, p)`` in ``spec.region`` (default core). At each later point every mode of the same
+    ``(pol, m, p)`` in the region of :meth:`SweepSpec.region_at` (``auto``: the wall when the
+    liquid is below the glass there, else the core), wherever it lies or in the track's start
+    window. At each later point every mode of the same
     pol and m (any region, any p, Q >= 2) is found in a window around the predicted wavelength
     (the median slope of the last three steps extrapolated; at the second point the labelled
     member's wavelength) and the candidate closest to the prediction in wavelength *and* to the
@@ -286,16 +474,24 @@ def track_point(spec: SweepSpec, value: float, history: list[dict]) -> tuple[flo
     smoothest branch; the fraction columns show the hand-over.
     """
     cylinder, columns = point_geometry(spec, value)
-    pol, m, p = spec.track.pol, spec.track.m, spec.track.p
-    region = spec.region or "core"
-    try:
-        labelled = find_modes(cylinder, pol=pol, m=m, p=p, region=region, fsr=not history and spec.fsr)
-    except SearchError:
-        labelled = []
+    _, _, core, wall = _fibre(spec, value)
+    pol, m, p, start = spec.track.pol, spec.track.m, spec.track.p, spec.track.wavelength_nm
+    region = spec.region_at(value)
+    with _quiet_regions():
+        if not history and start is not None:  # a window the user gave: its errors are theirs
+            labelled = find_modes(cylinder, pol=pol, wavelength_nm=start, m=m, p=p, region=region, q_min=LOOKUP_Q_MIN,
+                                  fsr=spec.fsr, extra_q=spec.extra_q)
+            labelled.sort(key=lambda md: -md.energy_fractions.get(region, 0.0))  # the clearest carrier first
+        else:
+            try:
+                labelled = find_modes(cylinder, pol=pol, m=m, p=p, region=region, fsr=not history and spec.fsr, extra_q=spec.extra_q)
+            except SearchError:
+                labelled = []
     if not history:
         if not labelled:
-            raise SweepError(f"the tracked mode {pol} m={m} p={p} ({region}) was not found at {spec.column} = {value:g}")
-        row = mode_row(labelled[0], spec.extras)
+            within = f" in {start[0]:g}-{start[1]:g} nm" if start is not None else ""
+            raise SweepError(f"the tracked mode {pol} m={m} p={p} ({region}) was not found{within} at {spec.column} = {value:g}")
+        row = mode_row(labelled[0], spec.extras, spec, core, wall)
         row.update(predicted_wavelength_nm=None, track_offset_nm=None)
         return value, _point_rows(spec, columns, [row])
     last = history[-1]
@@ -307,7 +503,8 @@ def track_point(spec: SweepSpec, value: float, history: list[dict]) -> tuple[flo
     half = max(MIN_TRACK_WINDOW_NM, abs(predicted - last_nm) / 2)
     centres = [predicted] + [md.wavelength_nm for md in labelled]
     window = (min(centres) - half, max(centres) + half)
-    candidates = find_modes(cylinder, pol=pol, wavelength_nm=window, m=m, region=None, p=None, q_min=min(spec.q_min, 2.0), fsr=spec.fsr)
+    candidates = find_modes(cylinder, pol=pol, wavelength_nm=window, m=m, region=None, p=None, q_min=min(spec.q_min, 2.0),
+                            fsr=spec.fsr, extra_q=spec.extra_q)
     if not candidates:
         return value, _point_rows(spec, columns, [])
 
@@ -321,7 +518,7 @@ def track_point(spec: SweepSpec, value: float, history: list[dict]) -> tuple[flo
         return ((md.wavelength_nm - predicted) / sigma) ** 2 + fractions
 
     chosen = min(candidates, key=cost)
-    row = mode_row(chosen, spec.extras)
+    row = mode_row(chosen, spec.extras, spec, core, wall)
     row.update(predicted_wavelength_nm=predicted, track_offset_nm=chosen.wavelength_nm - predicted)
     return value, _point_rows(spec, columns, [row])
 
