@@ -273,9 +273,9 @@ class Mode:
         arguments cost a fifth of complex ones."""
         return self.cylinder.is_lossless and self.Q_resonance >= 1e6
 
-    def _quadrature_nodes_um(self, threshold: float = 1e-10, nodes_per_panel: int = 8):
-        """Gauss-Legendre nodes and weights over the mode's radial window (see
-        :meth:`effective_area_um2`), panels no wider than half the local wavelength."""
+    def _quadrature_window_um(self, threshold: float = 1e-10) -> tuple[float, float]:
+        """The radii (lo, hi) where |E|^2 exceeds ``threshold`` of its peak, within the outer
+        medium's turning point plus one wavelength (see :meth:`effective_area_um2`)."""
         outer = self.cylinder.outer_radius_um
         # as for the energy fractions: the outer medium up to its turning point m / (k n_out) plus
         # one wavelength (beyond, the energy belongs to the radiated wave)
@@ -285,7 +285,12 @@ class Mode:
         intensity = np.abs(self._raw_field(coarse, real_k=self._shape_at_real_k)) ** 2
         significant = coarse[intensity > threshold * intensity.max()]
         step = coarse[1] - coarse[0]
-        lo, hi = max(significant.min() - 2 * step, outer * 1e-6), significant.max() + 2 * step
+        return max(significant.min() - 2 * step, outer * 1e-6), min(significant.max() + 2 * step, end)
+
+    def _quadrature_nodes_um(self, nodes_per_panel: int = 8):
+        """Gauss-Legendre nodes and weights over :meth:`_quadrature_window_um`, panels split at
+        the interfaces and no wider than half the local wavelength."""
+        lo, hi = self._quadrature_window_um()
         cuts = [lo] + [b for b in self.cylinder.radii_um if lo < b < hi] + [hi]
         x, w = np.polynomial.legendre.leggauss(nodes_per_panel)
         nodes, weights = [], []
