@@ -46,7 +46,7 @@ def test_peak_list_gives_back_the_diameter_and_the_labels():
     # the m-offset neighbours were fitted too and are rejected: the degeneracy was really broken
     offsets = {alt["m_offset"]: alt for alt in d["alternatives"]}
     assert -1 in offsets and not offsets[-1]["fits_within_noise"]
-    # beside it, the simple formula's m (independently: m = pi n D / lambda), ~12 too high (PHYSICS.md 3.4)
+    # beside it, the simple formula's m (independently: m = pi n D / lambda), ~12 too high (docs/theory.md section 13)
     for pk in d["peaks"]:
         assert pk["m_simple_formula"] == round(math.pi * 1.556 * fit["inner_diameter_um"] * 1e3 / pk["wavelength_nm"])
         assert 8 <= pk["m_simple_formula"] - pk["m"] <= 16

@@ -79,7 +79,7 @@ def _popen_with(script):
 def test_problem_reference_is_the_exact_mode_and_the_closure_is_harmless():
     spec = problems.paper_problem("Ez")
     lam = 2e3 * math.pi / spec["k_ref"][0]
-    assert lam == pytest.approx(432.0877, abs=1e-4)  # PHYSICS.md 3.4
+    assert lam == pytest.approx(432.0877, abs=1e-4)  # docs/theory.md section 7
     # the Dirichlet walls lie beyond the caustics: the closed 1-D problem has the same mode
     from wgmfem.fem.radial import solve_radial
     import wgmfem

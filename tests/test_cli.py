@@ -34,7 +34,7 @@ def test_default_run_lists_the_paper_core_modes(capsys):
     wavelengths = [float(r["lambda_nm"]) for r in rows]
     assert min(wavelengths) >= 425 and max(wavelengths) <= 445
     ez600 = [r for r in rows if (r["pol"], r["m"], r["p"]) == ("Ez", "600", "1")]
-    assert ez600 and abs(float(ez600[0]["lambda_nm"]) - 432.0877) < 1e-4  # PHYSICS.md 3.4
+    assert ez600 and abs(float(ez600[0]["lambda_nm"]) - 432.0877) < 1e-4  # the paper's Ez p=1 m=600 (docs/theory.md section 7)
     assert "UNVERIFIED" not in out
 
 
@@ -59,7 +59,7 @@ def test_rod_mode_found_wherever_it_lies(capsys):
     assert code == 0
     rec = json.loads(out)[0]
     assert (rec["pol"], rec["m"], rec["p"]) == ("Hz", 30, 2)
-    assert abs(rec["wavelength_nm"] - 734) < 1  # the issue: "near 734 nm"
+    assert abs(rec["wavelength_nm"] - 734) < 1  # expected near 734 nm
 
 
 def test_aliases_te_tm(capsys):
@@ -142,7 +142,7 @@ def test_every_documented_command_runs(commands, tmp_path, monkeypatch, capsys):
 
 
 def test_fem1d_engine_agrees_with_exact(capsys):
-    """PHYSICS/issue 4: 1-D radial FEM within 1e-9 in wavelength and 1 % in Q of the exact engine."""
+    """1-D radial FEM within 1e-9 in wavelength and 1 % in Q of the exact engine (docs/theory.md section 12)."""
     code, out, _ = run("modes --engine fem1d --m 600 --p 1:2 --pol both --format json".split(), capsys)
     assert code == 0
     records = json.loads(out)
@@ -159,11 +159,11 @@ def test_materials_command_and_strict_ranges(capsys):
     code, out, _ = run(["materials"], capsys)
     assert code == 0 and "fused-silica" in out and "Malitson" in out
     code, out, _ = run(["materials", "toluene", "--wavelength", "440:440:1"], capsys)
-    assert code == 0 and "1.512891" in out  # PHYSICS.md section 4: n(0.44 um) = 1.51289
+    assert code == 0 and "1.512891" in out  # Kozma et al. 2005 at 440 nm: 1.51289
     code, out, _ = run(["materials", "toluene", "--wavelength", "440:440:1", "--format", "json"], capsys)
     assert code == 0 and abs(json.loads(out)["index"][0]["n"] - 1.51289) < 1e-5
     code, out, _ = run(["materials", "fused-silica", "--wavelength", "440:440", "--format", "json"], capsys)
-    assert code == 0 and abs(json.loads(out)["index"][0]["n"] - 1.46635) < 1e-5  # PHYSICS.md 4 (Malitson)
+    assert code == 0 and abs(json.loads(out)["index"][0]["n"] - 1.46635) < 1e-5  # Malitson 1965 at 440 nm: 1.46635
     code, out, err = run(["materials", "toluene", "--wavelength", "200:210:10", "--strict"], capsys)
     assert code == 2 and out == "" and "outside the validity range" in err
     code, out, err = run(["modes", "--core", "toluene", "--wavelength", "250:252", "--strict"], capsys)

@@ -71,7 +71,7 @@ def test_dispersive_modes_are_self_consistent():
 
 
 def test_fsr_with_dispersion_differs_from_the_constant_index_model():
-    """Issue 3: how much material dispersion changes the FSR of the paper's capillary
+    """How much material dispersion changes the FSR of the paper's capillary
     (toluene-like liquid of index 1.56 at 432 nm, Kozma's toluene dispersion shifted by +0.047)."""
     toluene = get_material("toluene")
     offset = 1.56 - toluene.index(432.0)

@@ -24,19 +24,19 @@ def _mode(modes, pol, m, p):
     return hits[0]
 
 
-def test_paper_mode_matches_physics_notes(default_census):
-    """PHYSICS.md 3.4 (independent 30-digit mpmath): Ez p=1 m=600 at 432.0877 nm, Q ~ 4.79e12, 94.6 % core."""
+def test_paper_mode_matches_the_mpmath_reference(default_census):
+    """Independent 30-digit mpmath solution: Ez p=1 m=600 at 432.0877 nm, Q ~ 4.79e12, 94.6 % core."""
     md = _mode(default_census, "Ez", 600, 1)
     assert md.region == "core"
     assert abs(md.wavelength_nm - 432.0877) < 5e-5
     assert abs(md.Q_rad / 4.79e12 - 1) < 0.01
     assert abs(md.core_fraction - 0.946) < 5e-4
-    # m = 597: Q ~ 1.1e12 (PHYSICS.md 3.3)
+    # m = 597: Q ~ 1.1e12 (same reference)
     assert abs(_mode(default_census, "Ez", 597, 1).Q_rad / 1.1e12 - 1) < 0.1
 
 
 def test_simple_formula_is_off_by_about_twelve_mode_numbers(default_census):
-    """PHYSICS.md 3.4: m*lambda = pi*n*D puts m = 600 at 441.1 nm; the exact p=1 mode there has m ~ 588."""
+    """m*lambda = pi*n*D puts m = 600 at 441.1 nm; the exact p=1 mode there has m ~ 588 (docs/theory.md section 7)."""
     simple_lambda_nm = math.pi * 1.56 * 54e3 / 600
     assert abs(simple_lambda_nm - 441.1) < 0.05
     nearest = min((md for md in default_census if md.pol == "Ez" and md.p == 1), key=lambda md: abs(md.wavelength_nm - simple_lambda_nm))
@@ -63,7 +63,7 @@ def test_full_window_census_agrees_with_targeted_core_search(default_census):
             core_target = sorted(md.wavelength_nm for md in default_census if md.m == m and md.pol == pol)
             assert np.allclose(core_full, core_target, rtol=1e-13, atol=0)
     assert all(md.verification["census_ok"] for md in full)
-    # wall modes interleave with the core modes (PHYSICS.md 3.2)
+    # wall modes interleave with the core modes (docs/theory.md section 6)
     assert sum(md.region == "wall" for md in full) > sum(md.region == "core" for md in full)
 
 
@@ -178,7 +178,7 @@ def _sampled_interior_maxima(cyl, md, samples_per_um=300):
     ids=["paper", "stack3", "thin-wall-toluene"],
 )
 def test_radial_order_is_the_number_of_field_maxima_in_the_region(cyl, window, m_range):
-    """PHYSICS.md 2: p counts the maxima of |R| in the guiding layer. The labels come from Bessel
+    """p counts the maxima of |R| in the guiding layer (docs/theory.md section 6). The labels come from Bessel
     phases and sign rules without sampling; here they are checked against the sampled field."""
     modes = wgmfem.find_modes(cyl, wavelength_nm=window, m=m_range, p=None, region=None, q_min=1e3, fsr=False)
     in_layer = [md for md in modes if md.region != "outside" and not md.hybrid]

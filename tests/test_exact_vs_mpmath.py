@@ -5,8 +5,9 @@ determinant at 30 digits; its roots are cached in tests/reference/roots.json (re
 their seeds when missing, and all of them re-derived by the slow test ``test_cache_is_honest``).
 
 Tolerances: wavelength 1e-10 relative, Q_rad 1 %, region and radial order exact.
-The only numbers written here are the published/measured values of PHYSICS.md 3.3/3.4, used as
-sanity checks of the reference itself with the tolerance stated at the check.
+The only numbers written here are known values of the paper's capillary (Ez p = 1: m = 600 at
+432.0877 nm, Q ~ 4.79e12, 94.6 % in the core; m = 597, Q ~ 1.1e12), used as sanity checks of
+the reference itself with the tolerance stated at the check.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def test_reference_bessel_wronskian_order_600():
 @pytest.mark.parametrize("case", SEEDED, ids=case_id)
 def test_reference_seed_gives_intended_mode(case):
     """Each seed polishes (in the reference) to the mode it was chosen for: region by energy, and
-    radial order by the maxima of |R| in that region (PHYSICS.md 3.1/3.2)."""
+    radial order by the maxima of |R| in that region (docs/theory.md section 6)."""
     geometry, pol, m, region, p, seed = case
     e = reference_entry(geometry, pol, m, seed)
     assert (e["region"], e["p"]) == (region, p), e
@@ -142,7 +143,7 @@ def test_reference_root_is_a_field_solution(case):
 
 
 def test_reference_reproduces_published_paper_mode():
-    """PHYSICS.md 3.4 (measured there with an mpmath solution): Ez p=1 m=600 of the paper capillary
+    """As first computed with a separate mpmath solution: Ez p=1 m=600 of the paper capillary
     at 432.0877 nm (checked to 1e-4 nm), Q ~ 4.79e12 (1 %), 94.6 % of the energy in the core (0.001)."""
     e = _paper_case("Ez", 600, 1)
     assert abs(float(e["wavelength_nm"]) - 432.0877) < 1e-4
@@ -151,7 +152,7 @@ def test_reference_reproduces_published_paper_mode():
 
 
 def test_reference_reproduces_published_q_m597():
-    """PHYSICS.md 3.3: Ez p=1 m=597, Q ~ 1.1e12 (two significant digits quoted: checked to 5 %)."""
+    """Ez p=1 m=597 of the paper capillary, Q ~ 1.1e12 (known to two significant digits: checked to 5 %)."""
     e = _paper_case("Ez", 597, 1)
     assert abs(float(e["Q"]) / 1.1e12 - 1) < 0.05
 
@@ -175,7 +176,7 @@ def test_find_modes_wavelength(case):
 
 @pytest.mark.parametrize("case", SEEDED, ids=case_id)
 def test_find_modes_q(case):
-    """Q_rad within 1 % of the 30-digit reference, including Q ~ 1e12 (PHYSICS.md 3.3)."""
+    """Q_rad within 1 % of the 30-digit reference, including Q ~ 1e12 (paper capillary)."""
     e, mode = wg_mode_for(case)
     k_ref = cache.entry_k(e)
     q_ref = ref_q(k_ref)
@@ -192,7 +193,7 @@ def test_find_modes_labels(case):
 
 @pytest.mark.parametrize("case", SEEDED, ids=case_id)
 def test_mode_quantities_consistent(case):
-    """wavelength_nm = 2 pi / Re k * 1000 and Q_rad = Re k / (2 |Im k|) (PHYSICS.md 2)."""
+    """wavelength_nm = 2 pi / Re k * 1000 and Q_rad = Re k / (2 |Im k|) (docs/theory.md section 1)."""
     _, mode = wg_mode_for(case)
     assert mode.wavelength_nm == pytest.approx(2 * math.pi / mode.k.real * 1000, rel=1e-13)
     assert mode.Q_rad == pytest.approx(mode.k.real / (2 * abs(mode.k.imag)), rel=1e-9)

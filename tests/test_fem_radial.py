@@ -3,7 +3,7 @@
 References used here: closed forms (zeros of J_m and J_m' for closed disks), the
 rod-in-air characteristic equation solved below with scipy, the independent mpmath
 reference in tests/reference, the exact solver (wgmfem.find_modes) once it exists,
-and the published/PHYSICS.md number 432.0877 nm (paper capillary, Ez, p = 1, m = 600).
+and the reference value 432.0877 nm (paper capillary, Ez, p = 1, m = 600; docs/theory.md section 7).
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def test_paper_ez_p1_published_wavelength():
     i = res.physical()[0]
     assert res.radial_order(i) == 1 and res.region[i] == "core"
     assert abs(res.wavelength_nm[i] - 432.0877) < 5e-5  # quoted to 7 digits
-    assert res.layer_fractions[i][0] == pytest.approx(0.946, abs=5e-4)  # PHYSICS.md: 94.6 % in the core
+    assert res.layer_fractions[i][0] == pytest.approx(0.946, abs=5e-4)  # mpmath reference: 94.6 % in the core
 
 
 @pytest.mark.parametrize("pol", ["Ez", "Hz"])

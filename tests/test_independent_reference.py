@@ -28,7 +28,7 @@ from reference import mpmath_cylinder as mc  # noqa: E402
 from reference.cases import GEOMETRIES  # noqa: E402
 
 PAPER = ic.Stack((27.0, 39.0), (1.56, 1.47), 1.0)
-K_432 = 2000 * math.pi / 432.08769  # the paper's Ez m=600 p=1 core mode (PHYSICS.md 3.4)
+K_432 = 2000 * math.pi / 432.08769  # the paper's Ez m=600 p=1 core mode (docs/theory.md section 7)
 
 
 def _only_root(stack, pol, m, k, half=0.002, q=100.0):

@@ -1,4 +1,4 @@
-"""Refractive-index models: built-ins vs PHYSICS.md section 4, refractiveindex.info files, ranges."""
+"""Refractive-index models: built-ins vs their published formulas, refractiveindex.info files, ranges."""
 
 import math
 import textwrap
@@ -25,7 +25,7 @@ from wgmfem.materials import (
 
 # --- built-ins -----------------------------------------------------------------------
 
-# n(0.44 um) from PHYSICS.md section 4, to the digits given there.
+# n(0.44 um) of each built-in's published formula (sources in wgmfem/materials.py), to the digits written.
 TABLE_440NM = [
     ("fused-silica", "1.46635"),
     ("toluene", "1.51289"),
@@ -40,7 +40,7 @@ def _tolerance(digits: str) -> float:
 
 
 @pytest.mark.parametrize("name, expected", TABLE_440NM)
-def test_builtins_reproduce_physics_table(name, expected):
+def test_builtins_reproduce_published_index_at_440nm(name, expected):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # 440 nm is inside all these ranges
         n = get_material(name).index(440.0)

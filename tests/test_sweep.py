@@ -261,7 +261,7 @@ def test_tracked_mode_through_a_narrow_crossing_equals_independent_solves():
 
 
 def test_tracking_is_continuous_where_labels_fail():
-    """Pure-toluene index 1.515: the core and wall modes mix strongly (PHYSICS.md 3.2) and the
+    """Pure-toluene index 1.515: the core and wall modes mix strongly (docs/theory.md section 6) and the
     labelled (m = 585, p = 1, core) mode does not exist at some diameters. The tracked mode is a
     real root at every point (an independent census finds it) and moves continuously."""
     values = grid(54.0, 54.2, 0.04)

@@ -1,7 +1,7 @@
 """The paper-figure validation (validation/): the fast version of every script, checked
-against physics that does not come from the script itself (PHYSICS.md numbers verified
-with mpmath, closed-form asymptotics, the liquid's dispersion formula, the exact solver
-against the 2-D FEM). ~30 s together on 2 shared cores."""
+against physics that does not come from the script itself (reference values of the paper's
+capillary from an independent mpmath solution, closed-form asymptotics, the liquid's dispersion
+formula, the exact solver against the 2-D FEM). ~30 s together on 2 shared cores."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_every_script_writes_a_figure_and_its_data(name, results, out):
 
 def test_fig3a_paper_labels_are_about_12_too_high(results, out):
     a = results["fig3a"]
-    # PHYSICS.md 3.4 (mpmath-verified): Ez p=1 m=600 at 432.0877 nm, m lambda = pi n D puts it at 441.1 nm
+    # independent mpmath reference: Ez p=1 m=600 at 432.0877 nm, m lambda = pi n D puts it at 441.1 nm
     assert a["exact_m600_nm"] == pytest.approx(432.0877, abs=1e-4)
     assert a["simple_m600_nm"] == pytest.approx(441.08, abs=0.01)
     for key in ("stated/Ez", "stated/Hz"):
@@ -86,7 +86,7 @@ def test_fig3c_fem_field_matches_exact(results):
 
 def test_fig3d_energy_outside_the_interface(results):
     d = results["fig3d"]
-    assert d["exact_outside_fraction"] == pytest.approx(0.054, abs=0.001)  # PHYSICS.md 3.4: 94.6 % in the core
+    assert d["exact_outside_fraction"] == pytest.approx(0.054, abs=0.001)  # mpmath reference: 94.6 % in the core
     assert d["fem_outside_fraction"] == pytest.approx(d["exact_outside_fraction"], abs=2e-4)  # measured 2e-5
     assert d["fem_air_fraction"] == pytest.approx(d["exact_air_fraction"], rel=0.05)  # measured 0.3 %
     assert d["max_profile_difference"] < 2e-3  # measured 3.6e-4
@@ -96,7 +96,7 @@ def test_fig3d_energy_outside_the_interface(results):
 
 def test_numbers_q_and_gain(results):
     n = results["numbers"]
-    assert n["Q_rad_min"] > 1e9  # PHYSICS.md 3.3: radiation Q is huge; the measured 3000 is not it
+    assert n["Q_rad_min"] > 1e9  # radiation Q is huge; the paper's measured 3000 is not it
     st = n["budget"]["stated"]
     # Q-budget estimate against the exact lasing condition (secant on the complex root)
     assert st["lasing_gain_at_paper_q"] == pytest.approx(st["threshold_gain_at_paper_q"], rel=1e-3)

@@ -18,7 +18,7 @@ from wgmfem.report import write_atomically
 #: Where ``python -m validation`` writes its figures and tables.
 OUTPUT_DIR = Path(__file__).resolve().parent / "output"
 
-# --- numbers stated in Adv. Mater. 2015, 27, 169 (PHYSICS.md section 1) ---------------
+# --- numbers stated in Adv. Mater. 2015, 27, 169 ---------------------------------------
 PAPER_INNER_D_UM = 54.0
 PAPER_OUTER_D_UM = 78.0
 PAPER_CORE_INDEX = 1.56  # the QD solution

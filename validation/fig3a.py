@@ -47,7 +47,8 @@ MODELS = {
 def airy_offset(m: int, pol: str, n_rel: float) -> float:
     """n k a - m from the first two terms of the Airy expansion (Lam, Leung & Young 1992):
     2^(-1/3) t1 m^(1/3) - P / sqrt(n_rel^2 - 1), P = n_rel (Ez) or 1/n_rel (Hz). Only an
-    explanation of the size of the offset; PHYSICS.md 3.1: not good enough to seed a search."""
+    explanation of the size of the offset, not good enough to seed a search (a seed from it can
+    land on a wall mode; docs/theory.md section 5)."""
     P = n_rel if pol == "Ez" else 1 / n_rel
     return 2 ** (-1 / 3) * AIRY_ZERO_1 * m ** (1 / 3) - P / math.sqrt(n_rel**2 - 1)
 

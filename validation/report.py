@@ -66,7 +66,7 @@ def render_report(res: dict, folder: Path, report_dir: Path, fast: bool = False)
         toluene = (
             f"\n* **Pure toluene** (1.513 at 440 nm) instead of the stated 1.56: only {a['counts']['toluene/Ez']} Ez p = 1 "
             f"modes in the band have most of their energy in the core, and {a['hybrids']['toluene/Ez']} of them are core/wall hybrids "
-            "(no layer above 80 % of the energy, PHYSICS.md 3.2); against m lambda = pi 1.56 D their labels are off by "
+            "(no layer above 80 % of the energy, docs/theory.md section 6); against m lambda = pi 1.56 D their labels are off by "
             f"{min(off):.1f}-{max(off):.1f}. The contrast the paper relies on (1.56 against 1.47) needs the QDs to raise "
             "the index by ~0.05; with pure toluene the resonator is much weaker.\n"
         )
@@ -183,8 +183,8 @@ PML beyond the outer turning point, inner cut inside the caustic), {c['fem_secon
   {c['max_abs_difference']:.1e} of the peak (rms {c['rms_difference']:.1e});
 * identification: angular purity {c['purity']:.9f} at m = 600, energy in the PML {c['pml_fraction']:.1e},
   the +-600 pair found degenerate to {c['splitting_nm']:.1e} nm;
-* Q from the PML: {c['fem_Q']:.4g} against the exact {c['exact_Q']:.4g}. PHYSICS.md 3.3 expects a PML
-  FEM not to resolve Q >~ 1e9-1e10; here it does at this resolution, but the fast run
+* Q from the PML: {c['fem_Q']:.4g} against the exact {c['exact_Q']:.4g}. A PML FEM is not expected
+  to resolve Q >~ 1e9-1e10 (docs/theory.md section 13); here it does at this resolution, but the fast run
   (one period, coarser mesh) is off by tens of percent, so the exact solver remains the
   reference for Q.
 

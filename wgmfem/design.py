@@ -8,7 +8,7 @@ radiation Q of a core mode depends on the wall thickness (measured here, 1.56 co
 air, 440 nm: a *thick* wall leaks once the outer surface lies beyond the radius m / k where the
 mode can propagate in air - Q ~ 2e4 at D = 39.5 um with a 20 um wall - while a 1 um wall
 gave Q ~ 1e18 at D = 14 um; which way it goes depends on the indices) and jumps
-by orders of magnitude where it crosses a wall mode (PHYSICS.md 3.3), and the confinement drops
+by orders of magnitude where it crosses a wall mode (the two mix: docs/theory.md section 6), and the confinement drops
 near those crossings. So every point of a grid of bores x wall thicknesses is solved exactly
 (the p = 1 core mode nearest the target, its FSR from m +- 1), the best are then *tuned*: the
 bore is scaled (wall thickness kept) until that same mode sits on the target wavelength, and

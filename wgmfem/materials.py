@@ -701,7 +701,7 @@ def _typical_liquid_source(dn_dT_per_K: float) -> str:
     )
 
 
-# --- built-in materials (PHYSICS.md section 4) ---------------------------------------
+# --- built-in materials (docs/theory.md section 8) -----------------------------------
 # All coefficients and their sources are here; wavelengths l in um in the formulas.
 
 

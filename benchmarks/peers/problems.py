@@ -9,7 +9,7 @@ far less than the accuracies compared (1e-6, 1e-7):
 * ``paper-sector``: paper capillary (radii 27 / 39 um, n 1.56 / 1.47, air), (p = 1, m = 600),
   Ez and Hz, sector 2 pi / 600 with periodic sides, Dirichlet walls at 24 um (deep inside the
   inner caustic) and 43 um (in air beyond the outer turning point 41.3 um; Q ~ 1e12, so the
-  closure shifts Re k by ~1/Q) - the set-up of issue 4's reference figures.
+  closure shifts Re k by ~1/Q) - the set-up of the NGSolve reference figures in docs/performance.md.
 * ``rod-full``: rod r = 3 um, n = 1.56 in air, Ez (p = 1, m = 20, Q ~ 1.8e3), the full
   cross-section (no symmetry used) with the radial PML of wgmfem's defaults (the same profile
   in both codes), so Q is compared too.

@@ -5,15 +5,14 @@ Seeds (real k in 1/um) were found by ``make_roots.py scan``: sign changes of
 :func:`mpmath_cylinder.find_root` and labelled by energy fractions and radial maxima.  A seed is an
 *input* of the reference computation, not an expected result: the expected region and radial
 order written next to each seed are what the seed was chosen for, and the tests check that the
-reference root found from it really is that mode (PHYSICS.md 3.1: a careless seed lands on a
-wall mode).
+reference root found from it really is that mode (a careless seed lands on a wall mode).
 """
 
 from __future__ import annotations
 
 #: name -> dict(radii (um), indices, n_out); wgmfem layer names: core, wall, layer3, ..., outside
 GEOMETRIES = {
-    # the capillary of Adv. Mater. 2015, 27, 169 (PHYSICS.md section 1)
+    # the capillary of Adv. Mater. 2015, 27, 169
     "paper": dict(radii=(27.0, 39.0), indices=(1.56, 1.47), n_out=1.0),
     # a small capillary of the same materials: its modes at m = 50 are wall modes (no core mode is
     # confined at this m: the core caustic lies beyond the point where the wall turns evanescent)
@@ -28,7 +27,7 @@ GEOMETRIES = {
 
 #: (geometry, pol, m, intended region, intended p, seed k (1/um, string))
 CASES = [
-    # paper capillary, core modes (PHYSICS.md 3.3/3.4: Ez p=1 m=600 at 432.0877 nm, Q ~ 4.79e12;
+    # paper capillary, core modes (reference values: Ez p=1 m=600 at 432.0877 nm, Q ~ 4.79e12;
     # m=597 Q ~ 1.1e12).  p=1 seeds: scans of the capillary itself (SCANS below).
     ("paper", "Ez", 600, "core", 1, "14.5414586035"),
     ("paper", "Ez", 597, "core", 1, "14.4696007573"),
@@ -40,7 +39,7 @@ CASES = [
     ("paper", "Hz", 600, "core", 2, "14.8174847504"),
     ("paper", "Hz", 600, "core", 3, "15.0372180356"),
     # p=2, p=3 at m=596, seeded by the real roots of the core-against-infinite-glass problem
-    # (rod r=27 um n=1.56 in n=1.47; PHYSICS.md 3.1) and checked by labels: among m=596..605 the
+    # (rod r=27 um n=1.56 in n=1.47) and checked by labels: among m=596..605 the
     # cleanest p=2 core modes (core fraction 0.85/0.84); p=3 core modes keep 36-40 % of their
     # energy in the wall at every m tried (best 0.64/0.60 here), so none exceeds 0.8
     ("paper", "Ez", 596, "core", 2, "14.7187030238"),

@@ -1,6 +1,6 @@
 """Independent high-precision reference for whispering-gallery modes of a layered cylinder.
 
-Written from the physics (PHYSICS.md section 2), deliberately *not* from the wgmfem code,
+Written from the physics (the problem below), deliberately *not* from the wgmfem code,
 so that the tests compare two independent implementations.
 
 Problem
@@ -99,7 +99,7 @@ def _mp_indices(indices, n_out):
 
 
 def region_names(n_layers: int) -> list[str]:
-    """core, wall, layer3, ..., outside (the naming of the project, PHYSICS.md / geometry)."""
+    """core, wall, layer3, ..., outside (the naming of the project, wgmfem.geometry)."""
     base = ["core", "wall"]
     return [base[i] if i < 2 else f"layer{i + 1}" for i in range(n_layers)] + ["outside"]
 

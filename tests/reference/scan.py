@@ -3,7 +3,7 @@ determinant along the real k axis, bisect every sign change, polish it into a co
 label it by energy fractions and radial maxima (all with :mod:`mpmath_cylinder`).
 
 Used once by ``make_roots.py`` to choose the seeds listed in ``cases.py``; not imported by tests.
-PHYSICS.md 3.1/3.2: wall modes interleave with core modes and a seed from an asymptotic formula
+Wall modes interleave with core modes and a seed from an asymptotic formula
 lands on a wall mode, so every seed is checked by its energy fractions before it is used.
 """
 

@@ -22,7 +22,7 @@ MAX_WAVELENGTH_POINTS = 100_000
 def add_parser(sub) -> None:
     mats = sub.add_parser(
         "materials", help=HELP,
-        description="Built-in refractive-index models (PHYSICS.md section 4) with their thermo-optic "
+        description="Built-in refractive-index models (published dispersion formulas, docs/theory.md section 8) with their thermo-optic "
         "coefficient dn/dT and thermal expansion, or the index and dn/dT of one material (built-in name, "
         "number, or refractiveindex.info YAML file) over a wavelength range.",
         epilog="examples:\n  wgmfem materials\n  wgmfem materials toluene --wavelength 400:500:20\n  wgmfem materials fused-silica --wavelength 440:440 --format json",

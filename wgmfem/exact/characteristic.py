@@ -1,7 +1,7 @@
 """The characteristic function of a layered cylinder and the quantities built on it.
 
 Field u = R(r) exp(i m phi) with R = J_m in the core, a J_m + b Y_m in each shell
-and C H1_m outside (PHYSICS.md section 2). The state carried from interface to
+and C H1_m outside (docs/theory.md sections 1-2). The state carried from interface to
 interface is the pair
 
     (u, v) = (R, p r dR/dr),   p = 1 (Ez) or 1/n^2 (Hz),

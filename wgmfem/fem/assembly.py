@@ -1,6 +1,6 @@
 """Sparse matrices of the cross-section forms, every element matrix of a chunk in one product.
 
-The forms (PHYSICS.md section 2, lengths in um):
+The forms (docs/theory.md section 11, lengths in um):
 
 * stiffness  ``int a (Lambda grad u) . grad v``  (Lambda = identity outside a PML),
 * mass       ``int w u v``.

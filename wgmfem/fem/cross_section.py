@@ -2,7 +2,7 @@
 
 Units: lengths in um, wavenumbers in 1/um, wavelengths in nm.
 
-Problems (PHYSICS.md section 2; u = Ez or Hz on the cross-section):
+Problems (docs/theory.md sections 1 and 11; u = Ez or Hz on the cross-section):
 
 * ``Ez``: A = int (Lambda grad u) . grad v,        B = int n^2 m_s u v
 * ``Hz``: A = int n^-2 (Lambda grad u) . grad v,   B = int m_s u v

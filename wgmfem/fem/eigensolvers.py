@@ -14,7 +14,7 @@ Selected by name (``eigensolver=`` of :func:`wgmfem.fem.cross_section.solve_cros
       ``pardiso`` entry point directly with the complex matrix types (6 = complex
       symmetric, 13 = complex nonsymmetric); real problems use -2 (real symmetric
       indefinite). Memory and time: 3.8 M real 2-D unknowns factored in 31 s
-      (PHYSICS.md 3b); SuperLU is 2.5-5x slower at 50k-2M unknowns and stalls beyond.
+      (measured on the project's machine); SuperLU is 2.5-5x slower at 50k-2M unknowns and stalls beyond.
     * ``superlu``: scipy's SuperLU (COLAMD ordering), always available.
     * ``auto``: PARDISO when pypardiso is installed and the system has more than
       ``PARDISO_ABOVE_UNKNOWNS`` unknowns (30k real, 8k complex), else SuperLU.

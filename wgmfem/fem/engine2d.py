@@ -4,7 +4,7 @@ For every mode the exact engine found for the *unperturbed* (concentric) fibre, 
 2-D FEM solves the cross-section with a shift at the exact k:
 
 * concentric fibre (``sector="auto"``): a periodic sector of angle 2 pi / m, where the
-  Floquet phase is 1 and only multiples of m survive (PHYSICS.md 3.7); seconds a mode.
+  Floquet phase is 1 and only multiples of m survive (docs/theory.md section 11); seconds a mode.
 * perturbed fibre (bore offset, elliptical bore or outer surface) or ``sector="full"``:
   the full cross-section (no symmetry; minutes and GB at m ~ 600, see docs/fem.md).
 
