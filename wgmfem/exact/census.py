@@ -246,12 +246,16 @@ def _scaled_F(cyl, pol, m, k, log_ref):
 def _residual(cyl, pol, m, k):
     """|F / F'| / |k| at k: the relative distance to the nearest root, to first order.
 
-    Uses the pole-free F = v - u beta_out (smoothly normalized), so a pole next to
-    the root (1e-14 away for a barely coupled mode) does not spoil the estimate.
+    Uses the pole-free, analytic F = exp(L - L(k)) (v - u beta_out) (:func:`_scaled_F`), so a
+    pole next to the root (1e-14 away for a barely coupled mode) does not spoil the estimate.
+    The smoothly normalized F of the contour count is not analytic: its difference quotient
+    is noise at a strongly confined, absorbing root (m = 3000 core mode, kappa = 1e-6), which
+    made such roots look unconverged.
     """
     h = 1e-9 * np.abs(k)
-    F = _contour_F(cyl, pol, m, k)
-    dF = (_contour_F(cyl, pol, m, k + h) - _contour_F(cyl, pol, m, k - h)) / (2 * h)
+    ref = propagate(cyl, pol, m, k).log_scale
+    F = _scaled_F(cyl, pol, m, k, ref)
+    dF = (_scaled_F(cyl, pol, m, k + h, ref) - _scaled_F(cyl, pol, m, k - h, ref)) / (2 * h)
     with np.errstate(all="ignore"):
         return np.abs(F / dF) / np.abs(k)
 
