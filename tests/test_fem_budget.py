@@ -46,3 +46,19 @@ def test_fem2d_absorbing_core_reports_radiation_and_absorption_q():
     assert fem.Q_rad == exact.Q_rad
     assert fem.Q_total == pytest.approx(exact.Q_total, rel=1e-3)
     assert fem.Q_abs == pytest.approx(1.56 / (2e-5 * fem.energy_fractions["core"]), rel=1e-3)
+
+
+def test_closed_forms_of_a_fem_mode_are_evaluated_at_its_exact_root():
+    """A FEM eigenvalue 1e-6..1e-4 away from the root (a perturbed fibre) would make the
+    closed-form derivative meaningless (measured: S = 3.7e-10 instead of 306.9 nm/RIU at
+    1e-6 for an m = 2000 core mode): the FEM mode evaluates them at its seed's root."""
+    exact = wgmfem.find_modes(wgmfem.Capillary(200, 240, 1.56, 1.47), pol="Ez", m=2000, p=1, fsr=False)[0]
+    for shift in (1e-6, 1e-4):
+        fem = exact.counterpart(engine="fem2d", k=exact.k * (1 + shift), m=exact.m, p=exact.p, region=exact.region,
+                                energy_fractions=exact.energy_fractions, verification={})
+        assert fem.root_k == exact.k
+        assert fem.sensitivity_nm_per_riu == pytest.approx(exact.sensitivity_nm_per_riu, rel=1e-12)
+        assert fem.effective_area_um2 == pytest.approx(exact.effective_area_um2, rel=1e-12)
+    other = exact.counterpart(engine="fem2d", k=exact.k * (1 + 1e-4), m=exact.m, p=2, region=exact.region,
+                              energy_fractions=exact.energy_fractions, verification={})
+    assert other.sensitivity_nm_per_riu is None and other.effective_area_um2 is None  # no root behind it

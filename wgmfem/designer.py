@@ -38,8 +38,9 @@ def layer_derivatives_nm(mode) -> dict[str, float]:
     exact for leaky and lossy resonances, with relative accuracy however little of the mode
     reaches the layer. Agrees with a central difference of two exact roots to ~1e-7.
     """
-    dk_dn = index_derivatives(mode.cylinder, mode.pol, mode.m, mode.k)
-    to_nm = -2e3 * math.pi / mode.k.real**2
+    k = mode.root_k  # the formula is the derivative of a root: a FEM mode's seed
+    dk_dn = index_derivatives(mode.cylinder, mode.pol, mode.m, k)
+    to_nm = -2e3 * math.pi / k.real**2
     return {name: to_nm * d.real for name, d in zip(mode.cylinder.names, dk_dn)}
 
 

@@ -67,6 +67,15 @@ class Mode:
     q_extra: float | None = None  # user-given extra loss (scattering, coupling) as a Q
     nodes: int | None = None  # zeros of the field inside the fibre: with (pol, m, sibling) it identifies the mode
     sibling: int = 0  # rank among resonances between the same two consecutive surface zeros (usually 0)
+    exact_k: complex | None = None  # a FEM mode: the exact root of ``cylinder`` it continues
+
+    @property
+    def root_k(self) -> complex:
+        """The exact root of :attr:`cylinder` behind this mode: ``k`` itself for the exact
+        engine, the seed's root for a FEM mode. The closed forms (field profile, sensitivity,
+        effective area, lasing gain) need a root of the characteristic function: evaluated at a
+        FEM eigenvalue 1e-6 away (or at a perturbed fibre's) they would be meaningless."""
+        return self.k if self.exact_k is None else self.exact_k
 
     # -- derived quantities ------------------------------------------------
     @property
@@ -222,7 +231,13 @@ class Mode:
         """Bulk sensitivity d lambda / d n_core in nm per refractive-index unit (exact engine)."""
         from .designer import sensitivity_nm_per_riu
 
-        return sensitivity_nm_per_riu(self) if "core" in self.cylinder.names else None
+        return sensitivity_nm_per_riu(self) if "core" in self.cylinder.names and self._has_root else None
+
+    @property
+    def _has_root(self) -> bool:
+        """A root of the characteristic function stands behind this mode (see :attr:`root_k`):
+        not so for a FEM mode whose labels differ from its exact seed's."""
+        return self.engine == "exact" or self.exact_k is not None
 
     @cached_property
     def detection_limit_riu(self) -> float | None:
@@ -231,7 +246,7 @@ class Mode:
         :func:`wgmfem.designer.detection_limit_riu` for another fraction or Q)."""
         from .designer import detection_limit_riu
 
-        return detection_limit_riu(self) if "core" in self.cylinder.names else None
+        return detection_limit_riu(self) if "core" in self.cylinder.names and self._has_root else None
 
     @cached_property
     def threshold_gain_per_cm(self) -> float | None:
@@ -248,14 +263,17 @@ class Mode:
         return lasing_gain_per_cm(self) if "core" in self.cylinder.names else None
 
     @cached_property
-    def effective_area_um2(self) -> float:
+    def effective_area_um2(self) -> float | None:
         """Effective mode area (int |E|^2 dA)^2 / int |E|^4 dA of the travelling wave, um^2
         (per unit fibre length: the cross-section's area; E = Ez, or the in-plane E of an Hz mode).
 
         Composite Gauss-Legendre quadrature (8 nodes per half local wavelength, panels split
         at the interfaces) over the radii where |E|^2 exceeds 1e-10 of its peak, up to the outer
         medium's turning point plus one wavelength (where the energy fractions stop too): a few
-        hundred field values, exact to ~1e-10 for the smooth integrand of each layer."""
+        hundred field values, exact to ~1e-10 for the smooth integrand of each layer. None for
+        a FEM mode without an exact root behind it."""
+        if not self._has_root:
+            return None
         r, w = self._quadrature_nodes_um()
         R, dR = self._raw_field(r, derivative=True, real_k=self._shape_at_real_k)
         n = np.array([complex(self.cylinder.index_at(x)) for x in r]) if self.pol == "Hz" else None
@@ -312,7 +330,7 @@ class Mode:
     def _raw_field(self, r_um, derivative: bool = False, real_k: bool = False):
         from .exact.field import radial_field
 
-        k = complex(self.k.real) if real_k else self.k
+        k = complex(self.root_k.real) if real_k else self.root_k
         return radial_field(self.cylinder, self.pol, self.m, k, r_um, derivative=derivative)
 
     def field(self, r_um) -> np.ndarray:
@@ -327,8 +345,9 @@ class Mode:
         The new ``k``, labels, fractions and verification record are the engine's; what the
         engine does not compute is kept from this mode: the radiation Q of the lossless
         partner when ``k`` carries absorption or gain (``q_rad``), the user's extra loss, the
-        material-dispersion slopes behind :attr:`dispersion_factor`, and ``nodes`` /
-        ``sibling`` when the labels agree.
+        material-dispersion slopes behind :attr:`dispersion_factor`, and, when the labels
+        agree, ``nodes`` / ``sibling`` and the exact root (:attr:`root_k`) at which the closed
+        forms are evaluated.
         """
         record = dict(verification)
         slopes = self.verification.get("dn_dlambda_per_nm")
@@ -337,9 +356,11 @@ class Mode:
         if self.q_rad is not None:
             record.setdefault("Q_rad_from", "the exact lossless partner of the seed (the FEM solves the lossy stack)")
         same = (m, p, region) == (self.m, self.p, self.region)
+        record.setdefault("closed_forms_at", "the exact root of the concentric fibre (field, sensitivity, effective area)")
         return replace(
             self, engine=engine, k=complex(k), m=int(m), p=int(p), region=region, energy_fractions=dict(energy_fractions),
             verification=record, fsr_nm=fsr_nm, nodes=self.nodes if same else None, sibling=self.sibling if same else 0,
+            exact_k=self.root_k if same else None,
         )
 
     @property
