@@ -202,6 +202,7 @@ def test_cli_sensor_design_answers_with_its_plot(tmp_path):
     (["--wall-thickness", "0:3"], "wall thickness"),
     (["--min-sensitivity", "1e9"], "no wall thickness"),
     (["--min-confinement", "0.5"], "sensor takes"),
+    (["--region", "outside"], "core, wall or auto"),
 ])
 def test_cli_sensor_design_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     from wgmfem.cli import main

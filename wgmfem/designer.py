@@ -75,14 +75,15 @@ def detection_limit_riu(mode, resolvable_fraction: float = DEFAULT_RESOLVABLE_FR
     its linewidth: DL = resolvable_fraction * lambda / (Q S), in RIU.
 
     ``q`` is the loaded Q that sets the linewidth (default: the mode's |Q_total|, which holds
-    absorption and any extra loss given). None where the mode does not move (S = 0).
+    absorption and any extra loss given). None where the mode does not move (S = 0) or has no
+    linewidth (Q infinite).
     """
     if not (0 < resolvable_fraction <= 1):
         raise ValueError(f"the resolvable fraction of a linewidth must be in (0, 1], got {resolvable_fraction!r}")
     q = abs(mode.Q_total) if q is None else q
     s = abs(sensitivity_nm_per_riu(mode, layer))
     if s == 0 or not math.isfinite(q):
-        return None if s == 0 else 0.0
+        return None  # no shift, or no linewidth to resolve it against
     return resolvable_fraction * mode.wavelength_nm / (q * s)
 
 

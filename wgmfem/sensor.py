@@ -34,9 +34,10 @@ DEFAULT_WALL_RANGE_UM = (1.0, 8.0)
 DEFAULT_POINTS = 15
 BISECTION_STEPS = 6  # the grid step shrinks 64-fold
 MAX_POINTS = 400
-# a thinner wall pulls the family's mode into the liquid until no region holds 80 % of its
-# energy (a core/wall hybrid, not reported as a member of the family)
-FAMILY_ENDS = "the family ends (its mode turns hybrid with the liquid)"
+# a thinner wall pulls the family's mode into the liquid (or pushes it out into the outer
+# medium) until no region holds 80 % of its energy (a hybrid, not reported as a member of
+# the family), or it leaks below the census floor
+FAMILY_ENDS = "the family ends (no mode of it holds 80 % of its energy in the region with Q_rad >= 100)"
 SENSOR_Q_MIN = 100.0  # radiation Q below which a resonance is no sensor (the census stays shallow)
 
 #: limit name -> (the quantity it bounds, "min" or "max")
@@ -287,6 +288,8 @@ def design_sensor(problem: SensorProblem, limits: dict[str, float | None], wall_
                   points: int = DEFAULT_POINTS, progress=None) -> SensorDesign:
     """The thinnest wall per (pol, p) family that meets ``limits`` (see :data:`LIMITS`)."""
     limits = check_limits(limits)
+    if problem.region not in ("auto", "core", "wall"):
+        raise SensorDesignError(f"a sensor's modes live in the core or the wall: region core, wall or auto, got {problem.region!r}")
     walls = _wall_grid(problem, wall_range_um, points)
     if problem.thermal is None and "max_drift" in limits:
         raise SensorDesignError("a drift limit needs dn/dT of the liquid and the glass and the glass's expansion "
@@ -309,7 +312,8 @@ def _wall_grid(problem: SensorProblem, wall_range_um, points: int) -> np.ndarray
     if not (math.isfinite(fixed) and fixed > 0):
         raise SensorDesignError(f"the fixed diameter must be a positive number of um, got {fixed!r}")
     if problem.outer_diameter_um is not None and 2 * hi >= problem.outer_diameter_um:
-        raise SensorDesignError(f"a {hi:g} um wall leaves no bore in a {problem.outer_diameter_um:g} um fibre")
+        raise SensorDesignError(f"walls up to {hi:g} um leave no bore in a {problem.outer_diameter_um:g} um fibre: "
+                                "give a wall-thickness range below half the outer diameter")
     return np.linspace(lo, hi, points)
 
 
@@ -341,7 +345,9 @@ def _thinnest(problem, limits, pol, p, scan, walls: list[float]) -> WallAnswer:
     ordered = [family[w] for w in sorted(family)]
     ok = [pt for pt in ordered if pt.feasible(limits)]
     if not ok:  # a feasible band may fit between two grid points failing opposite limits
-        ok = [pt for a, b in zip(ordered, ordered[1:]) if (pt := _band_between(a, b, limits, probe)) is not None][:1]
+        bands = (_band_between(a, b, limits, probe) for a, b in zip(ordered, ordered[1:]))
+        found = next((pt for pt in bands if pt is not None), None)  # stops at the first band
+        ok = [found] if found is not None else []
     if not ok:
         closest = max(ordered, key=lambda pt: min(pt.margins(limits).values(), default=0.0), default=None)
         return WallAnswer(pol, p, None, closest, closest.margins(limits) if closest else {})
