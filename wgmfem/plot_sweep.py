@@ -136,28 +136,28 @@ def _log_if_positive(ax, rows: list[dict], key: str) -> None:
         ax.set_yscale("log")
 
 
-def plot_sensitivity(rows: list[dict], column: str, ax=None):
-    """Bulk sensitivity d lambda / d n_core (nm/RIU) against the swept parameter (log scale
-    when every value is positive)."""
+def _plot_quantity(rows: list[dict], column: str, key: str, ylabel: str, title: str, ax=None):
+    """One per-mode quantity against the swept parameter, log y when every value is positive."""
     ax = _axes(ax)
-    _scatter(rows, column, "sensitivity_nm_per_riu", ax, connect=_tracked(rows))
-    _log_if_positive(ax, rows, "sensitivity_nm_per_riu")
+    _scatter(rows, column, key, ax, connect=_tracked(rows))
+    _log_if_positive(ax, rows, key)
     ax.set_xlabel(LABELS.get(column, column))
-    ax.set_ylabel("sensitivity (nm / RIU)")
-    ax.set_title("bulk sensitivity d lambda / d n_core")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     return ax
+
+
+def plot_sensitivity(rows: list[dict], column: str, ax=None):
+    """Bulk sensitivity d lambda / d n_core (nm/RIU) against the swept parameter."""
+    return _plot_quantity(rows, column, "sensitivity_nm_per_riu", "sensitivity (nm / RIU)",
+                          "bulk sensitivity d lambda / d n_core", ax)
 
 
 def plot_detection_limit(rows: list[dict], column: str, ax=None):
     """Detection limit (RIU): the smallest change of the core's index that moves the resonance
-    by the resolved fraction of its linewidth (log scale when every value is positive)."""
-    ax = _axes(ax)
-    _scatter(rows, column, "detection_limit_riu", ax, connect=_tracked(rows))
-    _log_if_positive(ax, rows, "detection_limit_riu")
-    ax.set_xlabel(LABELS.get(column, column))
-    ax.set_ylabel("detection limit (RIU)")
-    ax.set_title("detection limit: fraction of a linewidth / (Q S)")
-    return ax
+    by the resolved fraction of its linewidth."""
+    return _plot_quantity(rows, column, "detection_limit_riu", "detection limit (RIU)",
+                          "detection limit: fraction of a linewidth / (Q S)", ax)
 
 
 def plot_drift(rows: list[dict], column: str, ax=None):
