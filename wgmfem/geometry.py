@@ -15,6 +15,13 @@ class GeometryError(ValueError):
     """Raised for a physically meaningless geometry (the message is one line)."""
 
 
+#: Lengths of a fibre, um: every radius and every layer thickness lies in this range
+#: (1 nm to 10 cm); beyond it the input is a typo or a unit error, not a fibre.
+MIN_LENGTH_UM, MAX_LENGTH_UM = 1e-3, 1e5
+#: Refractive indices: 1e-3 <= Re n <= 100 and |Im n| <= 100 (every known material, with room).
+MIN_INDEX, MAX_INDEX = 1e-3, 100.0
+
+
 def _check_index(value, what: str) -> complex | float:
     try:
         n = complex(value)
@@ -24,7 +31,20 @@ def _check_index(value, what: str) -> complex | float:
         raise GeometryError(f"{what}: refractive index must be finite, got {value!r}")
     if n.real <= 0:
         raise GeometryError(f"{what}: refractive index must be positive, got {value!r}")
+    if not (MIN_INDEX <= n.real <= MAX_INDEX and abs(n.imag) <= MAX_INDEX):
+        raise GeometryError(f"{what}: refractive index must have {MIN_INDEX:g} <= Re n <= {MAX_INDEX:g} "
+                            f"and |Im n| <= {MAX_INDEX:g}, got {value!r}")
     return n.real if n.imag == 0 else n
+
+
+def _check_length(value, what: str, scale: float = 1.0) -> None:
+    """GeometryError unless ``value`` (um) is a number in [MIN_LENGTH_UM, MAX_LENGTH_UM] x ``scale``
+    (``scale`` = 2 for a diameter)."""
+    lo, hi = scale * MIN_LENGTH_UM, scale * MAX_LENGTH_UM
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+        raise GeometryError(f"{what} must be a positive number of um, got {value}")
+    if not lo <= value <= hi:
+        raise GeometryError(f"{what} must lie between {lo:g} and {hi:g} um, got {value:g}")
 
 
 @dataclass(frozen=True)
@@ -54,14 +74,16 @@ class LayeredCylinder:
         if len(radii) != len(indices):
             raise GeometryError(f"{len(radii)} radii but {len(indices)} indices")
         for i, r in enumerate(radii):
-            if not math.isfinite(r) or r <= 0:
-                raise GeometryError(f"layer {i + 1}: outer radius must be a positive number of um, got {r}")
+            _check_length(r, f"layer {i + 1}: outer radius")
         for i in range(1, len(radii)):
             if radii[i] <= radii[i - 1]:
                 raise GeometryError(
                     f"layer radii must increase outwards: layer {i + 1} ({radii[i]} um) "
                     f"is not outside layer {i} ({radii[i - 1]} um)"
                 )
+            if radii[i] - radii[i - 1] < MIN_LENGTH_UM:
+                raise GeometryError(f"layer {i + 1} is {radii[i] - radii[i - 1]:.3g} um thick; "
+                                    f"a layer must be at least {MIN_LENGTH_UM:g} um thick")
         names = tuple(self.names) or default_layer_names(len(radii))
         if len(names) != len(radii):
             raise GeometryError(f"{len(radii)} layers but {len(names)} names")
@@ -166,8 +188,7 @@ def Capillary(
 ) -> LayeredCylinder:
     """A liquid-filled capillary (defaults: the paper's 54/78 um fibre, 1.56 / 1.47 / air)."""
     for value, what in ((inner_diameter_um, "inner diameter"), (outer_diameter_um, "outer diameter")):
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise GeometryError(f"{what} must be a positive number of um, got {value}")
+        _check_length(value, what, scale=2)
     if inner_diameter_um >= outer_diameter_um:
         raise GeometryError(
             f"inner diameter ({inner_diameter_um} um) must be smaller than outer diameter ({outer_diameter_um} um)"

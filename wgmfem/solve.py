@@ -12,12 +12,15 @@ from collections.abc import Callable
 import numpy as np
 
 from .exact.census import CensusResult, Root
-from .exact.search import family_k_range, run_boxes, wgm_size_parameter, window_m_range
+from .exact.search import family_k_range, layer_phase, run_boxes, wgm_size_parameter, window_m_range
 from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
 from .polarization import normalize_pols
 
 MAX_AZIMUTHAL_NUMBERS = 20000  # boxes of one census per polarization (memory and time stay bounded)
+MAX_CENSUS_ROOTS = 100_000  # resonances one census (one polarization) may count, as estimated: ~5-10 min
+MAX_SIZE_PARAMETER = 1e6  # n k R of the fibre (and so m): orders checked to 3e5 (docs/theory.md, section 10)
+MIN_WAVELENGTH_NM, MAX_WAVELENGTH_NM = 1.0, 1e6  # vacuum wavelengths, 1 nm to 1 mm
 DEFAULT_Q_MIN = 100.0  # window census
 LOOKUP_Q_MIN = 2.0  # lookup of a label: the user asked for that mode, leaky or not
 ENGINES = ("exact", "fem1d", "fem2d")
@@ -30,9 +33,12 @@ class SearchError(ValueError):
 def _as_range(value, name: str, lowest: int) -> tuple[int, int] | None:
     if value is None:
         return None
-    lo, hi = (value, value) if np.isscalar(value) else tuple(value)
-    if int(lo) != lo or int(hi) != hi:
-        raise SearchError(f"{name} must be an integer or a pair of integers, got {value!r}")
+    try:
+        lo, hi = (value, value) if np.isscalar(value) else tuple(value)
+        if int(lo) != lo or int(hi) != hi:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):  # not numbers, not a pair, nan, inf
+        raise SearchError(f"{name} must be an integer or a pair of integers, got {value!r}") from None
     lo, hi = int(lo), int(hi)
     if lo < lowest:
         raise SearchError(f"{name} must be >= {lowest}, got {lo}")
@@ -42,30 +48,33 @@ def _as_range(value, name: str, lowest: int) -> tuple[int, int] | None:
 
 
 def default_region(cylinder: LayeredCylinder | MaterialStack, wavelength_nm: float | None = None) -> str:
-    """The region whose modes a user of this fibre wants by default: the liquid (core) when
-    its index is at least the wall's, so that it guides light; else the wall, which then
-    guides it (the liquid only sees the wall modes' evanescent tail: a ring-resonator sensor).
+    """The region whose modes a user of this fibre wants by default: the layer of highest
+    index, which guides the light by total internal reflection (the innermost of equals). In a
+    capillary: the liquid (core) when its index is at least the wall's; else the wall (the
+    liquid only sees the wall modes' evanescent tail: a ring-resonator sensor).
 
     A stack of materials is judged at ``wavelength_nm`` (real parts of the indices).
     """
     cyl = _indices_at(cylinder, wavelength_nm)
-    if cyl.n_layers >= 2 and complex(cyl.indices[0]).real < complex(cyl.indices[1]).real:
-        return cyl.names[1]
-    return cyl.names[0]
+    real = [complex(n).real for n in cyl.indices]
+    return cyl.names[real.index(max(real))]
 
 
 def region_notice(cylinder: LayeredCylinder | MaterialStack, region: str | None, wavelength_nm: float | None = None) -> str | None:
-    """One line saying why no liquid-guided mode can be found when ``region`` is the core and
-    the liquid's index is below the wall's (None otherwise)."""
+    """One line saying why no mode can be guided by ``region`` when a layer of higher index
+    holds the light (None otherwise): core modes asked for in a water-filled capillary."""
     cyl = _indices_at(cylinder, wavelength_nm)
-    if region != cyl.names[0] or cyl.n_layers < 2:
+    if region not in cyl.names:
         return None
-    n_core, n_wall = complex(cyl.indices[0]).real, complex(cyl.indices[1]).real
-    if n_core >= n_wall:
+    guide = default_region(cyl)
+    n_asked = complex(cyl.indices[cyl.layer_of(region)]).real
+    n_guide = complex(cyl.indices[cyl.layer_of(guide)]).real
+    if n_asked >= n_guide:
         return None
     return (
-        f"the {cyl.names[0]}'s index ({n_core:.4g}) is below the {cyl.names[1]}'s ({n_wall:.4g}): no mode is guided "
-        f"by the {cyl.names[0]}; the {cyl.names[1]} guides the light (its modes: region {cyl.names[1]}; every mode: region any)"
+        f"the {region}'s index ({n_asked:.4g}) is below the {guide}'s ({n_guide:.4g}): no mode is guided by total "
+        f"internal reflection in the {region}; the {guide} guides the light (its modes: region {guide}; every mode: "
+        "region any)"
     )
 
 
@@ -100,6 +109,8 @@ def _k_window(wavelength_nm) -> tuple[float, float]:
         raise SearchError(f"wavelengths must be positive numbers of nm, got {lo}:{hi}")
     if hi <= lo:
         raise SearchError(f"wavelength window is empty: {lo}:{hi} nm (give MIN:MAX with MIN < MAX)")
+    if lo < MIN_WAVELENGTH_NM or hi > MAX_WAVELENGTH_NM:
+        raise SearchError(f"wavelengths must lie between {MIN_WAVELENGTH_NM:g} and {MAX_WAVELENGTH_NM:g} nm, got {lo:g}:{hi:g}")
     return 2 * math.pi / (hi / 1000), 2 * math.pi / (lo / 1000)
 
 
@@ -167,7 +178,8 @@ def find_modes(
 
     Every returned :class:`Mode` carries a ``verification`` record; modes found in
     a box whose independent (argument-principle) count disagreed with the number
-    of roots found have ``verification['census_ok'] = False``.
+    of roots found have ``verification['census_ok'] = False``, and any such box (with or
+    without modes in the result) raises a :class:`CensusWarning`: the list may be incomplete.
     """
     cyl = cylinder if cylinder is not None else Capillary()
     if isinstance(cyl, (LayeredCylinder, MaterialStack)):
@@ -219,6 +231,7 @@ def find_modes(
             region_index = 0 if region_index is None else region_index
             roots, checks, how = _family_search(cyl, pl, m_range, p_range, region_index, q_min)
         modes.extend(_above_floor(_to_modes(cyl, roots, checks, how), q_min))
+        _warn_if_incomplete(checks)
     modes = [md for md in modes if _wanted(md, m_range, p_range, region)]
     _mark_shared_labels(modes)
     if engine == "fem1d":
@@ -235,6 +248,25 @@ def find_modes(
     if not modes and region is not None:
         _warn_if_unguided(cyl, region, wavelength_nm)
     return _with_extra_loss(_ordered(modes, lookup=wavelength_nm is None), extra_q, extra_loss_db_per_cm)
+
+
+class CensusWarning(UserWarning):
+    """The independent count of a search box disagreed with the roots found there: resonances
+    may be missing (modes found in such a box carry ``verification['census_ok'] = False``)."""
+
+
+def _warn_if_incomplete(checks) -> None:
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        return
+    c = failed[0]
+    where = f"{c.pol} m={c.m}, {2e3 * math.pi / c.k_hi:.4f}-{2e3 * math.pi / c.k_lo:.4f} nm"
+    what = c.note or f"argument principle: {c.expected} in box, {c.found} found"
+    warnings.warn(
+        f"the independent count disagreed with the roots found in {len(failed)} search box"
+        f"{'es' if len(failed) > 1 else ''} (e.g. {where}: {what}): resonances may be missing there",
+        CensusWarning, stacklevel=3,
+    )
 
 
 class RegionWarning(UserWarning):
@@ -373,20 +405,75 @@ def _wanted(mode: Mode, m_range, p_range, region) -> bool:
 
 def _window_search(cyl, pol, k_lo, k_hi, m_range, p_range, region_index, q_min, report):
     p_max = p_range[1] if p_range else None
+    _check_size_parameter(cyl, k_hi)
     if m_range is None:
         m_range = window_m_range(cyl, k_lo, k_hi, region_index, p_max)
     _check_m_count(m_range)
     m_values = np.arange(m_range[0], m_range[1] + 1)
+    _check_census_size(_estimated_roots(cyl, m_values, k_lo, k_hi), m_range, "narrow --wavelength or --m, or split the window")
     result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min, report)
     return result.roots, result.checks, "full census of the window, then filtered"
 
 
-def _check_m_count(m_range) -> None:
+def _check_m_count(m_range, roots_per_m: int = 1) -> None:
+    """SearchError, before any box is set up, for more than MAX_AZIMUTHAL_NUMBERS boxes, an m
+    beyond MAX_SIZE_PARAMETER (a mode's size parameter n k R exceeds its m) or, with at least
+    ``roots_per_m`` resonances in each box, more than MAX_CENSUS_ROOTS in all."""
     count = m_range[1] - m_range[0] + 1
     if count > MAX_AZIMUTHAL_NUMBERS:
         raise SearchError(
             f"the search spans {count} azimuthal numbers (m {m_range[0]}-{m_range[1]}), more than "
             f"{MAX_AZIMUTHAL_NUMBERS}: narrow --wavelength or give --m"
+        )
+    if m_range[1] > MAX_SIZE_PARAMETER:
+        raise SearchError(f"m = {m_range[1]} is beyond the largest order searched, m <= {MAX_SIZE_PARAMETER:g}")
+    _check_census_size(count * roots_per_m, m_range, "narrow --m or lower --p")
+
+
+def _check_size_parameter(cyl, k_hi: float) -> None:
+    """SearchError when the fibre's size parameter max n_j k R_j at ``k_hi`` (1/um) exceeds
+    MAX_SIZE_PARAMETER: more azimuthal orders than any census is meant to hold."""
+    n_r, radius = max((complex(n).real * r, r) for n, r in zip(cyl.indices, cyl.radii_um))
+    size = n_r * k_hi
+    if size > MAX_SIZE_PARAMETER:
+        raise SearchError(
+            f"the size parameter n k R = {size:.3g} (R = {radius:g} um at {2e3 * math.pi / k_hi:.4g} nm) is beyond "
+            f"{MAX_SIZE_PARAMETER:g}: a longer wavelength or a smaller fibre"
+        )
+
+
+def _estimated_roots(cyl, m_values, k_lo, k_hi) -> float:
+    """Resonances in the boxes (m, [k_lo, k_hi]), estimated before any is counted: each layer adds
+    about (phase(k_hi) - phase(k_lo)) / pi (:func:`layer_phase`, its WKB phase). It errs high: 3-10 %
+    above the roots found on the paper's capillary, more at small size parameters, where the box
+    holds leaky roots below q_min. SearchError beyond MAX_SIZE_PARAMETER."""
+    k_lo = np.broadcast_to(np.asarray(k_lo, dtype=float), m_values.shape)
+    k_hi = np.broadcast_to(np.asarray(k_hi, dtype=float), m_values.shape)
+    _check_size_parameter(cyl, float(np.max(k_hi, initial=0.0)))
+    phase = sum(np.sum(layer_phase(cyl, j, m_values, k_hi) - layer_phase(cyl, j, m_values, k_lo)) for j in range(cyl.n_layers))
+    return m_values.size + float(phase) / math.pi
+
+
+def _family_spans(cyl, m_values, p_max: int, region_index: int) -> tuple[list[float], list[float]]:
+    """The k boxes of :func:`family_k_range` for every m, after checking the census size on at
+    most 100 of them (evenly spaced, both ends: the count varies smoothly with m)."""
+    picks = np.unique(np.linspace(0, m_values.size - 1, min(m_values.size, 100)).round().astype(int))
+    spans = {int(m): family_k_range(cyl, int(m), p_max, region_index) for m in m_values[picks]}
+    sample = np.array(list(spans))
+    estimate = _estimated_roots(cyl, sample, [s[0] for s in spans.values()], [s[1] for s in spans.values()])
+    _check_census_size(estimate * m_values.size / sample.size, (m_values[0], m_values[-1]), "narrow --m or lower --p")
+    for m in m_values:
+        if int(m) not in spans:
+            spans[int(m)] = family_k_range(cyl, int(m), p_max, region_index)
+    return [spans[int(m)][0] for m in m_values], [spans[int(m)][1] for m in m_values]
+
+
+def _check_census_size(estimate: float, m_range, hint: str) -> None:
+    """SearchError when a census would count more than MAX_CENSUS_ROOTS resonances."""
+    if estimate > MAX_CENSUS_ROOTS:
+        raise SearchError(
+            f"the search would count about {estimate:.3g} resonances (m {m_range[0]}-{m_range[1]}), more than "
+            f"{MAX_CENSUS_ROOTS} per polarization: {hint}"
         )
 
 
@@ -395,10 +482,10 @@ def _family_search(cyl, pol, m_range, p_range, region_index, q_min):
     that can hold them (:func:`family_k_range`), filtered; a label no mode carries is an error."""
     if region_index >= cyl.n_layers:
         raise SearchError("a mode is looked up by its label in a layer (core, wall, ...), not 'outside'")
-    _check_m_count(m_range)
+    _check_m_count(m_range, roots_per_m=p_range[1])
     m_values = np.arange(m_range[0], m_range[1] + 1)
-    spans = [family_k_range(cyl, int(m), p_range[1], region_index) for m in m_values]
-    result = run_boxes(cyl, pol, m_values, [s[0] for s in spans], [s[1] for s in spans], q_min)
+    k_lo, k_hi = _family_spans(cyl, m_values, p_range[1], region_index)
+    result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min)
     roots = [r for r in result.roots if r.region_index == region_index and p_range[0] <= r.p <= p_range[1]]
     name = cyl.region_names[region_index]
     for m in m_values:

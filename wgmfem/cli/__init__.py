@@ -2,9 +2,10 @@
 
 Each subcommand lives in its own module of this package with ``add_parser(subparsers)``
 (which sets ``run`` as the parser default) and ``run(args) -> exit code``. Lengths in um,
-wavelengths in nm. Errors in the input give one line on stderr and exit code 2; a FEM result
-that disagrees with the exact root that seeded it (``wgmfem.fem.verify``) gives one line and
-exit code 3 (the error's ``exit_code``).
+wavelengths in nm. Exit codes: 0 done; 2 bad input (one line ``wgmfem: error: ...`` on
+stderr, also for ``wgmfem`` without a command); 3 a FEM result that disagrees with the exact
+root that seeded it (``wgmfem.fem.verify``; the error's ``exit_code``); 130 interrupted.
+Output files are checked before any work; warnings are one line each, once per material.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..geometry import GeometryError
 from ..materials import MaterialRangeError, strict_range
 from ..solve import SearchError
 from . import assign, design, field, materials, mesh, modes, sweep
-from .common import InputError, Parser, build_geometry, one_line_warnings
+from .common import InputError, Parser, build_geometry, check_output_options, clear_progress, one_line_warnings
 
 # Order of the subcommands in `wgmfem --help`.
 COMMANDS = (modes, field, materials, sweep, mesh, assign, design)
@@ -38,24 +39,36 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 2
-        one_line_warnings()
-        with strict_range(bool(getattr(args, "strict", False))):
-            return args.run(args)
+        with one_line_warnings():
+            return _run(parser, argv)
     except USER_ERRORS as exc:
-        sys.stderr.write(f"wgmfem: error: {exc}\n")
-        return getattr(exc, "exit_code", 2)
+        return _fail(str(exc), getattr(exc, "exit_code", 2))
     except BrokenPipeError:  # the reader closed the pipe (| head): not an error (before OSError, its base)
         return 0
     except OSError as exc:  # an output or input file the user named: unwritable, missing folder, ...
-        sys.stderr.write(f"wgmfem: error: {exc.strerror or exc}: {exc.filename or ''}\n")
-        return 2
+        return _fail(f"{exc.strerror or exc}: {exc.filename or ''}", 2)
     except KeyboardInterrupt:
+        clear_progress()
         sys.stderr.write("wgmfem: interrupted\n")
         return 130
+
+
+def _run(parser: Parser, argv) -> int:
+    args = parser.parse_args(argv)
+    if args.command is None:
+        raise InputError(f"give a command: {', '.join(c.__name__.rsplit('.', 1)[-1] for c in COMMANDS)} (see 'wgmfem --help')")
+    if args.command != "sweep":  # sweep appends to --output and takes --plot as a prefix: it checks its own
+        check_output_options(args)
+    with strict_range(bool(getattr(args, "strict", False))):
+        return args.run(args)
+
+
+def _fail(message: str, code: int) -> int:
+    """The error as one line on stderr (after erasing a progress line); returns ``code``."""
+    clear_progress()
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    sys.stderr.write(f"wgmfem: error: {text}\n")
+    return code
 
 
 __all__ = ["main", "build_parser", "build_geometry", "InputError", "COMMANDS"]

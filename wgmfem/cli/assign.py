@@ -11,8 +11,8 @@ from ..assign import DEFAULT_CANDIDATES, DEFAULT_SEARCH, AssignError, Assignment
 from ..geometry import LayeredCylinder
 from ..report import to_json
 from .common import (
-    InputError, add_geometry_options, build_geometry, emit, figure_suffix_ok, int_range, positive_float,
-    progress_printer, save_figure_atomically,
+    InputError, add_geometry_options, build_geometry, figure_suffix_ok, int_range, positive_float, progress_printer,
+    staged_outputs, write_text,
 )
 
 HELP = "assign (pol, m, p) to measured peaks and fit the inner diameter and/or core index"
@@ -60,6 +60,17 @@ def fit_list(text: str) -> tuple[str, ...]:
     return names
 
 
+#: A peak uncertainty (nm) outside this range is not a measurement (and squares beyond the doubles).
+SIGMA_RANGE_NM = (1e-9, 100.0)
+
+
+def peak_sigma(text: str) -> float:
+    value = positive_float(text)
+    if not SIGMA_RANGE_NM[0] <= value <= SIGMA_RANGE_NM[1]:
+        raise argparse.ArgumentTypeError(f"must lie between {SIGMA_RANGE_NM[0]:g} and {SIGMA_RANGE_NM[1]:g} nm, got {text!r}")
+    return value
+
+
 def fraction(text: str) -> float:
     value = positive_float(text)
     if value >= 1:
@@ -86,7 +97,8 @@ def add_parser(sub) -> None:
                    help="inner-diameter, core or inner-diameter,core (default inner-diameter)")
     f.add_argument("--pol", default="both", help="families the peaks may belong to: Ez, Hz or both (TM = Ez, TE = Hz) (default both)")
     f.add_argument("--p", type=int_range("--p"), default=(1, 1), metavar="P|P1:P2", help="radial orders of those families (default 1)")
-    f.add_argument("--sigma", type=positive_float, metavar="NM", help="peak uncertainty, 1 sigma in nm (default: from the residual scatter)")
+    f.add_argument("--sigma", type=peak_sigma, metavar="NM",
+                   help=f"peak uncertainty, 1 sigma in nm, {SIGMA_RANGE_NM[0]:g} to {SIGMA_RANGE_NM[1]:g} (default: from the residual scatter)")
     f.add_argument("--search", type=positive_float, default=100 * DEFAULT_SEARCH, metavar="PERCENT",
                    help=f"how far the fitted diameter (or index) may move from the given value, %% (default {100 * DEFAULT_SEARCH:g})")
     f.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, metavar="N",
@@ -110,6 +122,20 @@ def run(args) -> int:
     if not isinstance(cyl, LayeredCylinder) or not cyl.is_lossless:
         raise InputError("assign needs constant real indices (numbers) for --core/--wall/--outside; "
                          "evaluate a material at your wavelength with 'wgmfem materials NAME'")
+    with staged_outputs({"--output": args.output, "--plot": args.plot}) as staged:  # all files or none
+        result, spectrum = _assign(args, cyl)
+        text = to_json(result.to_dict()) if args.format == "json" else table(result)
+        if args.plot:
+            _plot(result, spectrum, staged[args.plot])
+        if args.output:
+            write_text(staged[args.output], text)
+    if not args.output:
+        sys.stdout.write(text)
+    return 0
+
+
+def _assign(args, cyl) -> tuple[Assignment, tuple | None]:
+    """The assignment of the peaks (given, or picked from the spectrum file) and the spectrum."""
     spectrum = None
     try:
         if args.spectrum:
@@ -126,10 +152,7 @@ def run(args) -> int:
         )
     except AssignError as exc:
         raise InputError(str(exc)) from None
-    emit(to_json(result.to_dict()) if args.format == "json" else table(result), args.output)
-    if args.plot:
-        _plot(result, spectrum, args.plot)
-    return 0
+    return result, spectrum
 
 
 def _fmt_value(result: Assignment, name: str, unit: str) -> str:
@@ -181,7 +204,8 @@ def table(result: Assignment) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plot(result: Assignment, spectrum, output: str) -> None:
+def _plot(result: Assignment, spectrum, path: str) -> None:
+    """The labelled spectrum as a figure in ``path`` (a staged file)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,6 +220,6 @@ def _plot(result: Assignment, spectrum, output: str) -> None:
     try:
         plot_assigned_spectrum(result.peaks_nm, labels, ax, spectrum=spectrum, model_nm=result.best.model_nm, title=title)
         fig.tight_layout()
-        save_figure_atomically(fig, output)
+        fig.savefig(path, dpi=150)
     finally:
         plt.close(fig)

@@ -1,6 +1,7 @@
 """What every ``wgmfem`` subcommand shares: one-line input errors, option parsers (numbers,
 ranges, indices, layer stacks), the geometry options and how they become a fibre, progress
-on stderr, and atomic figure files.
+and warnings on stderr (one line each), and output files (checked before any work, written
+atomically, all or none).
 
 Lengths in um, wavelengths in nm.
 """
@@ -13,6 +14,8 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from ..geometry import (
     PAPER_CORE_INDEX,
@@ -23,8 +26,9 @@ from ..geometry import (
     MaterialStack,
     capillary_stack,
 )
-from ..atomic import atomic_path, write_text_atomically
-from ..materials import get_material
+from ..atomic import atomic_path
+from ..materials import MaterialRangeWarning, get_material
+from ..report import write_atomically
 
 
 class InputError(Exception):
@@ -122,7 +126,16 @@ def add_geometry_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_geometry(args) -> LayeredCylinder | MaterialStack:
-    """A LayeredCylinder when every index is a number, else a MaterialStack (dispersive)."""
+    """A LayeredCylinder when every index is a number, else a MaterialStack (dispersive); a
+    --region the command takes must name one of its regions (or be 'any' / 'auto')."""
+    cylinder = _geometry(args)
+    region = getattr(args, "region", None)
+    if region and region.lower() not in ("any", "auto") and region not in cylinder.region_names:
+        raise InputError(f"no region called {region!r}; regions are {', '.join(cylinder.region_names)}")
+    return cylinder
+
+
+def _geometry(args) -> LayeredCylinder | MaterialStack:
     if args.layers is not None:
         clash = [o for o in ("inner_diameter", "outer_diameter", "core", "wall") if getattr(args, o) is not None]
         if clash:
@@ -141,32 +154,129 @@ def build_geometry(args) -> LayeredCylinder | MaterialStack:
     )
 
 
+def single_mode(modes):
+    """The one mode a command draws or meshes: the clearest carrier of the label asked for
+    (:func:`~wgmfem.solve.find_modes` puts it first); modes of both polarizations are an error."""
+    if len({md.pol for md in modes}) > 1:
+        raise InputError("found a mode of each polarization; give --pol Ez or --pol Hz")
+    if not modes:
+        raise InputError("no mode carries that label")
+    return modes[0]
+
+
+class _StatusLine:
+    """The one transient line of progress on stderr (a terminal), rewritten in place and erased
+    when its stage ends or before any other message, so that every message stays one line."""
+
+    def __init__(self):
+        self.width = 0
+
+    def show(self, text: str) -> None:
+        sys.stderr.write("\r" + text.ljust(self.width))
+        self.width = len(text)
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+            self.width = 0
+
+
+STATUS = _StatusLine()
+
+
+def clear_progress() -> None:
+    """Erase the progress line, if one is shown (call before writing any other line to stderr)."""
+    STATUS.clear()
+
+
 def progress_printer(enabled: bool):
     if not enabled:
         return None
     start = time.perf_counter()
 
     def show(stage: str, done: int, total: int) -> None:
-        sys.stderr.write(f"\r{stage}: {done}/{total} boxes, {time.perf_counter() - start:.1f} s ")
+        STATUS.show(f"{stage}: {done}/{total} boxes, {time.perf_counter() - start:.1f} s")
         if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            STATUS.clear()
 
     return show
 
 
-def one_line_warnings() -> None:
-    """Warnings (e.g. a material outside its validity range) as one line each, once."""
+def warning_line(text: str) -> None:
+    """One ``wgmfem: warning: ...`` line on stderr (after erasing the progress line)."""
+    clear_progress()
+    sys.stderr.write(f"wgmfem: warning: {text}\n")
+
+
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Within the block, each warning is one line on stderr, shown once; a material used outside
+    its range (:class:`MaterialRangeWarning`, at many wavelengths in one search) once per material."""
     seen = set()
 
     def show(message, category, filename, lineno, file=None, line=None):
-        text = f"wgmfem: warning: {message}"
-        if text not in seen:
-            seen.add(text)
-            sys.stderr.write(text + "\n")
+        text = str(message).splitlines()[0] if str(message) else category.__name__
+        key = (category, text.split(":")[0]) if issubclass(category, MaterialRangeWarning) else (category, text)
+        if key not in seen:
+            seen.add(key)
+            warning_line(text)
 
-    warnings.showwarning = show
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
+
+# -- output files -----------------------------------------------------------------------------
+#: Options naming a file a command writes (``sweep`` checks its own: --output is appended, --plot a prefix).
+OUTPUT_FILE_OPTIONS = ("output", "csv", "plot", "vtu", "npz")
+
+
+def check_output_file(path: str, option: str = "--output") -> None:
+    """InputError (one line, naming ``path``) unless ``path`` can be created or replaced: not a
+    folder, in an existing folder that can be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InputError(f"{option} {path!r} is a folder: give a file name")
+    if not os.path.isdir(folder):
+        raise InputError(f"{option} {path!r}: no such folder for the output file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{option} {path!r}: the folder cannot be written")
+
+
+def check_output_options(args) -> None:
+    """Check every output file the command's options name, before any work (see
+    :data:`OUTPUT_FILE_OPTIONS`); two options naming one file are an error too."""
+    given = {}
+    for name in OUTPUT_FILE_OPTIONS:
+        path = getattr(args, name, None)
+        if not path:
+            continue
+        option = "--" + name
+        check_output_file(path, option)
+        same = given.get(os.path.abspath(path))
+        if same:
+            raise InputError(f"{same} and {option} name the same file {path!r}")
+        given[os.path.abspath(path)] = option
+
+
+@contextmanager
+def staged_outputs(files: dict[str, str | None]) -> Iterator[dict[str, str]]:
+    """Temporary files for a command's outputs ``{option: path or None}``, as ``{path: temporary
+    path}`` (beside each target, with its suffix): they replace their targets when the block ends
+    normally and are removed when it fails, so that a failed command writes none of its files."""
+    files = {option: path for option, path in files.items() if path}
+    for option, path in files.items():
+        check_output_file(path, option)
+    with ExitStack() as stack:
+        yield {path: stack.enter_context(atomic_path(path)) for path in files.values()}
+
+
+def write_text(path: str, text: str) -> None:
+    """``text`` into ``path`` as UTF-8, newlines as given (a staged file: see :func:`staged_outputs`)."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
 
 
 def save_figure_atomically(fig, output: str) -> None:
@@ -179,7 +289,7 @@ def save_figure_atomically(fig, output: str) -> None:
 def emit(text: str, output: str | None) -> None:
     """Results to ``output`` (written atomically) or, without one, to standard output."""
     if output:
-        write_text_atomically(output, text)
+        write_atomically(output, text)
     else:
         sys.stdout.write(text)
 

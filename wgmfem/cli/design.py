@@ -9,6 +9,7 @@ import sys
 
 from ..design import DEFAULT_GRID, DEFAULT_WALL_UM, DesignError, DesignResult, design_capillaries
 from ..report import to_json
+from ..solve import MAX_WAVELENGTH_NM, MIN_WAVELENGTH_NM
 from .common import InputError, emit, float_range, index_or_material, positive_float, progress_printer
 from .sensor_design import SENSOR_EPILOG, add_sensor_options, run_sensor
 
@@ -57,7 +58,7 @@ def add_parser(sub) -> None:
         "wavelength (nm) meets a minimum free spectral range (nm), Q and/or confinement, with the margin on each.",
     )
     t = dp.add_argument_group("target")
-    t.add_argument("--wavelength", type=positive_float, required=True, metavar="NM", help="target vacuum wavelength, nm")
+    t.add_argument("--wavelength", type=target_wavelength, required=True, metavar="NM", help="target vacuum wavelength, nm")
     t.add_argument("--pol", help="Ez or Hz (TM = Ez, TE = Hz) (default Ez; with --sensor both)")
     t.add_argument("--core", type=index_or_material, default=1.56, metavar="N", help="liquid: index or material (toluene, file.yml) (default 1.56)")
     t.add_argument("--wall", type=index_or_material, default=1.47, metavar="N", help="glass: index or material (fused-silica) (default 1.47)")
@@ -78,6 +79,13 @@ def add_parser(sub) -> None:
     s.add_argument("--quiet", action="store_true", help="no progress on stderr")
     add_sensor_options(dp)
     dp.set_defaults(run=run)
+
+
+def target_wavelength(text: str) -> float:
+    value = positive_float(text)
+    if not MIN_WAVELENGTH_NM <= value <= MAX_WAVELENGTH_NM:
+        raise argparse.ArgumentTypeError(f"wavelength must lie between {MIN_WAVELENGTH_NM:g} and {MAX_WAVELENGTH_NM:g} nm, got {text!r}")
+    return value
 
 
 def value_or_range(text: str) -> tuple[float, float]:

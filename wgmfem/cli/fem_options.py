@@ -10,7 +10,7 @@ import argparse
 import sys
 from contextlib import nullcontext
 
-from .common import InputError, positive_float
+from .common import InputError, clear_progress, positive_float
 
 UNVERIFIED_HINT = "; --unverified prints the FEM rows flagged, a finer mesh (--mesh-size, --order) may agree"
 
@@ -122,6 +122,7 @@ def fem2d_settings(args, quiet: bool = False):
     from ..fem.engine2d import CrossSectionSettings
 
     def on_stage(label, stage, seconds):
+        clear_progress()
         sys.stderr.write(f"wgmfem: fem2d {label}: {stage} {seconds:.2f} s\n")
         sys.stderr.flush()
 

@@ -7,9 +7,11 @@ import argparse
 import math
 import sys
 
-from ..report import write_atomically
-from ..solve import find_modes
-from .common import InputError, add_geometry_options, build_geometry, figure_suffix_ok, positive_float, save_figure_atomically
+from ..solve import SearchError, find_modes
+from .common import (
+    InputError, add_geometry_options, build_geometry, figure_suffix_ok, positive_float, single_mode, staged_outputs,
+    warning_line, write_text,
+)
 from .fem_options import (
     add_fem2d_options,
     add_mesh_options,
@@ -21,6 +23,15 @@ from .fem_options import (
 )
 
 HELP = "plot one mode: field map of the cross-section and radial profile"
+#: Most azimuthal periods in a map: its ~500 angular samples keep at least 16 per period.
+MAX_PERIODS = 30
+
+
+def periods(text: str) -> float:
+    value = positive_float(text)
+    if value > MAX_PERIODS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_PERIODS} periods, got {text!r}")
+    return value
 
 
 def add_parser(sub) -> None:
@@ -41,8 +52,9 @@ def add_parser(sub) -> None:
     fld.add_argument("--pol", default="Ez", help="Ez or Hz (TM = Ez, TE = Hz) (default Ez)")
     fld.add_argument("--m", type=int, required=True, help="azimuthal number")
     fld.add_argument("--p", type=int, default=1, help="radial order (default 1)")
-    fld.add_argument("--region", default="core", help="region of the mode (default core)")
-    fld.add_argument("--periods", type=positive_float, default=3.0, help="azimuthal periods shown in the map (default 3)")
+    fld.add_argument("--region", default="auto", help="region of the mode: core, wall, ... or auto (default auto: the core when the liquid's index is at least the wall's, else the wall)")
+    fld.add_argument("--periods", type=periods, default=3.0,
+                     help=f"azimuthal periods shown in the map, at most {MAX_PERIODS} (m of them: the whole circle) (default 3)")
     fld.add_argument("--output", metavar="FILE", help="figure file, .png/.svg/.pdf (default field_<pol>_m<m>_p<p>.png)")
     fld.add_argument("--csv", metavar="FILE", help="also write the radial profile (r_um, intensity) as CSV")
     e = fld.add_argument_group("engine")
@@ -61,9 +73,6 @@ def run(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display needed
-    import matplotlib.pyplot as plt
-
-    from ..plot import plot_field_map, plot_radial_profile, radial_profile
 
     cyl = build_geometry(args)
     if args.m < 0 or args.p < 1:
@@ -77,30 +86,39 @@ def run(args) -> int:
     for path, suffix in ((args.vtu, ".vtu"), (args.npz, ".npz")):
         if path and not path.lower().endswith(suffix):
             raise InputError(f"{path!r} must end in {suffix}")
-    modes = find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False)
-    if len(modes) != 1:
-        raise InputError(f"expected one mode, found {len(modes)}; give a single --pol")
-    mode = modes[0]
-    if args.engine == "fem2d":
-        return _run_fem2d(args, mode, output)
+    files = {"--output": output, "--csv": args.csv, "--vtu": args.vtu, "--npz": args.npz}
+    with staged_outputs(files) as staged:  # every file checked now, written only if all succeed
+        mode = single_mode(find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False))
+        write = _write_fem2d if args.engine == "fem2d" else _write_exact
+        shown = write(args, mode, output, staged)
+    sys.stdout.write(shown + f"wrote {', '.join(p for p in files.values() if p)}\n")
+    return 0
+
+
+def _write_exact(args, mode, output, staged) -> str:
+    """The exact field: figure and profile CSV into their staged files; returns the mode's line."""
+    import matplotlib.pyplot as plt
+
+    from ..plot import plot_field_map, plot_radial_profile, radial_profile
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
     try:
         plot_field_map(mode, left, periods=args.periods)
         plot_radial_profile(mode, right)
         fig.tight_layout()
-        save_figure_atomically(fig, output)
+        fig.savefig(staged[output], dpi=150)
     finally:
         plt.close(fig)
     if args.csv:
         r, intensity = radial_profile(mode)
         rows = "r_um,intensity\n" + "".join(f"{a:.6f},{_cell(b)}\n" for a, b in zip(r, intensity))
-        write_atomically(args.csv, rows)
-    sys.stdout.write(f"{mode!r}\nwrote {output}" + (f" and {args.csv}" if args.csv else "") + "\n")
-    return 0
+        write_text(staged[args.csv], rows)
+    return f"{mode!r}\n"
 
 
-def _run_fem2d(args, exact, output) -> int:
-    """The 2-D FEM field of the mode seeded by ``exact``: figure, CSV, VTU, NPZ."""
+def _write_fem2d(args, exact, output, staged) -> str:
+    """The 2-D FEM field of the mode seeded by ``exact``: figure, CSV, VTU, NPZ into their staged
+    files; returns the FEM modes' lines."""
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -109,11 +127,17 @@ def _run_fem2d(args, exact, output) -> int:
     from ..plot import plot_fem_field, profile_window_um
 
     settings = fem2d_settings(args, quiet=args.quiet)
-    fem_modes, res = counterparts(exact, settings)  # checked against the exact root: exit 3 unless --unverified
+    try:
+        settings.check()
+        fem_modes, res = counterparts(exact, settings)  # checked against the exact root: exit 3 unless --unverified
+    except SearchError:  # FEMVerificationError: exit 3
+        raise
+    except ValueError as exc:  # the geometry or size refused before meshing or assembling
+        raise InputError(str(exc).splitlines()[0]) from None
     enforce_fem_checks(args, fem_modes)
     for md in fem_modes:
         if md.verification.get("verified") is False:
-            sys.stderr.write(f"wgmfem: warning: UNVERIFIED: {md.verification['unverified_reason']}\n")
+            warning_line(f"UNVERIFIED: {md.verification['unverified_reason']}")
     fem = fem_modes[0]
     column = fem.verification["eigen_indices"][0]
     center = (settings.bore_offset_um, 0.0) if fem.region == exact.cylinder.region_names[0] else (0.0, 0.0)
@@ -128,25 +152,20 @@ def _run_fem2d(args, exact, output) -> int:
         img, intensity, ref = plot_fem_field(r, phi, u, fem, exact, left, right, center=center)
         fig.colorbar(img, ax=left, shrink=0.8)
         fig.tight_layout()
-        save_figure_atomically(fig, output)
+        fig.savefig(staged[output], dpi=150)
     finally:
         plt.close(fig)
-    written = [output]
     if args.csv:
         rows = "r_um,intensity_fem2d,intensity_exact\n" + "".join(
             f"{a:.6f},{_cell(b)},{_cell(c)}\n" for a, b, c in zip(r, intensity, ref)
         )
-        write_atomically(args.csv, rows)
-        written.append(args.csv)
+        write_text(staged[args.csv], rows)
     columns = fem.verification["eigen_indices"]
     if args.vtu:
-        write_vtu(res, args.vtu, columns)
-        written.append(args.vtu)
+        write_vtu(res, staged[args.vtu], columns)
     if args.npz:
-        write_npz(res, args.npz, columns)
-        written.append(args.npz)
-    sys.stdout.write("".join(f"{md!r}\n" for md in fem_modes) + f"wrote {', '.join(written)}\n")
-    return 0
+        write_npz(res, staged[args.npz], columns)
+    return "".join(f"{md!r}\n" for md in fem_modes)
 
 
 def _cell(value: float) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
-from ..report import json_text, write_atomically
-from ..solve import find_modes
-from .common import InputError, add_geometry_options, build_geometry, positive_float
+from ..polarization import normalize_pol
+from ..report import json_text
+from ..solve import MAX_SIZE_PARAMETER, MAX_WAVELENGTH_NM, MIN_WAVELENGTH_NM, find_modes
+from .common import InputError, add_geometry_options, build_geometry, emit, positive_float, single_mode
 from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings
 
 HELP = "write the 2-D FEM mesh (Gmsh .msh, cached in meshes/) for one mode"
@@ -51,9 +51,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..fem.engine2d import mesh_like
+    from ..fem.engine2d import _solver_kwargs, check_before_meshing, mesh_like
+    from ..fem.mesh import check_bore_inside
     from ..fem.radial import wkb_decay
-    from ..mode import Mode
 
     cyl = build_geometry(args)
     if args.m < 0 or args.p < 1:
@@ -61,18 +61,12 @@ def run(args) -> int:
     settings = fem2d_settings(args, quiet=True)
     try:
         settings.check()
+        check_bore_inside(cyl, settings.bore_offset_um, settings.inner_ellipticity, settings.outer_ellipticity)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    if args.wavelength is not None:
-        if hasattr(cyl, "at"):  # dispersive stack: indices at the given wavelength
-            cyl = cyl.at(args.wavelength)
-        target = Mode(args.pol, args.m, args.p, args.region, complex(2e3 * math.pi / args.wavelength), cyl, {})
-    else:
-        modes = find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False)
-        if len(modes) != 1:
-            raise InputError(f"expected one target mode, found {len(modes)}; give a single --pol")
-        target = modes[0]
-    try:
+    target = _target(args, cyl)
+    try:  # the size is estimated before Gmsh starts, as for `modes --engine fem2d`
+        check_before_meshing(target, settings, _solver_kwargs(target, settings))
         info, r_cut, pml, sector = mesh_like(target, settings)
     except ValueError as exc:
         raise InputError(str(exc).splitlines()[0]) from None
@@ -105,8 +99,25 @@ def run(args) -> int:
             f"cut     : {cut_text}\n"
             f"PML     : {pml_text}\n"
         )
-    if args.output:
-        write_atomically(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return 0
+
+
+def _target(args, cyl):
+    """The mode the mesh is for: at --wavelength, or the exact mode (pol, m, p, region)."""
+    from ..mode import Mode
+
+    if args.wavelength is None:
+        return single_mode(find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False))
+    if not MIN_WAVELENGTH_NM <= args.wavelength <= MAX_WAVELENGTH_NM:
+        raise InputError(f"--wavelength must lie between {MIN_WAVELENGTH_NM:g} and {MAX_WAVELENGTH_NM:g} nm")
+    if args.m > MAX_SIZE_PARAMETER:
+        raise InputError(f"--m must be at most {MAX_SIZE_PARAMETER:g}")
+    try:
+        pol = normalize_pol(args.pol)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if hasattr(cyl, "at"):  # dispersive stack: indices at the given wavelength
+        cyl = cyl.at(args.wavelength)
+    cyl.layer_of(args.region)  # a GeometryError for an unknown region
+    return Mode(pol, args.m, args.p, args.region, complex(2e3 * math.pi / args.wavelength), cyl, {})

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
 from .. import __version__
 from ..report import modes_to_csv, modes_to_json, modes_to_table
 from ..geometry import MaterialStack
-from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, default_region, estimated_wavelength_nm, find_modes, region_notice
+from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, CensusWarning, default_region, estimated_wavelength_nm, find_modes, region_notice
 from .common import InputError, add_geometry_options, build_geometry, emit, float_range, int_range, positive_float, progress_printer
 from .fem_options import (
     add_fem2d_options,
@@ -118,7 +119,10 @@ def run(args) -> int:
     t0 = time.perf_counter()
     refuse_fem2d_options(args, args.engine)
     check_fem_options(args, args.engine)
-    with fem_checks(args, args.engine):  # FEM modes come back with their check; exit 3 below unless --unverified
+    with fem_checks(args, args.engine), warnings.catch_warnings(record=True) as caught:
+        # FEM modes come back with their check (exit 3 below unless --unverified); a census box
+        # whose count disagreed is reported in the header and on stderr
+        warnings.simplefilter("always", CensusWarning)
         modes = find_modes(
             cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
             q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
@@ -127,6 +131,7 @@ def run(args) -> int:
             extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
             fem2d=fem2d_settings(args, quiet=args.quiet) if args.engine == "fem2d" else None,
         )
+    incomplete = _replay_warnings(caught)
     if args.engine != "exact":
         enforce_fem_checks(args, modes)
     elapsed = time.perf_counter() - t0
@@ -135,11 +140,12 @@ def run(args) -> int:
     elif args.format == "csv":
         text = modes_to_csv(modes, args.lasing_gain)
     else:
-        text = _table_header(cyl, args, window, p_range, region, modes, elapsed) + modes_to_table(modes)
+        text = _table_header(cyl, args, window, p_range, region, modes, elapsed, incomplete) + modes_to_table(modes)
     emit(text, args.output)
     if not args.quiet and (args.output or args.format != "table"):
         unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
-        sys.stderr.write(f"wgmfem: {len(modes)} modes in {elapsed:.2f} s" + (f", {unverified} UNVERIFIED" if unverified else "") + "\n")
+        flags = (f", {unverified} UNVERIFIED" if unverified else "") + (", INCOMPLETE (see the warning)" if incomplete else "")
+        sys.stderr.write(f"wgmfem: {len(modes)} modes in {elapsed:.2f} s{flags}\n")
     return 0
 
 
@@ -155,18 +161,31 @@ def _region(cyl, asked: str | None, window, m_range, p_range) -> tuple[str | Non
     if window is None and isinstance(cyl, MaterialStack):
         lam = estimated_wavelength_nm(cyl, m_range, p_range, None)
     region = default_region(cyl, lam)
-    names = cyl.names
-    if region == names[0]:
-        return region, None
     stack = cyl.at(lam if lam is not None else 1000.0) if isinstance(cyl, MaterialStack) else cyl
-    n_core, n_wall = complex(stack.indices[0]).real, complex(stack.indices[1]).real
+    core = stack.names[0]
+    if region == core:
+        return region, None
+    n_core, n_guide = (complex(stack.indices[stack.layer_of(name)]).real for name in (core, region))
     return region, (
-        f"the {names[0]}'s index ({n_core:.4g}) is below the {names[1]}'s ({n_wall:.4g}), so the {names[1]} guides "
-        f"the light: listing {names[1]} modes (--region any lists every mode)"
+        f"the {core}'s index ({n_core:.4g}) is below the {region}'s ({n_guide:.4g}), so the {region} guides "
+        f"the light: listing {region} modes (--region any lists every mode)"
     )
 
 
-def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
+def _replay_warnings(caught) -> str | None:
+    """Re-issue the caught warnings (the command line shows each once); return the census
+    warning's text, if any, for the table header."""
+    incomplete = None
+    for w in caught:
+        if issubclass(w.category, CensusWarning):
+            incomplete = str(w.message)
+            sys.stderr.write(f"wgmfem: warning: {w.message}\n")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return incomplete
+
+
+def _table_header(cyl, args, window, p_range, region, modes, elapsed, incomplete=None) -> str:
     q_min = args.q_min if args.q_min is not None else (DEFAULT_Q_MIN if window else LOOKUP_Q_MIN)
     what = f"{window[0]:g}-{window[1]:g} nm" if window else "each (m, p) wherever it lies"
     auto = " (auto)" if region and (args.region or "auto").lower() == "auto" else ""
@@ -175,6 +194,8 @@ def _table_header(cyl, args, window, p_range, region, modes, elapsed) -> str:
         filters.append(f"m {args.m[0]}-{args.m[1]}")
     unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
     status = "every search box verified by an independent argument-principle count" if not unverified else f"{unverified} modes UNVERIFIED (see note)"
+    if incomplete:
+        status = "INCOMPLETE: " + incomplete
     return (
         f"wgmfem {__version__}, {ENGINE_NAMES[args.engine]}\n"
         f"fibre : {cyl.describe()}\n"

@@ -14,9 +14,9 @@ curve groups:
   (b is the Gmsh periodic image of a, rotated by the sector angle).
 
 Elements are second-order (curved, 6-node) triangles so that circles and
-ellipses are not polygons (PHYSICS.md 3.7). The size is set from the local
+ellipses are not polygons (docs/theory.md section 11). The size is set from the local
 wavelength lambda/n through Gmsh size fields (MathEval/Restrict/Threshold; a
-Python size callback is ~5x slower, PHYSICS.md 3b): element edge
+Python size callback is ~5x slower, measured): element edge
 ``h = element_order * lambda / (n * points_per_wavelength)``, times
 ``band_factor`` within ``band_wavelengths`` local wavelengths of the guiding
 interface, divided by |s(r)| in the PML (the field varies on 1/(k n |s|) there).
@@ -65,6 +65,11 @@ DEFAULT_BAND_WAVELENGTHS = 1.0
 #: error in an eigenvalue goes like (h/R)^4 (unit disk, P4: 5.7e-5 at 13 elements per
 #: circle, 1.4e-7 at 38, measured), which wavelength-based sizes ignore on small cylinders.
 DEFAULT_ELEMENTS_PER_CIRCLE = 64
+#: Largest mesh Gmsh is asked for, in triangles as :func:`estimated_elements` counts them (Gmsh
+#: makes 2-3 times more): minutes and ~10 GB. The FEM's own limit (``max_unknowns``) is lower.
+MAX_ELEMENTS = 10_000_000
+#: Thinnest wall an offset or elliptical bore may leave, as a fraction of the concentric wall.
+MIN_WALL_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,25 @@ def _sector_angle(sector) -> float | None:
     if not (0 < j < n):
         raise ValueError(f"sector (j, N) must satisfy 0 < j < N, got {sector}")
     return 2.0 * math.pi * j / n
+
+
+def check_bore_inside(cylinder: LayeredCylinder, bore_offset_um: float = 0.0, inner_ellipticity: float = 0.0,
+                      outer_ellipticity: float = 0.0) -> None:
+    """ValueError (one line) unless an offset or elliptical bore lies inside the next surface with
+    a wall of at least MIN_WALL_FRACTION of the concentric one everywhere: the bore's farthest
+    reach, |offset| + a (1 + |e_in|/2), against that surface's nearest point, b (1 - |e_out|/2)."""
+    if cylinder.n_layers < 2 or not (bore_offset_um or inner_ellipticity):
+        return
+    a, b = cylinder.radii_um[0], cylinder.radii_um[1]
+    e_out = outer_ellipticity if cylinder.n_layers == 2 else 0.0
+    gap = b * (1 - abs(e_out) / 2) - (abs(bore_offset_um) + a * (1 + abs(inner_ellipticity) / 2))
+    least = MIN_WALL_FRACTION * (b - a)
+    if gap < least:
+        raise ValueError(
+            f"the bore (radius {a:g} um, offset {bore_offset_um:g} um, ellipticity {inner_ellipticity:g}) reaches the "
+            f"outer surface (radius {b:g} um) or leaves a wall thinner than {least:.3g} um "
+            f"({100 * MIN_WALL_FRACTION:g} % of its {b - a:g} um)"
+        )
 
 
 def mesh_params(
@@ -133,6 +157,7 @@ def mesh_params(
         raise ValueError(f"the domain end {r_end} um must lie outside the cut {r_cut_um} um")
     if r_end < cylinder.outer_radius_um and perturbed:
         raise ValueError("a domain ending inside the cylinder (r_end_um < outer radius) must be unperturbed")
+    check_bore_inside(cylinder, bore_offset_um, inner_ellipticity, outer_ellipticity)
     cylinder.layer_of(guide_layer)
     region_ppw = {str(k): float(v) for k, v in sorted((region_points_per_wavelength or {}).items())}
     unknown = set(region_ppw) - set(cylinder.region_names) - {"pml"}
@@ -253,6 +278,33 @@ def _local_sizes(params, regions, bnds) -> dict[str, float]:
         scale = params["element_order"] / region_ppw.get(reg, params["points_per_wavelength"])
         sizes[reg] = min(scale * lam_um / n_of[reg], 2 * math.pi * radius / params["elements_per_circle"])
     return sizes
+
+
+def estimated_elements(params) -> float:
+    """Triangles of the mesh of ``params``, a lower bound from the geometry alone: each region's
+    area over the area sqrt(3)/4 h^2 of an equilateral triangle of its element size h (the band
+    at the guide interface and the PML grading add more), times the sector's share of the circle."""
+    bnds, regions = _boundaries(params)
+    h = _local_sizes(params, regions, bnds)
+    has_cut = bnds[0].name == "cut"
+    inside = math.pi * bnds[0].a * bnds[0].b if has_cut else 0.0
+    count = 0.0
+    for reg, bnd in zip(regions, bnds[1:] if has_cut else bnds):
+        area = math.pi * bnd.a * bnd.b
+        count += (area - inside) / (math.sqrt(3) / 4 * h[reg] ** 2)
+        inside = area
+    angle = _sector_angle(params["sector"])
+    return count if angle is None else count * angle / (2 * math.pi)
+
+
+def check_mesh_size(params, max_elements: float = MAX_ELEMENTS) -> None:
+    """ValueError (one line) before Gmsh starts on a mesh of surely more than ``max_elements`` triangles."""
+    count = estimated_elements(params)
+    if count > max_elements:
+        raise ValueError(
+            f"this mesh would have more than {count:.3g} triangles (limit {max_elements:.3g}): "
+            "fewer points per wavelength (--mesh-size), a lower order or a longer wavelength"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -499,6 +551,9 @@ def build_mesh(
     ``inner_ellipticity``, ``outer_ellipticity``, ``region_points_per_wavelength``
     ({region: points per wavelength} overriding ``points_per_wavelength`` there, e.g. a
     coarser outer wall where only the small tunnelled field lives).
+
+    A mesh of surely more than :data:`MAX_ELEMENTS` triangles (:func:`check_mesh_size`) is a
+    ValueError before Gmsh starts.
     """
     params = mesh_params(cylinder, wavelength_nm, **kwargs)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -508,6 +563,7 @@ def build_mesh(
     if path.exists() and meta.exists() and not force:
         counts = json.loads(meta.read_text())
         return MeshInfo(path, counts["num_nodes"], counts["num_elements"], params, cached=True)
+    check_mesh_size(params)
     _start_gmsh()
     nodes, elements = _generate(params, path)
     meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1))
