@@ -225,3 +225,15 @@ def test_ofrr_validation_against_the_thick_wall_tunnelling_closed_form(tmp_path)
     results = ofrr_sensitivity.run(fast=True, out=tmp_path)
     assert results["checks"] == {name: True for name in results["checks"]}
     assert results["tunnel_points"] >= 4 and results["fd_points"] >= 4
+
+
+def test_cli_sensor_design_writes_all_its_files_or_none(tmp_path, capsys):
+    """A plot path that cannot be written: exit 2 before any work, and no --output file."""
+    from wgmfem.cli import main
+
+    out = tmp_path / "design.json"
+    code = main(["design", "--sensor", "--wavelength", "1550", "--inner-diameter", "20", "--core", "1.318", "--wall", "1.444",
+                 "--pol", "Ez", "--p", "1", "--min-q-rad", "1e8", "--points", "2", "--format", "json",
+                 "--output", str(out), "--plot", str(tmp_path / "missing" / "f.png"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and not out.exists()

@@ -373,6 +373,8 @@ def estimated_wavelength_nm(stack, m, p, region) -> float:
     m_range, p_range = _as_range(m, "m", 0), _as_range(p, "p", 1)
     if m_range is None or p_range is None:
         raise SearchError("give a wavelength window, or both m and p to find a mode wherever it lies")
+    if region and region not in stack.region_names:
+        raise SearchError(f"no region called {region!r}; regions are {', '.join(stack.region_names)}")
     j = min(stack.region_names.index(region) if region else 0, stack.n_layers - 1)
     lam = 550.0
     for _ in range(6):

@@ -8,7 +8,7 @@ import sys
 
 from ..report import to_json
 from ..sensor import DEFAULT_POINTS, DEFAULT_WALL_RANGE_UM, SensorDesign, SensorDesignError, SensorProblem, design_sensor, thermal_of
-from .common import InputError, emit, positive_float, save_figure_atomically
+from .common import InputError, figure_suffix_ok, positive_float, staged_outputs, write_text
 
 SENSOR_EPILOG = f"""\
 sensor mode (--sensor): the wall thickness is the design variable, at a fixed bore
@@ -73,6 +73,8 @@ def _fixed_diameter(args) -> tuple[float | None, float | None]:
 
 def run_sensor(args, progress) -> int:
     bore, outer = _fixed_diameter(args)
+    if args.plot:
+        figure_suffix_ok(args.plot)
     for name in ("min_fsr", "min_confinement"):
         if name == "min_confinement" and getattr(args, name) is not None:
             raise InputError("--min-confinement is a laser limit; a sensor takes --min-sensitivity")
@@ -93,13 +95,18 @@ def run_sensor(args, progress) -> int:
     if all(v is None for v in limits.values()):
         raise InputError("give at least one limit: --min-sensitivity, --min-q-rad, --min-q, --min-fsr, "
                          "--max-detection-limit or --max-drift")
-    try:
-        design = design_sensor(problem, limits, args.wall_thickness or DEFAULT_WALL_RANGE_UM, args.points, progress)
-    except SensorDesignError as exc:
-        raise InputError(str(exc)) from None
-    emit(to_json(design.to_dict()) if args.format == "json" else sensor_table(design), args.output)
-    if args.plot:
-        _write_plot(design, args.plot)
+    with staged_outputs({"--output": args.output, "--plot": args.plot}) as staged:  # all files or none
+        try:
+            design = design_sensor(problem, limits, args.wall_thickness or DEFAULT_WALL_RANGE_UM, args.points, progress)
+        except SensorDesignError as exc:
+            raise InputError(str(exc)) from None
+        text = to_json(design.to_dict()) if args.format == "json" else sensor_table(design)
+        if args.plot:
+            _write_plot(design, staged[args.plot])
+        if args.output:
+            write_text(staged[args.output], text)
+    if not args.output:
+        sys.stdout.write(text)
     if design.best is None:
         sys.stderr.write(f"wgmfem: error: no wall thickness in {design.walls_um[0]:g}-{design.walls_um[-1]:g} um meets "
                          f"the limits ({_closest(design)})\n")
@@ -118,7 +125,7 @@ def _write_plot(design: SensorDesign, path: str) -> None:
     axes = plot_sensor_design(design)
     fig = axes[0].figure
     fig.tight_layout()
-    save_figure_atomically(fig, path)
+    fig.savefig(path, dpi=150)  # a staged file (see staged_outputs)
     plt.close(fig)
 
 
