@@ -78,6 +78,15 @@ def region_notice(cylinder: LayeredCylinder | MaterialStack, region: str | None,
     )
 
 
+def guide_clause(cylinder: LayeredCylinder | MaterialStack, guide: str, wavelength_nm: float | None = None) -> str:
+    """'the core's index (1.33) is below the wall's (1.444), so the wall guides the light':
+    why the automatic region is ``guide`` rather than the core."""
+    cyl = _indices_at(cylinder, wavelength_nm)
+    core = cyl.names[0]
+    n_core, n_guide = (complex(cyl.indices[cyl.layer_of(name)]).real for name in (core, guide))
+    return f"the {core}'s index ({n_core:.4g}) is below the {guide}'s ({n_guide:.4g}), so the {guide} guides the light"
+
+
 def _indices_at(cylinder, wavelength_nm) -> LayeredCylinder:
     if isinstance(cylinder, MaterialStack):
         return cylinder.at(wavelength_nm if wavelength_nm is not None else 1000.0)

@@ -52,7 +52,7 @@ from .geometry import (
 )
 from .report import finite_or_none, json_text, write_atomically
 from .sensor import thermal_of
-from .solve import LOOKUP_Q_MIN, RegionWarning, SearchError, default_region, estimated_wavelength_nm, find_modes, region_notice
+from .solve import LOOKUP_Q_MIN, RegionWarning, SearchError, default_region, estimated_wavelength_nm, find_modes, guide_clause, region_notice
 
 MAX_POINTS = 100_000
 
@@ -271,10 +271,7 @@ class SweepSpec:
             return (f"the {names[0]}'s index is below the {names[1]}'s at every point, so the {names[1]} guides the light: "
                     f"{what} ({other})")
         cylinder = point_geometry(self, walls[0])[0]
-        stack = cylinder.at(self._judging_wavelength_nm(cylinder) or 1000.0) if isinstance(cylinder, MaterialStack) else cylinder
-        n_core, n_wall = complex(stack.indices[0]).real, complex(stack.indices[1]).real
-        return (f"the {names[0]}'s index ({n_core:.4g}) is below the {names[1]}'s ({n_wall:.4g}), so the "
-                f"{names[1]} guides the light: {what} ({other})")
+        return f"{guide_clause(cylinder, names[1], self._judging_wavelength_nm(cylinder))}: {what} ({other})"
 
     def _judging_wavelength_nm(self, cylinder) -> float | None:
         """Where dispersive indices are compared: the window's middle (census, or a tracked mode's

@@ -285,28 +285,27 @@ def _combine(J: _Pair, Y: _Pair, sign: float) -> _Pair:
     return _Pair(sj * J.f + sign * 1j * sy * Y.f, sj * J.df + sign * 1j * sy * Y.df, top)
 
 
+def _taylor_pair(m, x, h, scipy_fn, fallback) -> _Pair:
+    """One cylinder function (J or Y: ``scipy_fn``, with its log-scaled ``fallback``) at x + h
+    by Taylor from real values at x."""
+    with np.errstate(all="ignore"):
+        f0, f1 = scipy_fn(m, x), scipy_fn(m - 1, x)
+        df = f1 - (m / x) * f0
+    pair = _Pair(f0.astype(complex), df.astype(complex), np.zeros(x.shape))
+    bad = _bad(f0, f1)
+    if np.any(bad):
+        mant, lg, dlog = fallback(m[bad], x[bad].astype(complex))
+        pair.put(bad, mant, mant * dlog, lg)
+    pair.f, pair.df = _taylor(m, x, pair.f, pair.df, h)
+    return pair
+
+
 def _near_axis(m, x, h, second):
     """J and the second function at x + h (x real, |h| small) by Taylor from real scipy values."""
-    with np.errstate(all="ignore"):
-        j0, j1 = sp.jv(m, x), sp.jv(m - 1, x)
-        dj = j1 - (m / x) * j0
-    J = _Pair(j0.astype(complex), dj.astype(complex), np.zeros(x.shape))
-    bad = _bad(j0, j1)
-    if np.any(bad):
-        mant, lg, dlog = _j_fallback(m[bad], x[bad].astype(complex))
-        J.put(bad, mant, mant * dlog, lg)
-    J.f, J.df = _taylor(m, x, J.f, J.df, h)
+    J = _taylor_pair(m, x, h, sp.jv, _j_fallback)
     if second is None:
         return J, None
-    with np.errstate(all="ignore"):
-        y0, y1 = sp.yv(m, x), sp.yv(m - 1, x)
-        dy = y1 - (m / x) * y0
-    Y = _Pair(y0.astype(complex), dy.astype(complex), np.zeros(x.shape))
-    bad = _bad(y0, y1)
-    if np.any(bad):
-        mant, lg, dlog = _y_fallback(m[bad], x[bad].astype(complex))
-        Y.put(bad, mant, mant * dlog, lg)
-    Y.f, Y.df = _taylor(m, x, Y.f, Y.df, h)
+    Y = _taylor_pair(m, x, h, sp.yv, _y_fallback)
     out = _Pair.empty(x.shape)
     for code, make in ((Y_, lambda: Y), (H1_, lambda: _combine(J, Y, 1.0)), (H2_, lambda: _combine(J, Y, -1.0))):
         sel = second == code

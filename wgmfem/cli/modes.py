@@ -11,7 +11,7 @@ import warnings
 from .. import __version__
 from ..report import modes_to_csv, modes_to_json, modes_to_table
 from ..geometry import MaterialStack
-from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, CensusWarning, default_region, estimated_wavelength_nm, find_modes, region_notice
+from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, CensusWarning, default_region, estimated_wavelength_nm, find_modes, guide_clause, region_notice
 from .common import InputError, add_geometry_options, build_geometry, emit, float_range, int_range, positive_float, progress_printer
 from .fem_options import (
     add_fem2d_options,
@@ -161,15 +161,9 @@ def _region(cyl, asked: str | None, window, m_range, p_range) -> tuple[str | Non
     if window is None and isinstance(cyl, MaterialStack):
         lam = estimated_wavelength_nm(cyl, m_range, p_range, None)
     region = default_region(cyl, lam)
-    stack = cyl.at(lam if lam is not None else 1000.0) if isinstance(cyl, MaterialStack) else cyl
-    core = stack.names[0]
-    if region == core:
+    if region == cyl.names[0]:
         return region, None
-    n_core, n_guide = (complex(stack.indices[stack.layer_of(name)]).real for name in (core, region))
-    return region, (
-        f"the {core}'s index ({n_core:.4g}) is below the {region}'s ({n_guide:.4g}), so the {region} guides "
-        f"the light: listing {region} modes (--region any lists every mode)"
-    )
+    return region, f"{guide_clause(cyl, region, lam)}: listing {region} modes (--region any lists every mode)"
 
 
 def _replay_warnings(caught) -> str | None:

@@ -40,11 +40,24 @@ class ModeLabels:
     p: np.ndarray  # radial order in the region layer
 
 
-def _boundary_term(pol: str, k, n, x, m, u, v):
-    """Lommel boundary term of one layer at one radius, for normalized (u, v)."""
+def lommel_terms(pol: str, k, n, x, m, u, v):
+    """Antiderivatives at one radius, for the state (u, v) = (R, p r R'), p = 1 or 1/n^2.
+
+    Returns (weight, energy): Ez: (int n^2 R^2 r dr, the same); Hz: (int R^2 r dr,
+    int (R'^2 + m^2 R^2/r^2) r dr / n^2). Unconjugated products: valid at complex k too.
+    """
     if pol == "Ez":
-        return (v * v + (x * x - m * m) * u * u) / (2 * k * k)
-    return u * v + (n**4 * v * v + (x * x - m * m) * u * u) / (2 * n * n)
+        value = (v * v + (x * x - m * m) * u * u) / (2 * k * k)
+        return value, value
+    rr = n * n * v  # r R'
+    weight = (rr * rr + (x * x - m * m) * u * u) / (2 * k * k * n * n)
+    energy = u * v + (n**4 * v * v + (x * x - m * m) * u * u) / (2 * n * n)
+    return weight, energy
+
+
+def _boundary_term(pol: str, k, n, x, m, u, v):
+    """Lommel boundary term of the electric energy of one layer at one radius, for normalized (u, v)."""
+    return lommel_terms(pol, k, n, x, m, u, v)[1]
 
 
 def _outside_term(pol: str, k, n, x, m, jy, e_ref):

@@ -28,21 +28,7 @@ import numpy as np
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
 from .characteristic import stitched_layers
-
-
-def _lommel_terms(pol: str, k, n, x, m, u, v):
-    """Antiderivatives at one radius, for the state (u, v) = (R, p r R'), p = 1 or 1/n^2.
-
-    Returns (weight, energy): Ez: (int n^2 R^2 r dr, same); Hz: (int R^2 r dr,
-    int (R'^2 + m^2 R^2/r^2) r dr / n^2). Unconjugated products: valid at complex k.
-    """
-    if pol == "Ez":
-        value = (v * v + (x * x - m * m) * u * u) / (2 * k * k)
-        return value, value
-    rr = n * n * v  # r R'
-    weight = (rr * rr + (x * x - m * m) * u * u) / (2 * k * k * n * n)
-    energy = u * v + (n**4 * v * v + (x * x - m * m) * u * u) / (2 * n * n)
-    return weight, energy
+from .energy import lommel_terms
 
 
 def index_derivatives(cyl: LayeredCylinder, pol: str, m: int, k: complex) -> np.ndarray:
@@ -59,13 +45,13 @@ def index_derivatives(cyl: LayeredCylinder, pol: str, m: int, k: complex) -> np.
         j = layer.index
         n = complex(cyl.indices[j])
         u2, v2, l2 = (a[0] for a in layer.state_outer)
-        w2, e2 = _lommel_terms(pol, k, n, k * n * cyl.radii_um[j], m, u2, v2)
+        w2, e2 = lommel_terms(pol, k, n, k * n * cyl.radii_um[j], m, u2, v2)
         if j == 0:
             w1 = e1 = 0.0  # every term vanishes at r = 0
             l1 = l2
         else:
             u1, v1, l1 = (a[0] for a in layer.state_inner)
-            w1, e1 = _lommel_terms(pol, k, n, k * n * cyl.radii_um[j - 1], m, u1, v1)
+            w1, e1 = lommel_terms(pol, k, n, k * n * cyl.radii_um[j - 1], m, u1, v1)
         # difference of the two radii kept as exp(2 lref) * (...) so that neither factor overflows
         lref = max(l1, l2)
         weights.append(np.exp(2 * (l2 - lref)) * w2 - np.exp(2 * (l1 - lref)) * w1)
@@ -74,7 +60,7 @@ def index_derivatives(cyl: LayeredCylinder, pol: str, m: int, k: complex) -> np.
     # outside: the continued integral from r_b to infinity is minus the antiderivative at r_b
     ub, vb, lb = (a[0] for a in layers[-1].state_outer)
     n_out = complex(cyl.outside_index)
-    w_out, _ = _lommel_terms(pol, k, n_out, k * n_out * cyl.outer_radius_um, m, ub, vb)
+    w_out, _ = lommel_terms(pol, k, n_out, k * n_out * cyl.outer_radius_um, m, ub, vb)
     logs = np.array(logs + [lb])
     scale = np.exp(2 * (logs - logs.max()))
     weights = np.array(weights + [-w_out]) * scale
