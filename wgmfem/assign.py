@@ -1,341 +1,309 @@
-"""Mode assignment of a measured spectrum: which (pol, m, p) is each peak, and which inner
-diameter and/or core index reproduce the peaks best.
+"""Mode assignment of measured peaks: which (pol, m, p) each peak is, which peaks are not
+modes of the allowed families at all, and which inner diameter and/or core index fit.
 
 Wavelengths in nm, lengths in um.
 
-Why it is a search and not a formula: for a comb of p = 1 core modes the diameter and the
-mode number are nearly degenerate (scaling D by (m+1)/m moves mode m + 1 onto mode m), so
-"fit D" has one good minimum per m-offset. What separates them is the free spectral range
-(group index, the Airy term of the mode equation) and the relative positions of the Ez/Hz
-and p = 1/2 families. So:
+The statistical model (docs/theory.md, "Assigning measured peaks"). Peak i at y_i with
+uncertainty s_i is either
 
-1. *Screen.* The exact core modes of the given families are computed once at the
-   starting geometry over a window wide enough for the whole search range. Core-mode
-   wavelengths scale with the bore (lambda ~ D at fixed indices); with the core index they
-   follow a quadratic through exact combs at three indices (see :class:`_Comb`), so the
-   comb at any trial value is cheap. Scanning the fitted quantity over its range and giving
-   each peak the nearest mode enumerates the labellings (hypotheses); each gets a linear
-   least-squares fit and a chi^2.
-2. *Every m-offset.* The screen's model is good to ~1e-5 (wall-mode crossings move the core
-   modes by up to ~0.05 nm as D or n change), less than what separates neighbouring
-   m-offsets, so for the best few family patterns (labellings up to a common shift of m)
-   every offset within the search range is fitted by a few Gauss-Newton steps on exact solves
-   (with the comb's smooth Jacobian) and ranked by its exact residual.
-3. *Exact refinement.* The best few are refitted by Gauss-Newton with the exact solver (each
-   evaluation re-solves the labelled modes in narrow, argument-principle-counted boxes around
-   their predicted wavelengths, a few ms a mode; the Jacobian comes from finite differences of
-   exact solves). Where a core mode is split between core/wall hybrids (a crossing), the
-   hybrid with >= 30 % core energy nearest the prediction stands for it.
-4. *Verdict.* The noise sigma is the stated peak uncertainty or, failing that (or if the
-   best fit is worse than it: Birge ratio), the residual scatter of the best hypothesis,
-   sqrt(SSR / (N - n_fit)). Any other refined hypothesis whose chi^2 = SSR / sigma^2 is
-   below the 99th percentile of the chi^2 distribution with N - n_fit degrees of freedom
-   also fits the peaks within their noise: the assignment is then *ambiguous*. So is any
-   assignment with fewer peaks than fitted parameters + 1 and no stated sigma.
+* a mode j of the allowed core families, seen at most once: Gaussian error,
+  -2 ln L_i = (y_i - lambda_j)^2 / s_i^2 + ln(2 pi s_i^2) - 2 ln(1 - eps), or
+* an outlier (not a mode of these families): uniform over the spectral window W,
+  -2 ln L_i = 2 ln(W / eps);
 
-Uncertainties are sigma * sqrt(diag((J^T J)^-1)) with J the exact Jacobian at the solution.
-The outer diameter and the wall/outside indices are held at the given values.
+with eps the prior probability that a peak is an outlier. Modes may be missing (nothing is
+charged for a mode without a peak). The fit minimizes the total cost C = sum_i -2 ln L_i over
+the bore (and index) within the search window and over the labellings; for given (D, n) the
+best labelling is a linear assignment problem (``scipy.optimize.linear_sum_assignment``). A
+peak is thus assigned when it lies within tau_i s_i of a free mode,
+tau_i^2 = 2 ln((1 - eps) W / (eps sqrt(2 pi) s_i)) (~4-4.5 sigma).
+
+Labellings are compared by their posterior probability, exp(-C/2) normalized over the
+refined candidates (flat priors on D and n inside the window). Another labelling, or
+another label for one peak (or two peaks swapping theirs), whose odds against the best exceed 1:``AMBIGUITY_ODDS`` fits
+within the noise: the verdict says so and the diameter's uncertainty with the labelling
+ambiguity is the posterior mixture's spread.
+
+The search: the surrogate (:mod:`wgmfem.assign_comb`) is scanned over the bore's range;
+every labelling met is iterated to self-consistency (fit, relabel); the best candidates are
+refitted on exact modes, relabelled with the exact wavelengths, and ranked by their exact
+cost; the winner's modes are verified by an argument-principle count.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
+from .assign_comb import AssignModelError, Label, ModeComb, wavelength_window
 from .exact.search import run_boxes
 from .geometry import Capillary, LayeredCylinder
 from .polarization import normalize_pols
-from .solve import SearchError, find_modes
+from .units import k_from_wavelength_nm
 
 FIT_NAMES = {"inner-diameter": "inner_diameter_um", "core": "core_index"}
-ACCEPT_PERCENTILE = 0.99  # a hypothesis with chi^2 below this quantile fits within the noise
 DEFAULT_SEARCH = 0.02  # +-2 % around the given diameter (or index): about +-12 m at m = 600
-DEFAULT_CANDIDATES = 6
-PATTERNS = 3  # family patterns (labellings up to an m-offset) from the screen whose every offset is tried
-PATTERN_RMS_NM = 0.1  # ... if their screen fit is within this rms of the best (the screen model is good to ~0.05 nm)
-SCAN_STEPS = 3  # Gauss-Newton steps per offset in the scan
-SCAN_BOX = 3e-5  # relative half-width of the first box around a comb prediction (good to ~1e-5; widened if empty)
-MAX_STEPS = 6  # Gauss-Newton steps per hypothesis
-HYBRID_CORE_FRACTION = 0.3  # a hybrid with this much energy in the core stands for the core mode
+OUTLIER_PRIOR = 0.05  # eps: prior probability that a peak is not a mode of the allowed families
+AMBIGUITY_ODDS = 100.0  # an alternative with odds above 1:100 against the best fits within the noise
+GOOD_FIT_P_VALUE = 1e-3  # below this chi^2 p-value the best fit is worse than the stated noise
+EXACT_CANDIDATES = 10  # labellings from the screen refitted on exact modes (more if within the odds)
+MAX_EXACT_CANDIDATES = 24
+SCREEN_ODDS = 1e4  # screen candidates within these odds of the screen's best are refitted exactly
+MAX_ITERATIONS = 8  # fit-relabel rounds per candidate
+SIGMA_ROUNDS = 4  # rounds of the search when sigma is estimated from the residuals
+SIGMA_FLOOR_REL = 1e-8  # an estimated sigma is at least this fraction of the wavelength
+SCREEN_STEP_GAPS = 10  # screen steps per median mode spacing
+_ESTIMATED = "estimated from the residuals of the best labelling (its chi2 equals its dof by construction)"
 
 
 class AssignError(ValueError):
-    """The peaks or the spectrum cannot be assigned as given (the message is one line)."""
+    """The peaks cannot be assigned as given (the message is one line)."""
 
 
-# -- reading and picking peaks ---------------------------------------------------------------
-
-def read_spectrum(path: str) -> tuple[np.ndarray, np.ndarray]:
-    """Two columns, wavelength (nm) and intensity, separated by commas, semicolons, tabs or
-    spaces; '#' starts a comment; header lines before the first numeric row are skipped.
-    Returns the arrays sorted by wavelength."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except OSError as exc:
-        raise AssignError(f"cannot read spectrum {path!r}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise AssignError(f"spectrum {path!r} is not a text file") from None
-    rows = []
-    for number, line in enumerate(lines, 1):
-        text = line.split("#", 1)[0].replace(",", " ").replace(";", " ").split()
-        if not text:
-            continue
-        try:
-            values = [float(v) for v in text[:2]]
-            if len(values) < 2:
-                raise ValueError
-        except ValueError:
-            if rows:
-                raise AssignError(f"{path}, line {number}: expected two numbers (wavelength_nm, intensity), got {line.strip()!r}") from None
-            continue  # a header
-        rows.append(values)
-    data = np.array(rows, dtype=float).reshape(-1, 2)
-    if len(data) < 5:
-        raise AssignError(f"spectrum {path!r} has {len(data)} numeric rows; need at least 5 (wavelength_nm, intensity)")
-    if not np.all(np.isfinite(data)):
-        raise AssignError(f"spectrum {path!r} contains non-finite numbers")
-    if np.any(data[:, 0] <= 0):
-        raise AssignError(f"spectrum {path!r}: wavelengths must be positive (nm)")
-    order = np.argsort(data[:, 0])
-    return data[order, 0], data[order, 1]
+def describe_labels(labels: Sequence[Label | None]) -> str:
+    """'Ez p=1 m=588-596; Hz p=1 m=589-590; 1 unassigned' (the m range of each family)."""
+    families: dict[tuple, list[int]] = {}
+    for lab in labels:
+        if lab is not None:
+            families.setdefault((lab.pol, lab.p), []).append(lab.m)
+    text = "; ".join(f"{pol} p={p} m={min(ms)}-{max(ms)}" if len(ms) > 1 else f"{pol} p={p} m={ms[0]}"
+                     for (pol, p), ms in sorted(families.items()))
+    out = sum(lab is None for lab in labels)
+    return text + (f"; {out} unassigned" if out else "")
 
 
-def pick_peaks(wavelength_nm, intensity, prominence: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Peaks of a spectrum: ``scipy.signal.find_peaks`` with a prominence of at least
-    ``prominence`` times the intensity range (max - min); each position refined by the vertex
-    of the parabola through the highest sample and its two neighbours. Returns (nm, height)."""
-    from scipy.signal import find_peaks
-
-    x, y = np.asarray(wavelength_nm, float), np.asarray(intensity, float)
-    if not 0 < prominence < 1:
-        raise AssignError(f"peak prominence must be a fraction between 0 and 1, got {prominence}")
-    span = y.max() - y.min()
-    if span <= 0:
-        raise AssignError("the spectrum is flat: no peaks")
-    index, _ = find_peaks(y, prominence=prominence * span)
-    positions, heights = [], []
-    for i in index:
-        if 0 < i < len(x) - 1:
-            a, b, c = np.polyfit(x[i - 1:i + 2] - x[i], y[i - 1:i + 2], 2)
-            shift = -b / (2 * a) if a < 0 else 0.0
-            shift = float(np.clip(shift, x[i - 1] - x[i], x[i + 1] - x[i]))
-            positions.append(x[i] + shift)
-            heights.append(a * shift**2 + b * shift + c)
-        else:
-            positions.append(x[i])
-            heights.append(y[i])
-    return np.array(positions), np.array(heights)
-
-
-# -- the model: labelled core modes as a function of (D, n) ----------------------------------
-
-@dataclass(frozen=True)
-class Label:
-    pol: str
-    m: int
-    p: int
-
-    def __str__(self) -> str:
-        return f"{self.pol} m={self.m} p={self.p}"
-
+# -- the likelihood ---------------------------------------------------------------------------
 
 @dataclass
-class Solved:
-    """The exact modes behind a hypothesis at one parameter point."""
+class NoiseModel:
+    """Per-peak uncertainty s_i (nm) and the outlier density."""
 
-    wavelength_nm: np.ndarray
-    region: list[str]
-    core_fraction: np.ndarray
-    q_rad: np.ndarray
-    census_ok: list[bool]
+    sigma_nm: np.ndarray
+    window_nm: float  # W: where an outlier may fall
+    outlier_prior: float = OUTLIER_PRIOR
 
+    @property
+    def outlier_cost(self) -> float:
+        return 2 * math.log(self.window_nm / self.outlier_prior)
 
-class _Model:
-    """Exact wavelengths of labelled modes of a capillary whose bore and/or core index vary."""
+    def mode_cost(self, residual_nm, extra_nm=0.0) -> np.ndarray:
+        """-2 ln L of a peak (rows) seen as a mode; ``extra_nm`` adds model uncertainty."""
+        s2 = self.sigma_nm[:, None] ** 2 + np.asarray(extra_nm) ** 2
+        return residual_nm**2 / s2 + np.log(2 * math.pi * s2) - 2 * math.log(1 - self.outlier_prior)
 
-    def __init__(self, base: LayeredCylinder, fit: Sequence[str]):
-        self.base = base
-        self.fit = tuple(fit)
-        self.evaluations = 0
-
-    def start(self) -> np.ndarray:
-        values = {"inner-diameter": 2 * self.base.radii_um[0], "core": float(self.base.indices[0])}
-        return np.array([values[name] for name in self.fit])
-
-    def cylinder(self, theta) -> LayeredCylinder:
-        values = dict(zip(self.fit, (float(t) for t in theta)))
-        d = values.get("inner-diameter", 2 * self.base.radii_um[0])
-        n = values.get("core", self.base.indices[0])
-        return Capillary(d, 2 * self.base.radii_um[1], n, self.base.indices[1], self.base.outside_index)
-
-    def solve(self, theta, labels: Sequence[Label], predicted_nm, rel_half_width, verify=False) -> Solved:
-        """Each labelled mode in a box of +-rel_half_width around its predicted wavelength,
-        widened until a root of the right radial order is found."""
-        self.evaluations += 1
-        try:
-            cyl = self.cylinder(theta)
-        except ValueError as exc:
-            raise AssignError(f"the fit left the physical range: {exc}") from None
-        n = len(labels)
-        out = Solved(np.full(n, np.nan), ["?"] * n, np.zeros(n), np.zeros(n), [False] * n)
-        todo = list(range(n))
-        half = np.full(n, float(rel_half_width))
-        for _ in range(5):
-            for pol in sorted({labels[i].pol for i in todo}):
-                idx = [i for i in todo if labels[i].pol == pol]
-                k = 2e3 * math.pi / np.asarray(predicted_nm)[idx]
-                res = run_boxes(cyl, pol, [labels[i].m for i in idx], k * (1 - half[idx]), k * (1 + half[idx]), q_min=2.0, verify=verify)
-                for box, i in enumerate(idx):
-                    roots = [r for r in res.roots if r.box == box]
-                    good = [r for r in roots if r.p == labels[i].p and r.region_index == 0]
-                    # at a wall-mode crossing the core mode is shared by core/wall hybrids
-                    good = good or [r for r in roots if r.fractions[0] >= HYBRID_CORE_FRACTION]
-                    if good:
-                        root = min(good, key=lambda r: abs(r.k.real - k[box]))
-                        out.wavelength_nm[i] = 2e3 * math.pi / root.k.real
-                        out.region[i] = cyl.region_names[root.region_index]
-                        out.core_fraction[i] = root.fractions[0]
-                        out.q_rad[i] = math.inf if root.k.imag == 0 else root.k.real / (2 * abs(root.k.imag))
-                        out.census_ok[i] = res.checks[box].ok if verify else True
-            todo = [i for i in todo if not np.isfinite(out.wavelength_nm[i])]
-            if not todo:
-                return out
-            half[todo] *= 8
-        for i in todo:  # near a wall-mode crossing: the family member wherever it lies
-            try:
-                md = find_modes(cyl, pol=labels[i].pol, m=labels[i].m, p=labels[i].p, region="core", fsr=False)[0]
-            except SearchError:
-                raise AssignError(f"lost the mode {labels[i]} while fitting") from None
-            out.wavelength_nm[i] = md.wavelength_nm
-            out.region[i], out.core_fraction[i], out.q_rad[i] = md.region, md.core_fraction, md.Q_rad
-            out.census_ok[i] = bool(md.verification.get("census_ok"))
-        return out
+    def threshold_sigmas(self) -> np.ndarray:
+        """tau_i: a peak further than tau_i s_i from every free mode is an outlier."""
+        tau2 = self.outlier_cost - np.log(2 * math.pi * self.sigma_nm**2) + 2 * math.log(1 - self.outlier_prior)
+        return np.sqrt(np.maximum(tau2, 0.0))
 
 
-# -- hypotheses ------------------------------------------------------------------------------
+def best_labelling(peaks, lam, noise: NoiseModel, extra_nm=0.0) -> tuple[np.ndarray, float]:
+    """The labelling of the peaks by the modes at wavelengths ``lam`` (nan: absent) with the
+    lowest cost: (member index per peak, -1 for an outlier; total cost)."""
+    n = peaks.size
+    with np.errstate(invalid="ignore"):
+        cost = noise.mode_cost(peaks[:, None] - lam[None, :], extra_nm)
+    cost = np.where(np.isfinite(cost), cost, np.inf)
+    big = 1e30
+    outlier = np.full((n, n), big)
+    np.fill_diagonal(outlier, noise.outlier_cost)
+    full = np.hstack([np.minimum(cost, big), outlier])
+    rows, cols = linear_sum_assignment(full)
+    member = np.where(cols < lam.size, cols, -1)
+    order = np.argsort(rows)
+    return member[order], float(full[rows, cols].sum())
+
+
+def labelling_cost(peaks, lam, member, noise: NoiseModel, extra_nm=0.0) -> float:
+    """Total cost of a given labelling (member per peak, -1 outlier) with wavelengths ``lam``."""
+    total = 0.0
+    extra = np.broadcast_to(np.asarray(extra_nm, dtype=float), lam.shape)
+    for i, j in enumerate(member):
+        if j < 0 or not np.isfinite(lam[j]):
+            total += noise.outlier_cost
+        else:
+            s2 = noise.sigma_nm[i] ** 2 + extra[j] ** 2
+            total += (peaks[i] - lam[j]) ** 2 / s2 + math.log(2 * math.pi * s2) - 2 * math.log(1 - noise.outlier_prior)
+    return total
+
+
+# -- results ----------------------------------------------------------------------------------
 
 @dataclass
 class Hypothesis:
-    """One labelling of the peaks and its fit."""
+    """One labelling of the peaks (member per peak, -1 = outlier) and its fit."""
 
-    labels: list[Label]
-    theta: np.ndarray  # fitted values, in the order of ``fit``
-    observed_nm: np.ndarray
-    model_nm: np.ndarray
-    ssr_nm2: float  # sum of squared residuals, nm^2
-    linear_ssr_nm2: float  # from the screen (linearized model)
-    jacobian: np.ndarray | None = None  # d lambda / d theta at the solution, nm per unit
-    solved: Solved | None = None
-    chi2: float | None = None
-    acceptable: bool | None = None
-
-    @property
-    def residual_nm(self) -> np.ndarray:
-        return self.observed_nm - self.model_nm
+    member: np.ndarray
+    theta: np.ndarray
+    model_nm: np.ndarray  # per peak (nan for outliers)
+    cost: float
+    at_edge: bool = False
+    exact: bool = False
+    core_fraction: np.ndarray | None = None
+    q_rad: np.ndarray | None = None
+    probability: float = 0.0
+    origin: str = "search"  # or "peak i[, k]": a local variant of the best (one label changed, or two swapped)
 
     def key(self) -> tuple:
-        return tuple(self.labels)
+        return tuple(int(j) for j in self.member)
+
+
+@dataclass
+class PeakAlternative:
+    """Another explanation of one peak that fits within the noise."""
+
+    label: Label | None  # None: the peak as an outlier
+    model_nm: float | None
+    odds: float  # posterior odds of the whole labelling with this change, against the best
+    theta: np.ndarray
 
 
 @dataclass
 class Assignment:
-    """The answer: best hypothesis, its fit and uncertainties, the alternatives and the verdict."""
+    """The answer: labels, outliers, fitted values with and without the labelling ambiguity."""
 
     peaks_nm: np.ndarray
-    fit: tuple[str, ...]
-    base: LayeredCylinder
-    best: Hypothesis
-    alternatives: list[Hypothesis]  # the other refined hypotheses, best first
-    sigma_nm: float | None
+    sigma_nm: np.ndarray  # per peak
     sigma_source: str
-    uncertainty: np.ndarray  # one per fitted parameter (nan if unknown)
+    fit: tuple[str, ...]
+    comb: ModeComb
+    best: Hypothesis
+    candidates: list[Hypothesis]  # refined, best first (the best included)
+    uncertainty: np.ndarray  # per fitted quantity, for the best labelling
+    uncertainty_with_labelling: np.ndarray
     correlation: float | None
-    ambiguous: bool
+    chi2: float | None
+    dof: int
+    p_value: float | None
+    peak_alternatives: list[list[PeakAlternative]]
+    census_ok: np.ndarray  # per peak: the assigned mode's narrow box counted as found
     verdict: str
-    screened: int  # hypotheses found by the screen
-    evaluations: int  # exact model evaluations
-    dof: int = 0
-    offsets_fitted: int = 0  # labellings (pattern x m-offset) fitted on exact solves
+    ambiguous: bool
+    flags: list[str] = field(default_factory=list)
+    outlier_why: dict[int, str] = field(default_factory=dict)
+    noise: NoiseModel | None = None
+
+    @property
+    def base(self) -> LayeredCylinder:
+        return self.comb.base
+
+    def label(self, i: int) -> Label | None:
+        j = self.best.member[i]
+        return self.comb.labels[j] if j >= 0 else None
 
     def value(self, name: str) -> float:
-        if name in self.fit:
-            return float(self.best.theta[self.fit.index(name)])
-        return 2 * self.base.radii_um[0] if name == "inner-diameter" else float(self.base.indices[0])
+        d, n = self.comb.values(self.best.theta)
+        return d if name == "inner-diameter" else n
+
+    def predicted_modes(self, window_nm: tuple[float, float]) -> list[tuple[Label, float]]:
+        """Every mode of the allowed families in ``window_nm`` at the fitted (D, n), exact:
+        (label, wavelength nm), sorted by wavelength."""
+        lo, hi = window_nm
+        seed = self.comb.predict(self.best.theta)
+        members = np.nonzero((seed >= lo - 0.01 * (hi - lo)) & (seed <= hi + 0.01 * (hi - lo)))[0]
+        exact = self.comb.solve(self.best.theta, members, seed[members]).wavelength_nm
+        out = [(self.comb.labels[j], float(lam)) for j, lam in zip(members, exact) if np.isfinite(lam) and lo <= lam <= hi]
+        return sorted(out, key=lambda item: item[1])
 
     def simple_formula_m(self) -> np.ndarray:
         """m = pi n D / lambda (the paper's procedure) with the fitted D and n, rounded."""
-        d, n = self.value("inner-diameter"), self.value("core")
+        d, n = self.comb.values(self.best.theta)
         return np.rint(math.pi * n * d * 1e3 / self.peaks_nm).astype(int)
 
     def to_dict(self) -> dict:
-        fit = {}
-        for name in ("inner-diameter", "core"):
-            key = FIT_NAMES[name]
-            fit[key] = self.value(name)
-            fit[f"{key}_uncertainty"] = float(self.uncertainty[self.fit.index(name)]) if name in self.fit else None
+        fit: dict = {}
+        for k, name in enumerate(self.fit):
+            fit[FIT_NAMES[name]] = {
+                "value": float(self.best.theta[k]),
+                "sigma": _finite(self.uncertainty[k]),
+                "sigma_with_labelling": _finite(self.uncertainty_with_labelling[k]),
+            }
+        lo, hi = self.comb.bounds()
         fit.update(
-            fitted=[FIT_NAMES[n] for n in self.fit],
-            outer_diameter_um=2 * self.base.radii_um[1],
-            wall_index=float(self.base.indices[1]),
-            outside_index=self.base.outside_index,
+            search_window={FIT_NAMES[name]: [float(a), float(b)] for name, a, b in zip(self.fit, lo, hi)},
+            at_search_edge=self.best.at_edge,
+            fixed={
+                **({} if "inner-diameter" in self.fit else {"inner_diameter_um": self.comb.inner_diameter0}),
+                **({} if "core" in self.fit else {"core_index": self.comb.core_index0}),
+                "outer_diameter_um": 2 * self.base.radii_um[1],
+                "wall_index": float(self.base.indices[1]),
+                "outside_index": self.base.outside_index,
+            },
             correlation=self.correlation,
-            chi2=self.best.chi2,
+            chi2=self.chi2,
             dof=self.dof,
-            rms_residual_nm=float(np.sqrt(np.mean(self.best.residual_nm**2))),
-            sigma_nm=self.sigma_nm,
+            p_value=self.p_value,
+            sigma_nm=float(np.median(self.sigma_nm)),
             sigma_source=self.sigma_source,
+            outlier_prior=self.noise.outlier_prior if self.noise else OUTLIER_PRIOR,
+            outlier_window_nm=self.noise.window_nm if self.noise else None,
         )
         simple = self.simple_formula_m()
         peaks = []
-        for i, lab in enumerate(self.best.labels):
-            s = self.best.solved
-            peaks.append({
-                "wavelength_nm": float(self.peaks_nm[i]),
-                "pol": lab.pol, "m": lab.m, "p": lab.p,
-                "region": s.region[i] if s else "core",
-                "model_wavelength_nm": float(self.best.model_nm[i]),
-                "residual_nm": float(self.best.residual_nm[i]),
-                "core_fraction": float(s.core_fraction[i]) if s else None,
-                "Q_rad": float(s.q_rad[i]) if s and math.isfinite(s.q_rad[i]) else None,
-                "census_ok": bool(s.census_ok[i]) if s else None,
+        for i, y in enumerate(self.peaks_nm):
+            lab = self.label(i)
+            model = self.best.model_nm[i]
+            record = {
+                "wavelength_nm": float(y),
+                "sigma_nm": float(self.sigma_nm[i]),
+                "assigned": lab is not None,
+                "pol": lab.pol if lab else None,
+                "m": lab.m if lab else None,
+                "p": lab.p if lab else None,
+                "region": "core" if lab else None,
+                "model_nm": float(model) if lab else None,
+                "residual_nm": float(y - model) if lab else None,
+                "core_fraction": float(self.best.core_fraction[i]) if lab and self.best.core_fraction is not None else None,
+                "Q_rad": _finite(self.best.q_rad[i]) if lab and self.best.q_rad is not None else None,
+                "census_ok": bool(self.census_ok[i]) if lab else None,
                 "m_simple_formula": int(simple[i]),
-            })
-        alternatives = [
-            {
-                "labels": describe_labels(h.labels),
-                "m_offset": int(h.labels[0].m - self.best.labels[0].m),
-                **{FIT_NAMES[name]: float(v) for name, v in zip(self.fit, h.theta)},
-                "chi2": h.chi2, "rms_residual_nm": float(np.sqrt(np.mean(h.residual_nm**2))),
-                "fits_within_noise": h.acceptable,
             }
-            for h in self.alternatives
-        ]
-        return {
-            "fit": fit,
-            "ambiguous": self.ambiguous,
-            "verdict": self.verdict,
-            "peaks": peaks,
-            "alternatives": alternatives,
-            "hypotheses_screened": self.screened,
-            "offsets_fitted": self.offsets_fitted,
-            "exact_evaluations": self.evaluations,
-        }
+            if not lab:
+                record["why"] = self.outlier_why.get(i, "")
+            record["alternatives"] = [
+                {
+                    "pol": a.label.pol if a.label else None,
+                    "m": a.label.m if a.label else None,
+                    "p": a.label.p if a.label else None,
+                    "outlier": a.label is None,
+                    "model_nm": a.model_nm,
+                    "residual_nm": float(y - a.model_nm) if a.model_nm is not None else None,
+                    "odds": a.odds,
+                    **{FIT_NAMES[name]: float(v) for name, v in zip(self.fit, a.theta)},
+                }
+                for a in self.peak_alternatives[i]
+            ]
+            peaks.append(record)
+        best_m = next((lab.m for lab in map(self.label, range(len(self.peaks_nm))) if lab), None)
+        candidates = []
+        for h in self.candidates:
+            labs = [self.comb.labels[j] if j >= 0 else None for j in h.member]
+            first = next((lab.m for lab in labs if lab), None)
+            candidates.append({
+                "labels": describe_labels(labs),
+                "m_offset": int(first - best_m) if first is not None and best_m is not None else None,
+                "outliers": int(np.sum(h.member < 0)),
+                **{FIT_NAMES[name]: float(v) for name, v in zip(self.fit, h.theta)},
+                "cost": h.cost,
+                "probability": h.probability,
+                "at_search_edge": h.at_edge,
+                "best": h is self.best,
+            })
+        return {"peaks": peaks, "fit": fit, "verdict": self.verdict, "ambiguous": self.ambiguous,
+                "flags": self.flags, "candidates": candidates,
+                "search": {"members": len(self.comb.labels), "exact_solves": self.comb.solves,
+                           "census_lookups": self.comb.census_lookups}}
 
 
-def describe_labels(labels: Sequence[Label]) -> str:
-    """'Ez p=1 m=588-596; Hz p=1 m=589-590' (the m range of each family)."""
-    families: dict[tuple, list[int]] = {}
-    for lab in labels:
-        families.setdefault((lab.pol, lab.p), []).append(lab.m)
-    return "; ".join(f"{pol} p={p} m={min(ms)}-{max(ms)}" if len(ms) > 1 else f"{pol} p={p} m={ms[0]}"
-                     for (pol, p), ms in sorted(families.items()))
+def _finite(x) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
 
 
-# -- the search ------------------------------------------------------------------------------
+# -- the search --------------------------------------------------------------------------------
 
 def assign_peaks(
     peaks_nm: Sequence[float],
@@ -345,64 +313,97 @@ def assign_peaks(
     pol: str = "both",
     p: tuple[int, int] = (1, 1),
     search: float = DEFAULT_SEARCH,
-    sigma_nm: float | None = None,
-    candidates: int = DEFAULT_CANDIDATES,
+    sigma_nm: float | Sequence[float] | None = None,
+    sigma_source: str | None = None,
+    window_nm: tuple[float, float] | None = None,
+    outlier_prior: float = OUTLIER_PRIOR,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Assignment:
-    """Assign (pol, m, p) to measured peaks and fit the inner diameter and/or core index.
+    """Assign (pol, m, p) or "outlier" to measured peaks and fit the inner diameter and/or core index.
 
     Parameters
     ----------
-    peaks_nm : measured peak wavelengths, nm (at least 2, distinct).
-    cylinder : the starting capillary (two layers, real indices); default the paper's.
+    peaks_nm : measured peak wavelengths, nm (distinct; at least one more than fitted quantities).
+    cylinder : the starting capillary (two layers, real constant indices); default the paper's.
     fit : any of ``'inner-diameter'``, ``'core'``.
     pol, p : the families a peak may belong to (core modes of these polarizations and radial orders).
-    search : how far the fitted quantity may move, as a fraction of its starting value
-        (the diameter's when both are fitted).
-    sigma_nm : the peaks' uncertainty (1 sigma, nm); None: estimated from the residual scatter.
-    candidates : how many of the best screened hypotheses are refined with the exact solver.
+    search : each fitted quantity stays within +-search (a fraction) of its starting value.
+    sigma_nm : the peaks' 1-sigma uncertainty, nm: one number or one per peak. None: estimated
+        from the residuals of the best labelling (reported as such).
+    sigma_source : how the given sigma was obtained (e.g. 'linewidth'); default 'stated'.
+    window_nm : the spectral range where an outlier may fall (default: the peaks' span plus
+        one mean mode spacing either side).
+    outlier_prior : prior probability that a peak is not a mode of the allowed families.
     """
     cyl = cylinder if cylinder is not None else Capillary()
-    peaks = np.sort(np.asarray(peaks_nm, dtype=float))
-    _check_inputs(peaks, cyl, fit, p, search, sigma_nm, candidates)
+    peaks = np.asarray(peaks_nm, dtype=float)
+    order = np.argsort(peaks)
+    peaks = peaks[order]
+    fit = tuple(name for name in FIT_NAMES if name in fit)  # the diameter first: it is the one scanned
+    _check_inputs(peaks, cyl, fit, p, search, outlier_prior)
     try:
         pols = normalize_pols(pol)
     except ValueError as exc:
         raise AssignError(str(exc)) from None
-    fit = tuple(name for name in FIT_NAMES if name in fit)  # the diameter first: it is the one scanned
-    model = _Model(cyl, fit)
-    theta0 = model.start()
+    stated = _stated_sigma(sigma_nm, order, peaks.size)
 
-    comb = _reference_comb(cyl, pols, p, peaks, search, fit, progress)
-    hypotheses = _screen(peaks, comb, theta0, fit, search)
-    if not hypotheses:
-        raise AssignError("no labelling of the peaks by distinct modes was found in the search range; widen --search or check --pol/--p")
-    screened = len(hypotheses)
-    ranked = _offset_scan(model, peaks, comb, hypotheses, fit, search, progress)
-    refined: list[Hypothesis] = []
-    todo = ranked[:candidates]
-    for count, (labels, theta_lin, model_lin, ssr_lin) in enumerate(todo, 1):
-        try:
-            hyp = _refine(model, peaks, labels, theta_lin, model_lin, ssr_lin)
-        except AssignError:
-            continue  # a hypothesis whose modes cannot be followed is dropped
-        if np.all(np.abs(hyp.theta / theta0 - 1) <= 1.5 * search):  # else it left the allowed range
-            refined.append(hyp)
-        if progress:
-            progress("exact fits", count, len(todo))
-    if not refined:
-        raise AssignError(f"no labelling fits with the parameters within +-{150 * search:g} % of the given values "
-                          "(too few peaks for the fitted parameters, or modes lost near wall-mode crossings)")
-    refined.sort(key=lambda h: h.ssr_nm2)
-    best = refined[0]
-    best.jacobian = _exact_jacobian(model, best.theta, best.labels, best.model_nm)  # for the uncertainties
-    best.solved = model.solve(best.theta, best.labels, best.model_nm, 2e-6, verify=True)
-    result = _verdict(peaks, cyl, fit, refined, sigma_nm, screened, model.evaluations)
-    result.offsets_fitted = len(ranked)
-    return result
+    families = [(pl, pp) for pl in pols for pp in range(p[0], p[1] + 1)]
+    reach = wavelength_window(peaks, float(cyl.indices[0]), 2 * cyl.radii_um[0], search)
+    comb = ModeComb(cyl, fit, families, reach, search, progress)
+    if len(comb.labels) == 0:
+        raise AssignError("no core mode of the given families lies near the peaks; check the geometry and --pol/--p")
+    gaps = np.diff(comb.lam0)
+    spacing = float(np.median(gaps[gaps > 0])) if np.any(gaps > 0) else 1.0
+    if window_nm is None:
+        per_family = spacing * len(families)
+        window_nm = (peaks.min() - per_family, peaks.max() + per_family)
+    width = float(window_nm[1] - window_nm[0])
+    if not width > 0:
+        raise AssignError("the spectral window must have a positive width")
+
+    if stated is not None:
+        noise = NoiseModel(stated, width, outlier_prior)
+        rounds = 1
+    else:
+        noise = NoiseModel(np.full(peaks.size, spacing / 20), width, outlier_prior)
+        rounds = SIGMA_ROUNDS
+    for round_ in range(rounds):
+        refined = _search(comb, peaks, noise, spacing, progress)
+        if stated is not None:
+            break
+        estimate = _estimated_sigma(peaks, refined[0], len(fit), robust=round_ == 0)
+        if estimate is None:
+            raise AssignError(f"{int(np.sum(refined[0].member >= 0))} assigned peak(s) cannot both fit {len(fit)} "
+                              "parameter(s) and measure their own scatter; give --sigma")
+        converged = abs(estimate / noise.sigma_nm[0] - 1) < 0.1
+        noise = NoiseModel(np.full(peaks.size, estimate), width, outlier_prior)
+        if converged and round_ > 0:
+            refined = [_rescore(comb, peaks, noise, h) for h in refined]
+            refined.sort(key=lambda h: h.cost)
+            break
+    refined = _settle(comb, peaks, noise, refined)
+    if np.sum(refined[0].member >= 0) < len(fit) + 1:
+        raise AssignError(f"only {int(np.sum(refined[0].member >= 0))} peak(s) match a mode of the allowed families inside the "
+                          f"search window; at least {len(fit) + 1} must (check the geometry, --pol/--p, --search)")
+    source = sigma_source or ("stated" if stated is not None else _ESTIMATED)
+    return _conclude(comb, peaks, noise, refined, source)
 
 
-def _check_inputs(peaks, cyl, fit, p, search, sigma_nm, candidates):
+def _settle(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis]) -> list[Hypothesis]:
+    """Refit from any local variant of the best that costs less, until none does."""
+    for _ in range(3):
+        best = refined[0]
+        better = [v for v in _local_variants(comb, peaks, noise, best) if v.cost < best.cost - 1e-9]
+        if not better:
+            break
+        exact = _fit_exact(comb, peaks, noise, min(better, key=lambda v: v.cost))
+        if exact.cost >= best.cost - 1e-9:
+            break
+        refined = sorted([exact] + [h for h in refined if h.key() != exact.key()], key=lambda h: h.cost)
+    return refined
+
+
+def _check_inputs(peaks, cyl, fit, p, search, outlier_prior):
     if peaks.ndim != 1 or peaks.size < 2:
         raise AssignError("give at least two peak wavelengths")
     if not np.all(np.isfinite(peaks)) or np.any(peaks <= 0):
@@ -411,300 +412,395 @@ def _check_inputs(peaks, cyl, fit, p, search, sigma_nm, candidates):
         raise AssignError("peak wavelengths must be distinct")
     if not isinstance(cyl, LayeredCylinder) or cyl.n_layers != 2 or not cyl.is_lossless:
         raise AssignError("assign needs a capillary (core and wall) with real, constant indices")
-    if not fit or any(name not in FIT_NAMES for name in fit):
-        raise AssignError(f"fit must be one or both of {', '.join(FIT_NAMES)}, got {','.join(fit) or 'nothing'}")
+    if not fit:
+        raise AssignError(f"fit must be one or both of {', '.join(FIT_NAMES)}")
+    if peaks.size < len(fit) + 1:
+        raise AssignError(f"{peaks.size} peak(s) cannot fit {len(fit)} parameter(s) and be checked: give at least {len(fit) + 1}")
     if not (1 <= p[0] <= p[1] <= 4):
         raise AssignError(f"radial orders must satisfy 1 <= P1 <= P2 <= 4, got {p[0]}:{p[1]}")
     if not 0 < search < 0.2:
         raise AssignError(f"search range must be between 0 and 20 %, got {100 * search:g} %")
-    if sigma_nm is not None and not (math.isfinite(sigma_nm) and sigma_nm > 0):
-        raise AssignError(f"peak uncertainty must be a positive number of nm, got {sigma_nm}")
-    if candidates < 1:
-        raise AssignError("refine at least one candidate")
+    if not 0 < outlier_prior < 0.5:
+        raise AssignError(f"the outlier prior must be between 0 and 0.5, got {outlier_prior}")
 
 
-@dataclass
-class _Comb:
-    """Exact core modes at the starting geometry, and a cheap model of how they move.
-
-    lambda ~ D (bore scaling at fixed indices, exact but for the fixed outer wall). With the
-    core index: exact combs at n0 (1 - s), n0, n0 (1 + s) and a quadratic through them per mode
-    (the first-order d lambda / lambda = Gamma dn / n misses ~7 % over 1 % of index: Gamma
-    grows with the contrast); a single comb with the first-order slope when n is not fitted.
-    """
-
-    labels: list[Label]
-    n_nodes: np.ndarray  # core indices of the combs
-    lam_nodes: np.ndarray  # (len(n_nodes), modes) wavelengths in nm
-    core_fraction: np.ndarray
-    inner_diameter_um: float
-
-    @property
-    def core_index(self) -> float:
-        return float(self.n_nodes[len(self.n_nodes) // 2])
-
-    @property
-    def wavelength_nm(self) -> np.ndarray:
-        return self.lam_nodes[len(self.n_nodes) // 2]
-
-    def _in_n(self, n) -> tuple[np.ndarray, np.ndarray]:
-        """Wavelengths and d lambda / dn at core index n (at the starting diameter)."""
-        if len(self.n_nodes) == 1:
-            slope = self.wavelength_nm * self.core_fraction / self.core_index
-            return self.wavelength_nm + slope * (n - self.core_index), slope
-        x0, x1, x2 = self.n_nodes
-        y0, y1, y2 = self.lam_nodes
-        d01, d12 = (y1 - y0) / (x1 - x0), (y2 - y1) / (x2 - x1)
-        curv = (d12 - d01) / (x2 - x0)
-        value = y1 + (n - x1) * (d01 + curv * (n - x0))
-        slope = d01 + curv * (2 * n - x0 - x1)
-        return value, slope
-
-    def at(self, theta, fit) -> np.ndarray:
-        values = self._values(theta, fit)
-        lam, _ = self._in_n(values["core"])
-        return lam * values["inner-diameter"] / self.inner_diameter_um
-
-    def _values(self, theta, fit) -> dict:
-        values = {"inner-diameter": self.inner_diameter_um, "core": self.core_index}
-        values.update(zip(fit, (float(t) for t in theta)))
-        return values
-
-    def start(self, fit) -> np.ndarray:
-        return np.array([self._values((), ())[name] for name in fit])
-
-    def jacobian(self, fit, theta=None) -> np.ndarray:
-        values = self._values(self.start(fit) if theta is None else theta, fit)
-        scale = values["inner-diameter"] / self.inner_diameter_um
-        lam, slope = self._in_n(values["core"])
-        columns = {"inner-diameter": lam / self.inner_diameter_um, "core": slope * scale}
-        return np.column_stack([columns[name] for name in fit])
+def _stated_sigma(sigma_nm, order, n) -> np.ndarray | None:
+    """One uncertainty per peak (in the sorted peaks' order), or None."""
+    if sigma_nm is None:
+        return None
+    if np.ndim(sigma_nm) == 0:
+        s = np.full(n, float(sigma_nm))
+    else:
+        s = np.asarray(sigma_nm, dtype=float)
+        if s.shape != (n,):
+            raise AssignError(f"give one peak uncertainty or one per peak ({n}), got {s.size}")
+        s = s[order]
+    if not np.all(np.isfinite(s) & (s > 0)):
+        raise AssignError("peak uncertainties must be positive numbers of nm")
+    return s
 
 
-def _reference_comb(cyl, pols, p, peaks, search, fit, progress) -> _Comb:
-    """Exact core modes at the starting geometry over every wavelength the search can reach
-    (and the same modes at the ends of the index range when the index alone is scanned)."""
-    fsr = peaks.mean() ** 2 / (math.pi * cyl.indices[0] * 2e3 * cyl.radii_um[0])
-    window = (peaks.min() / (1 + search) - 2 * fsr, peaks.max() / (1 - search) + 2 * fsr)
-    modes = []
-    for count, pl in enumerate(pols, 1):
-        modes += find_modes(cyl, pol=pl, wavelength_nm=window, p=p, region="core", fsr=False, q_min=10.0)
-        if progress:
-            progress("reference modes", count, len(pols))
-    if len(modes) < peaks.size:
-        raise AssignError(f"only {len(modes)} core modes of the given families lie near the peaks; check the geometry and --pol/--p")
-    modes.sort(key=lambda md: md.wavelength_nm)
-    labels = [Label(md.pol, md.m, md.p) for md in modes]
-    lam = np.array([md.wavelength_nm for md in modes])
-    gamma = np.array([md.core_fraction for md in modes])
-    n0 = float(cyl.indices[0])
-    nodes, rows = [n0], [lam]
-    if fit[0] == "core":
-        model = _Model(cyl, ("core",))
-        nodes = [n0 * (1 - search), n0, n0 * (1 + search)]
-        guess = [lam * (1 + gamma * (n / n0 - 1)) for n in nodes]  # first order; off by ~10 % of the shift
-        rows = [model.solve([n], labels, g, 2 * search * search + 1e-5).wavelength_nm if n != n0 else lam
-                for n, g in zip(nodes, guess)]
-    return _Comb(labels, np.array(nodes), np.array(rows), gamma, 2 * cyl.radii_um[0])
+def _estimated_sigma(peaks, best: Hypothesis, n_fit: int, robust: bool) -> float | None:
+    assigned = best.member >= 0
+    r = (peaks - best.model_nm)[assigned]
+    dof = r.size - n_fit
+    if dof < 1:
+        return None
+    if robust:  # the first round may still hold a spurious peak among the assigned
+        scale = 1.4826 * float(np.median(np.abs(r))) * math.sqrt(r.size / dof)
+    else:
+        scale = math.sqrt(float(np.sum(r**2)) / dof)
+    return max(scale, SIGMA_FLOOR_REL * float(peaks.mean()))
 
 
-def _screen(peaks, comb: _Comb, theta0, fit, search):
-    """Every labelling met while the first fitted quantity scans +-search; each with its linear fit.
-    Returns (labels, theta, model_nm, ssr) sorted by ssr."""
-    gaps = np.diff(comb.wavelength_nm)
-    step_nm = max(np.median(gaps[gaps > 0]) / 8 if np.any(gaps > 0) else 1e-3, 1e-4)
-    jac0 = comb.jacobian(fit[:1])[:, 0]
-    span_nm = search * abs(theta0[0]) * np.median(jac0)
-    steps = int(min(20000, max(50, 2 * span_nm / step_nm)))
-    seen: dict[tuple, None] = {}
-    for t in np.linspace(-search, search, steps + 1):
-        theta = np.array(theta0, dtype=float)
-        theta[0] *= 1 + t
-        lam = comb.at(theta, fit)
-        order = np.argsort(lam)
-        lam_sorted = lam[order]
-        pos = np.clip(np.searchsorted(lam_sorted, peaks), 1, lam.size - 1)
-        left, right = lam_sorted[pos - 1], lam_sorted[pos]
-        nearest = np.where(np.abs(peaks - left) <= np.abs(peaks - right), pos - 1, pos)
-        chosen = tuple(order[nearest])
-        if len(set(chosen)) == len(chosen):
-            seen.setdefault(chosen, None)
-    out = [h for h in (_linear_fit(peaks, comb, np.array(chosen), fit, search) for chosen in seen) if h]
-    out.sort(key=lambda h: h[3])
-    return out
-
-
-def _linear_fit(peaks, comb: _Comb, idx, fit, search):
-    """Least squares of the comb members ``idx`` to the peaks on the cheap comb model:
-    (labels, theta, model_nm, ssr), or None when the fit leaves the search range."""
-    # only the first quantity moves here: with both D and n the model's valley is too flat
-    # (correlation ~ -1) for a model good to ~1e-5; the exact fit frees the rest
-    theta = comb.start(fit)
-    start = theta[0]
-    for _ in range(4):  # Newton on the (nearly linear) model
-        jac = comb.jacobian(fit, theta)[idx, :1]
-        delta, *_ = np.linalg.lstsq(jac, peaks - comb.at(theta, fit)[idx], rcond=None)
-        theta[0] += delta[0]
-        if abs(theta[0] / start - 1) > 1.5 * search:
-            return None
-    model_nm = comb.at(theta, fit)[idx]
-    return [comb.labels[i] for i in idx], theta, model_nm, float(np.sum((peaks - model_nm) ** 2))
-
-
-def _pattern(labels: Sequence[Label]) -> tuple:
-    """A labelling up to a common shift of m (the nearly degenerate direction)."""
-    return tuple((lab.pol, lab.m - labels[0].m, lab.p) for lab in labels)
-
-
-def _offset_scan(model: _Model, peaks, comb: _Comb, hypotheses, fit, search, progress):
-    """Every m-offset (within the search range) of the screen's plausible family patterns, each
-    fitted by a few Gauss-Newton steps on exact solves with the comb's smooth Jacobian: the
-    cheap model is not accurate enough to rank the offsets (their chi^2 differ by less than its
-    error), and a single exact solve at the screen fit may sit on a wall-mode crossing that the
-    right (D, n) avoids. Returns the screen-style tuples (labels, theta, model_nm, ssr), best first."""
-    best_ssr = {}
-    for h in hypotheses:
-        best_ssr.setdefault(_pattern(h[0]), (h[3], h[0][0].m))
-    floor = hypotheses[0][3] + peaks.size * PATTERN_RMS_NM**2
-    patterns = [pat for pat, (ssr, _) in best_ssr.items() if ssr <= floor][:PATTERNS]
-    where = {lab: i for i, lab in enumerate(comb.labels)}
-    reach = int(math.ceil(1.2 * search * hypotheses[0][0][0].m)) + 2
-    todo = []
-    for pattern in patterns:
-        base = best_ssr[pattern][1]
-        for m0 in range(base - reach, base + reach + 1):
-            labels = [Label(pol, m0 + dm, pp) for pol, dm, pp in pattern]
-            if all(lab in where for lab in labels):
-                fitted = _linear_fit(peaks, comb, np.array([where[lab] for lab in labels]), fit, search)
-                if fitted:
-                    todo.append(fitted)
-    ranked = []
-    for count, (labels, theta, model_nm, ssr_lin) in enumerate(todo, 1):
-        idx = np.array([where[lab] for lab in labels])
-        if len(fit) > 1:
-            # D and n together: the valley lambda ~ n D is so flat (correlation ~ -1) that only
-            # the exact Jacobian points along it; each offset gets the full exact fit
-            try:
-                hyp = _refine(model, peaks, labels, theta, model_nm, ssr_lin)
-            except AssignError:
-                continue
-            ranked.append((labels, hyp.theta, hyp.model_nm, hyp.ssr_nm2))
-            if progress:
-                progress("m-offset scan", count, len(todo))
-            continue
+def _search(comb: ModeComb, peaks, noise: NoiseModel, spacing, progress) -> list[Hypothesis]:
+    """Screen on the surrogate, refit the best candidates on exact modes; best first."""
+    screened = _screen(comb, peaks, noise, spacing)
+    if not screened:
+        raise AssignError("no labelling of the peaks was found in the search range; widen --search or check --pol/--p")
+    floor = screened[0].cost + 2 * math.log(SCREEN_ODDS)
+    todo = [h for h in screened if h.cost <= floor][:MAX_EXACT_CANDIDATES]
+    if len(todo) < EXACT_CANDIDATES:
+        todo = screened[:EXACT_CANDIDATES]
+    refined: dict[tuple, Hypothesis] = {}
+    for count, h in enumerate(todo, 1):
         try:
-            exact = model.solve(theta, labels, model_nm, SCAN_BOX).wavelength_nm
-            ssr = float(np.sum((peaks - exact) ** 2))
-            for _ in range(SCAN_STEPS):
-                jac = comb.jacobian(fit, theta)[idx]
-                step, *_ = np.linalg.lstsq(jac, peaks - exact, rcond=None)
-                change = jac @ step
-                trial = model.solve(theta + step, labels, exact + change, max(2e-6, 20 * np.max(np.abs(change) / exact))).wavelength_nm
-                trial_ssr = float(np.sum((peaks - trial) ** 2))
-                if trial_ssr >= ssr:
-                    break
-                theta, exact, ssr = theta + step, trial, trial_ssr
-                if np.max(np.abs(change)) < 1e-4:  # enough to rank; the best are refined fully
-                    break
-        except AssignError:
+            exact = _fit_exact(comb, peaks, noise, h)
+        except AssignModelError:
             continue
-        ranked.append((labels, theta, exact, ssr))
+        if exact.key() not in refined or exact.cost < refined[exact.key()].cost:
+            refined[exact.key()] = exact
         if progress:
-            progress("m-offset scan", count, len(todo))
-    ranked.sort(key=lambda item: item[3])
-    return ranked
+            progress("exact fits", count, len(todo))
+    if not refined:
+        raise AssignError("no labelling could be followed on exact modes inside the search window")
+    return sorted(refined.values(), key=lambda h: h.cost)
 
 
-def _refine(model: _Model, peaks, labels, theta_lin, model_lin, ssr_lin) -> Hypothesis:
-    """Gauss-Newton with the exact solver from the screen's linear fit. The Jacobian (finite
-    differences of exact solves) is taken once at the start: near the solution the wavelengths
-    are linear in (D, n) to far better than the noise, so 2-3 steps converge."""
-    first = model.solve(theta_lin, labels, model_lin, 1e-4)
-    jac = _exact_jacobian(model, theta_lin, labels, first.wavelength_nm)
-    theta, model_nm = np.array(theta_lin, dtype=float), first.wavelength_nm
-    ssr = float(np.sum((peaks - model_nm) ** 2))
-    for _ in range(MAX_STEPS):
-        step, *_ = np.linalg.lstsq(jac, peaks - model_nm, rcond=None)
-        for _ in range(4):  # halve a step that does not lower the residual (a crossing in the way)
-            change = jac @ step
-            trial = model.solve(theta + step, labels, model_nm + change, max(2e-6, 20 * np.max(np.abs(change) / model_nm)))
-            trial_ssr = float(np.sum((peaks - trial.wavelength_nm) ** 2))
-            if trial_ssr <= ssr:
-                break
-            step = step / 2
-        else:
+def _extra(comb: ModeComb) -> np.ndarray:
+    """Per member, the surrogate's own uncertainty (nm)."""
+    return np.array([comb.surrogate_error_nm[f] for f in comb.family])
+
+
+def _screen(comb: ModeComb, peaks, noise: NoiseModel, spacing) -> list[Hypothesis]:
+    """Every labelling met while the first fitted quantity scans its range on the surrogate,
+    each iterated to self-consistency (fit, relabel). Sorted by surrogate cost."""
+    lo, hi = comb.bounds()
+    extra = _extra(comb)
+    lam_mid = float(np.median(peaks))
+    step_rel = spacing / SCREEN_STEP_GAPS / lam_mid
+    steps = int(min(40000, max(50, (hi[0] - lo[0]) / comb.theta0[0] / step_rel)))
+    # labels on the grid with a sigma no smaller than the step, so that no labelling is stepped over
+    step_nm = (hi[0] - lo[0]) / steps / comb.theta0[0] * lam_mid
+    coarse = NoiseModel(np.sqrt(noise.sigma_nm**2 + step_nm**2), noise.window_nm, noise.outlier_prior)
+    starts: dict[tuple, np.ndarray] = {}
+    for value in np.linspace(lo[0], hi[0], steps + 1):
+        theta = comb.theta0.copy()
+        theta[0] = value
+        member, _ = best_labelling(peaks, comb.predict(theta), coarse, extra)
+        starts.setdefault(tuple(member), theta)
+    found: dict[tuple, Hypothesis] = {}
+    for member, theta in starts.items():
+        h = _iterate_surrogate(comb, peaks, noise, np.array(member), theta, extra)
+        if h is not None and (h.key() not in found or h.cost < found[h.key()].cost):
+            found[h.key()] = h
+    return sorted(found.values(), key=lambda h: h.cost)
+
+
+def _weighted_step(jac, residual, sigma):
+    """Least-squares step of theta for residuals (nm) with uncertainties ``sigma``."""
+    step, *_ = np.linalg.lstsq(jac / sigma[:, None], residual / sigma, rcond=None)
+    return step
+
+
+def _clip(comb: ModeComb, theta) -> tuple[np.ndarray, bool]:
+    lo, hi = comb.bounds()
+    clipped = np.clip(theta, lo, hi)
+    return clipped, bool(np.any(clipped != theta))
+
+
+def _iterate_surrogate(comb, peaks, noise, member, theta, extra) -> Hypothesis | None:
+    edge = False
+    for _ in range(MAX_ITERATIONS):
+        assigned = member >= 0
+        if np.sum(assigned) < len(comb.fit):
+            return None
+        lam = comb.predict(theta)
+        jac = comb.jacobian(theta)[member[assigned]]
+        if len(comb.fit) > 1:
+            jac = jac[:, :1]  # D and n together are nearly degenerate on the surrogate: the exact fit frees n
+        sigma = np.sqrt(noise.sigma_nm[assigned] ** 2 + extra[member[assigned]] ** 2)
+        step = _weighted_step(jac, peaks[assigned] - lam[member[assigned]], sigma)
+        new = theta.copy()
+        new[: step.size] += step
+        new, edge = _clip(comb, new)
+        new_member, _ = best_labelling(peaks, comb.predict(new), noise, extra)
+        theta = new
+        if np.array_equal(new_member, member):
             break
-        theta, model_nm, ssr = theta + step, trial.wavelength_nm, trial_ssr
-        if np.max(np.abs(change)) < 1e-7 or np.any(np.abs(theta / theta_lin - 1) > 0.1):
-            break  # converged, or running away (a wrong labelling)
-    return Hypothesis(list(labels), theta, peaks, model_nm, ssr, ssr_lin, jac)
+        member = new_member
+    lam = comb.predict(theta)
+    cost = labelling_cost(peaks, lam, member, noise, extra)
+    model = np.where(member >= 0, lam[np.maximum(member, 0)], np.nan)
+    return Hypothesis(member, theta, model, cost, at_edge=edge)
 
 
-def _exact_jacobian(model: _Model, theta, labels, at_nm) -> np.ndarray:
-    """d lambda / d theta (nm per um, nm per RIU) by forward differences of exact solves."""
+def _near_members(comb: ModeComb, peaks, lam, noise: NoiseModel) -> np.ndarray:
+    """Members that can matter for these peaks: within the outlier reach of some peak."""
+    reach = float(np.max(noise.threshold_sigmas() * noise.sigma_nm)) + 2 * float(max(comb.surrogate_error_nm.values()))
+    return np.nonzero((lam >= peaks.min() - reach) & (lam <= peaks.max() + reach))[0]
+
+
+def _exact_at(comb: ModeComb, theta, members, seed) -> tuple[np.ndarray, object]:
+    """Exact wavelengths of all members (nan where not evaluated or absent)."""
+    exact = comb.solve(theta, members, seed[members])
+    lam = np.full(len(comb.labels), np.nan)
+    lam[members] = exact.wavelength_nm
+    return lam, exact
+
+
+def _fit_exact(comb: ModeComb, peaks, noise: NoiseModel, start: Hypothesis) -> Hypothesis:
+    """Fit and relabel on exact modes until the labelling no longer changes."""
+    theta, member = start.theta.copy(), start.member.copy()
+    seed = comb.predict(theta)
+    edge = False
+    for _ in range(MAX_ITERATIONS):
+        members = _near_members(comb, peaks, seed, noise)
+        lam, exact = _exact_at(comb, theta, members, seed)
+        new_member, _ = best_labelling(peaks, lam, noise)
+        assigned = new_member >= 0
+        if np.sum(assigned) < len(comb.fit):
+            member = new_member
+            break
+        jac = comb.jacobian(theta)[new_member[assigned]]
+        step = _weighted_step(jac, peaks[assigned] - lam[new_member[assigned]], noise.sigma_nm[assigned])
+        new, edge = _clip(comb, theta + step)
+        moved = np.abs(jac @ (new - theta))
+        done = np.array_equal(new_member, member) and np.all(moved < 1e-3 * noise.sigma_nm[assigned])
+        member = new_member
+        if done:
+            break
+        # seeds at the new point: the exact wavelengths moved as the surrogate says
+        ratio = comb.predict(new) / comb.predict(theta)
+        seed = np.where(np.isfinite(lam), lam, comb.predict(theta)) * ratio
+        theta = new
+    members = _near_members(comb, peaks, seed, noise)
+    lam, exact = _exact_at(comb, theta, members, seed)
+    member, cost = best_labelling(peaks, lam, noise)
+    where = {int(j): r for r, j in enumerate(members)}
+    model = np.array([lam[j] if j >= 0 else np.nan for j in member])
+    fraction = np.array([exact.core_fraction[where[j]] if j >= 0 else np.nan for j in member])
+    q = np.array([exact.q_rad[where[j]] if j >= 0 else np.nan for j in member])
+    return Hypothesis(member, theta, model, cost, at_edge=edge, exact=True, core_fraction=fraction, q_rad=q)
+
+
+def _rescore(comb: ModeComb, peaks, noise: NoiseModel, h: Hypothesis) -> Hypothesis:
+    """The same exact fit, relabelled and refitted with another noise model."""
+    return _fit_exact(comb, peaks, noise, h)
+
+
+# -- the verdict --------------------------------------------------------------------------------
+
+def _exact_jacobian(comb: ModeComb, h: Hypothesis) -> np.ndarray:
+    """d lambda / d theta of the assigned peaks' modes by central differences of exact solves."""
+    assigned = h.member >= 0
+    members = h.member[assigned]
     columns = []
-    for j in range(len(model.fit)):
-        h = 1e-6 * theta[j]
-        shifted = np.array(theta, dtype=float)
-        shifted[j] += h
-        columns.append((model.solve(shifted, labels, at_nm, 1e-5).wavelength_nm - at_nm) / h)
+    for k in range(len(comb.fit)):
+        step = 1e-6 * h.theta[k]
+        values = []
+        for sign in (1, -1):
+            theta = h.theta.copy()
+            theta[k] += sign * step
+            seed = h.model_nm[assigned] * comb.predict(theta)[members] / comb.predict(h.theta)[members]
+            values.append(comb.solve(theta, members, seed).wavelength_nm)
+        columns.append((values[0] - values[1]) / (2 * step))
     return np.column_stack(columns)
 
 
-def _verdict(peaks, cyl, fit, refined, sigma_nm, screened, evaluations) -> Assignment:
+def _conclude(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis], source: str) -> Assignment:
+    from scipy.stats import binom
     from scipy.stats import chi2 as chi2_dist
 
     best = refined[0]
-    n_fit = len(fit)
-    dof = peaks.size - n_fit
-    scatter = math.sqrt(best.ssr_nm2 / dof) if dof > 0 else None
-    if sigma_nm is not None:
-        sigma, source = sigma_nm, "stated"
-        if scatter is not None and scatter > sigma_nm:
-            limit = chi2_dist.ppf(ACCEPT_PERCENTILE, dof)
-            if best.ssr_nm2 / sigma_nm**2 > limit:
-                sigma, source = scatter, f"residual scatter: the stated {sigma_nm:.2g} nm is too small for the best fit"
-    elif scatter is not None and scatter > 0:
-        sigma, source = scatter, "residual scatter of the best hypothesis"
-    else:
-        sigma, source = None, "unknown (too few peaks to estimate; give --sigma)"
+    n_fit = len(comb.fit)
+    assigned = best.member >= 0
+    residual = (peaks - best.model_nm)[assigned]
+    chi2 = float(np.sum(residual**2 / noise.sigma_nm[assigned] ** 2))
+    dof = int(assigned.sum()) - n_fit
+    p_value = float(chi2_dist.sf(chi2, dof)) if dof > 0 and source != _ESTIMATED else None
 
-    limit = chi2_dist.ppf(ACCEPT_PERCENTILE, max(dof, 1))
-    for h in refined:
-        h.chi2 = h.ssr_nm2 / sigma**2 if sigma else None
-        h.acceptable = bool(h.chi2 <= limit) if sigma else True
-    rivals = [h for h in refined[1:] if h.key() != best.key() and h.acceptable]
-
-    if sigma is None:
-        ambiguous = True
-        verdict = f"ambiguous: {peaks.size} peaks cannot both fit {n_fit} parameter(s) and measure their own scatter; give --sigma"
-    elif rivals:
-        ambiguous = True
-        rival = rivals[0]
-        verdict = (
-            f"ambiguous: {len(rivals)} other labelling(s) also fit within the noise, e.g. "
-            f"{describe_labels(rival.labels)} with chi2 {rival.chi2:.3g} (best {best.chi2:.3g}, "
-            f"99th percentile for {max(dof, 1)} dof {limit:.3g})"
-        )
-    else:
-        ambiguous = False
-        second = next((h for h in refined[1:] if h.key() != best.key()), None)
-        verdict = "unique within the noise"
-        if second is not None:
-            verdict += f": next best labelling {describe_labels(second.labels)} has chi2 {second.chi2:.3g} > {limit:.3g}"
-        else:
-            verdict += " (no other labelling reached the exact fit)"
-
+    flags = []
+    jac = _exact_jacobian(comb, best)
     uncertainty = np.full(n_fit, np.nan)
     correlation = None
-    if sigma is not None and best.jacobian is not None:
+    if np.all(np.isfinite(jac)):
         try:
-            cov = sigma**2 * np.linalg.inv(best.jacobian.T @ best.jacobian)
+            cov = np.linalg.inv((jac / noise.sigma_nm[assigned, None]).T @ (jac / noise.sigma_nm[assigned, None]))
             uncertainty = np.sqrt(np.diag(cov))
             if n_fit == 2:
                 correlation = float(cov[0, 1] / (uncertainty[0] * uncertainty[1]))
         except np.linalg.LinAlgError:
-            verdict = "ambiguous: the fitted parameters are degenerate (singular Jacobian); " + verdict
-            ambiguous = True
-    return Assignment(peaks, fit, cyl, best, refined[1:], sigma, source, uncertainty, correlation,
-                      ambiguous, verdict, screened, evaluations, dof)
+            flags.append("degenerate: the fitted quantities cannot be told apart by these peaks (singular Jacobian)")
+
+    variants = _local_variants(comb, peaks, noise, best)
+    pool = {h.key(): h for h in refined}
+    for v in variants:
+        if v.key() not in pool:
+            pool[v.key()] = v
+    candidates = sorted(pool.values(), key=lambda h: h.cost)
+    candidates.remove(best)
+    candidates.insert(0, best)  # the settled best (a linearized variant never displaces it)
+    weights = np.exp(-0.5 * (np.array([h.cost for h in candidates]) - best.cost))
+    weights /= weights.sum()
+    for h, w in zip(candidates, weights):
+        h.probability = float(w)
+
+    spread = np.zeros(n_fit)
+    for h, w in zip(candidates, weights):
+        spread += w * (h.theta - best.theta) ** 2
+    with_labelling = np.sqrt(np.where(np.isfinite(uncertainty), uncertainty, 0.0) ** 2 + spread)
+
+    peak_alts: list[list[PeakAlternative]] = [[] for _ in peaks]
+    for v in variants:
+        odds = math.exp(-0.5 * (v.cost - best.cost))
+        if odds < 1 / AMBIGUITY_ODDS or v.key() == best.key():
+            continue
+        changed = np.nonzero(v.member != best.member)[0]
+        for i in changed:
+            j = v.member[i]
+            peak_alts[i].append(PeakAlternative(comb.labels[j] if j >= 0 else None,
+                                                float(v.model_nm[i]) if j >= 0 else None, odds, v.theta))
+    rivals = [h for h in candidates if h is not best and h.probability * AMBIGUITY_ODDS >= best.probability
+              and not _is_local_variant(h, best)]
+
+    census_ok = _verify(comb, best)
+    outlier_why = _why_outliers(comb, peaks, noise, best)
+
+    n_out = int(np.sum(best.member < 0))
+    too_many = float(binom.sf(n_out - 1, peaks.size, noise.outlier_prior)) if n_out else 1.0
+    poor = []
+    if too_many < GOOD_FIT_P_VALUE:
+        poor.append(f"{n_out} of {peaks.size} peaks are unassigned, more than an outlier prior of "
+                    f"{noise.outlier_prior:g} makes plausible (p = {too_many:.1e})")
+    if p_value is not None and p_value < GOOD_FIT_P_VALUE:
+        poor.append(f"chi2 {chi2:.3g} for {dof} dof (p = {p_value:.1e}) is worse than the peaks' uncertainty allows")
+    if poor:
+        flags.append("poor fit: " + "; ".join(poor) + ": the families, the fixed geometry or the search window "
+                     "may not describe these peaks")
+    if best.at_edge:
+        flags.append("at the edge of the search window: the fit wants to go further; widen --search")
+    if not np.all(census_ok[assigned]):
+        flags.append("unverified: the argument-principle count disagrees for some assigned mode (census_ok false)")
+    if source == _ESTIMATED:
+        flags.append("sigma estimated from the residuals: the fit's quality cannot be judged; give --sigma")
+
+    uncertain_peaks = [i for i, alts in enumerate(peak_alts) if alts]
+    ambiguous = bool(rivals or uncertain_peaks or poor)
+    if poor:
+        verdict = "poor fit: " + "; ".join(poor)
+    elif rivals:
+        r = rivals[0]
+        verdict = (f"ambiguous: {len(rivals)} other labelling(s) fit within the noise, e.g. "
+                   f"{describe_labels([comb.labels[j] if j >= 0 else None for j in r.member])} "
+                   f"(probability {r.probability:.2g} against {best.probability:.2g})")
+    elif uncertain_peaks:
+        verdict = (f"ambiguous: {len(uncertain_peaks)} peak(s) have another explanation within the noise "
+                   f"(peaks at {', '.join(f'{peaks[i]:.4f}' for i in uncertain_peaks)} nm)")
+    else:
+        others = [h for h in candidates if h is not best]
+        verdict = f"unique: probability {best.probability:.4g}"
+        if others:
+            verdict += f"; next best {describe_labels([comb.labels[j] if j >= 0 else None for j in others[0].member])} " \
+                       f"at odds 1:{best.probability / max(others[0].probability, 1e-300):.3g}"
+    if n_out:
+        verdict += f"; {n_out} peak(s) unassigned (not modes of the allowed families)"
+    return Assignment(peaks, noise.sigma_nm, source, comb.fit, comb, best, candidates, uncertainty, with_labelling,
+                      correlation, chi2, dof, p_value, peak_alts, census_ok, verdict, ambiguous, flags, outlier_why, noise)
+
+
+def _is_local_variant(h: Hypothesis, best: Hypothesis) -> bool:
+    """Differs from the best in one peak's label, or by two peaks swapping theirs (these are
+    reported per peak)."""
+    return h.origin != "search" or int(np.sum(h.member != best.member)) <= 1
+
+
+def _local_variants(comb, peaks, noise, best: Hypothesis) -> list[Hypothesis]:
+    """The best labelling with one peak relabelled (another free mode within its reach, or
+    outlier; or an outlier given to a free mode), or with two peaks swapping their modes, each
+    refitted by one linearized step."""
+    members = _near_members(comb, peaks, comb.predict(best.theta), noise)
+    seed = comb.predict(best.theta)
+    lam, _ = _exact_at(comb, best.theta, members, seed)
+    reach = noise.threshold_sigmas() * noise.sigma_nm
+    used = set(int(j) for j in best.member if j >= 0)
+    full_jac = comb.jacobian(best.theta)
+    changes = []
+    for i, y in enumerate(peaks):
+        options = [-1] if best.member[i] >= 0 else []
+        options += [int(j) for j in members if int(j) not in used and np.isfinite(lam[j]) and abs(y - lam[j]) <= reach[i]]
+        changes += [{i: j} for j in options]
+    for i in range(peaks.size):
+        for k in range(i + 1, peaks.size):
+            a, b = best.member[i], best.member[k]
+            if a >= 0 and b >= 0 and abs(peaks[i] - lam[b]) <= reach[i] and abs(peaks[k] - lam[a]) <= reach[k]:
+                changes.append({i: int(b), k: int(a)})
+    out = []
+    for change in changes:
+        member = best.member.copy()
+        for i, j in change.items():
+            member[i] = j
+        assigned = member >= 0
+        if assigned.sum() < len(comb.fit):
+            continue
+        theta = best.theta.copy()
+        model = lam[np.maximum(member, 0)]
+        if assigned.sum() > len(comb.fit):
+            step = _weighted_step(full_jac[member[assigned]], peaks[assigned] - model[assigned], noise.sigma_nm[assigned])
+            theta, _ = _clip(comb, theta + step)
+            model = model + full_jac[np.maximum(member, 0)] @ (theta - best.theta)
+        cost = labelling_cost(peaks, _with(lam, member, model), member, noise)
+        origin = "peak " + ", ".join(str(i) for i in change)
+        out.append(Hypothesis(member, theta, np.where(assigned, model, np.nan), cost, exact=True, origin=origin))
+    return out
+
+
+def _with(lam, member, model) -> np.ndarray:
+    """Wavelengths of all members with the peaks' labelled ones replaced by ``model``."""
+    out = lam.copy()
+    for j, value in zip(member, model):
+        if j >= 0:
+            out[j] = value
+    return out
+
+
+def _verify(comb: ModeComb, best: Hypothesis) -> np.ndarray:
+    """Per peak: the assigned mode's narrow box counted by the argument principle."""
+    ok = np.zeros(best.member.size, bool)
+    cyl = comb.cylinder(best.theta)
+    for pol in sorted({comb.labels[j].pol for j in best.member if j >= 0}):
+        rows = [i for i, j in enumerate(best.member) if j >= 0 and comb.labels[j].pol == pol]
+        k = k_from_wavelength_nm(best.model_nm[rows])
+        res = run_boxes(cyl, pol, [comb.labels[best.member[i]].m for i in rows], k * (1 - 2e-6), k * (1 + 2e-6), q_min=2.0)
+        for box, i in enumerate(rows):
+            lab = comb.labels[best.member[i]]
+            hit = [r for r in res.roots if r.box == box and r.p == lab.p and r.region_index == 0]
+            ok[i] = bool(hit) and res.checks[box].ok
+    return ok
+
+
+def _why_outliers(comb, peaks, noise, best: Hypothesis) -> dict[int, str]:
+    lam = comb.predict(best.theta)
+    used = set(int(j) for j in best.member if j >= 0)
+    tau = noise.threshold_sigmas()
+    out = {}
+    for i in np.nonzero(best.member < 0)[0]:
+        free = [j for j in range(lam.size) if j not in used and np.isfinite(lam[j])]
+        if not free:
+            out[int(i)] = "every mode of the allowed families near it is taken by a closer peak"
+            continue
+        j = min(free, key=lambda j: abs(peaks[i] - lam[j]))
+        d = abs(peaks[i] - lam[j])
+        out[int(i)] = (f"nearest free mode {comb.labels[j]} is {d:.4f} nm away = {d / noise.sigma_nm[i]:.1f} sigma "
+                       f"(a mode is accepted within {tau[i]:.1f} sigma)")
+    return out

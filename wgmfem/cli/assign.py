@@ -7,7 +7,10 @@ import argparse
 import math
 import sys
 
-from ..assign import DEFAULT_CANDIDATES, DEFAULT_SEARCH, AssignError, Assignment, assign_peaks, pick_peaks, read_spectrum
+import numpy as np
+
+from ..assign import DEFAULT_SEARCH, OUTLIER_PRIOR, AssignError, Assignment, assign_peaks
+from ..spectrum import SpectrumError, find_spectrum_peaks, read_spectrum
 from ..geometry import LayeredCylinder
 from ..report import to_json
 from .common import (
@@ -15,30 +18,33 @@ from .common import (
     staged_outputs, write_text,
 )
 
-HELP = "assign (pol, m, p) to measured peaks and fit the inner diameter and/or core index"
+HELP = "assign (pol, m, p) to measured peaks, find spurious ones, and fit the inner diameter and/or core index"
 
 EPILOG = """\
-The peaks are matched to exact core modes of the given families (--pol, --p) while the
-fitted quantities move within --search of the starting values; every m-offset of the
-plausible family patterns is fitted on exact solves (diameter and m are nearly degenerate:
-what tells them apart is the FSR and the relative positions of the Ez/Hz families), the
-best --candidates are refined to convergence. Fitting diameter and index together fits
-every offset with the exact Jacobian (slower: ~10 s for 8 peaks).
+Model: each peak is a mode of the allowed core families (--pol, --p; each mode seen at most
+once, modes may be missing) with a Gaussian error of sigma, or an outlier (not such a mode)
+uniform over the spectral window. The fit minimizes -2 ln(likelihood) over the diameter
+(and index), which stay within --search of the given values (a hard bound), and over the
+labellings. A peak is assigned when it lies within ~4 sigma of a free mode (the exact reach
+is printed for each outlier). Labellings are weighed by exp(-cost/2): another labelling,
+or another label for one peak, with odds above 1:100 against the best fits within the
+noise and the verdict is AMBIGUOUS; the diameter's uncertainty is then given both for the
+best labelling and with the labelling ambiguity (the posterior mixture's spread).
 
-Verdict: sigma is --sigma, or the rms residual of the best fit (sqrt(SSR/(N - n_fit)));
-another labelling whose chi^2 = SSR/sigma^2 is below the 99th percentile of chi^2 with
-N - n_fit degrees of freedom also fits within the noise: the assignment is "ambiguous".
-Uncertainties: sigma * sqrt(diag((J^T J)^-1)), J = d lambda / d(D, n) from exact solves.
-The outer diameter, wall and outside indices are held at the given values.
+sigma: --sigma; else, with --spectrum, half of each peak's fitted linewidth (FWHM / 2); else
+estimated from the best labelling's residuals (reported as such: the fit's quality cannot
+then be judged).
 
 Spectrum file: two columns wavelength_nm, intensity (comma/space separated, '#' comments,
 a header line allowed); peaks are picked with scipy.signal.find_peaks at a prominence of
---prominence times the intensity range, refined by a parabola through the top 3 samples.
+--prominence times the intensity range, each fitted by a Lorentzian (centre and linewidth).
+`wgmfem simulate` writes such files with a known truth.
 
 examples:
-  wgmfem assign --peaks 436.2128,436.405,436.9385,437.1306,437.6673,437.86 --inner-diameter 53.9 --search 1
-  wgmfem assign --spectrum spectrum.csv --fit inner-diameter,core --sigma 0.002 --plot assigned.png
-  wgmfem assign --peaks 440.06,440.80,441.55 --format json
+  wgmfem assign --peaks 436.4557,436.6458,437.1801,437.3702,437.9175,438.0965 --inner-diameter 53.9 --sigma 0.002
+  wgmfem simulate --wavelength 436:439 --position-noise 0.003 --spurious 1 --seed 2 --output spectrum.csv
+  wgmfem assign --spectrum spectrum.csv --inner-diameter 53.9 --sigma 0.003 --plot assigned.png
+  wgmfem assign --spectrum spectrum.csv --fit inner-diameter,core --format json
 """
 
 
@@ -98,11 +104,12 @@ def add_parser(sub) -> None:
     f.add_argument("--pol", default="both", help="families the peaks may belong to: Ez, Hz or both (TM = Ez, TE = Hz) (default both)")
     f.add_argument("--p", type=int_range("--p"), default=(1, 1), metavar="P|P1:P2", help="radial orders of those families (default 1)")
     f.add_argument("--sigma", type=peak_sigma, metavar="NM",
-                   help=f"peak uncertainty, 1 sigma in nm, {SIGMA_RANGE_NM[0]:g} to {SIGMA_RANGE_NM[1]:g} (default: from the residual scatter)")
+                   help=f"peak uncertainty, 1 sigma in nm, {SIGMA_RANGE_NM[0]:g} to {SIGMA_RANGE_NM[1]:g} "
+                   "(default: half the fitted linewidth with --spectrum, else estimated from the residuals)")
     f.add_argument("--search", type=positive_float, default=100 * DEFAULT_SEARCH, metavar="PERCENT",
-                   help=f"how far the fitted diameter (or index) may move from the given value, %% (default {100 * DEFAULT_SEARCH:g})")
-    f.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, metavar="N",
-                   help=f"best labellings refined to convergence and listed (default {DEFAULT_CANDIDATES})")
+                   help=f"how far each fitted quantity may move from the given value, %%, a hard bound (default {100 * DEFAULT_SEARCH:g})")
+    f.add_argument("--outlier-prior", type=fraction, default=OUTLIER_PRIOR, metavar="FRAC",
+                   help=f"prior probability that a peak is not a mode of the allowed families (default {OUTLIER_PRIOR:g})")
     o = ap.add_argument_group("output")
     o.add_argument("--format", choices=("table", "json"), default="table")
     o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
@@ -137,89 +144,117 @@ def run(args) -> int:
 def _assign(args, cyl) -> tuple[Assignment, tuple | None]:
     """The assignment of the peaks (given, or picked from the spectrum file) and the spectrum."""
     spectrum = None
+    sigma, source, window = args.sigma, None, None
     try:
         if args.spectrum:
             spectrum = read_spectrum(args.spectrum)
-            peaks, _ = pick_peaks(*spectrum, prominence=args.prominence)
-            if peaks.size < 2:
-                raise AssignError(f"found {peaks.size} peak(s) in {args.spectrum} at prominence {args.prominence:g}; need at least 2 (lower --prominence?)")
+            found = find_spectrum_peaks(*spectrum, prominence=args.prominence)
+            if len(found) < 2:
+                raise AssignError(f"found {len(found)} peak(s) in {args.spectrum} at prominence {args.prominence:g}; "
+                                  "need at least 2 (lower --prominence?)")
+            peaks = [pk.wavelength_nm for pk in found]
+            window = (float(spectrum[0][0]), float(spectrum[0][-1]))
+            if sigma is None:
+                widths = [pk.fwhm_nm for pk in found if pk.fwhm_nm]
+                if widths:
+                    sigma = [0.5 * (pk.fwhm_nm or float(np.median(widths))) for pk in found]
+                    source = "half the fitted linewidth (FWHM / 2) of each peak"
         else:
             peaks = args.peaks
         progress = progress_printer(sys.stderr.isatty() and not args.quiet)
         result = assign_peaks(
-            peaks, cyl, fit=args.fit, pol=args.pol, p=args.p, search=args.search / 100, sigma_nm=args.sigma,
-            candidates=args.candidates, progress=progress,
+            peaks, cyl, fit=args.fit, pol=args.pol, p=args.p, search=args.search / 100, sigma_nm=sigma,
+            sigma_source=source, window_nm=window, outlier_prior=args.outlier_prior, progress=progress,
         )
-    except AssignError as exc:
+    except (AssignError, SpectrumError) as exc:
         raise InputError(str(exc)) from None
     return result, spectrum
 
 
-def _fmt_value(result: Assignment, name: str, unit: str) -> str:
-    value = result.value(name)
-    if name not in result.fit:
-        return f"{value:g}{unit} (fixed)"
-    u = result.uncertainty[result.fit.index(name)]
-    if not math.isfinite(u):
-        return f"{value:.6g}{unit} (uncertainty unknown)"
-    digits = max(0, -int(math.floor(math.log10(u))) + 1) if u > 0 else 6
-    return f"{value:.{digits}f} +- {u:.2g}{unit}"
+def _fmt(value: float, sigma: float | None) -> tuple[str, str]:
+    """(value, sigma) printed to the sigma's second significant digit."""
+    if sigma is None or not math.isfinite(sigma) or sigma <= 0:
+        return f"{value:.6g}", "?"
+    digits = max(0, -int(math.floor(math.log10(sigma))) + 1)
+    return f"{value:.{digits}f}", f"{sigma:.2g}"
+
+
+def _fit_line(d: dict, key: str, unit: str) -> str:
+    fit = d["fit"]
+    if key not in fit:
+        return f"{fit['fixed'][key]:g}{unit} (fixed)"
+    entry = fit[key]
+    value, sigma = _fmt(entry["value"], entry["sigma"])
+    lo, hi = fit["search_window"][key]
+    text = f"{value} +- {sigma}{unit}"
+    with_lab = entry["sigma_with_labelling"]
+    if with_lab is not None and entry["sigma"] is not None and with_lab > 1.5 * entry["sigma"]:
+        text += f" (+- {with_lab:.2g}{unit} with the labelling ambiguity)"
+    return text + f"; search window {lo:.6g}-{hi:.6g}{unit}"
 
 
 def table(result: Assignment) -> str:
     d = result.to_dict()
     fit = d["fit"]
-    best = result.best
-    simple = result.simple_formula_m()
-    offsets = sorted({int(s - lab.m) for s, lab in zip(simple, best.labels)})
+    n_out = sum(not pk["assigned"] for pk in d["peaks"])
+    fixed = fit["fixed"]
     lines = [
-        f"wgmfem assign: {len(result.peaks_nm)} peaks; outer diameter {fit['outer_diameter_um']:g} um, "
-        f"wall {fit['wall_index']:g}, outside {fit['outside_index']:g} held fixed",
-        f"inner diameter : {_fmt_value(result, 'inner-diameter', ' um')}",
-        f"core index     : {_fmt_value(result, 'core', '')}",
+        f"wgmfem assign: {len(d['peaks'])} peaks ({n_out} unassigned); outer diameter {fixed['outer_diameter_um']:g} um, "
+        f"wall {fixed['wall_index']:g}, outside {fixed['outside_index']:g} held fixed",
+        f"inner diameter : {_fit_line(d, 'inner_diameter_um', ' um')}",
+        f"core index     : {_fit_line(d, 'core_index', '')}",
     ]
-    if result.correlation is not None:
-        lines.append(f"correlation    : {result.correlation:+.6f} (diameter and index trade off)")
-    chi2 = f"chi2 {best.chi2:.3g} for {result.dof} dof" if best.chi2 is not None else "chi2 unknown"
-    sigma = f"sigma {result.sigma_nm:.2g} nm ({result.sigma_source})" if result.sigma_nm else f"sigma {result.sigma_source}"
-    lines.append(f"fit quality    : {chi2}, {sigma}, rms residual {fit['rms_residual_nm']:.2g} nm")
-    lines.append(f"assignment     : {'AMBIGUOUS' if result.ambiguous else 'unique'} - {result.verdict}")
-    lines.append(f"m*lambda=pi*n*D: would assign m larger by {', '.join(f'{o:+d}' for o in offsets)} (with the fitted D and n)")
-    lines.append(f"searched       : {result.screened} labellings screened, {result.offsets_fitted} m-offsets fitted on exact solves, "
-                 f"best {len(result.alternatives) + 1} refined; {result.evaluations} exact evaluations")
+    if fit["correlation"] is not None:
+        lines.append(f"correlation    : {fit['correlation']:+.6f} (diameter and index trade off)")
+    quality = f"chi2 {fit['chi2']:.3g} for {fit['dof']} dof" + (f" (p = {fit['p_value']:.2g})" if fit["p_value"] is not None else "")
+    lines.append(f"noise          : sigma {fit['sigma_nm']:.2g} nm ({fit['sigma_source']}); {quality}")
+    verdict = d["verdict"].split(": ", 1)[1] if d["verdict"].startswith(("unique: ", "ambiguous: ")) else d["verdict"]
+    lines.append(f"assignment     : {'AMBIGUOUS' if d['ambiguous'] else 'unique'} - {verdict}")
+    for flag in d["flags"]:
+        lines.append(f"WARNING        : {flag}")
+    offsets = sorted({pk["m_simple_formula"] - pk["m"] for pk in d["peaks"] if pk["assigned"]})
+    if offsets:
+        lines.append(f"m*lambda=pi*n*D: would assign m larger by {', '.join(f'{o:+d}' for o in offsets)} (with the fitted D and n)")
     lines.append("")
-    header = f"{'peak_nm':>11} {'pol':<3} {'m':>5} {'p':>2} {'region':<7} {'model_nm':>11} {'resid_nm':>9} {'core%':>6} {'m_simple':>8}"
+    header = (f"{'peak_nm':>11} {'sigma':>7} {'pol':<3} {'m':>5} {'p':>2} {'model_nm':>11} {'resid_nm':>9} "
+              f"{'r/sigma':>7} {'core%':>6} {'m_simple':>8}  note")
     lines += [header, "-" * len(header)]
     for pk in d["peaks"]:
-        lines.append(
-            f"{pk['wavelength_nm']:11.4f} {pk['pol']:<3} {pk['m']:>5d} {pk['p']:>2d} {pk['region']:<7} "
-            f"{pk['model_wavelength_nm']:11.4f} {pk['residual_nm']:+9.4f} {100 * (pk['core_fraction'] or 0):6.1f} {pk['m_simple_formula']:>8d}"
-        )
-    if d["alternatives"]:
-        lines += ["", "other labellings (exact fits):",
-                  f"{'m_offset':>8} {'chi2':>10} {'rms_nm':>8}  {'within noise':<12} labels"]
-        for alt in d["alternatives"]:
-            chi2 = f"{alt['chi2']:10.3g}" if alt["chi2"] is not None else f"{'-':>10}"
-            lines.append(f"{alt['m_offset']:>+8d} {chi2} {alt['rms_residual_nm']:8.4f}  {'yes' if alt['fits_within_noise'] else 'no':<12} {alt['labels']}")
+        if pk["assigned"]:
+            alts = ", ".join("outlier" if a["outlier"] else f"{a['pol']} {a['m']}/{a['p']}" for a in pk["alternatives"])
+            note = (f"or {alts} (within the noise)" if alts else "") + ("" if pk["census_ok"] else " UNVERIFIED")
+            lines.append(
+                f"{pk['wavelength_nm']:11.4f} {pk['sigma_nm']:7.2g} {pk['pol']:<3} {pk['m']:>5d} {pk['p']:>2d} "
+                f"{pk['model_nm']:11.4f} {pk['residual_nm']:+9.4f} {pk['residual_nm'] / pk['sigma_nm']:+7.2f} "
+                f"{100 * (pk['core_fraction'] or 0):6.1f} {pk['m_simple_formula']:>8d}  {note.strip()}"
+            )
+        else:
+            alts = ", ".join(f"{a['pol']} {a['m']}/{a['p']}" for a in pk["alternatives"] if not a["outlier"])
+            lines.append(f"{pk['wavelength_nm']:11.4f} {pk['sigma_nm']:7.2g} {'-':<3} {'-':>5} {'-':>2} {'':>11} {'':>9} "
+                         f"{'':>7} {'':>6} {'':>8}  UNASSIGNED: {pk['why']}" + (f"; or {alts}" if alts else ""))
+    cands = d["candidates"]
+    if len(cands) > 1:
+        lines += ["", "labellings fitted on exact modes (most probable first):",
+                  f"{'probability':>11} {'m_offset':>8} {'outliers':>8} {'D_um':>10}  labels"]
+        for c in cands[:8]:
+            offset = f"{c['m_offset']:+d}" if c["m_offset"] is not None else "-"
+            lines.append(f"{c['probability']:11.3g} {offset:>8} {c['outliers']:>8d} {c.get('inner_diameter_um', fit['fixed'].get('inner_diameter_um')):10.4f}  {c['labels']}")
+        if len(cands) > 8:
+            lines.append(f"... and {len(cands) - 8} less probable (in the JSON output)")
     return "\n".join(lines) + "\n"
 
 
 def _plot(result: Assignment, spectrum, path: str) -> None:
-    """The labelled spectrum as a figure in ``path`` (a staged file)."""
+    """The labelled spectrum and residuals as a figure in ``path`` (a staged file)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..plot import plot_assigned_spectrum
+    from ..plot_assign import plot_assignment
 
-    labels = [f"{lab.pol} {lab.m}/{lab.p}" for lab in result.best.labels]
-    d = result.to_dict()["fit"]
-    title = f"D = {d['inner_diameter_um']:.4f} um, n = {d['core_index']:.5f}" + ("  (AMBIGUOUS)" if result.ambiguous else "")
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig = plot_assignment(result, spectrum=spectrum)
     try:
-        plot_assigned_spectrum(result.peaks_nm, labels, ax, spectrum=spectrum, model_nm=result.best.model_nm, title=title)
-        fig.tight_layout()
         fig.savefig(path, dpi=150)
     finally:
         plt.close(fig)

@@ -1,0 +1,18 @@
+"""Vacuum wavelength (nm) <-> wavenumber k = 2 pi / lambda (1/um): the interface speaks
+nanometres, the solvers micrometres."""
+
+from __future__ import annotations
+
+import math
+
+NM_PER_UM = 1e3
+
+
+def k_from_wavelength_nm(wavelength_nm):
+    """k in 1/um of a vacuum wavelength in nm (scalars or arrays)."""
+    return 2 * math.pi * NM_PER_UM / wavelength_nm
+
+
+def wavelength_nm_from_k(k_per_um):
+    """Vacuum wavelength in nm of a real wavenumber in 1/um (scalars or arrays)."""
+    return 2 * math.pi * NM_PER_UM / k_per_um
