@@ -292,6 +292,7 @@ class Assignment:
                 "probability": h.probability,
                 "at_search_edge": h.at_edge,
                 "best": h is self.best,
+                "origin": "search" if h.origin == "search" else "local variant of the best (" + h.origin + ")",
             })
         return {"peaks": peaks, "fit": fit, "verdict": self.verdict, "ambiguous": self.ambiguous,
                 "flags": self.flags, "candidates": candidates,
@@ -790,17 +791,16 @@ def _verify(comb: ModeComb, best: Hypothesis) -> np.ndarray:
 
 
 def _why_outliers(comb, peaks, noise, best: Hypothesis) -> dict[int, str]:
+    """Per unassigned peak: how far the nearest mode is, and whether a closer peak holds it."""
     lam = comb.predict(best.theta)
-    used = set(int(j) for j in best.member if j >= 0)
+    holder = {int(j): i for i, j in enumerate(best.member) if j >= 0}
     tau = noise.threshold_sigmas()
     out = {}
     for i in np.nonzero(best.member < 0)[0]:
-        free = [j for j in range(lam.size) if j not in used and np.isfinite(lam[j])]
-        if not free:
-            out[int(i)] = "every mode of the allowed families near it is taken by a closer peak"
-            continue
-        j = min(free, key=lambda j: abs(peaks[i] - lam[j]))
+        j = int(np.nanargmin(np.abs(peaks[i] - lam)))
         d = abs(peaks[i] - lam[j])
-        out[int(i)] = (f"nearest free mode {comb.labels[j]} is {d:.4f} nm away = {d / noise.sigma_nm[i]:.1f} sigma "
-                       f"(a mode is accepted within {tau[i]:.1f} sigma)")
+        text = f"{d:.4f} nm = {d / noise.sigma_nm[i]:.1f} sigma from the nearest mode, {comb.labels[j]}"
+        if j in holder:
+            text += f", which the peak at {peaks[holder[j]]:.4f} nm fits better"
+        out[int(i)] = text + f" (a mode is accepted within {tau[i]:.1f} sigma)"
     return out

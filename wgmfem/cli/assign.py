@@ -232,15 +232,15 @@ def table(result: Assignment) -> str:
             alts = ", ".join(f"{a['pol']} {a['m']}/{a['p']}" for a in pk["alternatives"] if not a["outlier"])
             lines.append(f"{pk['wavelength_nm']:11.4f} {pk['sigma_nm']:7.2g} {'-':<3} {'-':>5} {'-':>2} {'':>11} {'':>9} "
                          f"{'':>7} {'':>6} {'':>8}  UNASSIGNED: {pk['why']}" + (f"; or {alts}" if alts else ""))
-    cands = d["candidates"]
+    cands = [c for c in d["candidates"] if c["best"] or c["origin"] == "search"]  # local variants: per peak above
     if len(cands) > 1:
-        lines += ["", "labellings fitted on exact modes (most probable first):",
+        lines += ["", "other labellings fitted on exact modes (most probable first; one-peak changes are in the note column):",
                   f"{'probability':>11} {'m_offset':>8} {'outliers':>8} {'D_um':>10}  labels"]
         for c in cands[:8]:
             offset = f"{c['m_offset']:+d}" if c["m_offset"] is not None else "-"
             lines.append(f"{c['probability']:11.3g} {offset:>8} {c['outliers']:>8d} {c.get('inner_diameter_um', fit['fixed'].get('inner_diameter_um')):10.4f}  {c['labels']}")
         if len(cands) > 8:
-            lines.append(f"... and {len(cands) - 8} less probable (in the JSON output)")
+            lines.append(f"... and {len(cands) - 8} less probable (all in the JSON output)")
     return "\n".join(lines) + "\n"
 
 
