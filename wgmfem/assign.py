@@ -133,7 +133,7 @@ def labelling_cost(peaks, lam, member, noise: NoiseModel, extra_nm=0.0) -> float
 
 # -- results ----------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Hypothesis:
     """One labelling of the peaks (member per peak, -1 = outlier) and its fit."""
 
@@ -649,9 +649,8 @@ def _conclude(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis
     for v in variants:
         if v.key() not in pool:
             pool[v.key()] = v
-    candidates = sorted(pool.values(), key=lambda h: h.cost)
-    candidates.remove(best)
-    candidates.insert(0, best)  # the settled best (a linearized variant never displaces it)
+    # the settled best first: a linearized variant never displaces it
+    candidates = [best] + sorted((h for h in pool.values() if h is not best), key=lambda h: h.cost)
     weights = np.exp(-0.5 * (np.array([h.cost for h in candidates]) - best.cost))
     weights /= weights.sum()
     for h, w in zip(candidates, weights):
@@ -728,8 +727,9 @@ def _is_local_variant(h: Hypothesis, best: Hypothesis) -> bool:
 
 def _local_variants(comb, peaks, noise, best: Hypothesis) -> list[Hypothesis]:
     """The best labelling with one peak relabelled (another free mode within its reach, or
-    outlier; or an outlier given to a free mode), or with two peaks swapping their modes, each
-    refitted by one linearized step."""
+    outlier; or an outlier given to a free mode), with two peaks swapping their modes, or with an
+    outlier taking an assigned peak's mode (that peak then the outlier); each refitted by one
+    linearized step."""
     members = _near_members(comb, peaks, comb.predict(best.theta), noise)
     seed = comb.predict(best.theta)
     lam, _ = _exact_at(comb, best.theta, members, seed)
@@ -742,10 +742,12 @@ def _local_variants(comb, peaks, noise, best: Hypothesis) -> list[Hypothesis]:
         options += [int(j) for j in members if int(j) not in used and np.isfinite(lam[j]) and abs(y - lam[j]) <= reach[i]]
         changes += [{i: j} for j in options]
     for i in range(peaks.size):
-        for k in range(i + 1, peaks.size):
+        for k in range(peaks.size):
             a, b = best.member[i], best.member[k]
-            if a >= 0 and b >= 0 and abs(peaks[i] - lam[b]) <= reach[i] and abs(peaks[k] - lam[a]) <= reach[k]:
-                changes.append({i: int(b), k: int(a)})
+            if i < k and a >= 0 and b >= 0 and abs(peaks[i] - lam[b]) <= reach[i] and abs(peaks[k] - lam[a]) <= reach[k]:
+                changes.append({i: int(b), k: int(a)})  # two peaks swap their modes
+            if a < 0 and b >= 0 and abs(peaks[i] - lam[b]) <= reach[i]:
+                changes.append({i: int(b), k: -1})  # an outlier takes a peak's mode, that peak becomes the outlier
     out = []
     for change in changes:
         member = best.member.copy()

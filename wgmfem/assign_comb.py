@@ -78,15 +78,20 @@ class ModeComb:
         self._lookups: dict[int, list] = {}
         labels: list[Label] = []
         lam: list[float] = []
+        present: list[bool] = []
         for count, (pol, p) in enumerate(families, 1):
-            for m, wavelength in _family(base, pol, p, window_nm):
+            for m, wavelength, exact in _family(base, pol, p, window_nm):
                 labels.append(Label(pol, m, p))
                 lam.append(wavelength)
+                present.append(exact)
             if progress:
                 progress("reference modes", count, len(families))
         order = np.argsort(lam)
         self.labels = [labels[i] for i in order]
         self.lam0 = np.asarray(lam, dtype=float)[order]
+        # members with no core mode at the start (a p >= 2 mode hybridized with the wall there)
+        # keep the family's smooth estimate: at another bore they may be core modes again
+        self.present0 = np.asarray(present, dtype=bool)[order]
         self.family = [(lab.pol, lab.p) for lab in self.labels]
         self.theta0 = self.start()
         self.n_nodes = np.array([self.core_index0])
@@ -280,14 +285,24 @@ def _box_lookup(cyl: LayeredCylinder, lab: Label, seed_nm: float, half_width: fl
     return wavelength_nm_from_k(r.k.real), float(r.fractions[0]), q
 
 
-def _family(cyl: LayeredCylinder, pol: str, p: int, window_nm: tuple[float, float]) -> list[tuple[int, float]]:
-    """(m, wavelength nm) of every core mode (pol, m, p) of ``cyl`` inside the window."""
+def _family(cyl: LayeredCylinder, pol: str, p: int, window_nm: tuple[float, float]) -> list[tuple[int, float, bool]]:
+    """(m, wavelength nm, True) of every core mode (pol, m, p) of ``cyl`` inside the window, and
+    (m, the family's smooth estimate, False) for each m in between that has no core mode of that
+    label here (hybridized with a wall mode at this geometry)."""
     lo, hi = window_nm
     n_core, radius = float(cyl.indices[0]), cyl.radii_um[0]
     size_parameter = n_core * radius * k_from_wavelength_nm(0.5 * (lo + hi))
     m_c = _airy_m(size_parameter, p)
     anchor = None
-    for m in (m_c, m_c + 1, m_c - 1, m_c + 2, m_c - 2):
+    # the anchor: a tracked root from the Airy estimate if it carries the label, else the census
+    candidates = [m for m in (m_c, m_c + 1, m_c - 1, m_c + 2, m_c - 2) if m >= 1]
+    tracked = track_roots(cyl, pol, candidates, [_airy_x(m, p) / (n_core * radius) for m in candidates])
+    q = tracked.k.real / (2 * np.abs(tracked.k.imag) + 1e-300)
+    good = tracked.matches(p, 0) & (q >= Q_MIN)
+    if np.any(good):
+        first = int(np.argmax(good))
+        anchor = (candidates[first], float(wavelength_nm_from_k(tracked.k.real[first])))
+    for m in candidates if anchor is None else ():
         found = _census_lookup(cyl, Label(pol, m, p), wavelength_nm_from_k(_airy_x(m, p) / (n_core * radius)))
         if found is not None:
             anchor = (m, found[0])
@@ -298,7 +313,7 @@ def _family(cyl: LayeredCylinder, pol: str, p: int, window_nm: tuple[float, floa
     # the family's size parameter x(m) = n k R is smooth in m: seeds from the Airy estimate
     # calibrated at the anchor, then from a quadratic through the members already found
     known = {m_a: lam_a}
-    m_lo = _airy_m(n_core * radius * k_from_wavelength_nm(hi), p) - 3
+    m_lo = max(_airy_m(n_core * radius * k_from_wavelength_nm(hi), p) - 3, 1)
     m_hi = _airy_m(n_core * radius * k_from_wavelength_nm(lo), p) + 3
     ratio = k_from_wavelength_nm(lam_a) / _airy_x(m_a, p)
     near = [m for m in range(m_a - 4, m_a + 5) if m != m_a and m_lo <= m <= m_hi]
@@ -315,7 +330,15 @@ def _family(cyl: LayeredCylinder, pol: str, p: int, window_nm: tuple[float, floa
             found = _census_lookup(cyl, Label(pol, m, p), seed)
             if found is not None:
                 known[m] = found[0]
-    return sorted((m, lam) for m, lam in known.items() if lo <= lam <= hi)
+    ms = np.array(sorted(known))
+    smooth = np.polyfit(ms - m_a, k_from_wavelength_nm(np.array([known[m] for m in ms])), min(2, ms.size - 1))
+    out = [(m, lam, True) for m, lam in known.items() if lo <= lam <= hi]
+    inside = [m for m, lam in known.items() if lo <= lam <= hi]
+    if inside:
+        for m in range(min(inside), max(inside) + 1):
+            if m not in known:
+                out.append((m, float(wavelength_nm_from_k(np.polyval(smooth, m - m_a))), False))
+    return sorted(out)
 
 
 def _track_members(cyl, pol, p, ms, k_seed, known: dict) -> None:
