@@ -50,9 +50,11 @@ DEFAULT_SEARCH = 0.02  # +-2 % around the given diameter (or index): about +-12 
 OUTLIER_PRIOR = 0.05  # eps: prior probability that a peak is not a mode of the allowed families
 AMBIGUITY_ODDS = 100.0  # an alternative with odds above 1:100 against the best fits within the noise
 GOOD_FIT_P_VALUE = 1e-3  # below this chi^2 p-value the best fit is worse than the stated noise
-EXACT_CANDIDATES = 10  # labellings from the screen refitted on exact modes (more if within the odds)
-MAX_EXACT_CANDIDATES = 24
-SCREEN_ODDS = 1e4  # screen candidates within these odds of the screen's best are refitted exactly
+MAX_RESCREEN = 60  # screen candidates (within SCREEN_ODDS of its best) re-ranked after one exact step each
+SCREEN_ODDS = 1e6
+EXACT_CANDIDATES = 8  # re-ranked candidates refitted to convergence (more if within EXACT_ODDS of the best)
+MAX_EXACT_CANDIDATES = 16
+EXACT_ODDS = 1e4
 MAX_ITERATIONS = 8  # fit-relabel rounds per candidate
 SIGMA_ROUNDS = 4  # rounds of the search when sigma is estimated from the residuals
 SIGMA_FLOOR_REL = 1e-8  # an estimated sigma is at least this fraction of the wavelength
@@ -455,14 +457,30 @@ def _estimated_sigma(peaks, best: Hypothesis, n_fit: int, robust: bool) -> float
 
 
 def _search(comb: ModeComb, peaks, noise: NoiseModel, spacing, progress) -> list[Hypothesis]:
-    """Screen on the surrogate, refit the best candidates on exact modes; best first."""
+    """Screen on the surrogate; re-rank the screen's candidates after one exact fit-relabel
+    step each (the surrogate cannot rank labellings of families it models poorly); refit the
+    best to convergence on exact modes. Best first."""
     screened = _screen(comb, peaks, noise, spacing)
     if not screened:
         raise AssignError("no labelling of the peaks was found in the search range; widen --search or check --pol/--p")
     floor = screened[0].cost + 2 * math.log(SCREEN_ODDS)
-    todo = [h for h in screened if h.cost <= floor][:MAX_EXACT_CANDIDATES]
-    if len(todo) < EXACT_CANDIDATES:
-        todo = screened[:EXACT_CANDIDATES]
+    first = [h for h in screened if h.cost <= floor][:MAX_RESCREEN] or screened[:1]
+    stepped: dict[tuple, Hypothesis] = {}
+    for count, h in enumerate(first, 1):
+        try:
+            one = _fit_exact(comb, peaks, noise, h, max_iterations=1)
+        except AssignModelError:
+            continue
+        if one.key() not in stepped or one.cost < stepped[one.key()].cost:
+            stepped[one.key()] = one
+        if progress:
+            progress("exact screen", count, len(first))
+    ranked = sorted(stepped.values(), key=lambda h: h.cost)
+    if not ranked:
+        raise AssignError("no labelling could be followed on exact modes inside the search window")
+    floor = ranked[0].cost + 2 * math.log(EXACT_ODDS)
+    todo = [h for h in ranked if h.cost <= floor][:MAX_EXACT_CANDIDATES]
+    todo = todo if len(todo) >= EXACT_CANDIDATES else ranked[:EXACT_CANDIDATES]
     refined: dict[tuple, Hypothesis] = {}
     for count, h in enumerate(todo, 1):
         try:
@@ -560,12 +578,13 @@ def _exact_at(comb: ModeComb, theta, members, seed) -> tuple[np.ndarray, object]
     return lam, exact
 
 
-def _fit_exact(comb: ModeComb, peaks, noise: NoiseModel, start: Hypothesis) -> Hypothesis:
-    """Fit and relabel on exact modes until the labelling no longer changes."""
+def _fit_exact(comb: ModeComb, peaks, noise: NoiseModel, start: Hypothesis, max_iterations: int = MAX_ITERATIONS) -> Hypothesis:
+    """Fit and relabel on exact modes until the labelling no longer changes (at most
+    ``max_iterations`` fit-relabel rounds)."""
     theta, member = start.theta.copy(), start.member.copy()
     seed = comb.predict(theta)
     edge = False
-    for _ in range(MAX_ITERATIONS):
+    for _ in range(max_iterations):
         members = _near_members(comb, peaks, seed, noise)
         lam, exact = _exact_at(comb, theta, members, seed)
         new_member, _ = best_labelling(peaks, lam, noise)

@@ -96,9 +96,10 @@ class ModeComb:
         self.theta0 = self.start()
         self.n_nodes = np.array([self.core_index0])
         self.lam_nodes = self.lam0[None, :]
+        self.surrogate_error_nm: dict[tuple[str, int], float] = {}
+        self.surrogate_error_nm = self._bore_nodes()
         if "core" in self.fit:
             self._index_nodes()
-        self.surrogate_error_nm = self._surrogate_error()
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -141,18 +142,32 @@ class ModeComb:
         curv = (d12 - d01) / (x2 - x0)
         return y1 + (n - x1) * (d01 + curv * (n - x0)), d01 + curv * (2 * n - x0 - x1)
 
+    def _bore_factor(self, d: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per member, lambda(D) / (lambda(D0) D / D0) and its derivative in D: the family's
+        smooth departure from bore scaling (the wall thins as the bore grows)."""
+        x = d / self.inner_diameter0 - 1
+        factor, slope = np.ones(len(self.labels)), np.zeros(len(self.labels))
+        for fam, coef in self.bore_coefficients.items():
+            rows = self._family_rows[fam]
+            factor[rows] = np.polyval(coef, x)
+            slope[rows] = np.polyval(np.polyder(coef), x) / self.inner_diameter0
+        return factor, slope
+
     def predict(self, theta) -> np.ndarray:
         """Surrogate wavelengths (nm) of every member at ``theta``."""
         d, n = self.values(theta)
         lam, _ = self._in_index(n)
-        return lam * d / self.inner_diameter0
+        factor, _ = self._bore_factor(d)
+        return lam * d / self.inner_diameter0 * factor
 
     def jacobian(self, theta) -> np.ndarray:
         """Surrogate d lambda / d theta of every member, (members, fitted)."""
         d, n = self.values(theta)
         lam, slope = self._in_index(n)
+        factor, factor_slope = self._bore_factor(d)
         scale = d / self.inner_diameter0
-        columns = {"inner-diameter": lam / self.inner_diameter0, "core": slope * scale}
+        columns = {"inner-diameter": lam / self.inner_diameter0 * factor + lam * scale * factor_slope,
+                   "core": slope * scale * factor}
         return np.column_stack([columns[name] for name in self.fit])
 
     def _index_nodes(self) -> None:
@@ -176,24 +191,48 @@ class ModeComb:
         self.n_nodes = np.array([n0 * (1 - s), n0, n0 * (1 + s)])
         self.lam_nodes = np.vstack([rows[-1], self.lam0, rows[1]])
 
-    def _surrogate_error(self) -> dict[tuple[str, int], float]:
-        """Per family, the 90th percentile of |exact - surrogate| (nm) at the ends of the
-        bore range: what the search must allow on top of the peaks' own noise."""
+    def _bore_nodes(self) -> dict[tuple[str, int], float]:
+        """Fit each family's departure from bore scaling and measure what is left.
+
+        The comb is followed by continuation to bores D0 (1 + t), t in +-search/2, +-search
+        (tracked secant, seeds from the previous node); at each node the family's median of
+        lambda / (lambda0 D / D0) over its members gives one point of a quadratic in t (the
+        median ignores members at a wall-mode crossing). Returns, per family, the 90th
+        percentile of |exact - surrogate| (nm) over the members and nodes: what the search must
+        allow on top of the peaks' own noise."""
+        self._family_rows = {fam: np.array([i for i, f in enumerate(self.family) if f == fam]) for fam in set(self.family)}
+        self.bore_coefficients = {fam: np.array([1.0]) for fam in self._family_rows}
         if "inner-diameter" not in self.fit:
-            return {fam: 0.0 for fam in set(self.family)}
-        errors = []
+            return {fam: 0.0 for fam in self._family_rows}
+        s = self.search
+        steps = [0.5 * s, s]
+        exact_at: dict[float, np.ndarray] = {0.0: np.where(self.present0, self.lam0, np.nan)}
         for side in (-1, 1):
-            theta = self.theta0.copy()
-            theta[0] *= 1 + side * self.search
-            seed = self.predict(theta)
-            exact = self._tracked_only(theta, seed)
-            errors.append(np.where(np.isfinite(exact), np.abs(exact - seed), UNTRACKED_ERROR * seed))
-        err = np.maximum(*errors)
-        out = {}
-        for fam in set(self.family):
-            mine = err[[i for i, f in enumerate(self.family) if f == fam]]
-            out[fam] = float(np.quantile(mine, 0.9)) if mine.size else 0.0
-        return out
+            previous, lam = 0.0, self.lam0.copy()
+            for t in (side * x for x in steps):
+                seed = lam * (1 + t) / (1 + previous)
+                found = self._tracked_only(self._at_bore(t), seed)
+                exact_at[t] = found
+                lam = np.where(np.isfinite(found), found, seed)
+                previous = t
+        nodes = sorted(exact_at)
+        ratios = np.array([exact_at[t] / (self.lam0 * (1 + t)) for t in nodes])  # (nodes, members)
+        for fam, rows in self._family_rows.items():
+            median = np.array([np.nanmedian(r[rows]) if np.any(np.isfinite(r[rows])) else np.nan for r in ratios])
+            ok = np.isfinite(median)
+            if ok.sum() >= 3:
+                self.bore_coefficients[fam] = np.polyfit(np.array(nodes)[ok], median[ok], 2)
+        errors = []
+        for t in nodes:
+            predicted = self.predict(self._at_bore(t))
+            errors.append(np.where(np.isfinite(exact_at[t]), np.abs(exact_at[t] - predicted), UNTRACKED_ERROR * predicted))
+        err = np.max(errors, axis=0)
+        return {fam: float(np.quantile(err[rows], 0.9)) for fam, rows in self._family_rows.items()}
+
+    def _at_bore(self, t: float) -> np.ndarray:
+        theta = self.theta0.copy()
+        theta[0] *= 1 + t
+        return theta
 
     # -- exact -----------------------------------------------------------------------------
 
