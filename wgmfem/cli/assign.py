@@ -88,8 +88,9 @@ def add_parser(sub) -> None:
     ap = sub.add_parser(
         "assign", help=HELP, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Assign polarization, azimuthal number m and radial order p to measured peak wavelengths "
-        "(nm) and fit the inner diameter (um) and/or the core index, with residuals, uncertainties and a "
-        "verdict on whether another assignment fits as well; beside it, the m that m*lambda = pi*n*D gives.",
+        "(nm), leave peaks that are not modes of the allowed families unassigned, and fit the inner diameter "
+        "(um) and/or the core index, with residuals, uncertainties and a verdict on what the data cannot "
+        "decide; beside each peak, the m that m*lambda = pi*n*D gives.",
     )
     src = ap.add_argument_group("measured peaks (one of)")
     one = src.add_mutually_exclusive_group(required=True)
