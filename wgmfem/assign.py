@@ -366,24 +366,23 @@ def assign_peaks(
 
     if stated is not None:
         noise = NoiseModel(stated, width, outlier_prior)
-        rounds = 1
-    else:
-        noise = NoiseModel(np.full(peaks.size, spacing / 20), width, outlier_prior)
-        rounds = SIGMA_ROUNDS
-    for round_ in range(rounds):
-        refined = _search(comb, peaks, noise, spacing, progress)
-        if stated is not None:
+    else:  # a first, rough sigma: robust scatter of the screen's best after one exact fit
+        rough_noise = NoiseModel(np.full(peaks.size, spacing / 20), width, outlier_prior)
+        screened = _screen(comb, peaks, rough_noise, spacing)
+        if not screened:
+            raise AssignError("no labelling of the peaks was found in the search range; widen --search or check --pol/--p")
+        try:
+            rough = _fit_exact(comb, peaks, rough_noise, screened[0])
+        except AssignModelError as exc:
+            raise AssignError(str(exc)) from None
+        noise = NoiseModel(np.full(peaks.size, _sigma_or_fail(peaks, rough, len(fit), robust=True)), width, outlier_prior)
+    refined = _search(comb, peaks, noise, spacing, progress)
+    for _ in range(SIGMA_ROUNDS if stated is None else 0):
+        estimate = _sigma_or_fail(peaks, refined[0], len(fit), robust=False)
+        if abs(estimate / noise.sigma_nm[0] - 1) < 0.1:
             break
-        estimate = _estimated_sigma(peaks, refined[0], len(fit), robust=round_ == 0)
-        if estimate is None:
-            raise AssignError(f"{int(np.sum(refined[0].member >= 0))} assigned peak(s) cannot both fit {len(fit)} "
-                              "parameter(s) and measure their own scatter; give --sigma")
-        converged = abs(estimate / noise.sigma_nm[0] - 1) < 0.1
         noise = NoiseModel(np.full(peaks.size, estimate), width, outlier_prior)
-        if converged and round_ > 0:
-            refined = [_rescore(comb, peaks, noise, h) for h in refined]
-            refined.sort(key=lambda h: h.cost)
-            break
+        refined = sorted((_fit_exact(comb, peaks, noise, h) for h in refined), key=lambda h: h.cost)
     refined = _settle(comb, peaks, noise, refined)
     if np.sum(refined[0].member >= 0) < len(fit) + 1:
         raise AssignError(f"only {int(np.sum(refined[0].member >= 0))} peak(s) match a mode of the allowed families inside the "
@@ -443,6 +442,14 @@ def _stated_sigma(sigma_nm, order, n) -> np.ndarray | None:
     return s
 
 
+def _sigma_or_fail(peaks, best: Hypothesis, n_fit: int, robust: bool) -> float:
+    estimate = _estimated_sigma(peaks, best, n_fit, robust)
+    if estimate is None:
+        raise AssignError(f"{int(np.sum(best.member >= 0))} assigned peak(s) cannot both fit {n_fit} "
+                          "parameter(s) and measure their own scatter; give --sigma")
+    return estimate
+
+
 def _estimated_sigma(peaks, best: Hypothesis, n_fit: int, robust: bool) -> float | None:
     assigned = best.member >= 0
     r = (peaks - best.model_nm)[assigned]
@@ -464,7 +471,9 @@ def _search(comb: ModeComb, peaks, noise: NoiseModel, spacing, progress) -> list
     if not screened:
         raise AssignError("no labelling of the peaks was found in the search range; widen --search or check --pol/--p")
     floor = screened[0].cost + 2 * math.log(SCREEN_ODDS)
-    first = [h for h in screened if h.cost <= floor][:MAX_RESCREEN] or screened[:1]
+    # where the surrogate is good to a fraction of the noise its ranking holds: fewer re-ranked
+    poor = max(comb.surrogate_error_nm.values()) > 2 * float(np.median(noise.sigma_nm))
+    first = [h for h in screened if h.cost <= floor][:MAX_RESCREEN if poor else MAX_RESCREEN // 3] or screened[:1]
     stepped: dict[tuple, Hypothesis] = {}
     for count, h in enumerate(first, 1):
         try:
@@ -612,11 +621,6 @@ def _fit_exact(comb: ModeComb, peaks, noise: NoiseModel, start: Hypothesis, max_
     fraction = np.array([exact.core_fraction[where[j]] if j >= 0 else np.nan for j in member])
     q = np.array([exact.q_rad[where[j]] if j >= 0 else np.nan for j in member])
     return Hypothesis(member, theta, model, cost, at_edge=edge, exact=True, core_fraction=fraction, q_rad=q)
-
-
-def _rescore(comb: ModeComb, peaks, noise: NoiseModel, h: Hypothesis) -> Hypothesis:
-    """The same exact fit, relabelled and refitted with another noise model."""
-    return _fit_exact(comb, peaks, noise, h)
 
 
 # -- the verdict --------------------------------------------------------------------------------
