@@ -10,12 +10,19 @@ import sys
 import numpy as np
 
 from ..assign import DEFAULT_SEARCH, OUTLIER_PRIOR, AssignError, Assignment, assign_peaks
-from ..spectrum import SpectrumError, find_spectrum_peaks, read_spectrum
 from ..geometry import LayeredCylinder
 from ..report import to_json
+from ..spectrum import SpectrumError, find_spectrum_peaks, read_spectrum
 from .common import (
-    InputError, add_geometry_options, build_geometry, figure_suffix_ok, int_range, positive_float, progress_printer,
-    staged_outputs, write_text,
+    InputError,
+    add_geometry_options,
+    build_geometry,
+    figure_suffix_ok,
+    int_range,
+    positive_float,
+    progress_printer,
+    staged_outputs,
+    write_text,
 )
 
 HELP = "assign (pol, m, p) to measured peaks, find spurious ones, and fit the inner diameter and/or core index"
@@ -158,8 +165,10 @@ def _assign(args, cyl) -> tuple[Assignment, tuple | None]:
             if sigma is None:
                 widths = [pk.fwhm_nm for pk in found if pk.fwhm_nm]
                 if widths:
-                    sigma = [0.5 * (pk.fwhm_nm or float(np.median(widths))) for pk in found]
-                    source = "half the fitted linewidth (FWHM / 2) of each peak"
+                    # a noise spike fits a collapsed Lorentzian: no peak is located better than a sample step
+                    step = float(np.median(np.diff(spectrum[0])))
+                    sigma = [max(0.5 * (pk.fwhm_nm or float(np.median(widths))), step) for pk in found]
+                    source = "half the fitted linewidth (FWHM / 2, at least one sample step) of each peak"
         else:
             peaks = args.peaks
         progress = progress_printer(sys.stderr.isatty() and not args.quiet)
@@ -235,7 +244,7 @@ def table(result: Assignment) -> str:
                          f"{'':>7} {'':>6} {'':>8}  UNASSIGNED: {pk['why']}" + (f"; or {alts}" if alts else ""))
     cands = [c for c in d["candidates"] if c["best"] or c["origin"] == "search"]  # local variants: per peak above
     if len(cands) > 1:
-        lines += ["", "other labellings fitted on exact modes (most probable first; one-peak changes are in the note column):",
+        lines += ["", "labellings fitted on exact modes (most probable first; one-peak changes are in the note column):",
                   f"{'probability':>11} {'m_offset':>8} {'outliers':>8} {'D_um':>10}  labels"]
         for c in cands[:8]:
             offset = f"{c['m_offset']:+d}" if c["m_offset"] is not None else "-"
