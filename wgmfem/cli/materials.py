@@ -30,8 +30,8 @@ def add_parser(sub) -> None:
     )  # fmt: skip
     mats.add_argument("material", nargs="?", type=index_or_material, help="built-in name, number or YAML file")
     mats.add_argument(
-        "--wavelength", default="400:500:10", metavar="MIN:MAX[:STEP]",
-        help=f"in nm (default 400:500:10; at most {MAX_WAVELENGTH_POINTS} wavelengths)",
+        "--wavelength", default="400:500:10", metavar="NM|MIN:MAX[:STEP]",
+        help=f"in nm, one or a range (default 400:500:10; at most {MAX_WAVELENGTH_POINTS} wavelengths)",
     )  # fmt: skip
     mats.add_argument("--strict", action="store_true", help="outside the validity range is an error")
     mats.add_argument("--format", choices=("table", "json"), default="table")
@@ -49,16 +49,19 @@ def run(args) -> int:
 
 
 def wavelengths_nm(text: str) -> list[float]:
-    """The wavelengths of ``MIN:MAX[:STEP]`` (nm); MIN:MAX alone takes 11 (MIN:MIN one).
+    """The wavelengths of ``MIN:MAX[:STEP]`` (nm); MIN:MAX alone takes 11 (MIN:MIN or a single
+    number: one).
 
     Raises InputError (one line) for malformed, non-finite or out-of-order values and for more
     than MAX_WAVELENGTH_POINTS wavelengths.
     """
-    usage = f"--wavelength takes finite MIN:MAX[:STEP] in nm with 0 < MIN <= MAX and STEP > 0, got {text!r}"
+    usage = f"--wavelength takes finite NM or MIN:MAX[:STEP] in nm with 0 < MIN <= MAX and STEP > 0, got {text!r}"
     try:
         parts = [float(v) for v in text.split(":")]
     except ValueError:
-        raise InputError(f"--wavelength takes MIN:MAX[:STEP] in nm, got {text!r}") from None
+        raise InputError(f"--wavelength takes NM or MIN:MAX[:STEP] in nm, got {text!r}") from None
+    if len(parts) == 1:
+        parts = parts * 2
     if len(parts) not in (2, 3) or not all(math.isfinite(v) for v in parts):
         raise InputError(usage)
     lo, hi = parts[0], parts[1]
@@ -72,7 +75,7 @@ def wavelengths_nm(text: str) -> list[float]:
             f"--wavelength {text} asks for {_count_text(count)} wavelengths, more than the limit of "
             f"{MAX_WAVELENGTH_POINTS}; use a larger STEP"
         )
-    return [lo + i * step for i in range(count)]
+    return [lo + i * step for i in range(int(count))]  # finite: an infinite count was refused
 
 
 def _count_text(count) -> str:
@@ -97,8 +100,8 @@ def _material_text(material, lams: list[float], strict: bool | None, fmt: str) -
     dn_dT = [None] * len(lams) if dn_dT is None else [float(v) for v in np.atleast_1d(dn_dT)]
     if fmt == "json":
         rows = [
-            {"wavelength_nm": l, "n": n.real, "kappa": n.imag, "dn_dT_per_K": d}
-            for l, n, d in zip(lams, values, dn_dT)
+            {"wavelength_nm": lam_nm, "n": n.real, "kappa": n.imag, "dn_dT_per_K": d}
+            for lam_nm, n, d in zip(lams, values, dn_dT)
         ]  # fmt: skip
         record = {
             "material": material.describe(),
@@ -109,7 +112,7 @@ def _material_text(material, lams: list[float], strict: bool | None, fmt: str) -
         return json_text(record, indent=1) + "\n"
     lines = [f"# {material.describe()}", f"# thermal: {material.describe_thermal()}"]
     lines.append("# wavelength_nm  n  kappa  dn_dT_per_K")
-    lines += [f"{l:10.3f}  {n.real:.6f}  {n.imag:.3e}  {_dn_dT_cell(d)}" for l, n, d in zip(lams, values, dn_dT)]
+    lines += [f"{lam_nm:10.3f}  {n.real:.6f}  {n.imag:.3e}  {_dn_dT_cell(d)}" for lam_nm, n, d in zip(lams, values, dn_dT)]
     return "\n".join(lines) + "\n"
 
 
