@@ -37,7 +37,7 @@ def test_hundred_random_spectra():
     print(report)
     quiet = [t for t in trials if t.noise_nm <= 0.01]
     assert not any(t.error for t in trials), report
-    # the bore within 3 sigma (with the labelling ambiguity) of the truth
-    assert sum(t.bore_ok for t in quiet) >= 0.9 * len(quiet), report
-    # a wrong labelling is almost never presented as unique
-    assert sum(t.silently_wrong for t in trials) <= 0.03 * len(trials), report
+    # measured (docs/performance.md): 96 %, 96 % and 1 %
+    assert sum(t.bore_ok for t in quiet) >= 0.9 * len(quiet), report  # bore within 3 sigma (with the labelling ambiguity)
+    assert sum(t.truth_plausible for t in quiet) >= 0.9 * len(quiet), report  # the truth the best or within the noise
+    assert sum(t.silently_wrong for t in trials) <= 0.03 * len(trials), report  # wrong yet presented as unique
