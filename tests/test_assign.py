@@ -11,9 +11,9 @@ import pytest
 
 import wgmfem
 from wgmfem.assign import assign_peaks
-from wgmfem.spectrum import read_spectrum
 from wgmfem.cli import main
 from wgmfem.solve import find_modes
+from wgmfem.spectrum import read_spectrum
 
 TRUE = dict(inner_diameter_um=54.6, outer_diameter_um=78.0, core_index=1.556, wall_index=1.47)
 

@@ -81,8 +81,8 @@ def test_problem_reference_is_the_exact_mode_and_the_closure_is_harmless():
     lam = 2e3 * math.pi / spec["k_ref"][0]
     assert lam == pytest.approx(432.0877, abs=1e-4)  # docs/theory.md section 7
     # the Dirichlet walls lie beyond the caustics: the closed 1-D problem has the same mode
-    from wgmfem.fem.radial import solve_radial
     import wgmfem
+    from wgmfem.fem.radial import solve_radial
 
     # air out to the closing wall at r_end as a third layer, Dirichlet there and at the cut
     radii = tuple(spec["bounds_um"][1:])

@@ -38,12 +38,12 @@ def case_id(case):
 
 
 # --------------------------------------------------------------------------- helpers
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cache_data():
     return cache.load()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_entry(geometry, pol, m, seed):
     """Cached reference entry (root + labels); computed from the seed if roots.json lacks it."""
     return cache.get_entry(geometry, pol, m, seed, data=_cache_data())
@@ -64,7 +64,7 @@ def make_geometry(name):
     return wgmfem.LayeredCylinder(radii_um=g["radii"], indices=g["indices"], outside_index=g["n_out"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _wg_find(geometry, pol, m, p, region):
     import wgmfem
 
@@ -81,7 +81,7 @@ def wg_find(geometry, pol, m, p, region):
     return modes
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def wg_census(geometry, pol, wavelength_nm, m_range):
     import wgmfem
 

@@ -14,11 +14,9 @@ from skfem import BilinearForm, ElementTriP2
 from skfem.mapping import MappingIsoparametric
 
 import wgmfem
-
-from wgmfem.fem.assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
-from wgmfem.fem.cross_section import ELEMENTS, _chunk_basis, dof_locations, load_mesh
 import wgmfem.fem.evaluate as evaluate_module
-from wgmfem.fem.cross_section import CHUNK_ELEMENTS, _assemble, _Geometry
+from wgmfem.fem.assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
+from wgmfem.fem.cross_section import CHUNK_ELEMENTS, ELEMENTS, _assemble, _chunk_basis, _Geometry, dof_locations, load_mesh
 from wgmfem.fem.elements import circle_mapping, concentric_circles
 from wgmfem.fem.evaluate import PointLocator, evaluate, p2_map
 from wgmfem.fem.mesh import build_mesh

@@ -94,10 +94,9 @@ def test_loaded_mesh_has_consistent_p3_edge_dofs(cache):
     """Vertex-sorted elements: both neighbours put their P3 edge dofs at the same points."""
     info = build_mesh(SMALL, 600.0, r_cut_um=1.5, inner_ellipticity=0.04, points_per_wavelength=6, cache_dir=cache)
     loaded = load_mesh(info.path)
-    from skfem import ElementTriP3
+    from skfem import ElementTriP2, ElementTriP3
     from skfem.assembly import Dofs
     from skfem.mapping import MappingIsoparametric
-    from skfem import ElementTriP2
 
     mesh, elem = loaded.mesh, ElementTriP3()
     dofs = Dofs(mesh, elem)

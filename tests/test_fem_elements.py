@@ -11,15 +11,31 @@ import pytest
 from scipy.sparse.linalg import eigsh
 from scipy.special import jn_zeros
 from skfem import (
-    Basis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, Functional, InteriorFacetBasis, LinearForm, MeshTri, MeshTri2,
-    condense, solve,
+    Basis,
+    ElementTriP1,
+    ElementTriP2,
+    ElementTriP3,
+    ElementTriP4,
+    Functional,
+    InteriorFacetBasis,
+    LinearForm,
+    MeshTri,
+    MeshTri2,
+    condense,
+    solve,
 )
 from skfem.models.poisson import laplace, mass
 
 import wgmfem
 from wgmfem.fem.cross_section import cross_section_mesh, load_mesh
 from wgmfem.fem.elements import (
-    ElementTriP5, ElementTriP6, ElementTriPk, circle_mapping, concentric_circles, lagrange_values, lattice_points,
+    ElementTriP5,
+    ElementTriP6,
+    ElementTriPk,
+    circle_mapping,
+    concentric_circles,
+    lagrange_values,
+    lattice_points,
 )
 from wgmfem.fem.identify import find_modes_2d
 

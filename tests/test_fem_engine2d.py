@@ -235,7 +235,7 @@ def test_degenerate_pair_of_a_real_pencil_gives_two_independent_vectors(repeat):
     """Two copies of the Laplacian: every eigenvalue exactly double, like the +-m pair of a
     concentric section. Arnoldi on a real operator may return such a pair as v, conj(v);
     both members must still come back B-orthogonal (a random start vector each run)."""
-    L, I, lam = _laplacian(150)
+    L, _, lam = _laplacian(150)
     A, B = sp.block_diag((L, L), format="csr"), sp.identity(300, format="csr")
     got, vecs, _ = eigensolvers.shift_invert(A, B, 30.3, 4, linear_solver="superlu")
     want = np.repeat(lam[np.argsort(np.abs(lam - 30.3))[:2]], 2)

@@ -41,7 +41,7 @@ FRACTION_TOL = 1e-10
 Q_TOL = 1e-8
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def wgmfem_mode(geometry, pol, m, p=1):
     cyl = wgmfem.LayeredCylinder(*geometry)
     modes = wgmfem.find_modes(cyl, pol=pol, m=m, p=p, region="core", fsr=False)
@@ -49,7 +49,7 @@ def wgmfem_mode(geometry, pol, m, p=1):
     return modes[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_at(geometry, pol, m, k):
     """Reference fractions and Q next to wgmfem's k, and whether the reference's root (Re k of the
     resonance) lies within k (1 +- K_BRACKET): the reference determinant changes sign there.

@@ -110,7 +110,7 @@ def test_materials_refuses_a_model_without_a_real_index(tmp_path, capsys):
     code, out, _ = run(["materials", str(path), "--wavelength", "250:300:50", "--format", "json"], capsys)
     assert code == 0
     rows = strict_json(out)["index"]
-    assert [r["n"] for r in rows] == pytest.approx([math.sqrt(1 + l**2 / (l**2 - 0.04)) for l in (0.25, 0.3)])
+    assert [r["n"] for r in rows] == pytest.approx([math.sqrt(1 + lam**2 / (lam**2 - 0.04)) for lam in (0.25, 0.3)])
     # and the other JSON forms of the command
     code, out, _ = run(["materials", "--format", "json"], capsys)
     assert code == 0

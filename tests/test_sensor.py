@@ -1,7 +1,6 @@
 """Thin-wall ring-resonator sensors: a liquid below the glass index, wall modes by default,
 sensitivity, detection limit and thermal drift checked against independent exact roots."""
 
-import math
 import subprocess
 import sys
 

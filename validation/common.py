@@ -10,9 +10,9 @@ import io
 import math
 from pathlib import Path
 
+from wgmfem.atomic import atomic_path
 from wgmfem.geometry import Capillary, capillary_stack
 from wgmfem.materials import Cauchy, get_material
-from wgmfem.atomic import atomic_path
 from wgmfem.report import write_atomically
 
 #: Where ``python -m validation`` writes its figures and tables.

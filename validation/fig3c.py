@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 from .common import new_figure, output_dir, save_figure, write_csv
-from .fem_field import M, POL, solve
+from .fem_field import POL, M, solve
 
 R_WINDOW_UM = (24.5, 29.0)  # the core/glass interface is at 27 um
 

@@ -20,7 +20,7 @@ import numpy as np
 import wgmfem
 
 from .common import new_figure, output_dir, paper_capillary, save_figure, write_csv
-from .fem_field import M, POL, solve
+from .fem_field import POL, M, solve
 
 
 def penetration_depth_um(mode, samples: int = 20001) -> float:

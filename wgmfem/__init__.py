@@ -8,13 +8,12 @@ Lengths in um, wavelengths in nm, wavenumbers in 1/um. Quick use::
         print(mode)
 """
 
-from . import exact
+from . import exact as exact  # the subpackage, re-exported as wgmfem.exact
 from .exact.characteristic import characteristic_function
 from .geometry import Capillary, GeometryError, LayeredCylinder, Rod
 from .mode import Mode
 from .polarization import normalize_pol
 from .solve import SearchError, find_modes
-
 
 __all__ = [
     "Capillary",

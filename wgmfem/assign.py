@@ -35,11 +35,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .assign_comb import AssignModelError, Label, ModeComb, wavelength_window
+from .assign_comb import AssignModelError, ExactModes, Label, ModeComb, wavelength_window
 from .exact.search import run_boxes
 from .geometry import Capillary, LayeredCylinder
 from .polarization import normalize_pols
@@ -232,7 +233,7 @@ class Assignment:
                 **({} if "inner-diameter" in self.fit else {"inner_diameter_um": self.comb.inner_diameter0}),
                 **({} if "core" in self.fit else {"core_index": self.comb.core_index0}),
                 "outer_diameter_um": 2 * self.base.radii_um[1],
-                "wall_index": float(self.base.indices[1]),
+                "wall_index": float(self.base.indices[1].real),  # real: a lossless capillary
                 "outside_index": self.base.outside_index,
             },
             correlation=self.correlation,
@@ -249,7 +250,7 @@ class Assignment:
         for i, y in enumerate(self.peaks_nm):
             lab = self.label(i)
             model = self.best.model_nm[i]
-            record = {
+            record: dict[str, Any] = {
                 "wavelength_nm": float(y),
                 "sigma_nm": float(self.sigma_nm[i]),
                 "assigned": lab is not None,
@@ -351,7 +352,7 @@ def assign_peaks(
     stated = _stated_sigma(sigma_nm, order, peaks.size)
 
     families = [(pl, pp) for pl in pols for pp in range(p[0], p[1] + 1)]
-    reach = wavelength_window(peaks, float(cyl.indices[0]), 2 * cyl.radii_um[0], search)
+    reach = wavelength_window(peaks, float(cyl.indices[0].real), 2 * cyl.radii_um[0], search)  # real: lossless
     comb = ModeComb(cyl, fit, families, reach, search, progress)
     if len(comb.labels) == 0:
         raise AssignError("no core mode of the given families lies near the peaks; check the geometry and --pol/--p")
@@ -528,8 +529,8 @@ def _screen(comb: ModeComb, peaks, noise: NoiseModel, spacing) -> list[Hypothesi
         member, _ = best_labelling(peaks, comb.predict(theta), coarse, extra)
         starts.setdefault(tuple(member), theta)
     found: dict[tuple, Hypothesis] = {}
-    for member, theta in starts.items():
-        h = _iterate_surrogate(comb, peaks, noise, np.array(member), theta, extra)
+    for start_member, theta in starts.items():
+        h = _iterate_surrogate(comb, peaks, noise, np.array(start_member), theta, extra)
         if h is not None and (h.key() not in found or h.cost < found[h.key()].cost):
             found[h.key()] = h
     return sorted(found.values(), key=lambda h: h.cost)
@@ -579,7 +580,7 @@ def _near_members(comb: ModeComb, peaks, lam, noise: NoiseModel) -> np.ndarray:
     return np.nonzero((lam >= peaks.min() - reach) & (lam <= peaks.max() + reach))[0]
 
 
-def _exact_at(comb: ModeComb, theta, members, seed) -> tuple[np.ndarray, object]:
+def _exact_at(comb: ModeComb, theta, members, seed) -> tuple[np.ndarray, ExactModes]:
     """Exact wavelengths of all members (nan where not evaluated or absent)."""
     exact = comb.solve(theta, members, seed[members])
     lam = np.full(len(comb.labels), np.nan)

@@ -109,7 +109,7 @@ class ModeComb:
 
     @property
     def core_index0(self) -> float:
-        return float(self.base.indices[0])
+        return float(self.base.indices[0].real)  # real: assign takes lossless capillaries only
 
     def start(self) -> np.ndarray:
         values = {"inner-diameter": self.inner_diameter0, "core": self.core_index0}
@@ -320,6 +320,7 @@ def _box_lookup(cyl: LayeredCylinder, lab: Label, seed_nm: float, half_width: fl
     if not roots:
         return None
     r = min(roots, key=lambda r: abs(r.k.real - k))
+    assert r.fractions is not None  # the census labels every root
     q = math.inf if r.k.imag == 0 else r.k.real / (2 * abs(r.k.imag))
     return wavelength_nm_from_k(r.k.real), float(r.fractions[0]), q
 
@@ -329,7 +330,7 @@ def _family(cyl: LayeredCylinder, pol: str, p: int, window_nm: tuple[float, floa
     (m, the family's smooth estimate, False) for each m in between that has no core mode of that
     label here (hybridized with a wall mode at this geometry)."""
     lo, hi = window_nm
-    n_core, radius = float(cyl.indices[0]), cyl.radii_um[0]
+    n_core, radius = float(cyl.indices[0].real), cyl.radii_um[0]  # real: a lossless capillary
     size_parameter = n_core * radius * k_from_wavelength_nm(0.5 * (lo + hi))
     m_c = _airy_m(size_parameter, p)
     anchor = None

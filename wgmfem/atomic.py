@@ -17,7 +17,7 @@ from contextlib import contextmanager
 try:
     import fcntl
 except ImportError:  # Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # None marks a platform without fcntl
     import msvcrt
 
 

@@ -246,6 +246,7 @@ def _evaluate(d, t, target_nm, pol, core, wall, outside, limits, wall_um, bore_u
 
 def _tune(cand: Design, target_nm, pol, core, wall, outside, limits, wall_um, bore_um) -> Design:
     """Scale the bore (wall thickness kept) until the same (m, p = 1) core mode sits on the target."""
+    assert cand.mode is not None  # a feasible design has its mode
     d, t, m = cand.inner_diameter_um, cand.wall_thickness_um, cand.mode.m
     lam = cand.mode.wavelength_nm
     best = cand
@@ -260,6 +261,7 @@ def _tune(cand: Design, target_nm, pol, core, wall, outside, limits, wall_um, bo
         best = _evaluate_mode(d, t, md, limits, wall_um, bore_um)
         if abs(lam - target_nm) < 1e-6 * target_nm:
             break
+    assert best.mode is not None  # cand or a design evaluated on a mode
     best.tuned = best is not cand and abs(best.mode.wavelength_nm - target_nm) < 1e-4 * target_nm
     if not best.tuned:
         best.note = "could not tune the mode onto the target; reported as scanned"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class GeometryError(ValueError):
@@ -219,7 +220,7 @@ class MaterialStack:
 
     radii_um: tuple[float, ...]
     materials: tuple
-    outside: object = 1.0
+    outside: Any = 1.0  # anything get_material accepts; a Material after __post_init__
     names: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
@@ -276,7 +277,7 @@ def capillary_stack(
     core="toluene",
     wall="fused-silica",
     outside=1.0,
-) -> "MaterialStack | LayeredCylinder":
+) -> MaterialStack | LayeredCylinder:
     """A capillary whose layers may be materials (names, files) as well as numbers.
 
     Returns a plain :class:`LayeredCylinder` when every index is a number.

@@ -39,6 +39,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.polynomial import polynomial as _poly
@@ -191,7 +192,8 @@ class Material(abc.ABC):
     """
 
     def __init__(
-        self, *, name: str | None = None, valid_range_nm=None, source: str = "", kappa=0.0, k_table=None,
+        self, *, name: str | None = None, valid_range_nm=None, source: str = "", kappa=0.0,
+        k_table: tuple[Any, Any] | None = None,
         dn_dT=None, dn_dT_range_nm=None, thermal_expansion=None, thermal_source: str = "",
     ):  # fmt: skip
         self.name = str(name) if name else type(self).__name__.lower()
@@ -301,7 +303,7 @@ class Material(abc.ABC):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MaterialRangeWarning)
                 value = self.dn_dT_per_K(wavelength_nm, strict=False)
-            rng = "" if self.dn_dT_range_nm is None else ", %g-%g nm" % self.dn_dT_range_nm
+            rng = "" if self.dn_dT_range_nm is None else ", {:g}-{:g} nm".format(*self.dn_dT_range_nm)
             dn_dT = f"dn/dT {value:+.2e}/K at {wavelength_nm:g} nm (depends on wavelength{rng})"
         else:
             dn_dT = f"dn/dT {self._dn_dT:+.2e}/K"
@@ -370,7 +372,7 @@ class Material(abc.ABC):
 
     def describe(self) -> str:
         """One line: name, model, range and source."""
-        rng = "no range limit" if self.valid_range_nm is None else "valid %g-%g nm" % self.valid_range_nm
+        rng = "no range limit" if self.valid_range_nm is None else "valid {:g}-{:g} nm".format(*self.valid_range_nm)
         absorb = ""
         if self.kappa:
             absorb += f", kappa={self.kappa:g}"
@@ -882,7 +884,7 @@ def read_refractiveindex_yaml(path, *, name: str | None = None) -> Material:
     if not isinstance(entries, list) or not entries:
         raise fail("DATA must be a non-empty list of entries")
 
-    n_part = None  # ("formula", number, coefficients, range_nm) or ("table", wl_nm, n)
+    n_part: tuple | None = None  # ("formula", number, coefficients, range_nm) or ("table", wl_nm, n)
     k_part = None  # (wl_nm, k)
     for i, entry in enumerate(entries, start=1):
         where = f"DATA entry {i}"
@@ -930,9 +932,9 @@ def read_refractiveindex_yaml(path, *, name: str | None = None) -> Material:
     common = dict(name=name, source=source)
     try:
         if n_part[0] == "formula":
-            _, number, coefficients, range_nm = n_part
+            _, formula_number, coefficients, range_nm = n_part
             return RefractiveIndexInfoFormula(
-                number, coefficients, valid_range_nm=range_nm, k_table=k_part, **common
+                formula_number, coefficients, valid_range_nm=range_nm, k_table=k_part, **common
             )
         _, wl_nm, n = n_part
         if k_part is not None and np.array_equal(k_part[0], wl_nm):

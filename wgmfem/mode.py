@@ -12,6 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from .geometry import LayeredCylinder
+
 HYBRID_THRESHOLD = 0.8  # a mode with no region above this energy fraction is a hybrid (core/wall mixing)
 # n_g at the region's surface below this fraction of the layers' own group index: the mode
 # circulates more than ~10 % inside that radius, and no group index describes it there
@@ -202,7 +203,9 @@ class Mode:
             return "no FSR computed"
         if self.hybrid:
             return "hybrid mode: its FSR is set by the anticrossing, not by a group velocity"
-        ratio = self.surface_group_index / self.material_group_index
+        surface = self.surface_group_index
+        assert surface is not None  # an FSR is known
+        ratio = surface / self.material_group_index
         if ratio < GROUP_INDEX_RATIO_MIN:
             return (
                 f"the mode circulates well inside the {self.region}'s outer surface (n_g referred to it would be "
@@ -280,6 +283,7 @@ class Mode:
         if self.pol == "Ez":
             e2 = np.abs(R) ** 2
         else:
+            assert n is not None  # Hz
             e2 = (np.abs(dR) ** 2 + self.m**2 * np.abs(R) ** 2 / r**2) / np.abs(n) ** 4
         first = 2 * np.pi * np.sum(w * e2 * r)
         second = 2 * np.pi * np.sum(w * e2**2 * r)
@@ -339,7 +343,7 @@ class Mode:
         return self._raw_field(r_um) / self._field_norm
 
     def counterpart(self, *, engine: str, k: complex, m: int, p: int, region: str, energy_fractions: dict[str, float],
-                    verification: dict, fsr_nm: float | None = None) -> "Mode":
+                    verification: dict, fsr_nm: float | None = None) -> Mode:
         """This resonance as found by another engine (a FEM seeded by this exact mode).
 
         The new ``k``, labels, fractions and verification record are the engine's; what the

@@ -131,8 +131,8 @@ def plot_confinement(rows: list[dict], column: str, ax=None):
 def _log_if_positive(ax, rows: list[dict], key: str) -> None:
     """A log y axis when every value of ``key`` drawn is positive (they span decades)."""
     values = [_number(row.get(key)) for row in rows if row.get("n_modes")]
-    values = [v for v in values if v is not None]
-    if values and ax.lines and all(v > 0 for v in values):
+    drawn = [v for v in values if v is not None]
+    if drawn and ax.lines and all(v > 0 for v in drawn):
         ax.set_yscale("log")
 
 

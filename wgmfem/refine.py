@@ -40,7 +40,7 @@ def follow(stack: MaterialStack, md: Mode) -> Mode:
     k, fractions, rounds = md.k.real, md.energy_fractions, 0
     old = real_part(md.cylinder)
     root = check = None
-    for rounds in range(1, MAX_ROUNDS + 1):
+    for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is returned after the loop
         cyl = real_part(stack.at(wavelength_nm(k)))
         shift = -k * sum(
             fractions.get(name, 0.0) * (n_new - n_old) / n_old
@@ -58,6 +58,7 @@ def follow(stack: MaterialStack, md: Mode) -> Mode:
             half *= 10
         if root is None:
             raise RefineError(f"{md.label()}: lost while following the dispersion near {wavelength_nm(k_pred):.4f} nm")
+        assert root.fractions is not None  # find_roots labels its roots
         moved = abs(root.k.real - k) / k
         k, fractions, old = root.k.real, dict(zip(cyl.region_names, root.fractions)), cyl
         if moved < FOLLOW_TOL:
@@ -79,7 +80,7 @@ def absorb(md: Mode, full: LayeredCylinder, stack: MaterialStack | None = None) 
     root, check = _lossy_counterpart(full, md.pol, md.m, md.k, md.label())
     rounds = 0
     if stack is not None:
-        for rounds in range(1, MAX_ROUNDS + 1):
+        for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is returned after the loop
             moved_to = stack.at(wavelength_nm(root.k))
             if moved_to.indices == full.indices:
                 break
@@ -112,11 +113,11 @@ def _lossy_counterpart(full: LayeredCylinder, pol: str, m: int, k_lossless: comp
     k = k_lossless.real
     half = max(1e-6, 0.1 * max(full.loss_rates())) * k
     res = find_roots(full, pol, [m], [k - half], [k + half], q_min=2.0)
-    paired = [r for r in res.roots if r.lossless_k is not None]
+    paired = [(abs(r.lossless_k - k_lossless), r) for r in res.roots if r.lossless_k is not None]
     if not paired:
         raise RefineError(f"{label}: no resonance of the absorbing/gain stack continues it near {wavelength_nm(k_lossless):.4f} nm")
-    root = min(paired, key=lambda r: abs(r.lossless_k - k_lossless))
-    if abs(root.lossless_k - k_lossless) > 1e-6 * k:
+    gap, root = min(paired, key=lambda pair: pair[0])
+    if gap > 1e-6 * k:
         raise RefineError(f"{label}: its lossless counterpart was not found again near {wavelength_nm(k_lossless):.4f} nm")
     return root, res.checks[0]
 

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .designer import DEFAULT_RESOLVABLE_FRACTION, detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
-from .geometry import GeometryError, MaterialStack, capillary_stack
+from .geometry import GeometryError, capillary_stack
 from .mode import Mode
-from .polarization import normalize_pols
 from .solve import SearchError, default_region, find_modes
 
 DEFAULT_WALL_RANGE_UM = (1.0, 8.0)
@@ -135,6 +134,7 @@ class SensorProblem:
         if self.inner_diameter_um is not None:
             bore = self.inner_diameter_um
         else:
+            assert self.outer_diameter_um is not None  # one of the two diameters is fixed (_wall_grid)
             bore = self.outer_diameter_um - 2 * wall_um
         if not bore > 0:
             raise SensorDesignError(f"a {wall_um:g} um wall leaves no bore in a {self.outer_diameter_um:g} um fibre")
@@ -238,8 +238,8 @@ class SensorDesign:
     @property
     def best(self) -> WallAnswer | None:
         """The thinnest wall over all families meeting the limits."""
-        ok = [a for a in self.answers if a.feasible]
-        return min(ok, key=lambda a: a.point.wall_thickness_um) if ok else None
+        ok = [(a.point.wall_thickness_um, a) for a in self.answers if a.point is not None]  # the feasible ones
+        return min(ok, key=lambda pair: pair[0])[1] if ok else None
 
     def to_dict(self) -> dict:
         pr = self.problem
@@ -287,17 +287,17 @@ def scan_wall_thickness(problem: SensorProblem, walls_um, progress: Callable[[st
 def design_sensor(problem: SensorProblem, limits: dict[str, float | None], wall_range_um=DEFAULT_WALL_RANGE_UM,
                   points: int = DEFAULT_POINTS, progress=None) -> SensorDesign:
     """The thinnest wall per (pol, p) family that meets ``limits`` (see :data:`LIMITS`)."""
-    limits = check_limits(limits)
+    checked = check_limits(limits)
     if problem.region not in ("auto", "core", "wall"):
         raise SensorDesignError(f"a sensor's modes live in the core or the wall: region core, wall or auto, got {problem.region!r}")
     walls = _wall_grid(problem, wall_range_um, points)
-    if problem.thermal is None and "max_drift" in limits:
+    if problem.thermal is None and "max_drift" in checked:
         raise SensorDesignError("a drift limit needs dn/dT of the liquid and the glass and the glass's expansion "
                                 "(built-in materials carry them; or give them as numbers)")
     scan = scan_wall_thickness(problem, walls, progress)
-    answers = [_thinnest(problem, limits, pol, p, scan, [float(w) for w in walls])
+    answers = [_thinnest(problem, checked, pol, p, scan, [float(w) for w in walls])
                for pol in problem.pols for p in range(problem.p[0], problem.p[1] + 1)]
-    return SensorDesign(problem, limits, scan, answers, [float(w) for w in walls])
+    return SensorDesign(problem, checked, scan, answers, [float(w) for w in walls])
 
 
 def _wall_grid(problem: SensorProblem, wall_range_um, points: int) -> np.ndarray:
@@ -309,6 +309,7 @@ def _wall_grid(problem: SensorProblem, wall_range_um, points: int) -> np.ndarray
     if (problem.inner_diameter_um is None) == (problem.outer_diameter_um is None):
         raise SensorDesignError("fix either the inner or the outer diameter")
     fixed = problem.inner_diameter_um if problem.inner_diameter_um is not None else problem.outer_diameter_um
+    assert fixed is not None  # exactly one is fixed (checked just above)
     if not (math.isfinite(fixed) and fixed > 0):
         raise SensorDesignError(f"the fixed diameter must be a positive number of um, got {fixed!r}")
     if problem.outer_diameter_um is not None and 2 * hi >= problem.outer_diameter_um:

@@ -124,7 +124,7 @@ def _k_window(wavelength_nm) -> tuple[float, float]:
 
 
 def find_modes(
-    cylinder: LayeredCylinder | None = None,
+    cylinder: LayeredCylinder | MaterialStack | None = None,
     *,
     pol: str = "both",
     wavelength_nm: tuple[float, float] | None = None,
@@ -208,13 +208,13 @@ def find_modes(
     if isinstance(cyl, MaterialStack):
         if engine not in ENGINES:
             raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-        modes = _find_in_stack(
+        found = _find_in_stack(
             cyl, pol=pol, wavelength_nm=wavelength_nm, m=m, p=p, region=region, q_min=q_min, engine=engine,
             fsr=fsr, progress=progress, fem_order=fem_order, fem_points_per_wavelength=fem_points_per_wavelength,
             fem_pml_width_wavelengths=fem_pml_width_wavelengths,
             fem2d=_settings_2d(fem2d) if engine == "fem2d" else None,
         )
-        return _with_extra_loss(modes, extra_q, extra_loss_db_per_cm)
+        return _with_extra_loss(found, extra_q, extra_loss_db_per_cm)
     if engine not in ENGINES:
         raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     settings_2d = _settings_2d(fem2d) if engine == "fem2d" else None
@@ -229,6 +229,7 @@ def find_modes(
     region_index = cyl.layer_of(region) if region is not None else None
 
     modes: list[Mode] = []
+    report: Callable[[int, int], None] | None
     for pl in pols:
         report = (lambda done, total, pl=pl: progress(f"{pl} census", done, total)) if progress else None
         if wavelength_nm is not None:
@@ -509,6 +510,7 @@ def _family_search(cyl, pol, m_range, p_range, region_index, q_min):
 def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list[Mode]:
     modes = []
     for r in roots:
+        assert r.fractions is not None  # the census labels every root
         check = checks[r.box]
         fractions = {name: float(f) for name, f in zip(cyl.region_names, r.fractions)}
         verification = {
@@ -606,7 +608,9 @@ def _attach_fsr(modes: list[Mode], solve_missing) -> None:
         if lower and upper:
             fsr_nm = (lower.wavelength_nm - upper.wavelength_nm) / 2
         elif lower or upper:
-            fsr_nm = abs((lower or upper).wavelength_nm - md.wavelength_nm)
+            nearest = lower or upper
+            assert nearest is not None
+            fsr_nm = abs(nearest.wavelength_nm - md.wavelength_nm)
         else:
             md.verification["fsr"] = "no neighbour of the same (pol, p, region) family found"
             continue

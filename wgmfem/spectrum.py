@@ -20,6 +20,7 @@ import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def read_spectrum(path: str) -> tuple[np.ndarray, np.ndarray]:
         lines = raw.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError:
         raise SpectrumError(f"spectrum {path!r} is not a text file") from None
-    rows = []
+    rows: list[list[float]] = []
     for number, line in enumerate(lines, 1):
         text = _fields(line.split("#", 1)[0])
         if not text:
@@ -248,10 +249,10 @@ def _window(x, i: int, centre: float, fwhm: float, lo_bound: float, hi_bound: fl
     peaks; widened to the MIN_FIT_SAMPLES nearest samples inside those bounds when fewer."""
     half = FIT_HALF_WIDTH_FWHM * fwhm
     lo, hi = max(centre - half, lo_bound), min(centre + half, hi_bound)
-    first, last = np.searchsorted(x, lo, "left"), np.searchsorted(x, hi, "right")
+    first, last = int(np.searchsorted(x, lo, "left")), int(np.searchsorted(x, hi, "right"))
     if last - first < MIN_FIT_SAMPLES:
-        first_allowed = np.searchsorted(x, lo_bound, "right") if math.isfinite(lo_bound) else 0
-        last_allowed = np.searchsorted(x, hi_bound, "left") if math.isfinite(hi_bound) else len(x)
+        first_allowed = int(np.searchsorted(x, lo_bound, "right")) if math.isfinite(lo_bound) else 0
+        last_allowed = int(np.searchsorted(x, hi_bound, "left")) if math.isfinite(hi_bound) else len(x)
         first = max(first_allowed, min(i - MIN_FIT_SAMPLES // 2, last_allowed - MIN_FIT_SAMPLES))
         last = min(last_allowed, first + MIN_FIT_SAMPLES)
         lo, hi = x[first], x[last - 1] if last > first else x[first]
@@ -530,7 +531,7 @@ def simulate_spectrum(
     if drop > n:
         raise SpectrumError(f"cannot drop {drop} modes: the window holds {n}")
 
-    records = []
+    records: list[dict[str, Any]] = []
     for md in modes:
         inverse = 1.0 / md.Q_total + 1.0 / q_extra
         if inverse <= 0:

@@ -52,7 +52,16 @@ from .geometry import (
 )
 from .report import finite_or_none, json_text, write_atomically
 from .sensor import thermal_of
-from .solve import LOOKUP_Q_MIN, RegionWarning, SearchError, default_region, estimated_wavelength_nm, find_modes, guide_clause, region_notice
+from .solve import (
+    LOOKUP_Q_MIN,
+    RegionWarning,
+    SearchError,
+    default_region,
+    estimated_wavelength_nm,
+    find_modes,
+    guide_clause,
+    region_notice,
+)
 
 MAX_POINTS = 100_000
 
@@ -472,8 +481,11 @@ def track_point(spec: SweepSpec, value: float, history: list[dict]) -> tuple[flo
     """
     cylinder, columns = point_geometry(spec, value)
     _, _, core, wall = _fibre(spec, value)
-    pol, m, p, start = spec.track.pol, spec.track.m, spec.track.p, spec.track.wavelength_nm
+    track = spec.track
+    assert track is not None  # only a tracked sweep tracks
+    pol, m, p, start = track.pol, track.m, track.p, track.wavelength_nm
     region = spec.region_at(value)
+    assert region is not None  # a tracked mode has a region (auto when none was given)
     with _quiet_regions():
         if not history and start is not None:  # a window the user gave: its errors are theirs
             labelled = find_modes(cylinder, pol=pol, wavelength_nm=start, m=m, p=p, region=region, q_min=LOOKUP_Q_MIN,
@@ -969,7 +981,13 @@ class SweepFile:
         """Rewrite the table (atomically) in grid order; rows of a point keep their order."""
         rows = self.read()
         grid = _Grid(self.spec.values)
-        rows.sort(key=lambda row: grid.index(row[self.spec.column]))
+
+        def position(row: dict) -> int:
+            index = grid.index(row[self.spec.column])
+            assert index is not None  # the rows are this sweep's own (resumed ones were checked)
+            return index
+
+        rows.sort(key=position)
         write_atomically(self.path, self.encode(rows, header=self.format == "csv"))
 
 

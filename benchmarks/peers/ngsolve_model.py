@@ -282,7 +282,7 @@ def _arpack(spec, mesh, sigma, pml, nev, timings, t0):
 
 def _region_energy(spec, mesh, gf):
     """Electric energy per region (Ez: Re n^2 |u|^2; Hz: |grad u|^2 / n^2) of one field."""
-    from ngsolve import Conj, Integrate, InnerProduct, dx, grad
+    from ngsolve import Conj, InnerProduct, Integrate, dx, grad
 
     out = {}
     for nm, n in zip(spec["regions"], spec["region_index"]):

@@ -30,6 +30,7 @@ def run_wgmfem(spec: dict) -> dict:
     """wgmfem's 2-D cross-section FEM (find_modes_2d: mesh, solve, identification)."""
     import gmsh  # noqa: F401  (imports before the clock: the process time has them)
     import meshio  # noqa: F401
+
     from wgmfem.fem.identify import find_modes_2d
     from wgmfem.fem.pml import RadialPML
 

@@ -352,7 +352,7 @@ def _labels(rep: Report, modes):
     seen: dict[tuple, object] = {}
     for md in modes:
         try:
-            key = (md.pol, md.m, getattr(md, "nodes"))
+            key = (md.pol, md.m, md.nodes)
         except AttributeError as exc:
             rep.fail("labels", f"Mode has no 'nodes' attribute ({exc})")
             old: dict[tuple, object] = {}

@@ -129,7 +129,7 @@ class Stack:
         object.__setattr__(self, "n_out", float(self.n_out))
 
     @classmethod
-    def of(cls, cylinder) -> "Stack":
+    def of(cls, cylinder) -> Stack:
         """From any object with ``radii_um``, ``indices``, ``outside_index`` (duck typing)."""
         return cls(tuple(cylinder.radii_um), tuple(cylinder.indices), float(cylinder.outside_index))
 

@@ -21,7 +21,6 @@ import mpmath
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cache  # noqa: E402
-import mpmath_cylinder as ref  # noqa: E402
 import scan as scanning  # noqa: E402
 from cases import CASES, GEOMETRIES, SCANS  # noqa: E402
 

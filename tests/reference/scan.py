@@ -43,7 +43,7 @@ def bisect(geom, pol, m, interval, rel_tol=1e-11, dps=20):
             if mpmath.sign(fc) == mpmath.sign(fa):
                 a, fa = c, fc
             else:
-                b, fb = c, fc
+                b = c
         return (a + b) / 2
 
 

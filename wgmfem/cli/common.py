@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from ..atomic import atomic_path
 from ..geometry import (
     PAPER_CORE_INDEX,
     PAPER_INNER_DIAMETER_UM,
@@ -26,7 +27,6 @@ from ..geometry import (
     MaterialStack,
     capillary_stack,
 )
-from ..atomic import atomic_path
 from ..materials import MaterialRangeWarning, get_material
 from ..report import write_atomically
 
@@ -248,7 +248,7 @@ def check_output_file(path: str, option: str = "--output") -> None:
 def check_output_options(args) -> None:
     """Check every output file the command's options name, before any work (see
     :data:`OUTPUT_FILE_OPTIONS`); two options naming one file are an error too."""
-    given = {}
+    given: dict[str, str] = {}
     for name in OUTPUT_FILE_OPTIONS:
         path = getattr(args, name, None)
         if not path:
@@ -266,11 +266,11 @@ def staged_outputs(files: dict[str, str | None]) -> Iterator[dict[str, str]]:
     """Temporary files for a command's outputs ``{option: path or None}``, as ``{path: temporary
     path}`` (beside each target, with its suffix): they replace their targets when the block ends
     normally and are removed when it fails, so that a failed command writes none of its files."""
-    files = {option: path for option, path in files.items() if path}
-    for option, path in files.items():
+    named = {option: path for option, path in files.items() if path}
+    for option, path in named.items():
         check_output_file(path, option)
     with ExitStack() as stack:
-        yield {path: stack.enter_context(atomic_path(path)) for path in files.values()}
+        yield {path: stack.enter_context(atomic_path(path)) for path in named.values()}
 
 
 def write_text(path: str, text: str) -> None:

@@ -130,7 +130,7 @@ def _closest_reason(result: DesignResult) -> str:
     if not result.closest:
         return "no p = 1 core mode found near the target in any of them"
     best = result.closest[0]
-    worst = min(best.margins, key=best.margins.get)
+    worst = min(best.margins, key=lambda name: best.margins[name])
     return f"closest: {best.inner_diameter_um:.2f}/{best.outer_diameter_um:.2f} um, {worst} {_pct(best.margins[worst])} relative to its limit"
 
 
@@ -164,6 +164,7 @@ def table(result: DesignResult) -> str:
     lines += [header, "-" * len(header)]
     for rank, d in enumerate(rows, 1):
         md = d.mode
+        assert md is not None  # designs and closest geometries were solved
         margins = ", ".join(f"{k} {_pct(v)}" for k, v in d.margins.items())
         fsr = f"{md.fsr_nm:7.4f}" if md.fsr_nm else f"{'-':>7}"
         lines.append(

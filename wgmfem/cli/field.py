@@ -9,8 +9,15 @@ import sys
 
 from ..solve import SearchError, find_modes
 from .common import (
-    InputError, add_geometry_options, build_geometry, figure_suffix_ok, positive_float, single_mode, staged_outputs,
-    warning_line, write_text,
+    InputError,
+    add_geometry_options,
+    build_geometry,
+    figure_suffix_ok,
+    positive_float,
+    single_mode,
+    staged_outputs,
+    warning_line,
+    write_text,
 )
 from .fem_options import (
     add_fem2d_options,

@@ -9,10 +9,28 @@ import time
 import warnings
 
 from .. import __version__
-from ..report import modes_to_csv, modes_to_json, modes_to_table
 from ..geometry import MaterialStack
-from ..solve import DEFAULT_Q_MIN, LOOKUP_Q_MIN, CensusWarning, default_region, estimated_wavelength_nm, find_modes, guide_clause, region_notice
-from .common import InputError, add_geometry_options, build_geometry, emit, float_range, int_range, positive_float, progress_printer
+from ..report import modes_to_csv, modes_to_json, modes_to_table
+from ..solve import (
+    DEFAULT_Q_MIN,
+    LOOKUP_Q_MIN,
+    CensusWarning,
+    default_region,
+    estimated_wavelength_nm,
+    find_modes,
+    guide_clause,
+    region_notice,
+)
+from .common import (
+    InputError,
+    add_geometry_options,
+    build_geometry,
+    emit,
+    float_range,
+    int_range,
+    positive_float,
+    progress_printer,
+)
 from .fem_options import (
     add_fem2d_options,
     add_mesh_options,

@@ -7,7 +7,15 @@ import math
 import sys
 
 from ..report import to_json
-from ..sensor import DEFAULT_POINTS, DEFAULT_WALL_RANGE_UM, SensorDesign, SensorDesignError, SensorProblem, design_sensor, thermal_of
+from ..sensor import (
+    DEFAULT_POINTS,
+    DEFAULT_WALL_RANGE_UM,
+    SensorDesign,
+    SensorDesignError,
+    SensorProblem,
+    design_sensor,
+    thermal_of,
+)
 from .common import InputError, figure_suffix_ok, positive_float, staged_outputs, write_text
 
 SENSOR_EPILOG = f"""\
@@ -134,8 +142,9 @@ def _closest(design: SensorDesign) -> str:
     if not rows:
         return "no mode of the asked families found near the target"
     best = max(rows, key=lambda a: min(a.margins.values()))
-    worst = min(best.margins, key=best.margins.get)
+    worst = min(best.margins, key=lambda name: best.margins[name])
     pt = best.closest
+    assert pt is not None  # rows have a closest point
     return (f"closest: {pt.pol} p={pt.p} at a {pt.wall_thickness_um:.2f} um wall, {worst.replace('_', ' ')} "
             f"{_ratio(best.margins[worst])} of its limit")
 

@@ -10,8 +10,16 @@ import sys
 from ..report import to_json
 from ..spectrum import MAX_SAMPLES, SpectrumError, simulate_spectrum, spectrum_csv
 from .common import (
-    InputError, add_geometry_options, build_geometry, figure_suffix_ok, float_range, int_range, positive_float,
-    progress_printer, staged_outputs, write_text,
+    InputError,
+    add_geometry_options,
+    build_geometry,
+    figure_suffix_ok,
+    float_range,
+    int_range,
+    positive_float,
+    progress_printer,
+    staged_outputs,
+    write_text,
 )
 from .modes import _region
 

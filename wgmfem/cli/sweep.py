@@ -9,8 +9,8 @@ import os
 import sys
 import time
 
-from ..geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX
 from ..designer import DEFAULT_RESOLVABLE_FRACTION
+from ..geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX
 from ..polarization import normalize_pols
 from ..sweep import (
     EXTRAS,
@@ -25,7 +25,15 @@ from ..sweep import (
     missing_thermal,
     run_sweep,
 )
-from .common import InputError, figure_suffix_ok, save_figure_atomically, float_range, index_or_material, int_range, positive_float
+from .common import (
+    InputError,
+    figure_suffix_ok,
+    float_range,
+    index_or_material,
+    int_range,
+    positive_float,
+    save_figure_atomically,
+)
 
 HELP = "sweep a diameter, wall thickness or index: the census or one tracked mode at each point"
 
@@ -247,7 +255,7 @@ def build_spec(args) -> SweepSpec:
         window = args.wavelength or (425.0, 445.0)
         missing = missing_thermal(core, wall, 0.5 * (window[0] + window[1]), **{k: v for k, v in sensor.items() if k in THERMAL_FIELDS})
     extras = _extras(args, parameter, missing)
-    for option, (quantity, name) in SENSOR_OPTIONS.items():
+    for option, (quantity, _name) in SENSOR_OPTIONS.items():
         if getattr(args, name_of(option)) is not None and quantity not in extras:
             raise InputError(f"{option} is for the {quantity.replace('_', ' ')} column: add {quantity} to --quantities")
     if "drift" in extras and missing:
@@ -326,7 +334,8 @@ def _progress(enabled: bool):
     """A progress bar on stderr: points done / total, elapsed, ETA (from this run's pace)."""
     if not enabled:
         return None
-    start, first = time.perf_counter(), []
+    start = time.perf_counter()
+    first: list[int] = []
 
     def show(value, rows, done, total) -> None:
         if not first:

@@ -288,16 +288,16 @@ def find_roots(
     pole_box, pole_lo, pole_hi = _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi)
 
     # 2. segments between consecutive breakpoints (box ends and poles); g~ is continuous
-    seg_box, seg_a, seg_b = [], [], []
+    box_parts, a_parts, b_parts = [], [], []
     for b in range(len(m)):
         sel = pole_box == b
         left = np.concatenate([[k_lo[b]], pole_hi[sel]])
         right = np.concatenate([pole_lo[sel], [k_hi[b]]])
-        seg_box.append(np.full(left.size, b))
-        seg_a.append(left)
-        seg_b.append(right)
-    seg_box = np.concatenate(seg_box)
-    seg_a, seg_b = np.concatenate(seg_a), np.concatenate(seg_b)
+        box_parts.append(np.full(left.size, b))
+        a_parts.append(left)
+        b_parts.append(right)
+    seg_box = np.concatenate(box_parts)
+    seg_a, seg_b = np.concatenate(a_parts), np.concatenate(b_parts)
     ga = _g_tilde(cyl, pol, m[seg_box], seg_a)
     gb = _g_tilde(cyl, pol, m[seg_box], seg_b)
     has_root = np.sign(ga) * np.sign(gb) < 0
@@ -350,12 +350,12 @@ def find_roots(
 
     # 4. independent count, and a seed-grid search where it finds more than the real axis did
     expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth) if verify else [None] * len(m)
-    short = [b for b in range(len(m)) if expected[b] is not None and expected[b] > _found(result, b)]
+    short = [b for b in range(len(m)) if (e := expected[b]) is not None and e > _found(result, b)]
     for density in (1, 3, 9):
         if not short:
             break
         _grid_search(cyl, pol, m, k_lo, k_hi, depth, depth, short, density, result, (pole_box, 0.5 * (pole_lo + pole_hi)))
-        short = [b for b in short if expected[b] > _found(result, b)]
+        short = [b for b in short if (e := expected[b]) is not None and e > _found(result, b)]
 
     # 5. labels (energy fractions, region, p, nodes), at Re k
     _label_roots(cyl, pol, result.roots)
@@ -488,6 +488,7 @@ def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -
     layer_rates = np.array([complex(n).imag / complex(n).real for n in cyl.indices])
 
     def predicted(r: Root) -> complex:
+        assert r.fractions is not None  # find_roots labels every root
         return r.k - 1j * r.k.real * float(np.dot(r.fractions[: cyl.n_layers], layer_rates))
 
     result = CensusResult()
@@ -502,12 +503,12 @@ def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -
         _add_roots(result, pol, ms, k, method, residual, boxes, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
 
     expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth, height) if verify else [None] * len(m)
-    short = [b for b in range(len(m)) if expected[b] is not None and expected[b] > _found(result, b)]
+    short = [b for b in range(len(m)) if (e := expected[b]) is not None and e > _found(result, b)]
     for density in (1, 3, 9):
         if not short:
             break
         _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, short, density, result)
-        short = [b for b in short if expected[b] > _found(result, b)]
+        short = [b for b in short if (e := expected[b]) is not None and e > _found(result, b)]
 
     notes = _pair_with_lossless(cyl, base, pol, result.roots, seeds_from, predicted)
     _append_checks(result, pol, m, k_lo, k_hi, q_floor, expected, verify, q_floor_total, notes)

@@ -254,7 +254,7 @@ def stitched_layers(cyl: LayeredCylinder, pol: str, m, k, forward: list[LayerCoe
             continue
 
         def mix(a, b, scale=1.0):
-            return np.where(take, b * scale, a)
+            return np.where(take, b * scale, a)  # noqa: B023 - called within this iteration
 
         def mix_state(a, b):
             return (mix(a[0], b[0], phase), mix(a[1], b[1], phase), mix(a[2], b[2] + shift))
@@ -333,7 +333,9 @@ def node_count(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
         raise ValueError("node counting needs a lossless (real-index) stack")
     m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
     inner = propagate(cyl, pol, m, k_real, keep_layers=True)
-    return sum(layer_zero_counts(cyl, m, k_real, inner.layers))
+    counts = sum(layer_zero_counts(cyl, m, k_real, inner.layers))
+    assert isinstance(counts, np.ndarray)  # a stack has at least one layer
+    return counts
 
 
 def layer_zero_counts(cyl: LayeredCylinder, m, k_real, layers: list[LayerCoefficients]) -> list[np.ndarray]:

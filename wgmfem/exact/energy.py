@@ -28,7 +28,6 @@ from .bessel import scaled_jy
 from .characteristic import layer_zero_counts, propagate, propagate_inward, stitched_layers
 
 
-
 @dataclass
 class ModeLabels:
     """Per resonance (arrays over the evaluated points)."""
@@ -110,9 +109,9 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False)
     t_b = _outside_term(pol, k_real, n_out, xb, m, jy_b, jy_b.e)
     energies.append(np.abs(ub) ** 2 * (t_out - t_b) / hb2)
     logs.append(lb)
-    logs = np.array(logs)
-    lmax = logs.max(axis=0)
-    energy = np.array(energies) * np.exp(2 * (logs - lmax))
+    log_scales = np.array(logs)
+    lmax = log_scales.max(axis=0)
+    energy = np.array(energies) * np.exp(2 * (log_scales - lmax))
     energy = np.maximum(energy.real, 0.0)  # round-off can leave -1e-17 in an empty layer
     fractions = energy / energy.sum(axis=0)
 
@@ -190,7 +189,7 @@ def sturm_norm(cyl: LayeredCylinder, pol: str, m, k_real):
         p = 1.0 if pol == "Ez" else 1.0 / (n * n)
 
         def term(x, u, v):
-            return p / (2 * k_real**2) * ((v / p) ** 2 + (x * x - m * m) * u * u)
+            return p / (2 * k_real**2) * ((v / p) ** 2 + (x * x - m * m) * u * u)  # noqa: B023 - called within this iteration
 
         u2, v2, l2 = layer.state_outer
         with np.errstate(under="ignore"):

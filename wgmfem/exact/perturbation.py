@@ -61,12 +61,12 @@ def index_derivatives(cyl: LayeredCylinder, pol: str, m: int, k: complex) -> np.
     ub, vb, lb = (a[0] for a in layers[-1].state_outer)
     n_out = complex(cyl.outside_index)
     w_out, _ = lommel_terms(pol, k, n_out, k * n_out * cyl.outer_radius_um, m, ub, vb)
-    logs = np.array(logs + [lb])
-    scale = np.exp(2 * (logs - logs.max()))
+    log_scales = np.array(logs + [lb])
+    scale = np.exp(2 * (log_scales - log_scales.max()))
     weights = np.array(weights + [-w_out]) * scale
     energies = np.array(energies + [0.0]) * scale
     norm = weights.sum()
-    n = np.array([complex(x) for x in cyl.indices])
+    indices = np.array([complex(x) for x in cyl.indices])
     if pol == "Ez":
-        return -k * weights[:-1] / (n * norm)
-    return -energies[:-1] / (k * n * norm)
+        return -k * weights[:-1] / (indices * norm)
+    return -energies[:-1] / (k * indices * norm)

@@ -42,23 +42,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from skfem import CellBasis, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, MeshTri2
+from skfem import CellBasis, Element, ElementTriP1, ElementTriP2, ElementTriP3, ElementTriP4, MeshTri2
 from skfem.assembly import Dofs
 from skfem.mapping import MappingIsoparametric
 
-from .assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
-from .eigensolvers import relative_residuals, shift_invert
-from .evaluate import evaluate
-from .elements import ElementTriP5, ElementTriP6, circle_geometry, concentric_circles
-from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
+from .assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
+from .eigensolvers import relative_residuals, shift_invert
+from .elements import ElementTriP5, ElementTriP6, circle_geometry, concentric_circles
+from .evaluate import evaluate
 from .mesh import MeshInfo, build_mesh
 from .pml import RadialPML, make_pml
 from .radial import DEFAULT_CUT_DECAY, DEFAULT_MAX_PML_FRACTION, inner_cut_radius_um, wkb_decay
+from .results import EigenvaluesMixin
 
 #: Default dofs per local wavelength lambda/n (element edge = order * lambda / (n * ppw)).
 DEFAULT_POINTS_PER_WAVELENGTH = 12.0
@@ -344,7 +345,7 @@ class CrossSectionResult(EigenvaluesMixin):
     k: np.ndarray
     vectors: np.ndarray
     mesh: MeshTri2
-    element: object
+    element: Element
     dofs: Dofs
     intorder: int
     mesh_info: MeshInfo
@@ -646,7 +647,7 @@ def solve_cross_section(
     PH = P.conj().T.tocsr()
     A_r, B_r = (PH @ A @ P).tocsr(), (PH @ B @ P).tocsr()
     del A, B  # the full-space copies: ~1 GB each at 2 M unknowns of P4
-    stats = {"on_factorized": lambda seconds: report("factorize", seconds)}
+    stats: dict[str, Any] = {"on_factorized": lambda seconds: report("factorize", seconds)}
     lam, vecs_r, solver_name = shift_invert(
         A_r, B_r, k_target**2, num_modes, eigensolver=eigensolver, linear_solver=linear_solver,
         symmetric=phase == 1, stats=stats,

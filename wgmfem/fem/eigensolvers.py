@@ -50,7 +50,7 @@ EIGENSOLVERS = ("scipy", "slepc")
 LINEAR_SOLVERS = ("auto", "superlu", "pardiso")
 
 
-_BLAS_CONTROLLER = []  # one threadpoolctl controller per process (finding the libraries takes ~7 ms)
+_BLAS_CONTROLLER: list = []  # one threadpoolctl controller per process (finding the libraries takes ~7 ms)
 
 
 def _blas_pinned_to_one_thread() -> bool:
@@ -156,7 +156,7 @@ class Pardiso:
             self.release()
 
 
-_MKL = {}
+_MKL: dict = {}
 
 
 def _mkl_pardiso():

@@ -238,7 +238,7 @@ def concentric_circles(mesh: MeshTri2, boundaries: dict, rtol: float = 1e-9) -> 
     about the origin (cut, interfaces, end of a concentric cross-section); straight sides,
     ellipses and offset circles are left out (they keep the quadratic geometry)."""
     out = []
-    for name, facets in boundaries.items():
+    for _name, facets in boundaries.items():
         facets = np.asarray(facets)
         if len(facets) == 0:
             continue

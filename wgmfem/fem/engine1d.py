@@ -31,12 +31,12 @@ MAX_PML_WIDTH_WAVELENGTHS = 20.0
 
 
 def _number_in(value, lo: float, hi: float) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and lo < value <= hi
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and lo < float(value) <= hi
 
 
 def check_radial_settings(order, points_per_wavelength, pml_width_wavelengths) -> None:
     """SearchError (one line) for 1-D FEM settings outside their range."""
-    if isinstance(order, bool) or not isinstance(order, Integral) or not ORDERS_1D[0] <= order <= ORDERS_1D[1]:
+    if isinstance(order, bool) or not isinstance(order, Integral) or not ORDERS_1D[0] <= int(order) <= ORDERS_1D[1]:
         raise SearchError(f"FEM element order must be an integer from {ORDERS_1D[0]} to {ORDERS_1D[1]}, got {order!r}")
     if not _number_in(points_per_wavelength, 0, MAX_POINTS_PER_WAVELENGTH_1D):
         raise SearchError(f"FEM points per wavelength must be a number in (0, {MAX_POINTS_PER_WAVELENGTH_1D:g}], "

@@ -206,7 +206,8 @@ def solve_like(md: Mode, settings: CrossSectionSettings):
     kwargs = _solver_kwargs(md, settings)
     check_before_meshing(md, settings, kwargs)
     label = f"{md.pol} m={md.m} p={md.p} {md.region}"
-    on_stage = (lambda stage, seconds: settings.on_stage(label, stage, seconds)) if settings.on_stage else None
+    stage_callback = settings.on_stage
+    on_stage = (lambda stage, seconds: stage_callback(label, stage, seconds)) if stage_callback else None
     num_modes = settings.num_modes or (6 if kwargs["sector"] else 12)
     res = solve_cross_section(md.cylinder, md.pol, md.k, eigensolver=settings.eigensolver, num_modes=num_modes,
                               progress=on_stage, max_unknowns=settings.max_unknowns, **kwargs)

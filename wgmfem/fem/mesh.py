@@ -41,7 +41,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..geometry import LayeredCylinder
+from ..geometry import LayeredCylinder, MaterialStack
 from .pml import RadialPML
 
 #: bump when the mesh layout changes, so old cache files are not reused
@@ -101,7 +101,7 @@ def _sector_angle(sector) -> float | None:
     return 2.0 * math.pi * j / n
 
 
-def check_bore_inside(cylinder: LayeredCylinder, bore_offset_um: float = 0.0, inner_ellipticity: float = 0.0,
+def check_bore_inside(cylinder: LayeredCylinder | MaterialStack, bore_offset_um: float = 0.0, inner_ellipticity: float = 0.0,
                       outer_ellipticity: float = 0.0) -> None:
     """ValueError (one line) unless an offset or elliptical bore lies inside the next surface with
     a wall of at least MIN_WALL_FRACTION of the concentric one everywhere: the bore's farthest
@@ -358,7 +358,7 @@ def _build_surfaces(bnds, regions, angle):
     return surfaces
 
 
-def _classify_curves(surfaces, bnds, angle):
+def _classify_curves(surfaces, bnds, angle) -> dict[str, list[int]]:
     """Physical curve groups: interfaces, cut, end, periodic sides (a at phi=0, b at phi=angle)."""
     import gmsh
 

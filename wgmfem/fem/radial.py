@@ -35,10 +35,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from skfem import Basis, BilinearForm, ElementLineP1, ElementLineP2, ElementLinePp, MeshLine
 
-from .results import EigenvaluesMixin
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
 from .pml import RadialPML, make_pml
+from .results import EigenvaluesMixin
 
 #: Default nodal points (degrees of freedom) per local wavelength lambda/n.
 DEFAULT_POINTS_PER_WAVELENGTH = 40.0
