@@ -70,7 +70,7 @@ def run_one(spec: dict) -> dict:
     """Solve one configuration in this process and return the measurements."""
     import wgmfem
     from wgmfem.fem import solve_radial
-    from wgmfem.fem.identify import find_modes_2d
+    from wgmfem.fem.modes2d import find_modes_2d
 
     cyl = _cylinders()[spec["cylinder"]]
     pol, m = spec["pol"], spec["m"]

@@ -19,8 +19,9 @@ from scipy.special import jn_zeros
 import wgmfem
 from wgmfem.fem import solve_radial
 from wgmfem.fem.cross_section import dof_locations, load_mesh, solve_cross_section
-from wgmfem.fem.identify import count_maxima, find_modes_2d, identify
+from wgmfem.fem.identify import count_maxima, identify
 from wgmfem.fem.mesh import build_mesh
+from wgmfem.fem.modes2d import find_modes_2d
 from wgmfem.geometry import Capillary, LayeredCylinder, Rod
 
 PAPER = Capillary()  # radii 27 / 39 um, n 1.56 / 1.47, air
@@ -124,7 +125,7 @@ def _disk_error(order, ppw, cache):
     res = solve_cross_section(disk, "Ez", j32, r_cut_um=0.0, outer_boundary="dirichlet", order=order,
                               points_per_wavelength=ppw, band_factor=1.0, elements_per_circle=4,
                               num_modes=6, cache_dir=cache)  # sizes from the wavelength only
-    md = the_mode(wgmfem.fem.identify.to_modes(res), 3, p=2)
+    md = the_mode(wgmfem.fem.modes2d.to_modes(res), 3, p=2)
     return rel(md.k.real, j32), md
 
 

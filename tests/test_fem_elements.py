@@ -37,7 +37,7 @@ from wgmfem.fem.elements import (
     lagrange_values,
     lattice_points,
 )
-from wgmfem.fem.identify import find_modes_2d
+from wgmfem.fem.modes2d import find_modes_2d
 
 HIGH = [5, 6]
 

@@ -213,8 +213,9 @@ def test_labels_that_differ_from_the_seed_fail_the_check(paper):
     p1, p2 = paper[1], paper[2]
 
     def fem_like(md):
-        return wgmfem.Mode(md.pol, md.m, md.p, md.region, md.k, md.cylinder, dict(md.energy_fractions), "fem1d",
-                           None, {"exact_wavelength_nm": p1.wavelength_nm})
+        return wgmfem.Mode(pol=md.pol, m=md.m, p=md.p, region=md.region, k=md.k, cylinder=md.cylinder,
+                           energy_fractions=dict(md.energy_fractions), engine="fem1d",
+                           verification={"exact_wavelength_nm": p1.wavelength_nm})
 
     same = fem_like(p1)
     assert verify(same, p1, VerificationSettings()) and same.verification["census_ok"]

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .exact.census import _complex_secant, find_roots
+from .exact.census import complex_secant, find_roots
 from .exact.perturbation import index_derivatives
 from .geometry import LayeredCylinder
 
@@ -162,7 +162,7 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
         k_seed = k_seed + rate * (kappa_g - state["kappa"])  # follow the root to the new gain
         state["kappa"] = kappa_g
         k0 = np.array([k_seed])
-        k, ok = _complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed), pole_free=True)
+        k, ok = complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed), pole_free=True)
         return (complex(k[0]) if ok[0] else None), c
 
     k_prev = mode.k

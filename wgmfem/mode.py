@@ -19,7 +19,7 @@ HYBRID_THRESHOLD = 0.8  # a mode with no region above this energy fraction is a 
 GROUP_INDEX_RATIO_MIN = 0.9
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Mode:
     """A whispering-gallery resonance of a cylinder cross-section.
 

@@ -12,7 +12,7 @@ import numpy as np
 from .mode import Mode
 
 
-def _axes(ax):
+def axes_or_new(ax):
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -75,7 +75,7 @@ def plot_fem_field(r_um, phi, u, fem: Mode, exact: Mode, left, right, center=(0.
 
 def plot_radial_profile(mode: Mode, ax=None, r_um=None):
     """Normalized |Ez|^2 or |Hz|^2 against r, interfaces dashed, regions labelled."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     r, intensity = radial_profile(mode, r_um)
     ax.plot(r, intensity, color="C0", lw=1.5)
     mark_interfaces(ax, mode.cylinder, r)
@@ -105,7 +105,7 @@ def field_map(mode: Mode, periods: float = 3.0, radial_samples: int = 400, angul
 
 def plot_field_map(mode: Mode, ax=None, periods: float = 3.0):
     """A zoomed sector of the cross-section with the field and the interfaces (the COMSOL-style map)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     x, y, value = field_map(mode, periods)
     mesh = ax.pcolormesh(x, y, value, cmap="RdBu_r", vmin=-1, vmax=1, shading="auto")
     phi = np.linspace(np.arctan2(y.min(), x.max()) - 0.1, np.arctan2(y.min(), x.min()) + 0.1, 400)
@@ -127,7 +127,7 @@ def plot_assigned_spectrum(peaks_nm, labels, ax=None, spectrum=None, model_nm=No
 
     ``spectrum`` is (wavelength_nm, intensity); ``labels`` one string per peak. Wavelengths in nm.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     peaks_nm = np.asarray(peaks_nm, dtype=float)
     if spectrum is not None:
         x, y = (np.asarray(v, dtype=float) for v in spectrum)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plot import _axes
+from .plot import axes_or_new
 from .spectrum import SyntheticSpectrum
 
 COLOURS = {"Ez": "C0", "Hz": "C3"}
@@ -18,7 +18,7 @@ def plot_synthetic_spectrum(spectrum: SyntheticSpectrum, ax=None, title: str | N
     """The spectrum normalized to its highest sample; every drawn line marked at its shown centre
     and labelled ``pol m/p`` (Ez blue, Hz red), each spurious peak marked by a cross and labelled
     ``spurious``, each dropped mode by a grey tick below the baseline labelled ``(pol m/p)``."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     x, y = np.asarray(spectrum.wavelength_nm, float), np.asarray(spectrum.intensity, float)
     scale = float(np.max(np.abs(y))) or 1.0
     ax.plot(x, y / scale, color="0.3", lw=0.9, label="spectrum")

@@ -12,7 +12,7 @@ import math
 import statistics
 from collections import defaultdict
 
-from .plot import _axes
+from .plot import axes_or_new
 
 LABELS = {
     "inner_diameter_um": "inner diameter D (um)",
@@ -66,7 +66,7 @@ def _tracked(rows) -> bool:
 
 def plot_wavelength(rows: list[dict], column: str, ax=None):
     """Resonance wavelength against the swept parameter."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _scatter(rows, column, "wavelength_nm", ax, connect=_tracked(rows))
     ax.set_xlabel(LABELS.get(column, column))
     ax.set_ylabel("wavelength (nm)")
@@ -81,7 +81,7 @@ def plot_fsr(rows: list[dict], column: str, ax=None):
     layer (the inner diameter for core modes), where the simple formula is a line through 0;
     for an index sweep it is the swept index.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     by_length = column.endswith("_um")
 
     def inverse_d(x, row):
@@ -107,7 +107,7 @@ def plot_fsr(rows: list[dict], column: str, ax=None):
 
 def plot_q(rows: list[dict], column: str, ax=None):
     """Radiation Q against the swept parameter (log scale)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _scatter(rows, column, "Q_rad", ax, connect=_tracked(rows))
     if ax.lines:
         ax.set_yscale("log")
@@ -119,7 +119,7 @@ def plot_q(rows: list[dict], column: str, ax=None):
 
 def plot_confinement(rows: list[dict], column: str, ax=None):
     """Confinement factor (energy fraction in the core) against the swept parameter."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _scatter(rows, column, "confinement_factor", ax, connect=_tracked(rows))
     ax.set_xlabel(LABELS.get(column, column))
     ax.set_ylabel("confinement factor (core energy fraction)")
@@ -138,7 +138,7 @@ def _log_if_positive(ax, rows: list[dict], key: str) -> None:
 
 def _plot_quantity(rows: list[dict], column: str, key: str, ylabel: str, title: str, ax=None):
     """One per-mode quantity against the swept parameter, log y when every value is positive."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _scatter(rows, column, key, ax, connect=_tracked(rows))
     _log_if_positive(ax, rows, key)
     ax.set_xlabel(LABELS.get(column, column))
@@ -162,7 +162,7 @@ def plot_detection_limit(rows: list[dict], column: str, ax=None):
 
 def plot_drift(rows: list[dict], column: str, ax=None):
     """Thermal drift d lambda / dT (nm/K) against the swept parameter."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _scatter(rows, column, "drift_nm_per_K", ax, connect=_tracked(rows))
     values = [v for v in (_number(row.get("drift_nm_per_K")) for row in rows if row.get("n_modes")) if v is not None]
     if values and min(values) < 0 < max(values):  # the drift changes sign: mark zero

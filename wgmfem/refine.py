@@ -102,10 +102,10 @@ def absorb(md: Mode, full: LayeredCylinder, stack: MaterialStack | None = None) 
     if stack is not None:
         verification["absorption"] = f"lossy census at the indices of the lossy resonance's wavelength ({rounds} rounds)"
         verification["indices_at_resonance"] = {name: complex(n).real for name, n in zip(full.names, full.indices)}
-    lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.lossless_k, real_part(full), fractions,
-                    md.engine, None, verification, nodes=root.nodes, sibling=root.sibling)
-    return Mode(md.pol, md.m, root.p, names[root.region_index], root.k, full, fractions, md.engine, None,
-                verification, q_rad=lossless.Q_resonance, nodes=root.nodes, sibling=root.sibling)
+    labels = dict(pol=md.pol, m=md.m, p=root.p, region=names[root.region_index], energy_fractions=fractions,
+                  engine=md.engine, verification=verification, nodes=root.nodes, sibling=root.sibling)
+    lossless = Mode(k=root.lossless_k, cylinder=real_part(full), **labels)
+    return Mode(k=root.k, cylinder=full, q_rad=lossless.Q_resonance, **labels)
 
 
 def _lossy_counterpart(full: LayeredCylinder, pol: str, m: int, k_lossless: complex, label: str):
@@ -147,8 +147,9 @@ def _mode_from_root(md: Mode, root, check, full: LayeredCylinder, rounds: int, s
         indices_at_resonance={name: complex(n).real for name, n in zip(full.names, full.indices)},
         dn_dlambda_per_nm=slopes,
     )
-    lossless = Mode(md.pol, md.m, root.p, names[root.region_index], root.k, real_part(full), fractions, md.engine,
-                    None, verification, nodes=root.nodes, sibling=root.sibling)
+    lossless = Mode(pol=md.pol, m=md.m, p=root.p, region=names[root.region_index], k=root.k, cylinder=real_part(full),
+                    energy_fractions=fractions, engine=md.engine, verification=verification, nodes=root.nodes,
+                    sibling=root.sibling)
     return absorb(lossless, full, stack)
 
 

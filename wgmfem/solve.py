@@ -8,9 +8,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
+from .errors import SearchError
 from .exact.census import CensusResult, Root
 from .exact.search import family_k_range, layer_phase, run_boxes, wgm_size_parameter, window_m_range
 from .geometry import Capillary, LayeredCylinder, MaterialStack
@@ -24,10 +26,6 @@ MIN_WAVELENGTH_NM, MAX_WAVELENGTH_NM = 1.0, 1e6  # vacuum wavelengths, 1 nm to 1
 DEFAULT_Q_MIN = 100.0  # window census
 LOOKUP_Q_MIN = 2.0  # lookup of a label: the user asked for that mode, leaky or not
 ENGINES = ("exact", "fem1d", "fem2d")
-
-
-class SearchError(ValueError):
-    """The question cannot be answered as asked (the message is one line)."""
 
 
 def _as_range(value, name: str, lowest: int) -> tuple[int, int] | None:
@@ -324,7 +322,8 @@ def _refine_2d(modes: list[Mode], settings, progress) -> list[Mode]:
 
 
 def _with_extra_loss(modes: list[Mode], extra_q, extra_loss_db_per_cm) -> list[Mode]:
-    """Put the user's extra loss into each mode's budget (Q_extra)."""
+    """The modes with the user's extra loss in each one's budget (Q_extra)."""
+    out = []
     for md in modes:
         inverse = 0.0
         if extra_q:
@@ -334,9 +333,8 @@ def _with_extra_loss(modes: list[Mode], extra_q, extra_loss_db_per_cm) -> list[M
             j = min(md.cylinder.layer_of(md.region), md.cylinder.n_layers - 1)
             n_g = md.surface_group_index or complex(md.cylinder.indices[j]).real
             inverse += alpha_per_cm * md.wavelength_nm * 1e-7 / (2 * math.pi * n_g)
-        if inverse:
-            object.__setattr__(md, "q_extra", 1 / inverse)
-    return modes
+        out.append(replace(md, q_extra=1 / inverse) if inverse else md)
+    return out
 
 
 def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fsr, progress, **fem):
@@ -537,8 +535,9 @@ def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list
                 q_rad = math.inf if inverse_rad <= 0 else 1 / inverse_rad
                 verification["q_rad_method"] = "first-order absorption removed from the resonance's Q (no lossless partner)"
         modes.append(
-            Mode(r.pol, r.m, r.p, cyl.region_names[r.region_index], r.k, cyl, fractions, "exact", None, verification,
-                 q_rad=q_rad, nodes=r.nodes, sibling=r.sibling)
+            Mode(pol=r.pol, m=r.m, p=r.p, region=cyl.region_names[r.region_index], k=r.k, cylinder=cyl,
+                 energy_fractions=fractions, engine="exact", verification=verification, q_rad=q_rad,
+                 nodes=r.nodes, sibling=r.sibling)
         )
     return modes
 
@@ -584,7 +583,8 @@ def _solve_neighbours(cyl: LayeredCylinder, missing: list[tuple[Mode, int]]) -> 
 
 
 def _attach_fsr(modes: list[Mode], solve_missing) -> None:
-    """Fill fsr_nm from the m - 1 and m + 1 members of each mode's family.
+    """Fill fsr_nm (in place: ``modes[i]`` replaced by its copy with the FSR) from the m - 1 and
+    m + 1 members of each mode's family.
 
     ``solve_missing(list of (mode, dm))`` returns candidate modes for neighbours that
     are not among ``modes``.
@@ -603,7 +603,7 @@ def _attach_fsr(modes: list[Mode], solve_missing) -> None:
         for md in solve_missing(missing):
             by_family.setdefault((md.pol, md.region, md.p), []).append(md)
 
-    for md in modes:
+    for i, md in enumerate(modes):
         lower, upper = neighbour(md, -1), neighbour(md, 1)
         if lower and upper:
             fsr_nm = (lower.wavelength_nm - upper.wavelength_nm) / 2
@@ -614,5 +614,5 @@ def _attach_fsr(modes: list[Mode], solve_missing) -> None:
         else:
             md.verification["fsr"] = "no neighbour of the same (pol, p, region) family found"
             continue
-        object.__setattr__(md, "fsr_nm", float(fsr_nm))
         md.verification["fsr"] = "m-1 and m+1" if (lower and upper) else "one-sided"
+        modes[i] = replace(md, fsr_nm=float(fsr_nm))

@@ -31,7 +31,7 @@ def run_wgmfem(spec: dict) -> dict:
     import gmsh  # noqa: F401  (imports before the clock: the process time has them)
     import meshio  # noqa: F401
 
-    from wgmfem.fem.identify import find_modes_2d
+    from wgmfem.fem.modes2d import find_modes_2d
     from wgmfem.fem.pml import RadialPML
 
     t0 = time.perf_counter()

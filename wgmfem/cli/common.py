@@ -29,6 +29,7 @@ from ..geometry import (
 )
 from ..materials import MaterialRangeWarning, get_material
 from ..report import write_atomically
+from ..solve import default_region, estimated_wavelength_nm, guide_clause, region_notice
 
 
 class InputError(Exception):
@@ -298,3 +299,20 @@ def figure_suffix_ok(output: str) -> None:
     suffix = os.path.splitext(output)[1].lower()
     if suffix not in (".png", ".svg", ".pdf"):
         raise InputError(f"figure file must end in .png, .svg or .pdf, got {output!r}")
+
+
+def region_filter(cyl, asked: str | None, window, m_range, p_range) -> tuple[str | None, str | None]:
+    """The region filter (None: any) and a one-line notice when the choice needs explaining:
+    the automatic choice of the wall, or the core asked for where the liquid cannot guide."""
+    asked = (asked or "auto").lower()
+    if asked == "any":
+        return None, None
+    lam = 0.5 * (window[0] + window[1]) if window else None
+    if asked != "auto":
+        return asked, region_notice(cyl, asked, lam)
+    if window is None and isinstance(cyl, MaterialStack):
+        lam = estimated_wavelength_nm(cyl, m_range, p_range, None)
+    region = default_region(cyl, lam)
+    if region == cyl.names[0]:
+        return region, None
+    return region, f"{guide_clause(cyl, region, lam)}: listing {region} modes (--region any lists every mode)"

@@ -4,11 +4,11 @@ print its path and size."""
 from __future__ import annotations
 
 import argparse
-import math
 
 from ..polarization import normalize_pol
 from ..report import json_text
 from ..solve import MAX_SIZE_PARAMETER, MAX_WAVELENGTH_NM, MIN_WAVELENGTH_NM, find_modes
+from ..units import k_from_wavelength_nm
 from .common import InputError, add_geometry_options, build_geometry, emit, positive_float, single_mode
 from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings
 
@@ -51,7 +51,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..fem.engine2d import _solver_kwargs, check_before_meshing, mesh_like
+    from ..fem.engine2d import check_before_meshing, mesh_like, solver_options
     from ..fem.mesh import check_bore_inside
     from ..fem.radial import wkb_decay
 
@@ -66,7 +66,7 @@ def run(args) -> int:
         raise InputError(str(exc)) from None
     target = _target(args, cyl)
     try:  # the size is estimated before Gmsh starts, as for `modes --engine fem2d`
-        check_before_meshing(target, settings, _solver_kwargs(target, settings))
+        check_before_meshing(target, settings, solver_options(target, settings))
         info, r_cut, pml, sector = mesh_like(target, settings)
     except ValueError as exc:
         raise InputError(str(exc).splitlines()[0]) from None
@@ -120,4 +120,5 @@ def _target(args, cyl):
     if hasattr(cyl, "at"):  # dispersive stack: indices at the given wavelength
         cyl = cyl.at(args.wavelength)
     cyl.layer_of(args.region)  # a GeometryError for an unknown region
-    return Mode(pol, args.m, args.p, args.region, complex(2e3 * math.pi / args.wavelength), cyl, {})
+    return Mode(pol=pol, m=args.m, p=args.p, region=args.region, k=complex(k_from_wavelength_nm(args.wavelength)),
+                cylinder=cyl, energy_fractions={})

@@ -9,17 +9,12 @@ import time
 import warnings
 
 from .. import __version__
-from ..geometry import MaterialStack
 from ..report import modes_to_csv, modes_to_json, modes_to_table
 from ..solve import (
     DEFAULT_Q_MIN,
     LOOKUP_Q_MIN,
     CensusWarning,
-    default_region,
-    estimated_wavelength_nm,
     find_modes,
-    guide_clause,
-    region_notice,
 )
 from .common import (
     InputError,
@@ -30,6 +25,7 @@ from .common import (
     int_range,
     positive_float,
     progress_printer,
+    region_filter,
 )
 from .fem_options import (
     add_fem2d_options,
@@ -128,7 +124,7 @@ def run(args) -> int:
         p_range = args.p if args.p is not None else (None if (m_range and args.wavelength is None) else DEFAULT_P)
     family = args.wavelength is None and m_range is not None and args.p not in (None, "any")
     window = None if family else (args.wavelength or DEFAULT_WINDOW_NM)
-    region, notice = _region(cyl, args.region, window, m_range, p_range)
+    region, notice = region_filter(cyl, args.region, window, m_range, p_range)
     if window is None and p_range is None:
         raise InputError("without --wavelength, give both --m and --p")
     if notice and not args.quiet:
@@ -165,23 +161,6 @@ def run(args) -> int:
         flags = (f", {unverified} UNVERIFIED" if unverified else "") + (", INCOMPLETE (see the warning)" if incomplete else "")
         sys.stderr.write(f"wgmfem: {len(modes)} modes in {elapsed:.2f} s{flags}\n")
     return 0
-
-
-def _region(cyl, asked: str | None, window, m_range, p_range) -> tuple[str | None, str | None]:
-    """The region filter (None: any) and a one-line notice when the choice needs explaining:
-    the automatic choice of the wall, or the core asked for where the liquid cannot guide."""
-    asked = (asked or "auto").lower()
-    if asked == "any":
-        return None, None
-    lam = 0.5 * (window[0] + window[1]) if window else None
-    if asked != "auto":
-        return asked, region_notice(cyl, asked, lam)
-    if window is None and isinstance(cyl, MaterialStack):
-        lam = estimated_wavelength_nm(cyl, m_range, p_range, None)
-    region = default_region(cyl, lam)
-    if region == cyl.names[0]:
-        return region, None
-    return region, f"{guide_clause(cyl, region, lam)}: listing {region} modes (--region any lists every mode)"
 
 
 def _replay_warnings(caught) -> str | None:

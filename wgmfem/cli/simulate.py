@@ -18,10 +18,10 @@ from .common import (
     int_range,
     positive_float,
     progress_printer,
+    region_filter,
     staged_outputs,
     write_text,
 )
-from .modes import _region
 
 HELP = "a synthetic spectrum of the fibre's modes, with its truth (for testing an assignment)"
 
@@ -116,7 +116,7 @@ def run(args) -> int:
     if not (lo > 0 and hi > lo):
         raise InputError(f"--wavelength {lo:g}:{hi:g} is empty: give MIN:MAX with 0 < MIN < MAX")
     p_range = None if args.p == "any" else args.p
-    region, notice = _region(cyl, args.region, (lo, hi), None, p_range)
+    region, notice = region_filter(cyl, args.region, (lo, hi), None, p_range)
     if notice and not args.quiet:
         sys.stderr.write(f"wgmfem: {notice}\n")
     progress = progress_printer(sys.stderr.isatty() and not args.quiet)

@@ -197,7 +197,7 @@ def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300, return_bra
     return (root, np.minimum(a, b), np.maximum(a, b)) if return_bracket else root
 
 
-def _complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None, pole_free=False):
+def complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None, pole_free=False):
     """Vectorized complex secant on f (or on ``func(cyl, pol, m, k)``). Returns (k, converged).
 
     ``pole_free=True`` iterates on the analytic, pole-free exp(L(k) - L(k0)) (v - u beta_out)
@@ -332,7 +332,7 @@ def find_roots(
     if np.any(low_q):
         k0 = k[low_q]
         step = (1e-3 * np.abs(k0.imag) + 1e-12 * np.abs(k0)) * (1 + 1j)
-        kp, conv = _complex_secant(cyl, pol, mr[low_q], k0, k0 + step)
+        kp, conv = complex_secant(cyl, pol, mr[low_q], k0, k0 + step)
         k[low_q] = np.where(conv, kp, k0)
         method[low_q] = np.where(conv, "complex secant", "complex secant (not converged)")
     residual = _residual(cyl, pol, mr, k)
@@ -497,7 +497,7 @@ def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -
         ms = np.array([r.m for r in seeds_from])
         boxes = np.array([r.box for r in seeds_from])
         step = (1e-3 * np.abs(k0 - np.array([r.k for r in seeds_from])) + 1e-9 * np.abs(k0)) * (1 + 1j)
-        k, conv = _complex_secant(cyl, pol, ms, k0, k0 + step, pole_free=True)
+        k, conv = complex_secant(cyl, pol, ms, k0, k0 + step, pole_free=True)
         residual = _residual(cyl, pol, ms, k)
         method = np.full(k.shape, "complex secant from the lossless resonance's first-order shift", dtype=object)
         _add_roots(result, pol, ms, k, method, residual, boxes, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
@@ -596,7 +596,7 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result,
     seeds, seed_box = np.concatenate(seeds), np.concatenate(seed_box)
     ms = m[seed_box]
     step = 1e-3 * np.maximum(np.abs(seeds.imag), 1e-9 * seeds.real) * (1 + 1j)
-    k, conv = _complex_secant(cyl, pol, ms, seeds, seeds + step, pole_free=True)
+    k, conv = complex_secant(cyl, pol, ms, seeds, seeds + step, pole_free=True)
     residual = _residual(cyl, pol, ms, k)
     method = np.full(k.shape, "complex secant from a seed grid", dtype=object)
     # the secant's Im k is noise at very high Q: take the Wronskian value there

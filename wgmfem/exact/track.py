@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..geometry import LayeredCylinder
-from .census import _complex_secant
+from .census import complex_secant
 from .energy import label_modes
 
 SEED_STEP = 1e-7  # relative offset of the secant's second seed
@@ -46,7 +46,7 @@ def track_roots(cyl: LayeredCylinder, pol: str, m, k_seed) -> Tracked:
         empty = np.zeros(0)
         return Tracked(empty.astype(complex), empty.astype(int), empty.astype(int), np.zeros((cyl.n_layers + 1, 0)), empty.astype(bool))
     with np.errstate(all="ignore"):  # a seed far from any root may overflow on the way: not converged
-        k, converged = _complex_secant(cyl, pol, m, seed, seed * (1 + SEED_STEP), pole_free=True)
+        k, converged = complex_secant(cyl, pol, m, seed, seed * (1 + SEED_STEP), pole_free=True)
     # the secant stops when a step is below 1e-15 relative: on the pole-free analytic function
     # that is a root (the census's residual test guards a function with poles)
     ok = converged & np.isfinite(k) & (k.real > 0)

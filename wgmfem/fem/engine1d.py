@@ -16,8 +16,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..errors import SearchError
 from ..mode import Mode
-from ..solve import SearchError
 from .radial import solve_radial
 from .verify import FEMVerificationError, failure_message, resolve, verify
 

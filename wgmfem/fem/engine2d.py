@@ -141,7 +141,7 @@ def _q(k: complex) -> float:
     return math.inf if k.imag == 0 else k.real / (2 * abs(k.imag))
 
 
-def _solver_kwargs(md: Mode, settings: CrossSectionSettings) -> dict:
+def solver_options(md: Mode, settings: CrossSectionSettings) -> dict:
     """Keywords of :func:`solve_cross_section` / :func:`cross_section_mesh` for mode ``md``.
 
     A single-layer cylinder (rod) has no bore: its ellipticity is that of its surface."""
@@ -159,7 +159,7 @@ def _solver_kwargs(md: Mode, settings: CrossSectionSettings) -> dict:
 
 def mesh_like(md: Mode, settings: CrossSectionSettings):
     """The cached mesh :func:`solve_like` uses: (MeshInfo, cut radius um, PML or None, sector or None)."""
-    kwargs = _solver_kwargs(md, settings)
+    kwargs = solver_options(md, settings)
     info, r_cut, pml = cross_section_mesh(md.cylinder, md.k, **kwargs)
     return info, r_cut, pml, kwargs["sector"]
 
@@ -203,7 +203,7 @@ def check_before_meshing(md: Mode, settings: CrossSectionSettings, kwargs: dict)
 
 def solve_like(md: Mode, settings: CrossSectionSettings):
     """Run the 2-D FEM near the exact mode ``md``: (CrossSectionResult, the solver keywords used)."""
-    kwargs = _solver_kwargs(md, settings)
+    kwargs = solver_options(md, settings)
     check_before_meshing(md, settings, kwargs)
     label = f"{md.pol} m={md.m} p={md.p} {md.region}"
     stage_callback = settings.on_stage

@@ -199,7 +199,7 @@ def mesh_key(params: dict) -> str:
 # geometry: nested closed boundaries from the inside out
 # --------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Boundary:
+class Boundary:
     name: str  # physical name of the curve group
     xc: float  # centre, um
     yc: float
@@ -217,23 +217,23 @@ class _Boundary:
         )
 
 
-def _ellipse(name, xc, radius, ellipticity) -> _Boundary:
-    return _Boundary(name, xc, 0.0, radius * (1 + ellipticity / 2), radius * (1 - ellipticity / 2))
+def _ellipse(name, xc, radius, ellipticity) -> Boundary:
+    return Boundary(name, xc, 0.0, radius * (1 + ellipticity / 2), radius * (1 - ellipticity / 2))
 
 
-def _boundaries(params) -> tuple[list[_Boundary], list[str]]:
+def mesh_boundaries(params) -> tuple[list[Boundary], list[str]]:
     """Closed boundaries (inner first) and the region names between consecutive ones."""
     radii, names = params["radii_um"], params["names"]
     off = params["bore_offset_um"]
     bnds, regions = [], []
     if params["r_cut_um"] > 0:
-        bnds.append(_Boundary("cut", off, 0.0, params["r_cut_um"], params["r_cut_um"]))
+        bnds.append(Boundary("cut", off, 0.0, params["r_cut_um"], params["r_cut_um"]))
     last = len(radii) - 1
     r_end = params["r_end_um"]
     for j, r in enumerate(radii):
         if r_end < r * (1 - 1e-12):  # the domain ends inside layer j (a closed, truncated cavity)
             regions.append(names[j])
-            bnds.append(_Boundary("end", 0.0, 0.0, r_end, r_end))
+            bnds.append(Boundary("end", 0.0, 0.0, r_end, r_end))
             return bnds, regions
         e, xc = 0.0, 0.0
         if j == 0 and last > 0:
@@ -248,7 +248,7 @@ def _boundaries(params) -> tuple[list[_Boundary], list[str]]:
     if pml is not None:
         if pml[0] <= outer_extent:
             raise ValueError(f"the PML must start outside the cylinder ({pml[0]} um <= {outer_extent} um)")
-        bnds.append(_Boundary("outside|pml", 0.0, 0.0, pml[0], pml[0]))
+        bnds.append(Boundary("outside|pml", 0.0, 0.0, pml[0], pml[0]))
         regions.append("outside")
         regions.append("pml")
     elif r_end > outer_extent * (1 + 1e-12):
@@ -256,9 +256,9 @@ def _boundaries(params) -> tuple[list[_Boundary], list[str]]:
     else:
         # the domain ends on the last layer boundary: it is the "end" curve
         regions_end = bnds.pop()
-        bnds.append(_Boundary("end", regions_end.xc, regions_end.yc, regions_end.a, regions_end.b))
+        bnds.append(Boundary("end", regions_end.xc, regions_end.yc, regions_end.a, regions_end.b))
         return bnds, regions
-    bnds.append(_Boundary("end", 0.0, 0.0, r_end, r_end))
+    bnds.append(Boundary("end", 0.0, 0.0, r_end, r_end))
     return bnds, regions
 
 
@@ -284,7 +284,7 @@ def estimated_elements(params) -> float:
     """Triangles of the mesh of ``params``, a lower bound from the geometry alone: each region's
     area over the area sqrt(3)/4 h^2 of an equilateral triangle of its element size h (the band
     at the guide interface and the PML grading add more), times the sector's share of the circle."""
-    bnds, regions = _boundaries(params)
+    bnds, regions = mesh_boundaries(params)
     h = _local_sizes(params, regions, bnds)
     has_cut = bnds[0].name == "cut"
     inside = math.pi * bnds[0].a * bnds[0].b if has_cut else 0.0
@@ -310,7 +310,7 @@ def check_mesh_size(params, max_elements: float = MAX_ELEMENTS) -> None:
 # --------------------------------------------------------------------------
 # gmsh model
 # --------------------------------------------------------------------------
-def _occ_disk(occ, bnd: _Boundary) -> int:
+def _occ_disk(occ, bnd: Boundary) -> int:
     if bnd.a >= bnd.b:
         return occ.addDisk(bnd.xc, bnd.yc, 0.0, bnd.a, bnd.b)
     # OCC wants rx >= ry: put the long axis along y through the local x axis
@@ -386,7 +386,7 @@ def _curve_midpoint(c) -> tuple[float, float]:
     return x, y
 
 
-def _single_sided_curve(c, angle, innermost: _Boundary) -> str:
+def _single_sided_curve(c, angle, innermost: Boundary) -> str:
     """A curve on one region only: a sector side, the inner cut or the outer end."""
     x, y = _curve_midpoint(c)
     if angle is not None:
@@ -482,7 +482,7 @@ def _guide_boundary(params, bnds):
 def _generate(params, path: Path) -> tuple[int, int]:
     import gmsh
 
-    bnds, regions = _boundaries(params)
+    bnds, regions = mesh_boundaries(params)
     angle = _sector_angle(params["sector"])
     gmsh.model.add(path.stem)
     try:

@@ -35,8 +35,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from ..errors import SearchError
 from ..mode import Mode
-from ..solve import SearchError
 
 #: Default largest relative wavelength difference to the exact root, per engine.
 DEFAULT_TOLERANCE = {"fem1d": 1e-7, "fem2d": 1e-6}

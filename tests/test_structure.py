@@ -1,0 +1,69 @@
+"""The package's structure: no import cycles, no private name imported from another module,
+and a Mode built one way (keywords only)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import wgmfem
+
+PACKAGE = Path(wgmfem.__file__).resolve().parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, list[tuple[str, list[str]]]]:
+    """Per module: (imported module, names) of every relative import, at any depth."""
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = _module_name(path)
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found = []
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+                for alias in node.names:
+                    sub = target + "." + alias.name
+                    is_module = (PACKAGE.parent / Path(*sub.split("."))).with_suffix(".py").exists()
+                    found.append((sub, []) if is_module else (target, [alias.name]))
+        out[name] = found
+    return out
+
+
+def test_no_import_cycles():
+    graph = {m: {t for t, _ in deps if t != m} for m, deps in _imports().items()}
+    cycles = set()
+    for start in graph:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    cycles.add(" -> ".join(path + [start]))
+                elif nxt not in path:
+                    stack.append((nxt, path + [nxt]))
+    assert not cycles, sorted(cycles)
+
+
+def test_no_private_name_is_imported_from_another_module():
+    private = [
+        f"{module} imports {name} from {target}"
+        for module, deps in _imports().items()
+        for target, names in deps
+        for name in names
+        if name.startswith("_") and not name.startswith("__") and target != module
+    ]
+    assert not private, private
+
+
+def test_a_mode_is_built_with_keywords_only_and_is_frozen():
+    md = wgmfem.find_modes(wgmfem.Capillary(), pol="Ez", m=600, p=1, fsr=False)[0]
+    with pytest.raises(TypeError):
+        wgmfem.Mode(md.pol, md.m, md.p, md.region, md.k, md.cylinder, md.energy_fractions)
+    with pytest.raises(AttributeError):
+        md.fsr_nm = 1.0  # type: ignore[misc]
