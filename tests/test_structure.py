@@ -67,3 +67,18 @@ def test_a_mode_is_built_with_keywords_only_and_is_frozen():
         wgmfem.Mode(md.pol, md.m, md.p, md.region, md.k, md.cylinder, md.energy_fractions)
     with pytest.raises(AttributeError):
         md.fsr_nm = 1.0  # type: ignore[misc]
+
+
+def test_capillary_takes_material_names_as_the_command_line_does():
+    stack = wgmfem.Capillary(54, 78, core_index="toluene", wall_index="fused-silica")
+    assert isinstance(stack, wgmfem.geometry.MaterialStack)
+    same = wgmfem.geometry.capillary_stack(54, 78, core="toluene", wall="fused-silica")
+    lam = 440.0
+    assert stack.at(lam).indices == same.at(lam).indices
+    assert isinstance(wgmfem.Capillary(54, 78, 1.5, 1.45), wgmfem.LayeredCylinder)
+
+
+def test_one_version_source():
+    from importlib.metadata import version
+
+    assert version("wgmfem") == wgmfem.__version__

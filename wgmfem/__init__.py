@@ -26,4 +26,4 @@ __all__ = [
     "find_modes",
     "normalize_pol",
 ]
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version source (pyproject.toml reads it)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 
 class GeometryError(ValueError):
@@ -180,14 +180,41 @@ PAPER_CORE_INDEX = 1.56
 PAPER_WALL_INDEX = 1.47
 
 
+@overload
 def Capillary(
-    inner_diameter_um: float = PAPER_INNER_DIAMETER_UM,
-    outer_diameter_um: float = PAPER_OUTER_DIAMETER_UM,
-    core_index: float | complex = PAPER_CORE_INDEX,
-    wall_index: float | complex = PAPER_WALL_INDEX,
-    outside_index: float = 1.0,
-) -> LayeredCylinder:
-    """A liquid-filled capillary (defaults: the paper's 54/78 um fibre, 1.56 / 1.47 / air)."""
+    inner_diameter_um: float = ...,
+    outer_diameter_um: float = ...,
+    core_index: float | complex = ...,
+    wall_index: float | complex = ...,
+    outside_index: float = ...,
+) -> LayeredCylinder: ...
+
+
+@overload
+def Capillary(
+    inner_diameter_um: float = ...,
+    outer_diameter_um: float = ...,
+    core_index: Any = ...,
+    wall_index: Any = ...,
+    outside_index: Any = ...,
+) -> LayeredCylinder | MaterialStack: ...
+
+
+def Capillary(
+    inner_diameter_um=PAPER_INNER_DIAMETER_UM,
+    outer_diameter_um=PAPER_OUTER_DIAMETER_UM,
+    core_index=PAPER_CORE_INDEX,
+    wall_index=PAPER_WALL_INDEX,
+    outside_index=1.0,
+):
+    """A liquid-filled capillary (defaults: the paper's 54/78 um fibre, 1.56 / 1.47 / air).
+
+    Indices are numbers (a :class:`LayeredCylinder`) or materials: a built-in name such as
+    ``"toluene"``, a refractiveindex.info YAML file, a :class:`~wgmfem.materials.Material`
+    (then a :class:`MaterialStack`, whose indices follow the wavelength).
+    """
+    if not all(_is_number(v) for v in (core_index, wall_index, outside_index)):
+        return capillary_stack(inner_diameter_um, outer_diameter_um, core_index, wall_index, outside_index)
     for value, what in ((inner_diameter_um, "inner diameter"), (outer_diameter_um, "outer diameter")):
         _check_length(value, what, scale=2)
     if inner_diameter_um >= outer_diameter_um:
