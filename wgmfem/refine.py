@@ -16,11 +16,13 @@ from __future__ import annotations
 import math
 
 from .exact.census import find_roots
+from .exact.track import track_roots
 from .geometry import LayeredCylinder, MaterialStack
 from .mode import Mode
 
 FOLLOW_TOL = 1e-14
 MAX_ROUNDS = 12
+TRACK_JUMP = 1e-4  # a tracked root further than this (relative) from the prediction is not trusted
 
 
 class RefineError(RuntimeError):
@@ -36,16 +38,70 @@ def wavelength_nm(k: complex) -> float:
 
 
 def follow(stack: MaterialStack, md: Mode) -> Mode:
-    """``md`` (found on some fixed-index cylinder) carried to self-consistency in ``stack``."""
+    """``md`` (found on some fixed-index cylinder) carried to self-consistency in ``stack``.
+
+    Fast path: each round re-finds the root by a tracked secant (:mod:`wgmfem.exact.track`)
+    from the first-order prediction, and the rounds are accelerated by a secant on the
+    self-consistency k_out(k) - k = 0; the converged root is then found again in a narrow
+    census box (argument-principle counted) whose nearest root must be the same one. If it is
+    not, or the secant fails, every round is a census box (:func:`_follow_by_census`).
+    """
+    fast = _follow_tracked(stack, md)
+    if fast is not None:
+        return fast
+    return _follow_by_census(stack, md)
+
+
+def _first_order_shift(k: float, fractions: dict, new: LayeredCylinder, old: LayeredCylinder) -> float:
+    """dk = -k sum_j Gamma_j dn_j / n_j (1/um)."""
+    return -k * sum(
+        fractions.get(name, 0.0) * (n_new - n_old) / n_old for name, n_new, n_old in zip(new.names, new.indices, old.indices)
+    )
+
+
+def _follow_tracked(stack: MaterialStack, md: Mode) -> Mode | None:
+    k, fractions = md.k.real, md.energy_fractions
+    old = real_part(md.cylinder)
+    previous: tuple[float, float] | None = None  # (k_in, k_out - k_in) of the last round
+    for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is returned after the loop
+        cyl = real_part(stack.at(wavelength_nm(k)))
+        k_pred = k + _first_order_shift(k, fractions, cyl, old)
+        tracked = track_roots(cyl, md.pol, [md.m], [k_pred])
+        if not tracked.converged[0] or abs(tracked.k[0].real / k_pred - 1) > TRACK_JUMP:
+            return None
+        k_out = float(tracked.k[0].real)
+        step = k_out - k
+        if abs(step) < FOLLOW_TOL * k:
+            k = k_out
+            break
+        # secant on g(k) = k_out(k) - k: the plain iteration converges only linearly
+        k_next = k_out
+        if previous is not None and step != previous[1]:
+            k_next = k - step * (k - previous[0]) / (step - previous[1])
+        previous = (k, step)
+        fractions = dict(zip(cyl.region_names, tracked.fractions[:, 0]))
+        old, k = cyl, k_next
+    else:
+        return None
+    cyl = real_part(stack.at(wavelength_nm(k)))
+    half = 1e-7 * k
+    res = find_roots(cyl, md.pol, [md.m], [k - half], [k + half], q_min=2.0)
+    if not res.roots:
+        return None
+    root = min(res.roots, key=lambda r: abs(r.k.real - k))
+    if abs(root.k.real - k) > 1e-12 * k:
+        return None
+    return _mode_from_root(md, root, res.checks[0], stack.at(wavelength_nm(root.k)), rounds, stack)
+
+
+def _follow_by_census(stack: MaterialStack, md: Mode) -> Mode:
+    """``md`` carried to self-consistency with a census box in every round."""
     k, fractions, rounds = md.k.real, md.energy_fractions, 0
     old = real_part(md.cylinder)
     root = check = None
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - the count is returned after the loop
         cyl = real_part(stack.at(wavelength_nm(k)))
-        shift = -k * sum(
-            fractions.get(name, 0.0) * (n_new - n_old) / n_old
-            for name, n_new, n_old in zip(cyl.names, cyl.indices, old.indices)
-        )
+        shift = _first_order_shift(k, fractions, cyl, old)
         k_pred = k + shift
         half = max(20 * abs(shift), 1e-7 * k)
         root = check = None
