@@ -12,16 +12,17 @@ from ..units import k_from_wavelength_nm
 from .common import InputError, add_geometry_options, build_geometry, emit, positive_float, single_mode
 from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings
 
-HELP = "write the 2-D FEM mesh (Gmsh .msh, cached in meshes/) for one mode"
+HELP = "write the 2-D FEM mesh (Gmsh .msh, cached) for one mode"
 
 EPILOG = """\
 The mesh is the one `wgmfem modes --engine fem2d` builds for the same options, so a later
 solve reuses it: curved second-order triangles, a Dirichlet cut inside the inner caustic of
 the target m (radius and field decay printed), a finer band at the guiding interface and an
 outer PML. The target wavelength comes from the exact solver of the concentric fibre
-(--pol/--m/--p/--region) or from --wavelength. Files: meshes/cache/<key>.msh (Gmsh 4.1,
+(--pol/--m/--p/--region) or from --wavelength. Files: <cache>/<key>.msh (Gmsh 4.1,
 readable by meshio and the Gmsh GUI) with <key>.json holding the parameters; the key is a
-hash of every parameter. Set WGMFEM_MESH_CACHE to use another folder.
+hash of every parameter. <cache> is $WGMFEM_MESH_CACHE if set, else meshes/cache/ of a
+source checkout (editable install), else ~/.cache/wgmfem/meshes/.
 
 examples:
   wgmfem mesh --m 600 --p 1 --pol Ez                      (the 2 pi/600 sector)

@@ -27,9 +27,9 @@ elliptical; the outermost layer boundary may be elliptical. Ellipticity e
 means semi-axes R (1 + e/2) along x and R (1 - e/2) along y (e < 0: the long
 axis along y), so e = (a - b)/R. The cut circle follows the bore centre.
 
-Meshes are cached in ``meshes/cache/<key>.msh`` of the source tree (see
-:func:`default_cache_dir`; Gmsh v4.1, binary, readable by meshio and the Gmsh GUI),
-key = hash of every parameter and the Gmsh version.
+Meshes are cached as ``<key>.msh`` in ``$WGMFEM_MESH_CACHE``, else ``meshes/cache/`` of a source
+checkout, else ``~/.cache/wgmfem/meshes/`` (:func:`default_cache_dir`; Gmsh v4.1, binary, readable
+by meshio and the Gmsh GUI), key = hash of every parameter and the Gmsh version.
 """
 
 from __future__ import annotations
