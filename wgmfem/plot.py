@@ -73,51 +73,94 @@ def plot_fem_field(r_um, phi, u, fem: Mode, exact: Mode, left, right, center=(0.
     return img, intensity, ref
 
 
-def plot_radial_profile(mode: Mode, ax=None, r_um=None):
-    """Normalized |Ez|^2 or |Hz|^2 against r, interfaces dashed, regions labelled."""
+def plot_radial_profile(mode: Mode, ax=None, r_um=None, log: bool = False):
+    """Normalized |Ez|^2 or |Hz|^2 against r (``log``: on a log scale), interfaces dashed.
+    Default r: the field map's radial window."""
     ax = axes_or_new(ax)
+    if r_um is None:
+        r_um = np.linspace(*profile_window_um(mode, threshold=LOG_FLOOR if log else MAP_THRESHOLD), 2000)
     r, intensity = radial_profile(mode, r_um)
-    ax.plot(r, intensity, color="C0", lw=1.5)
+    if log:
+        ax.semilogy(r, np.maximum(intensity, LOG_FLOOR / 10), color="C0", lw=1.2)
+    else:
+        ax.plot(r, intensity, color="C0", lw=1.5)
     mark_interfaces(ax, mode.cylinder, r)
     ax.set_xlabel("r (um)")
     ax.set_ylabel(f"|{mode.pol}|^2 (normalized)")
     ax.set_title(f"{mode.label()}, {mode.wavelength_nm:.4f} nm")
     ax.set_xlim(r.min(), r.max())
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(*((LOG_FLOOR / 10, 2) if log else (0, 1.05)))
     return ax
 
 
-def field_map(mode: Mode, periods: float = 3.0, radial_samples: int = 400, angular_samples: int = 600):
-    """Re[u(r) exp(i m phi)] on a polar grid over ``periods`` azimuthal periods (2 pi / m each).
+MAP_THRESHOLD = 5e-2  # the linear map shows where |u|^2 exceeds this fraction of its peak (--log: the tails)
+LOG_FLOOR = 1e-6  # the log map shows |u|^2 down to this fraction of its peak
+MAX_MAP_PERIODS = 30
 
-    Returns (x_um, y_um, value) arrays for ``pcolormesh``; the sector is centred on the
-    +y axis. For m = 0 the whole disk is drawn.
+
+def map_periods(mode: Mode, window_um: tuple[float, float]) -> float:
+    """Azimuthal periods that make the map about as wide (along the arc) as it is deep."""
+    if mode.m == 0:
+        return 1.0
+    lo, hi = window_um
+    radius = 0.5 * (lo + hi)
+    period_um = 2 * np.pi * radius / mode.m
+    return float(np.clip((hi - lo) / period_um, 1.0, min(MAX_MAP_PERIODS, mode.m)))
+
+
+def field_map(mode: Mode, periods: float | None = None, log: bool = False, radial_samples: int = 400,
+              angular_samples: int = 600):
+    """The field on a polar grid: Re[u(r) exp(i m phi)] (peak 1), or with ``log`` log10 of
+    |u|^2 / max (down to ``LOG_FLOOR``). The radial window holds |u|^2 above ``MAP_THRESHOLD``
+    (``LOG_FLOOR`` with ``log``) of its peak; ``periods`` azimuthal periods (2 pi / m each; default:
+    a map about as wide as deep), the sector centred on the +y axis; m = 0: the whole disk.
+
+    Returns (x_um, y_um, value) arrays for ``pcolormesh``.
     """
-    lo, hi = profile_window_um(mode)
+    lo, hi = profile_window_um(mode, threshold=LOG_FLOOR if log else MAP_THRESHOLD)
+    periods = map_periods(mode, (lo, hi)) if periods is None else periods
     r = np.linspace(lo, hi, radial_samples)
     span = 2 * np.pi if mode.m == 0 else min(2 * np.pi, periods * 2 * np.pi / mode.m)
     phi = np.pi / 2 + np.linspace(-span / 2, span / 2, angular_samples)
     radial = mode.field(r)
-    value = np.real(radial[:, None] * np.exp(1j * mode.m * (phi[None, :] - np.pi / 2)))
     rr, pp = np.meshgrid(r, phi, indexing="ij")
-    return rr * np.cos(pp), rr * np.sin(pp), value / np.abs(value).max()
+    if log:
+        intensity = np.abs(radial) ** 2
+        value = np.log10(np.maximum(intensity / intensity.max(), LOG_FLOOR))[:, None] * np.ones_like(pp)
+    else:
+        value = np.real(radial[:, None] * np.exp(1j * mode.m * (phi[None, :] - np.pi / 2)))
+        value = value / np.abs(value).max()
+    return rr * np.cos(pp), rr * np.sin(pp), value
 
 
-def plot_field_map(mode: Mode, ax=None, periods: float = 3.0):
-    """A zoomed sector of the cross-section with the field and the interfaces (the COMSOL-style map)."""
+def plot_field_map(mode: Mode, ax=None, periods: float | None = None, log: bool = False):
+    """A sector of the cross-section at equal aspect with the field and the interfaces (the
+    COMSOL-style map): Re u, or log10 |u|^2 with ``log``."""
+    from matplotlib.ticker import MaxNLocator
+
     ax = axes_or_new(ax)
-    x, y, value = field_map(mode, periods)
-    mesh = ax.pcolormesh(x, y, value, cmap="RdBu_r", vmin=-1, vmax=1, shading="auto")
+    x, y, value = field_map(mode, periods, log)
+    if log:
+        mesh = ax.pcolormesh(x, y, value, cmap="magma", vmin=np.log10(LOG_FLOOR), vmax=0, shading="auto")
+        label = f"log10 |{mode.pol}|^2 (peak 0)"
+    else:
+        mesh = ax.pcolormesh(x, y, value, cmap="RdBu_r", vmin=-1, vmax=1, shading="auto")
+        label = f"Re {mode.pol} (peak 1)"
+    r_lo, r_hi = np.hypot(x, y).min(), np.hypot(x, y).max()
     phi = np.linspace(np.arctan2(y.min(), x.max()) - 0.1, np.arctan2(y.min(), x.min()) + 0.1, 400)
     for radius in mode.cylinder.radii_um:
-        ax.plot(radius * np.cos(phi), radius * np.sin(phi), color="k", lw=0.8)
+        if r_lo <= radius <= r_hi:
+            ax.plot(radius * np.cos(phi), radius * np.sin(phi), color="k", lw=0.8)
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())
     ax.set_aspect("equal")
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
     ax.set_xlabel("x (um)")
     ax.set_ylabel("y (um)")
-    ax.set_title(f"Re {mode.pol}: {mode.label()}")
-    ax.figure.colorbar(mesh, ax=ax, shrink=0.8)
+    ax.set_title(f"{mode.label()}: {'log ' if log else ''}field map", fontsize=10)
+    bar = ax.figure.colorbar(mesh, ax=ax, shrink=0.85)
+    bar.set_label(label)
     return ax
 
 

@@ -60,8 +60,11 @@ def add_parser(sub) -> None:
     fld.add_argument("--m", type=int, required=True, help="azimuthal number")
     fld.add_argument("--p", type=int, default=1, help="radial order (default 1)")
     fld.add_argument("--region", default="auto", help="region of the mode: core, wall, ... or auto (default auto: the core when the liquid's index is at least the wall's, else the wall)")
-    fld.add_argument("--periods", type=periods, default=3.0,
-                     help=f"azimuthal periods shown in the map, at most {MAX_PERIODS} (m of them: the whole circle) (default 3)")
+    fld.add_argument("--periods", type=periods, default=None,
+                     help=f"azimuthal periods shown in the map, at most {MAX_PERIODS} (m of them: the whole circle) "
+                     "(default: a map about as wide as it is deep; 3 for --engine fem2d)")
+    fld.add_argument("--log", action="store_true",
+                     help="exact map and profile as log10 |field|^2 (shows the tails: tunnelling, the wall, radiation)")
     fld.add_argument("--output", metavar="FILE", help="figure file, .png/.svg/.pdf (default field_<pol>_m<m>_p<p>.png)")
     fld.add_argument("--csv", metavar="FILE", help="also write the radial profile (r_um, intensity) as CSV")
     e = fld.add_argument_group("engine")
@@ -108,10 +111,10 @@ def _write_exact(args, mode, output, staged) -> str:
 
     from ..plot import plot_field_map, plot_radial_profile, radial_profile
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.15]})
     try:
-        plot_field_map(mode, left, periods=args.periods)
-        plot_radial_profile(mode, right)
+        plot_field_map(mode, left, periods=args.periods, log=args.log)
+        plot_radial_profile(mode, right, log=args.log)
         fig.tight_layout()
         fig.savefig(staged[output], dpi=150)
     finally:
@@ -150,7 +153,8 @@ def _write_fem2d(args, exact, output, staged) -> str:
     center = (settings.bore_offset_um, 0.0) if fem.region == exact.cylinder.region_names[0] else (0.0, 0.0)
     lo, hi = profile_window_um(exact)
     r = np.linspace(max(lo, res.r_cut_um), hi, 300)
-    span = 2 * np.pi if exact.m == 0 else min(2 * np.pi, args.periods * 2 * np.pi / exact.m)
+    periods = 3.0 if args.periods is None else args.periods
+    span = 2 * np.pi if exact.m == 0 else min(2 * np.pi, periods * 2 * np.pi / exact.m)
     phi = np.pi / 2 + np.linspace(-span / 2, span / 2, 480)
     u = sample_polar(res, r, phi, column, center=center)
     u = u / u.flat[np.nanargmax(np.abs(u))]  # peak = 1, real there
