@@ -293,3 +293,26 @@ def test_tracked_sweep_resumes_from_its_file(tmp_path):
     run_sweep(spec, SweepFile(str(part), spec, "jsonl"), resume=True, jobs=1)
     assert part.read_text() == whole.read_text()
     assert [json.loads(line)["n_modes"] for line in whole.read_text().splitlines()] == [1] * 5
+
+
+def test_sweep_plot_lines_join_one_azimuthal_number_only():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from wgmfem.plot_sweep import _scatter
+
+    # two members (m 600 and 601) of one family at three diameters: a line per m, one legend entry
+    rows = [dict(n_modes=2, pol="Ez", p=1, region="core", m=m, inner_diameter_um=d, wavelength_nm=432 + d - m)
+            for d in (54.0, 54.1, 54.2) for m in (600, 601)]
+    fig, ax = plt.subplots()
+    try:
+        _scatter(rows, "inner_diameter_um", "wavelength_nm", ax, connect=True)
+        assert len(ax.lines) == 2
+        for line in ax.lines:
+            ys = line.get_ydata()
+            assert len(set(round(float(y - x), 6) for x, y in zip(line.get_xdata(), ys))) == 1  # one m per line
+        assert len(ax.get_legend().get_texts()) == 1
+    finally:
+        plt.close(fig)

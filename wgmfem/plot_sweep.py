@@ -41,20 +41,24 @@ def families(rows: list[dict]) -> dict[tuple, list[dict]]:
 
 
 def _scatter(rows, column, key, ax, transform=None, connect=False):
+    """One colour per (pol, p, region) family; with ``connect``, lines join points of the same
+    azimuthal number m only (a line across m would look like one mode moving)."""
     for i, ((pol, p, region), group) in enumerate(families(rows).items()):
-        pairs = []
+        by_m: dict = defaultdict(list)
         for r in group:
             x, y = _number(r[column]), _number(r.get(key))
             if x is not None and y is not None:
-                pairs.append((transform(x, r) if transform else x, y))
-        if not pairs:
+                by_m[r.get("m")].append((transform(x, r) if transform else x, y))
+        if not by_m:
             continue
-        xs, ys = zip(*sorted(pairs)) if connect else zip(*pairs)
         style = dict(color=f"C{i % 10}", label=f"{pol} p={p} {region}")
-        if connect:
-            ax.plot(xs, ys, "o-", ms=3, lw=1, **style)
-        else:
-            ax.plot(xs, ys, "o", ms=2.5, alpha=0.7, **style)
+        for pairs in by_m.values():
+            xs, ys = zip(*sorted(pairs))
+            if connect:
+                ax.plot(xs, ys, "o-", ms=3, lw=1, **style)
+            else:
+                ax.plot(xs, ys, "o", ms=2.5, alpha=0.7, **style)
+            style.pop("label", None)  # one legend entry per family
     if ax.lines:
         ax.legend(fontsize="small", markerscale=2)
     return ax
