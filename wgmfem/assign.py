@@ -384,26 +384,28 @@ def assign_peaks(
             break
         noise = NoiseModel(np.full(peaks.size, estimate), width, outlier_prior)
         refined = sorted((_fit_exact(comb, peaks, noise, h) for h in refined), key=lambda h: h.cost)
-    refined = _settle(comb, peaks, noise, refined)
+    refined, variants = _settle(comb, peaks, noise, refined)
     if np.sum(refined[0].member >= 0) < len(fit) + 1:
         raise AssignError(f"only {int(np.sum(refined[0].member >= 0))} peak(s) match a mode of the allowed families inside the "
                           f"search window; at least {len(fit) + 1} must (check the geometry, --pol/--p, --search)")
     source = sigma_source or ("stated" if stated is not None else _ESTIMATED)
-    return _conclude(comb, peaks, noise, refined, source)
+    return _conclude(comb, peaks, noise, refined, variants, source)
 
 
-def _settle(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis]) -> list[Hypothesis]:
-    """Refit from any local variant of the best that costs less, until none does."""
+def _settle(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis]) -> tuple[list[Hypothesis], list[Hypothesis]]:
+    """Refit from any local variant of the best that costs less, until none does. Returns the
+    refined hypotheses (best first) and the local variants of the best."""
     for _ in range(3):
         best = refined[0]
-        better = [v for v in _local_variants(comb, peaks, noise, best) if v.cost < best.cost - 1e-9]
+        variants = _local_variants(comb, peaks, noise, best)
+        better = [v for v in variants if v.cost < best.cost - 1e-9]
         if not better:
-            break
+            return refined, variants
         exact = _fit_exact(comb, peaks, noise, min(better, key=lambda v: v.cost))
         if exact.cost >= best.cost - 1e-9:
-            break
+            return refined, variants
         refined = sorted([exact] + [h for h in refined if h.key() != exact.key()], key=lambda h: h.cost)
-    return refined
+    return refined, _local_variants(comb, peaks, noise, refined[0])
 
 
 def _check_inputs(peaks, cyl, fit, p, search, outlier_prior):
@@ -643,7 +645,8 @@ def _exact_jacobian(comb: ModeComb, h: Hypothesis) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def _conclude(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis], source: str) -> Assignment:
+def _conclude(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis], variants: list[Hypothesis],
+              source: str) -> Assignment:
     from scipy.stats import binom
     from scipy.stats import chi2 as chi2_dist
 
@@ -668,7 +671,6 @@ def _conclude(comb: ModeComb, peaks, noise: NoiseModel, refined: list[Hypothesis
         except np.linalg.LinAlgError:
             flags.append("degenerate: the fitted quantities cannot be told apart by these peaks (singular Jacobian)")
 
-    variants = _local_variants(comb, peaks, noise, best)
     pool = {h.key(): h for h in refined}
     for v in variants:
         if v.key() not in pool:

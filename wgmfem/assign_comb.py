@@ -146,12 +146,8 @@ class ModeComb:
         """Per member, lambda(D) / (lambda(D0) D / D0) and its derivative in D: the family's
         smooth departure from bore scaling (the wall thins as the bore grows)."""
         x = d / self.inner_diameter0 - 1
-        factor, slope = np.ones(len(self.labels)), np.zeros(len(self.labels))
-        for fam, coef in self.bore_coefficients.items():
-            rows = self._family_rows[fam]
-            factor[rows] = np.polyval(coef, x)
-            slope[rows] = np.polyval(np.polyder(coef), x) / self.inner_diameter0
-        return factor, slope
+        a, b, c = self._bore_quadratic.T  # per member: a x^2 + b x + c (the search's hot path)
+        return (a * x + b) * x + c, (2 * a * x + b) / self.inner_diameter0
 
     def predict(self, theta) -> np.ndarray:
         """Surrogate wavelengths (nm) of every member at ``theta``."""
@@ -201,7 +197,7 @@ class ModeComb:
         percentile of |exact - surrogate| (nm) over the members and nodes: what the search must
         allow on top of the peaks' own noise."""
         self._family_rows = {fam: np.array([i for i, f in enumerate(self.family) if f == fam]) for fam in set(self.family)}
-        self.bore_coefficients = {fam: np.array([1.0]) for fam in self._family_rows}
+        self._bore_quadratic = np.tile([0.0, 0.0, 1.0], (len(self.labels), 1))
         if "inner-diameter" not in self.fit:
             return {fam: 0.0 for fam in self._family_rows}
         s = self.search
@@ -211,17 +207,17 @@ class ModeComb:
             previous, lam = 0.0, self.lam0.copy()
             for t in (side * x for x in steps):
                 seed = lam * (1 + t) / (1 + previous)
-                found = self._tracked_only(self._at_bore(t), seed)
+                found = self.solve(self._at_bore(t), np.arange(seed.size), seed, census=False).wavelength_nm
                 exact_at[t] = found
                 lam = np.where(np.isfinite(found), found, seed)
                 previous = t
         nodes = sorted(exact_at)
         ratios = np.array([exact_at[t] / (self.lam0 * (1 + t)) for t in nodes])  # (nodes, members)
-        for fam, rows in self._family_rows.items():
+        for rows in self._family_rows.values():
             median = np.array([np.nanmedian(r[rows]) if np.any(np.isfinite(r[rows])) else np.nan for r in ratios])
             ok = np.isfinite(median)
             if ok.sum() >= 3:
-                self.bore_coefficients[fam] = np.polyfit(np.array(nodes)[ok], median[ok], 2)
+                self._bore_quadratic[rows] = np.polyfit(np.array(nodes)[ok], median[ok], 2)
         errors = []
         for t in nodes:
             predicted = self.predict(self._at_bore(t))
@@ -236,20 +232,10 @@ class ModeComb:
 
     # -- exact -----------------------------------------------------------------------------
 
-    def _tracked_only(self, theta, seed_nm) -> np.ndarray:
-        cyl = self.cylinder(theta)
-        out = np.full(len(self.labels), np.nan)
-        for pol in sorted({lab.pol for lab in self.labels}):
-            idx = np.array([i for i, lab in enumerate(self.labels) if lab.pol == pol])
-            tracked = track_roots(cyl, pol, [self.labels[i].m for i in idx], k_from_wavelength_nm(np.asarray(seed_nm)[idx]))
-            good = tracked.matches([self.labels[i].p for i in idx], 0)
-            out[idx[good]] = wavelength_nm_from_k(tracked.k.real[good])
-            self.solves += idx.size
-        return out
-
-    def solve(self, theta, members, seed_nm) -> ExactModes:
+    def solve(self, theta, members, seed_nm, census: bool = True) -> ExactModes:
         """Exact wavelengths of the members ``members`` (indices) at ``theta``, from seeds
-        (nm, one per member) good to ~1e-4."""
+        (nm, one per member) good to ~1e-4. A member the tracked secant does not find with its
+        labels is looked up by the census, or (``census=False``) left absent (nan)."""
         members = np.asarray(members, dtype=int)
         seed_nm = np.asarray(seed_nm, dtype=float)
         try:
@@ -270,7 +256,7 @@ class ModeComb:
             out.wavelength_nm[rows[good]] = wavelength_nm_from_k(k.real[good])
             out.core_fraction[rows[good]] = tracked.fractions[0][good]
             out.q_rad[rows[good]] = q[good]
-            for r in rows[~good]:
+            for r in rows[~good] if census else ():
                 found = self._looked_up(theta, cyl, int(members[r]), seed_nm[r])
                 out.census[r] = True
                 if found is not None:

@@ -91,7 +91,7 @@ def _indices_at(cylinder, wavelength_nm) -> LayeredCylinder:
     return cylinder
 
 
-def _resolve_region(cylinder, region, wavelength_nm, m, p) -> str | None:
+def resolve_region(cylinder, region, wavelength_nm, m, p) -> str | None:
     """'auto' (and, for a label lookup, no region) -> :func:`default_region`; 'any' -> None."""
     if region is not None and not isinstance(region, str):
         raise SearchError(f"region must be a name, 'auto' or 'any', got {region!r}")
@@ -191,7 +191,7 @@ def find_modes(
     cyl = cylinder if cylinder is not None else Capillary()
     if isinstance(cyl, (LayeredCylinder, MaterialStack)):
         try:
-            region = _resolve_region(cyl, region, wavelength_nm, m, p)
+            region = resolve_region(cyl, region, wavelength_nm, m, p)
         except (TypeError, ValueError) as exc:
             raise SearchError(str(exc).splitlines()[0]) from None
     if q_min is None:

@@ -415,19 +415,16 @@ def _p_range(p) -> tuple[int, int] | None:
     return int(p1), int(p2)
 
 
-def _region(cylinder, region, lam_nm: float) -> str | None:
-    """The region filter given to find_modes: 'auto' -> the fibre's guiding region, 'any' -> None."""
-    from .solve import default_region
+def _region(cylinder, region, window_nm) -> str | None:
+    """The region filter given to find_modes (:func:`wgmfem.solve.resolve_region`), the name
+    checked before any search."""
+    from .solve import resolve_region
 
     if not isinstance(region, str):
         raise SpectrumError(f"region must be a region name, 'auto' or 'any', got {region!r}")
-    if region.lower() == "any":
-        return None
-    if region.lower() == "auto":
-        return default_region(cylinder, lam_nm)
-    if region not in cylinder.region_names:
+    if region.lower() not in ("auto", "any") and region not in cylinder.region_names:
         raise SpectrumError(f"no region called {region!r}; regions are {', '.join(cylinder.region_names)}, auto or any")
-    return region
+    return resolve_region(cylinder, region, window_nm, None, None)
 
 
 def _weights(weights, n: int, rng) -> np.ndarray:
@@ -520,7 +517,7 @@ def simulate_spectrum(
     if isinstance(weights, str) and weights not in ("random", "equal"):
         raise SpectrumError(f"weights must be 'random', 'equal' or one positive number per mode, got {weights!r}")
     cyl = cylinder if cylinder is not None else Capillary()
-    region_used = _region(cyl, region, 0.5 * (lo + hi))
+    region_used = _region(cyl, region, (lo, hi))
 
     modes = find_modes(cyl, pol="both" if len(pols) == 2 else pols[0], wavelength_nm=(lo, hi), p=p_range,
                        region=region_used if region_used is not None else "any", fsr=False, progress=progress)

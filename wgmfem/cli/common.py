@@ -29,7 +29,7 @@ from ..geometry import (
 )
 from ..materials import MaterialRangeWarning, get_material
 from ..report import write_atomically
-from ..solve import default_region, estimated_wavelength_nm, guide_clause, region_notice
+from ..solve import estimated_wavelength_nm, guide_clause, region_notice, resolve_region
 
 
 class InputError(Exception):
@@ -302,17 +302,18 @@ def figure_suffix_ok(output: str) -> None:
 
 
 def region_filter(cyl, asked: str | None, window, m_range, p_range) -> tuple[str | None, str | None]:
-    """The region filter (None: any) and a one-line notice when the choice needs explaining:
-    the automatic choice of the wall, or the core asked for where the liquid cannot guide."""
+    """The region filter (None: any; :func:`wgmfem.solve.resolve_region`) and a one-line notice
+    when the choice needs explaining: the automatic choice of the wall, or the core asked for
+    where the liquid cannot guide."""
     asked = (asked or "auto").lower()
-    if asked == "any":
+    region = resolve_region(cyl, asked, window, m_range, p_range)
+    if region is None:
         return None, None
     lam = 0.5 * (window[0] + window[1]) if window else None
     if asked != "auto":
-        return asked, region_notice(cyl, asked, lam)
-    if window is None and isinstance(cyl, MaterialStack):
-        lam = estimated_wavelength_nm(cyl, m_range, p_range, None)
-    region = default_region(cyl, lam)
+        return region, region_notice(cyl, region, lam)
     if region == cyl.names[0]:
         return region, None
+    if window is None and isinstance(cyl, MaterialStack):
+        lam = estimated_wavelength_nm(cyl, m_range, p_range, None)
     return region, f"{guide_clause(cyl, region, lam)}: listing {region} modes (--region any lists every mode)"
