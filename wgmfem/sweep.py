@@ -1006,23 +1006,25 @@ def run_sweep(
     jobs: int | None = None,
     scheduler: str | None = None,
     on_point: Callable[[float, list[dict], int, int], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
     """Run a sweep and return every row (grid order, resumed points included).
 
     With ``output`` each point is appended to the file as it finishes; at the end the
     file is rewritten in grid order. ``resume`` keeps the points already in the file.
     The file's lock is held from start to end: a second sweep on the same file is refused.
-    ``on_point(value, rows, done, total)`` is called after each point (progress, streaming).
+    ``on_point(value, rows, done, total)`` is called after each point (progress, streaming);
+    ``on_start(done, total)`` once before the first point is started (``done``: resumed points).
     """
     if output is None:
-        return _run(spec, None, {}, jobs, scheduler, on_point)
+        return _run(spec, None, {}, jobs, scheduler, on_point, on_start)
     with output.locked():
         if resume:
             done = output.resume()
         else:
             output.create()
             done = {}
-        rows = _run(spec, output, done, jobs, scheduler, on_point)
+        rows = _run(spec, output, done, jobs, scheduler, on_point, on_start)
         output.sort()
     return rows
 
@@ -1034,6 +1036,7 @@ def _run(
     jobs: int | None,
     scheduler: str | None,
     on_point: Callable[[float, list[dict], int, int], None] | None,
+    on_start: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
     """The points not in ``done`` (grid value -> rows), appended to ``output`` if any; every row in grid order."""
     todo = remaining(spec, done)
@@ -1043,6 +1046,8 @@ def _run(
         history = [done[v][0] for v in spec.values[:first] if v in done]
     results = dict(done)
     total, count = len(spec.values), len(spec.values) - len(todo)
+    if on_start:
+        on_start(count, total)
     for value, rows in run_points(spec, todo, jobs=jobs, scheduler=scheduler, history=history):
         if output is not None:
             output.append(rows)

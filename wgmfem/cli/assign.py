@@ -17,6 +17,7 @@ from .common import (
     InputError,
     add_geometry_options,
     build_geometry,
+    end_progress,
     figure_suffix_ok,
     int_range,
     positive_float,
@@ -176,6 +177,7 @@ def _assign(args, cyl) -> tuple[Assignment, tuple | None]:
             peaks, cyl, fit=args.fit, pol=args.pol, p=args.p, search=args.search / 100, sigma_nm=sigma,
             sigma_source=source, window_nm=window, outlier_prior=args.outlier_prior, progress=progress,
         )
+        end_progress()  # the last stage may stop short of its count (a candidate that could not be followed)
     except (AssignError, SpectrumError) as exc:
         raise InputError(str(exc)) from None
     return result, spectrum

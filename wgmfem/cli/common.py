@@ -1,7 +1,7 @@
 """What every ``wgmfem`` subcommand shares: one-line input errors, option parsers (numbers,
 ranges, indices, layer stacks), the geometry options and how they become a fibre, progress
-and warnings on stderr (one line each), and output files (checked before any work, written
-atomically, all or none).
+bars (tqdm) and warnings on stderr (one line each), and output files (checked before any
+work, written atomically, all or none).
 
 Lengths in um, wavelengths in nm.
 """
@@ -12,10 +12,14 @@ import argparse
 import math
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]  # tqdm ships no type information
 
 from ..atomic import atomic_path
 from ..geometry import (
@@ -48,6 +52,16 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
     return value
 
 
@@ -165,50 +179,217 @@ def single_mode(modes):
     return modes[0]
 
 
-class _StatusLine:
-    """The one transient line of progress on stderr (a terminal), rewritten in place and erased
-    when its stage ends or before any other message, so that every message stays one line."""
+# -- progress on stderr ------------------------------------------------------------------------
+# tqdm draws the bars. At most one bar is open: one per stage (its name as the description,
+# done/total, elapsed, average rate, time left), erased when the stage ends and before any other
+# line goes to stderr (clear_progress, message_line; drawn again below the line while the stage
+# goes on), so that every message stays one line. Bars go to stderr only, and only when the
+# command asked for them (a terminal, no --quiet): see progress_printer.
 
-    def __init__(self):
-        self.width = 0
+#: What the count of a stage counts, (one, many): a stage not listed counts steps, '<pol> census' boxes.
+STAGE_UNITS = {
+    "1-D FEM": ("mode", "modes"), "2-D FEM": ("mode", "modes"), "sweep": ("point", "points"),
+    "plots": ("figure", "figures"), "scan": ("geometry", "geometries"), "tune": ("candidate", "candidates"),
+    "wall scan": ("wall", "walls"), "reference modes": ("family", "families"),
+    "exact screen": ("labelling", "labellings"), "exact fits": ("labelling", "labellings"),
+}
+#: Seconds between redraws of a bar whose stage is running (its clock ticks: see StageProgress.ticking).
+TICK_SECONDS = 1.0
 
-    def show(self, text: str) -> None:
-        sys.stderr.write("\r" + text.ljust(self.width))
-        self.width = len(text)
-        sys.stderr.flush()
+# Held while a bar is drawn, closed, or a line is written in its place (the ticking thread draws too).
+_LOCK = threading.RLock()
+if hasattr(os, "register_at_fork"):  # a worker process (sweep --jobs) forked mid-draw must not inherit a held lock
+    os.register_at_fork(before=_LOCK.acquire, after_in_parent=_LOCK.release, after_in_child=_LOCK.release)
+
+
+def stage_unit(stage: str) -> tuple[str, str]:
+    """What the count of ``stage`` counts: (one, many)."""
+    if stage.endswith("census"):
+        return "box", "boxes"
+    return STAGE_UNITS.get(stage, ("step", "steps"))
+
+
+class StageProgress:
+    """Progress bars on stderr (tqdm), one per stage, for the callbacks ``progress(stage, done,
+    total)`` of the solvers, design, assignment and sweep loops.
+
+    A stage begins with its first report (or :meth:`start`): its clock starts where the previous
+    stage ended (or where the printer was made), since work is reported only once done. Its bar
+    is erased when ``done`` reaches ``total``, when another stage is reported, or by
+    :func:`end_progress`; :func:`clear_progress` erases it for a line written in its place, and
+    the stage's next report (or :func:`message_line`) draws it again with its count and clock.
+    """
+
+    def __init__(self) -> None:
+        self.stage: str | None = None  # the stage shown (its bar may be closed while a message is written)
+        self.total = 0
+        self.done = 0
+        self.initial = 0  # done when the stage was opened, not by this run (a resumed sweep)
+        self.began = time.time()  # when the stage began (tqdm's clock: time.time)
+        self.last = self.began  # when the last report came
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        with _LOCK:
+            now = time.time()
+            if stage != self.stage or total != self.total or done < self.done:
+                self._open_stage(stage, 0, total, began=self.last)
+            self.last = now
+            self._show(done)
+            if done >= total:
+                self._end()
+
+    def start(self, stage: str, done: int, total: int) -> None:
+        """Open ``stage`` now, with ``done`` of ``total`` already done before this run (counted, but
+        not in the rate): its bar shows before the first report."""
+        with _LOCK:
+            self.last = time.time()
+            self._open_stage(stage, done, total, began=self.last)
+            if done < total:
+                self._show(done)
+            else:  # nothing left to do: no bar
+                self._end()
 
     def clear(self) -> None:
-        if self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
-            self.width = 0
+        """Erase the bar (the stage goes on: its next report, or :meth:`redraw`, draws it again)."""
+        with _LOCK:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    def redraw(self) -> None:
+        """Draw the bar of the stage going on again (after a message written in its place)."""
+        with _LOCK:
+            if self.stage is not None and self.bar is None:
+                self._show(self.done)
+
+    def end(self) -> None:
+        """Erase the bar and end its stage (a stage whose loop stopped short of its total)."""
+        with _LOCK:
+            self._end()
+
+    @contextmanager
+    def ticking(self) -> Iterator[None]:
+        """Within the block, the open bar is redrawn every :data:`TICK_SECONDS` (its elapsed time
+        and rate run on between reports: a long solve, a mesh, a sweep's points)."""
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(TICK_SECONDS):
+                with _LOCK:
+                    if self.bar is not None:
+                        self.bar.refresh()
+
+        thread = threading.Thread(target=tick, name="wgmfem-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _open_stage(self, stage: str, initial: int, total: int, began: float) -> None:
+        self.clear()
+        self.stage, self.total, self.done, self.initial, self.began = stage, total, initial, initial, began
+        _ACTIVE[:] = [self]
+
+    def _show(self, done: int) -> None:
+        self.done = done
+        if self.bar is None:
+            columns, lines = _terminal_size()
+            unit, units = stage_unit(self.stage or "")
+            self.bar = tqdm(
+                total=self.total, initial=self.initial, desc=self.stage, unit=unit,
+                # tqdm's bar with the count named: "Ez census:  40%|####      | 96/240 boxes [00:01<00:02, 64.0box/s]"
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} " + units + " [{elapsed}<{remaining}, {rate_fmt}]",
+                file=sys.stderr, ncols=columns, nrows=lines, leave=False,
+                smoothing=0,  # the rate: average over the stage
+                miniters=1,  # redrawn by this thread or the ticking one only (not tqdm's monitor thread)
+            )
+            self.bar.start_t = self.began  # the stage began before its first report (tqdm's clock)
+            self.bar.update(done - self.bar.n)
+            self.bar.refresh()
+        elif done > self.bar.n:
+            self.bar.update(done - self.bar.n)
+
+    def _end(self) -> None:
+        self.clear()
+        self.stage = None
+        self.done = self.total = 0
 
 
-STATUS = _StatusLine()
+def _terminal_size() -> tuple[int, int]:
+    """Columns and lines of the terminal on stderr; 80 x 24 where it tells none (a pseudo-terminal
+    of size 0 x 0, on which tqdm would draw nothing)."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # not a file (io.UnsupportedOperation), or no terminal
+        return 80, 24
+    return size.columns or 80, size.lines or 24
+
+
+# The printer whose bar clear_progress erases (the last one to open a stage).
+_ACTIVE: list[StageProgress] = []
 
 
 def clear_progress() -> None:
-    """Erase the progress line, if one is shown (call before writing any other line to stderr)."""
-    STATUS.clear()
+    """Erase the progress bar, if one is shown (call before writing any other line to stderr, or
+    results to a terminal); the next report of its stage draws it again."""
+    with _LOCK:
+        for printer in _ACTIVE:
+            printer.clear()
 
 
-def progress_printer(enabled: bool):
-    if not enabled:
-        return None
-    start = time.perf_counter()
+def end_progress() -> None:
+    """Erase the progress bar and end its stage: the work it showed is over (results follow)."""
+    with _LOCK:
+        for printer in _ACTIVE:
+            printer.end()
 
-    def show(stage: str, done: int, total: int) -> None:
-        STATUS.show(f"{stage}: {done}/{total} boxes, {time.perf_counter() - start:.1f} s")
-        if done == total:
-            STATUS.clear()
 
-    return show
+def progress_printer(enabled: bool) -> StageProgress | None:
+    """The ``progress(stage, done, total)`` callback of a command: bars on stderr, or None (nothing
+    is written) unless ``enabled`` (callers pass ``sys.stderr.isatty() and not args.quiet``).
+    Stages an earlier command left open (it failed) are ended: no message draws them again."""
+    with _LOCK:
+        end_progress()
+        _ACTIVE.clear()
+    return StageProgress() if enabled else None
+
+
+def command_progress(args) -> StageProgress | None:
+    """:func:`progress_printer` of a command with ``--quiet``: on when stderr is a terminal and not quiet."""
+    return progress_printer(sys.stderr.isatty() and not getattr(args, "quiet", False))
+
+
+@contextmanager
+def progress_step(progress: StageProgress | None, stage: str) -> Iterator[None]:
+    """One call that reports nothing itself (a mesh, a figure, one solve) as a stage of one step:
+    its bar shows 0/1 with a running clock while the block runs, and is erased when it returns."""
+    if progress is None:
+        yield
+        return
+    progress.start(stage, 0, 1)
+    with progress.ticking():
+        yield
+    progress(stage, 1, 1)
+
+
+def message_line(text: str) -> None:
+    """One ``wgmfem: ...`` line on stderr, in place of the progress bar (erased first, drawn again
+    below the line while its stage goes on)."""
+    with _LOCK:
+        shown = [printer for printer in _ACTIVE if printer.bar is not None]
+        clear_progress()
+        sys.stderr.write(f"wgmfem: {text}\n")
+        sys.stderr.flush()
+        for printer in shown:
+            printer.redraw()
 
 
 def warning_line(text: str) -> None:
-    """One ``wgmfem: warning: ...`` line on stderr (after erasing the progress line)."""
-    clear_progress()
-    sys.stderr.write(f"wgmfem: warning: {text}\n")
+    """One ``wgmfem: warning: ...`` line on stderr, in place of the progress bar (see :func:`message_line`)."""
+    message_line(f"warning: {text}")
 
 
 @contextmanager
@@ -288,7 +469,9 @@ def save_figure_atomically(fig, output: str) -> None:
 
 
 def emit(text: str, output: str | None) -> None:
-    """Results to ``output`` (written atomically) or, without one, to standard output."""
+    """Results to ``output`` (written atomically) or, without one, to standard output (after
+    ending a progress bar left open: a stage whose loop stopped short of its count)."""
+    end_progress()
     if output:
         write_atomically(output, text)
     else:

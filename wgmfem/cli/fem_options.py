@@ -7,10 +7,9 @@ along y; e < 0 puts the long axis along y).
 from __future__ import annotations
 
 import argparse
-import sys
 from contextlib import nullcontext
 
-from .common import InputError, clear_progress, positive_float
+from .common import InputError, message_line, positive_float
 
 UNVERIFIED_HINT = "; --unverified prints the FEM rows flagged, a finer mesh (--mesh-size, --order) may agree"
 
@@ -118,13 +117,12 @@ def perturbed(args) -> bool:
 
 
 def fem2d_settings(args, quiet: bool = False):
-    """:class:`CrossSectionSettings` from the options, printing solver stages on stderr."""
+    """:class:`CrossSectionSettings` from the options, printing solver stages on stderr (a line
+    each, in place of the progress bar)."""
     from ..fem.engine2d import CrossSectionSettings
 
     def on_stage(label, stage, seconds):
-        clear_progress()
-        sys.stderr.write(f"wgmfem: fem2d {label}: {stage} {seconds:.2f} s\n")
-        sys.stderr.flush()
+        message_line(f"fem2d {label}: {stage} {seconds:.2f} s")
 
     if args.eigensolver == "slepc":
         from ..fem.eigensolvers import slepc_available

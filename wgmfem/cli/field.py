@@ -12,8 +12,10 @@ from .common import (
     InputError,
     add_geometry_options,
     build_geometry,
+    command_progress,
     figure_suffix_ok,
     positive_float,
+    progress_step,
     single_mode,
     staged_outputs,
     warning_line,
@@ -72,7 +74,7 @@ def add_parser(sub) -> None:
                    help="exact Bessel/Hankel field (default) or the 2-D cross-section FEM")
     e.add_argument("--vtu", metavar="FILE", help="fem2d: write the FEM field as VTU (ParaView)")
     e.add_argument("--npz", metavar="FILE", help="fem2d: write the FEM field as NumPy arrays (.npz)")
-    e.add_argument("--quiet", action="store_true", help="no solver stages on stderr")
+    e.add_argument("--quiet", action="store_true", help="no progress or solver stages on stderr")
     add_mesh_options(e, fem1d=False)
     add_fem2d_options(e)
     add_verification_options(e)
@@ -97,36 +99,39 @@ def run(args) -> int:
         if path and not path.lower().endswith(suffix):
             raise InputError(f"{path!r} must end in {suffix}")
     files = {"--output": output, "--csv": args.csv, "--vtu": args.vtu, "--npz": args.npz}
+    progress = command_progress(args)  # a bar per step: the exact mode, [the 2-D FEM,] the figure
     with staged_outputs(files) as staged:  # every file checked now, written only if all succeed
-        mode = single_mode(find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False))
+        with progress_step(progress, "exact mode"):
+            mode = single_mode(find_modes(cyl, pol=args.pol, m=args.m, p=args.p, region=args.region, fsr=False))
         write = _write_fem2d if args.engine == "fem2d" else _write_exact
-        shown = write(args, mode, output, staged)
+        shown = write(args, mode, output, staged, progress)
     sys.stdout.write(shown + f"wrote {', '.join(p for p in files.values() if p)}\n")
     return 0
 
 
-def _write_exact(args, mode, output, staged) -> str:
+def _write_exact(args, mode, output, staged, progress=None) -> str:
     """The exact field: figure and profile CSV into their staged files; returns the mode's line."""
     import matplotlib.pyplot as plt
 
     from ..plot import plot_field_map, plot_radial_profile, radial_profile
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.15]})
-    try:
-        plot_field_map(mode, left, periods=args.periods, log=args.log)
-        plot_radial_profile(mode, right, log=args.log)
-        fig.tight_layout()
-        fig.savefig(staged[output], dpi=150)
-    finally:
-        plt.close(fig)
-    if args.csv:
-        r, intensity = radial_profile(mode)
-        rows = "r_um,intensity\n" + "".join(f"{a:.6f},{_cell(b)}\n" for a, b in zip(r, intensity))
-        write_text(staged[args.csv], rows)
+    with progress_step(progress, "figure"):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.15]})
+        try:
+            plot_field_map(mode, left, periods=args.periods, log=args.log)
+            plot_radial_profile(mode, right, log=args.log)
+            fig.tight_layout()
+            fig.savefig(staged[output], dpi=150)
+        finally:
+            plt.close(fig)
+        if args.csv:
+            r, intensity = radial_profile(mode)
+            rows = "r_um,intensity\n" + "".join(f"{a:.6f},{_cell(b)}\n" for a, b in zip(r, intensity))
+            write_text(staged[args.csv], rows)
     return f"{mode!r}\n"
 
 
-def _write_fem2d(args, exact, output, staged) -> str:
+def _write_fem2d(args, exact, output, staged, progress=None) -> str:
     """The 2-D FEM field of the mode seeded by ``exact``: figure, CSV, VTU, NPZ into their staged
     files; returns the FEM modes' lines."""
     import matplotlib.pyplot as plt
@@ -139,7 +144,8 @@ def _write_fem2d(args, exact, output, staged) -> str:
     settings = fem2d_settings(args, quiet=args.quiet)
     try:
         settings.check()
-        fem_modes, res = counterparts(exact, settings)  # checked against the exact root: exit 3 unless --unverified
+        with progress_step(progress, "2-D FEM"):
+            fem_modes, res = counterparts(exact, settings)  # checked against the exact root: exit 3 unless --unverified
     except SearchError:  # FEMVerificationError: exit 3
         raise
     except ValueError as exc:  # the geometry or size refused before meshing or assembling
@@ -148,34 +154,35 @@ def _write_fem2d(args, exact, output, staged) -> str:
     for md in fem_modes:
         if md.verification.get("verified") is False:
             warning_line(f"UNVERIFIED: {md.verification['unverified_reason']}")
-    fem = fem_modes[0]
-    column = fem.verification["eigen_indices"][0]
-    center = (settings.bore_offset_um, 0.0) if fem.region == exact.cylinder.region_names[0] else (0.0, 0.0)
-    lo, hi = profile_window_um(exact)
-    r = np.linspace(max(lo, res.r_cut_um), hi, 300)
-    periods = 3.0 if args.periods is None else args.periods
-    span = 2 * np.pi if exact.m == 0 else min(2 * np.pi, periods * 2 * np.pi / exact.m)
-    phi = np.pi / 2 + np.linspace(-span / 2, span / 2, 480)
-    u = sample_polar(res, r, phi, column, center=center)
-    u = u / u.flat[np.nanargmax(np.abs(u))]  # peak = 1, real there
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
-    try:
-        img, intensity, ref = plot_fem_field(r, phi, u, fem, exact, left, right, center=center)
-        fig.colorbar(img, ax=left, shrink=0.8)
-        fig.tight_layout()
-        fig.savefig(staged[output], dpi=150)
-    finally:
-        plt.close(fig)
-    if args.csv:
-        rows = "r_um,intensity_fem2d,intensity_exact\n" + "".join(
-            f"{a:.6f},{_cell(b)},{_cell(c)}\n" for a, b, c in zip(r, intensity, ref)
-        )
-        write_text(staged[args.csv], rows)
-    columns = fem.verification["eigen_indices"]
-    if args.vtu:
-        write_vtu(res, staged[args.vtu], columns)
-    if args.npz:
-        write_npz(res, staged[args.npz], columns)
+    with progress_step(progress, "figure"):  # sampling the field, the figure and the files
+        fem = fem_modes[0]
+        column = fem.verification["eigen_indices"][0]
+        center = (settings.bore_offset_um, 0.0) if fem.region == exact.cylinder.region_names[0] else (0.0, 0.0)
+        lo, hi = profile_window_um(exact)
+        r = np.linspace(max(lo, res.r_cut_um), hi, 300)
+        periods = 3.0 if args.periods is None else args.periods
+        span = 2 * np.pi if exact.m == 0 else min(2 * np.pi, periods * 2 * np.pi / exact.m)
+        phi = np.pi / 2 + np.linspace(-span / 2, span / 2, 480)
+        u = sample_polar(res, r, phi, column, center=center)
+        u = u / u.flat[np.nanargmax(np.abs(u))]  # peak = 1, real there
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
+        try:
+            img, intensity, ref = plot_fem_field(r, phi, u, fem, exact, left, right, center=center)
+            fig.colorbar(img, ax=left, shrink=0.8)
+            fig.tight_layout()
+            fig.savefig(staged[output], dpi=150)
+        finally:
+            plt.close(fig)
+        if args.csv:
+            rows = "r_um,intensity_fem2d,intensity_exact\n" + "".join(
+                f"{a:.6f},{_cell(b)},{_cell(c)}\n" for a, b, c in zip(r, intensity, ref)
+            )
+            write_text(staged[args.csv], rows)
+        columns = fem.verification["eigen_indices"]
+        if args.vtu:
+            write_vtu(res, staged[args.vtu], columns)
+        if args.npz:
+            write_npz(res, staged[args.npz], columns)
     return "".join(f"{md!r}\n" for md in fem_modes)
 
 

@@ -9,7 +9,16 @@ from ..polarization import normalize_pol
 from ..report import json_text
 from ..solve import MAX_SIZE_PARAMETER, MAX_WAVELENGTH_NM, MIN_WAVELENGTH_NM, find_modes
 from ..units import k_from_wavelength_nm
-from .common import InputError, add_geometry_options, build_geometry, emit, positive_float, single_mode
+from .common import (
+    InputError,
+    add_geometry_options,
+    build_geometry,
+    command_progress,
+    emit,
+    positive_float,
+    progress_step,
+    single_mode,
+)
 from .fem_options import add_fem2d_options, add_mesh_options, fem2d_settings
 
 HELP = "write the 2-D FEM mesh (Gmsh .msh, cached) for one mode"
@@ -48,6 +57,7 @@ def add_parser(sub) -> None:
     o = msh.add_argument_group("output")
     o.add_argument("--format", choices=("table", "json"), default="table")
     o.add_argument("--output", metavar="FILE", help="write the report to FILE (atomically) instead of standard output")
+    o.add_argument("--quiet", action="store_true", help="no progress on stderr")
     msh.set_defaults(run=run)
 
 
@@ -65,10 +75,13 @@ def run(args) -> int:
         check_bore_inside(cyl, settings.bore_offset_um, settings.inner_ellipticity, settings.outer_ellipticity)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    target = _target(args, cyl)
+    progress = command_progress(args)  # a bar per step: the target mode, the mesh (Gmsh: minutes for a large full section)
+    with progress_step(progress, "target mode"):
+        target = _target(args, cyl)
     try:  # the size is estimated before Gmsh starts, as for `modes --engine fem2d`
         check_before_meshing(target, settings, solver_options(target, settings))
-        info, r_cut, pml, sector = mesh_like(target, settings)
+        with progress_step(progress, "mesh"):
+            info, r_cut, pml, sector = mesh_like(target, settings)
     except ValueError as exc:
         raise InputError(str(exc).splitlines()[0]) from None
     record = {

@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import time
+from contextlib import nullcontext
 
 from ..designer import DEFAULT_RESOLVABLE_FRACTION
 from ..geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX
@@ -27,10 +28,13 @@ from ..sweep import (
 )
 from .common import (
     InputError,
+    clear_progress,
+    command_progress,
     figure_suffix_ok,
     float_range,
     index_or_material,
     int_range,
+    message_line,
     positive_float,
     save_figure_atomically,
 )
@@ -330,30 +334,9 @@ def _format(args) -> str:
     return "jsonl" if (args.output or "").lower().endswith((".jsonl", ".json")) else "csv"
 
 
-def _progress(enabled: bool):
-    """A progress bar on stderr: points done / total, elapsed, ETA (from this run's pace)."""
-    if not enabled:
-        return None
-    start = time.perf_counter()
-    first: list[int] = []
-
-    def show(value, rows, done, total) -> None:
-        if not first:
-            first.append(done - 1)  # points that came from a resumed file
-        elapsed = time.perf_counter() - start
-        pace = elapsed / max(1, done - first[0])
-        width = 30
-        bar = "#" * round(width * done / total)
-        sys.stderr.write(f"\rsweep [{bar:<{width}}] {done}/{total} points, {elapsed:.0f} s, ETA {pace * (total - done):.0f} s ")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show
-
-
-def write_plots(rows: list[dict], column: str, prefix: str, suffix: str) -> list[str]:
-    """One figure per plot of :mod:`wgmfem.plot_sweep`, PREFIX_<name>.<suffix>, each written atomically."""
+def write_plots(rows: list[dict], column: str, prefix: str, suffix: str, progress=None) -> list[str]:
+    """One figure per plot of :mod:`wgmfem.plot_sweep`, PREFIX_<name>.<suffix>, each written atomically
+    (``progress("plots", done, total)`` after each)."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display needed
@@ -362,7 +345,8 @@ def write_plots(rows: list[dict], column: str, prefix: str, suffix: str) -> list
     from ..plot_sweep import PLOTS, available_plots
 
     written = []
-    for name in available_plots(rows):
+    names = available_plots(rows)
+    for name in names:
         fig, ax = plt.subplots(figsize=(6.4, 4.4))
         try:
             PLOTS[name](rows, column, ax)
@@ -372,6 +356,8 @@ def write_plots(rows: list[dict], column: str, prefix: str, suffix: str) -> list
             written.append(path)
         finally:
             plt.close(fig)
+        if progress:
+            progress("plots", len(written), len(names))
     return written
 
 
@@ -399,27 +385,35 @@ def run(args) -> int:
 
     # the region's notice, once, with the first point solved (an error before it stays the only line)
     notices = [notice] if (notice := spec.region_notice()) and not args.quiet else []
-    progress = _progress(sys.stderr.isatty() and not args.quiet)
+    progress = command_progress(args)  # a bar of the points (resumed ones counted), its clock running between them
     if output is None:  # rows go to standard output as each point finishes
         sys.stdout.write(encode_rows(spec.columns, fmt, [], header=fmt == "csv"))
 
+    def on_start(done, total):
+        if progress:
+            progress.start("sweep", done, total)
+
     def on_point(value, rows, done, total):
         while notices:
-            sys.stderr.write(f"wgmfem: {notices.pop()}\n")
+            message_line(notices.pop())
         if output is None:
+            if sys.stdout.isatty():  # the rows share the terminal with the bar: erase it first
+                clear_progress()
             sys.stdout.write(encode_rows(spec.columns, fmt, rows))
             sys.stdout.flush()
         if progress:
-            progress(value, rows, done, total)
+            progress("sweep", done, total)
 
     t0 = time.perf_counter()
-    rows = run_sweep(spec, output, resume=args.resume, jobs=args.jobs, scheduler=args.scheduler, on_point=on_point)
+    with progress.ticking() if progress else nullcontext():
+        rows = run_sweep(spec, output, resume=args.resume, jobs=args.jobs, scheduler=args.scheduler,
+                         on_point=on_point, on_start=on_start)
     elapsed = time.perf_counter() - t0
     if output is not None and output.repaired and not args.quiet:
-        sys.stderr.write(f"wgmfem: resumed {args.output}: dropped {' and '.join(output.repaired)}\n")
+        message_line(f"resumed {args.output}: dropped {' and '.join(output.repaired)}")
     written = []
     if args.plot:
-        written = write_plots(rows, spec.column, args.plot, args.plot_format)
+        written = write_plots(rows, spec.column, args.plot, args.plot_format, progress)
     if not args.quiet:
         modes = sum(1 for row in rows if row.get("n_modes"))
         where = f" -> {args.output}" if args.output else ""
