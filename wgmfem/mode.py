@@ -49,6 +49,11 @@ class Mode:
     sibling : where the outer surface is not under a barrier an interval may hold more than
         one resonance: their rank by wavelength, from the longest (0, the usual value).
         :attr:`mode_id` = (pol, m, nodes, sibling) identifies every mode.
+    beta_per_um : axial wavevector beta in 1/um (fields ~ exp(i m phi + i beta z)). For beta != 0
+        (a skew mode, :mod:`wgmfem.exact.skew`) Ez and Hz mix: ``pol``, ``p``, ``nodes`` and
+        ``sibling`` are those of the beta = 0 resonance it continues (quasi-Ez / quasi-Hz), and
+        the closed forms of the beta = 0 field (profile, effective area, lasing gain, FSR,
+        group index) are not given.
 
     Sign convention: Im k < 0 decays, Im k > 0 grows (net gain). Every Q is signed the same
     way: Q_total < 0 (and Q_abs < 0) means the mode is amplified faster than it loses.
@@ -69,6 +74,7 @@ class Mode:
     nodes: int | None = None  # zeros of the field inside the fibre: with (pol, m, sibling) it identifies the mode
     sibling: int = 0  # rank among resonances between the same two consecutive surface zeros (usually 0)
     exact_k: complex | None = None  # a FEM mode: the exact root of ``cylinder`` it continues
+    beta_per_um: float = 0.0  # axial wavevector (1/um): 0 for the cross-section's own resonances
 
     @property
     def root_k(self) -> complex:
@@ -199,6 +205,8 @@ class Mode:
     @property
     def group_index_note(self) -> str | None:
         """Why :attr:`group_index` is absent (None when it is given)."""
+        if self.beta_per_um:
+            return "skew mode (beta != 0): its azimuthal FSR is not computed"
         if not self.fsr_nm:
             return "no FSR computed"
         if self.hybrid:
@@ -234,13 +242,38 @@ class Mode:
         """Bulk sensitivity d lambda / d n_core in nm per refractive-index unit (exact engine)."""
         from .designer import sensitivity_nm_per_riu
 
-        return sensitivity_nm_per_riu(self) if "core" in self.cylinder.names and self._has_root else None
+        return sensitivity_nm_per_riu(self) if "core" in self.cylinder.names and self._has_derivatives else None
+
+    @property
+    def _has_derivatives(self) -> bool:
+        """d lambda / d n_j is known: the closed form at a root, or a skew mode's own."""
+        return self._has_root or "dlambda_dn_nm" in self.verification
 
     @property
     def _has_root(self) -> bool:
-        """A root of the characteristic function stands behind this mode (see :attr:`root_k`):
-        not so for a FEM mode whose labels differ from its exact seed's."""
-        return self.engine == "exact" or self.exact_k is not None
+        """A root of the (beta = 0) characteristic function stands behind this mode (see
+        :attr:`root_k`): not so for a FEM mode whose labels differ from its exact seed's, nor
+        for a skew mode."""
+        return (self.engine == "exact" or self.exact_k is not None) and self.beta_per_um == 0
+
+    @cached_property
+    def axial_curvature(self) -> float | None:
+        """alpha = d(k^2)/d(beta^2) at beta = 0 (dimensionless, ~1/n_eff^2): near cutoff
+        k(beta)^2 = k(0)^2 + alpha beta^2, the "effective mass" of the axial motion; divided by
+        :attr:`dispersion_factor` when the indices follow the wavelength. From exact skew roots
+        (:func:`wgmfem.exact.skew.axial_curvature`); None without an exact root."""
+        if "axial_curvature" in self.verification:
+            return self.verification["axial_curvature"]
+        if not self._has_root:
+            return None
+        from .exact.skew import axial_curvature
+
+        return axial_curvature(self.cylinder, self.m, self.root_k) / self.dispersion_factor
+
+    @property
+    def axial_group_velocity_c(self) -> float:
+        """Axial group velocity d omega / d beta in units of c (0 at beta = 0)."""
+        return float(self.verification.get("axial_group_velocity_c", 0.0)) if self.beta_per_um else 0.0
 
     @cached_property
     def detection_limit_riu(self) -> float | None:
@@ -249,7 +282,7 @@ class Mode:
         :func:`wgmfem.designer.detection_limit_riu` for another fraction or Q)."""
         from .designer import detection_limit_riu
 
-        return detection_limit_riu(self) if "core" in self.cylinder.names and self._has_root else None
+        return detection_limit_riu(self) if "core" in self.cylinder.names and self._has_derivatives else None
 
     @cached_property
     def threshold_gain_per_cm(self) -> float | None:
@@ -263,7 +296,7 @@ class Mode:
         """Exact gain in the core (intensity, 1/cm) that brings the resonance to Im k = 0."""
         from .designer import lasing_gain_per_cm
 
-        return lasing_gain_per_cm(self) if "core" in self.cylinder.names else None
+        return lasing_gain_per_cm(self) if "core" in self.cylinder.names and self.beta_per_um == 0 else None
 
     @cached_property
     def effective_area_um2(self) -> float | None:
@@ -339,7 +372,9 @@ class Mode:
 
     def field(self, r_um) -> np.ndarray:
         """Radial profile R(r) of Ez or Hz (per :attr:`pol`) at radii ``r_um``, complex,
-        normalized to 1 at its largest value inside the fibre."""
+        normalized to 1 at its largest value inside the fibre (beta = 0 modes only)."""
+        if self.beta_per_um:
+            raise ValueError("the radial profile is given for beta = 0 modes only (a skew mode mixes Ez and Hz)")
         return self._raw_field(r_um) / self._field_norm
 
     def counterpart(self, *, engine: str, k: complex, m: int, p: int, region: str, energy_fractions: dict[str, float],
@@ -373,7 +408,8 @@ class Mode:
         return (self.pol, self.m, self.nodes, self.sibling)
 
     def label(self) -> str:
-        return f"{self.pol} m={self.m} p={self.p} {self.region}"
+        skew = f" beta={self.beta_per_um:g}/um" if self.beta_per_um else ""
+        return f"{self.pol} m={self.m} p={self.p} {self.region}{skew}"
 
     def to_dict(self, lasing_gain: bool = False) -> dict:
         """Plain JSON-ready record (the keys of ``wgmfem modes --format json``).
@@ -411,6 +447,10 @@ class Mode:
         }
         if lasing_gain:
             record["lasing_gain_per_cm"] = self.lasing_gain_per_cm
+        if self.beta_per_um or "axial_curvature" in self.verification:
+            record["beta_per_um"] = self.beta_per_um
+            record["axial_curvature"] = self.axial_curvature
+            record["axial_group_velocity_c"] = self.axial_group_velocity_c
         for name, value in self.energy_fractions.items():
             record[f"{name}_fraction"] = value
         record["verification"] = dict(self.verification)

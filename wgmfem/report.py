@@ -17,6 +17,7 @@ CSV_COLUMNS = (
     "pol", "m", "p", "region", "nodes", "sibling", "wavelength_nm", "k_real", "k_imag", "Q_rad", "Q_abs", "Q_extra", "Q_total", "net_gain",
     "fsr_nm", "group_index", "core_fraction", "wall_fraction", "hybrid", "confinement_factor",
     "sensitivity_nm_per_riu", "detection_limit_riu", "threshold_gain_per_cm", "lasing_gain_per_cm", "effective_area_um2",
+    "beta_per_um", "axial_curvature", "axial_group_velocity_c",
     "engine", "method", "residual", "census_ok",
 )
 
@@ -87,9 +88,11 @@ def modes_to_table(modes: Sequence[Mode]) -> str:
     # a sensor's question: how far the liquid moves the wall modes (~1 ms a mode)
     sensing = any(md.region != "core" and "core" in md.cylinder.names for md in modes)
     s_head = f" {'S_nm/RIU':>9}" if sensing else ""
+    skew = any(md.beta_per_um for md in modes)  # axial curvature and group velocity of skew modes
+    skew_head = f" {'beta/um':>7} {'alpha':>7} {'v_z/c':>8}" if skew else ""
     header = (
         f"{'pol':<3} {'m':>5} {'p':>2} {'region':<7} {'nodes':>5} {'lambda_nm':>11} {'Q_rad':>9}{q_total_head} "
-        f"{'FSR_nm':>8} {'n_g':>6} {'core%':>6} {'wall%':>6}{s_head}  note"
+        f"{'FSR_nm':>8} {'n_g':>6} {'core%':>6} {'wall%':>6}{s_head}{skew_head}  note"
     )
     lines = [header, "-" * len(header)]
     for md in modes:
@@ -99,6 +102,8 @@ def modes_to_table(modes: Sequence[Mode]) -> str:
         nodes = f"{nodes:>5}"
         q_total = f" {md.Q_total:9.3g}" if budget else ""
         s = f" {_sensitivity_text(md):>9}" if sensing else ""
+        if skew:
+            s += f" {md.beta_per_um:7.3g} {md.axial_curvature:7.4f} {md.axial_group_velocity_c:8.5f}"
         lines.append(
             f"{md.pol:<3} {md.m:>5d} {md.p:>2d} {md.region:<7} {nodes} {md.wavelength_nm:11.5f} {md.Q_rad:9.3g}{q_total} "
             f"{fsr} {ng} {100 * md.core_fraction:6.1f} {100 * md.wall_fraction:6.1f}{s}  {', '.join(mode_notes(md))}"
@@ -126,6 +131,8 @@ def mode_notes(md: Mode) -> list[str]:
         notes.append("(m, p, region) shared: see nodes")
     if md.Q_total < 0:
         notes.append("net gain")
+    if md.verification.get("region_at_beta_0"):
+        notes.append(f"{md.verification['region_at_beta_0']} mode at beta = 0")
     partner = str(md.verification.get("lossless_partner", ""))
     if "ambiguous" in partner or partner.startswith("no lossless partner"):
         notes.append("labels by continuity uncertain")

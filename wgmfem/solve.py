@@ -139,6 +139,7 @@ def find_modes(
     extra_q: float | None = None,
     extra_loss_db_per_cm: float | None = None,
     fem2d=None,
+    beta_per_um: float | None = None,
 ) -> list[Mode]:
     """Resonances of a layered cylinder, labelled, verified and sorted by (pol, wavelength).
 
@@ -174,6 +175,11 @@ def find_modes(
     extra_q, extra_loss_db_per_cm : an extra loss (scattering, coupling) added to every mode's
         budget, as a Q or as a propagation loss along the circumference in dB/cm
         (Q_extra = 2 pi n_g / (lambda alpha), n_g the mode's group index).
+    beta_per_um : axial wavevector beta (1/um, >= 0) of skew modes, fields ~ exp(i m phi + i beta z):
+        each resonance of the cross-section is continued from beta = 0 (exact engine only), keeps
+        its labels (quasi-Ez / quasi-Hz), and carries ``axial_curvature`` and the axial group
+        velocity. A window then selects the skew wavelengths (the beta = 0 census is widened by
+        the largest possible shift). ``0`` gives the beta = 0 modes with their axial data.
 
     With a window, every resonance in it (passing the filters) is returned, sorted by (pol,
     wavelength). With m and p and no window, every mode carrying the label (m, p, region) is
@@ -189,6 +195,11 @@ def find_modes(
     without modes in the result) raises a :class:`CensusWarning`: the list may be incomplete.
     """
     cyl = cylinder if cylinder is not None else Capillary()
+    if beta_per_um is not None:
+        return _find_skew(
+            cyl, beta_per_um, pol=pol, wavelength_nm=wavelength_nm, m=m, p=p, region=region, q_min=q_min,
+            engine=engine, progress=progress, extra_q=extra_q, extra_loss_db_per_cm=extra_loss_db_per_cm,
+        )
     if isinstance(cyl, (LayeredCylinder, MaterialStack)):
         try:
             region = resolve_region(cyl, region, wavelength_nm, m, p)
@@ -255,6 +266,32 @@ def find_modes(
         modes = _refine_2d(modes, settings_2d, progress)
     if not modes and region is not None:
         _warn_if_unguided(cyl, region, wavelength_nm)
+    return _with_extra_loss(_ordered(modes, lookup=wavelength_nm is None), extra_q, extra_loss_db_per_cm)
+
+
+def _find_skew(cyl, beta_per_um, *, wavelength_nm, engine, extra_q, extra_loss_db_per_cm, **search) -> list[Mode]:
+    """Skew modes: the beta = 0 census (window widened by the largest shift), each mode
+    continued to beta (:mod:`wgmfem.axial.skew_modes`), then the window applied."""
+    from .axial.skew_modes import largest_relative_shift, skew_modes
+    from .exact.skew import SkewError
+
+    if engine != "exact":
+        raise SearchError(f"skew modes (beta != 0) come from the exact engine only, not {engine!r}")
+    if not (isinstance(beta_per_um, (int, float)) and math.isfinite(beta_per_um) and beta_per_um >= 0):
+        raise SearchError(f"beta must be a finite number >= 0 in 1/um, got {beta_per_um!r}")
+    widened = wavelength_nm
+    if wavelength_nm is not None:
+        lo, hi = (float(w) for w in wavelength_nm)
+        k_lo, _ = _k_window((lo, hi))
+        widened = (lo, hi / (1 - min(0.5, largest_relative_shift(beta_per_um, k_lo))))
+    flat = find_modes(cyl, wavelength_nm=widened, engine="exact", fsr=False, **search)
+    try:
+        modes = skew_modes(flat, float(beta_per_um), cyl if isinstance(cyl, MaterialStack) else None)
+    except SkewError as exc:
+        raise SearchError(str(exc)) from None
+    if wavelength_nm is not None:
+        lo, hi = (float(w) for w in wavelength_nm)
+        modes = [md for md in modes if lo <= md.wavelength_nm <= hi]
     return _with_extra_loss(_ordered(modes, lookup=wavelength_nm is None), extra_q, extra_loss_db_per_cm)
 
 

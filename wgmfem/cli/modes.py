@@ -23,6 +23,7 @@ from .common import (
     emit,
     float_range,
     int_range,
+    non_negative_float,
     positive_float,
     progress_printer,
     region_filter,
@@ -94,6 +95,10 @@ def add_parser(sub) -> None:
                    "index is at least the wall's, else the wall)")
     s.add_argument("--q-min", type=positive_float, default=None, metavar="Q",
                    help="smallest radiation Q listed (default 100 in a window, 2 for --m/--p without --wavelength)")
+    s.add_argument("--beta", type=non_negative_float, metavar="PER_UM",
+                   help="axial wavevector beta in 1/um: skew modes exp(i m phi + i beta z), each continued from beta = 0 "
+                   "(quasi-Ez / quasi-Hz labels), with the axial curvature alpha = d(k^2)/d(beta^2) and group velocity; "
+                   "exact engine only")
     s.add_argument("--no-fsr", action="store_true", help="skip FSR and group index (saves solving m +- 1)")
     s.add_argument("--extra-q", type=positive_float, metavar="Q", help="extra loss (scattering, coupling) as a Q, added to every mode's Q_total")
     s.add_argument("--extra-loss", type=positive_float, metavar="DB_PER_CM", help="extra loss as propagation loss along the circumference, dB/cm")
@@ -144,6 +149,7 @@ def run(args) -> int:
             fem_points_per_wavelength=args.points_per_wavelength or 40.0, fem_pml_width_wavelengths=args.pml_width,
             extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
             fem2d=fem2d_settings(args, quiet=args.quiet) if args.engine == "fem2d" else None,
+            beta_per_um=args.beta,
         )
     incomplete = _replay_warnings(caught)
     if args.engine != "exact":
@@ -183,6 +189,8 @@ def _table_header(cyl, args, window, p_range, region, modes, elapsed, incomplete
     filters = [f"region {region or 'any'}{auto}", f"p {p_range[0]}-{p_range[1]}" if p_range else "any p"]
     if args.m not in (None, "any"):
         filters.append(f"m {args.m[0]}-{args.m[1]}")
+    if args.beta is not None:
+        filters.append(f"beta {args.beta:g}/um (continued from beta = 0)")
     unverified = sum(1 for md in modes if not md.verification.get("census_ok", True))
     status = "every search box verified by an independent argument-principle count" if not unverified else f"{unverified} modes UNVERIFIED (see note)"
     if incomplete:

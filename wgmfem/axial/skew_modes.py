@@ -1,0 +1,150 @@
+"""Skew modes as :class:`~wgmfem.mode.Mode` objects: the beta = 0 resonances continued to an
+axial wavevector beta (:mod:`wgmfem.exact.skew`), with their labels, loss budget, energy
+fractions, index derivatives and how each was verified.
+
+Each resonance keeps the labels of the beta = 0 mode it continues (quasi-Ez / quasi-Hz, m,
+p). Dispersive materials: the indices follow the skew resonance's own wavelength until it no
+longer moves. Absorbing or gain layers: the lossless stack's skew root gives Q_rad.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from ..exact.census import find_roots
+from ..exact.skew import SkewError, SkewRoot, axial_curvature, follow_beta, skew_secant, verify_root
+from ..geometry import LayeredCylinder, MaterialStack
+from ..mode import Mode
+from ..units import wavelength_nm_from_k
+
+DISPERSION_TOL = 1e-14  # relative change of k at which the indices are taken as self-consistent
+DISPERSION_ROUNDS = 12
+NEIGHBOUR_WINDOW = 2e-3  # relative half-width searched for the nearest other root of the same m
+
+
+def largest_relative_shift(beta_per_um: float, k_min: float) -> float:
+    """An upper bound on the relative blue shift of any resonance at ``beta_per_um``:
+    k(beta)^2 <= k(0)^2 + beta^2 (alpha <= 1 for indices >= 1), so dk/k <= beta^2 / (2 k^2)."""
+    return beta_per_um**2 / (2 * k_min**2)
+
+
+def neighbour_spacing(md: Mode) -> float:
+    """The distance (1/um) from ``md`` to the nearest other beta = 0 root of the same m in
+    either polarization, at most h = ``NEIGHBOUR_WINDOW`` k: a census of both polarizations
+    over Re k within 2h and Im k down to |Im k| + 2h holds every root closer than 2h (the
+    continuation may not move by more than a fraction of the spacing)."""
+    cyl = md.cylinder.real_part()
+    k = md.k
+    half = NEIGHBOUR_WINDOW * k.real
+    q_floor = max(2.0, k.real / (2 * (abs(k.imag) + 2 * half)))
+    distances = [half]
+    for pol in ("Ez", "Hz"):
+        result = find_roots(cyl, pol, [md.m], [k.real - 2 * half], [k.real + 2 * half], q_min=q_floor)
+        distances.extend(abs(r.k - k) for r in result.roots if not (pol == md.pol and abs(r.k - k) < 1e-10 * abs(k)))
+    return min(distances)
+
+
+def skew_modes(modes: list[Mode], beta_per_um: float, stack: MaterialStack | None = None) -> list[Mode]:
+    """Every beta = 0 mode in ``modes`` (exact engine) continued to ``beta_per_um`` (1/um).
+
+    ``stack``: the materials when the indices depend on the wavelength. A mode that cannot be
+    continued raises :class:`~wgmfem.exact.skew.SkewError` (the message says which and where).
+    """
+    if not (isinstance(beta_per_um, (int, float)) and math.isfinite(beta_per_um) and beta_per_um >= 0):
+        raise ValueError(f"beta must be a finite number >= 0 (1/um), got {beta_per_um!r}")
+    for md in modes:
+        if md.engine != "exact" or md.beta_per_um:
+            raise ValueError("skew modes continue exact beta = 0 modes")
+    return [skew_mode(md, float(beta_per_um), neighbour_spacing(md), stack) for md in modes]
+
+
+def _alpha_guess(md: Mode) -> float:
+    cyl = md.cylinder
+    n = complex(cyl.indices[cyl.layer_of(md.region)]).real if md.region in cyl.names else cyl.outside_index
+    return 1 / max(n, 1.0) ** 2
+
+
+def skew_mode(md: Mode, beta_per_um: float, spacing: float, stack: MaterialStack | None = None) -> Mode:
+    """One exact beta = 0 mode continued to ``beta_per_um``; ``spacing`` (1/um) as in
+    :func:`neighbour_spacing`."""
+    alpha0 = axial_curvature(md.cylinder, md.m, md.k)
+    root = follow_beta(md.cylinder, md.m, md.k, beta_per_um, alpha0, spacing)
+    cyl, rounds = md.cylinder, 0
+    if stack is not None and stack.is_dispersive:
+        root, cyl, rounds = _self_consistent(stack, md, root, spacing)
+    names = cyl.region_names
+    fractions = {name: float(f) for name, f in zip(names, root.energy_fractions)}
+    lam = wavelength_nm_from_k(root.k.real)
+    to_nm = -lam / root.k.real
+    slopes = md.verification.get("dn_dlambda_per_nm")
+    if slopes and stack is not None:
+        slopes = _slopes(stack, lam)
+    verification = {
+        "method": f"continued from beta = 0 in {root.steps} steps of beta; {root.method}",
+        "residual": 0.0 if root.count == 1 else math.nan,
+        "census_ok": root.count == 1,
+        "census_count": (
+            f"argument principle: {root.count} root(s) of the 4x4 determinant within "
+            f"{root.count_radius:.3g} /um of k (a quarter of the distance to the nearest other beta = 0 root)"
+        ),
+        "continued_from_nm": md.wavelength_nm,
+        "continued_from_k": [md.k.real, md.k.imag],
+        "axial_field_ez_share": root.ez_share,
+        "energy_fraction_sum_residual": root.fraction_sum_residual,
+        "dlambda_dn_nm": {name: to_nm * d.real for name, d in zip(cyl.names, root.dk_dn)},
+        "axial_curvature": alpha0,
+        "axial_group_velocity_c": root.dk_dbeta.real,
+    }
+    if slopes:
+        verification["dn_dlambda_per_nm"] = slopes
+        verification["dispersion"] = f"self-consistent: indices at the skew resonance's wavelength ({rounds} rounds)"
+    skew = replace(md, k=root.k, cylinder=cyl, energy_fractions=fractions, verification=verification,
+                   beta_per_um=beta_per_um, fsr_nm=None, q_rad=None, exact_k=None)
+    factor = skew.dispersion_factor
+    verification["axial_curvature"] = alpha0 / factor
+    verification["axial_group_velocity_c"] = root.dk_dbeta.real / factor
+    region = names[int(np.argmax(root.energy_fractions))]
+    if region != md.region:
+        verification["region_at_beta_0"] = md.region
+    q_rad = None
+    if not cyl.is_lossless:
+        lossless = _lossless_partner(md, cyl, beta_per_um, spacing)
+        q_rad = factor * lossless.k.real / (2 * abs(lossless.k.imag)) if lossless.k.imag else math.inf
+        verification["Q_rad_from"] = "the skew root of the lossless stack, continued the same way"
+    return replace(skew, region=region, q_rad=q_rad)
+
+
+def _slopes(stack: MaterialStack, lam: float) -> dict[str, float]:
+    return {
+        name: (complex(mat.index(lam + 0.01)).real - complex(mat.index(lam - 0.01)).real) / 0.02
+        for name, mat in zip(stack.names, stack.materials)
+    }
+
+
+def _self_consistent(stack: MaterialStack, md: Mode, root: SkewRoot, spacing: float):
+    """The skew root with the indices at its own wavelength (secants from the last root)."""
+    k = root.k
+    rounds = 0
+    for rounds in range(1, DISPERSION_ROUNDS + 1):  # noqa: B007 - the count is returned
+        cyl = stack.at(wavelength_nm_from_k(k.real))
+        new, converged, _ = skew_secant(cyl, md.m, k, root.beta_per_um)
+        if not converged or abs(new - k) > 0.2 * spacing:
+            raise SkewError(f"{md.label()}: lost while following the dispersion at beta = {root.beta_per_um:g} /um")
+        moved = abs(new - k) / abs(k)
+        k = new
+        if moved < DISPERSION_TOL:
+            break
+    cyl = stack.at(wavelength_nm_from_k(k.real))
+    return verify_root(cyl, md.m, k, root.beta_per_um, root.steps, spacing), cyl, rounds
+
+
+def _lossless_partner(md: Mode, cyl: LayeredCylinder, beta_per_um: float, spacing: float) -> SkewRoot:
+    """The skew root of the lossless stack that continues ``md``'s lossless partner."""
+    lossless = cyl.real_part()
+    k0, converged, _ = skew_secant(lossless, md.m, complex(md.k.real), 0.0)
+    if not converged:
+        raise SkewError(f"{md.label()}: the lossless partner was not found at beta = 0")
+    return follow_beta(lossless, md.m, k0, beta_per_um, _alpha_guess(md), spacing)
