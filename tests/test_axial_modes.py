@@ -1,0 +1,92 @@
+"""Axial modes of profiled capillaries (wgmfem.axial.modes) against closed forms and
+independent references.
+
+* A parabolic bottle: the harmonic-oscillator spacing 2 sqrt(alpha c) with alpha from the
+  independent mpmath skew roots (tests/reference/skew_roots.json) and c the curvature of
+  Re k_c(z)^2 from exact beta = 0 roots of the fibres at z = 0 and z = +-dz.
+* The cutoff slopes d lambda_c / d r_in, d r_out against exact roots of fibres with the radii
+  moved by a larger step.
+* Bad profiles: a uniform capillary has no axially confined state.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wgmfem
+from wgmfem.axial import AxialError, AxialProfile, profile_from_spec
+from wgmfem.axial.modes import find_axial_modes
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_skew import ref_alpha0  # noqa: E402 - the mpmath alpha of the paper capillary's families
+
+
+def _lambda_c(r_in: float, r_out: float, pol: str = "Ez") -> complex:
+    md = wgmfem.find_modes(wgmfem.Capillary(2 * r_in, 2 * r_out), pol=pol, m=600, p=1, region="core", fsr=False)[0]
+    return md.k
+
+
+def test_parabolic_bottle_spacing_is_the_harmonic_oscillator():
+    """Radii r(z) = r(0) - g z^2 (g = 1e-6 /um: 10 nm over 100 um). W = Re k_c^2 is then
+    W0 + c z^2 + d z^4 (d from the curvature of k_c^2 in r); the states are the harmonic
+    oscillator's, E_q = W0 + sqrt(alpha c)(2q + 1), shifted to first order by
+    d <z^4>_q = (3/4) d (alpha/c) (2q^2 + 2q + 1) (a 1e-5 correction; the next is ~1e-10)."""
+    g = 1e-6
+    z = np.linspace(-120.0, 120.0, 481)
+    profile = AxialProfile(z, 27.0 - g * z * z, 39.0 - g * z * z)
+    result = find_axial_modes(profile, wgmfem.Capillary(), pol="Ez", m=600, p=1, count=3)
+    # W(s) = W0 + c s + d s^2 in s = z^2 from exact roots at z = 0, 10, 20 um
+    s = np.array([0.0, 100.0, 400.0])
+    w = np.array([(_lambda_c(27.0 - g * si, 39.0 - g * si) ** 2).real for si in s])
+    d, c, w0 = np.polyfit(s, w, 2)
+    alpha = ref_alpha0("paper-Ez")
+    levels = [w0 + math.sqrt(alpha * c) * (2 * q + 1) + 0.75 * d * (alpha / c) * (2 * q * q + 2 * q + 1) for q in (0, 1)]
+    expected_nm = [2e3 * math.pi / math.sqrt(e) for e in levels]
+    assert result.modes[0].spacing_nm == pytest.approx(expected_nm[0] - expected_nm[1], rel=1e-6)
+    assert result.modes[0].wavelength_nm == pytest.approx(expected_nm[0], rel=1e-12)
+    assert [md.q for md in result.modes] == [0, 1, 2]
+    assert all(md.confined for md in result.modes)
+    assert result.alpha == pytest.approx(alpha, rel=1e-6)
+
+
+def test_cutoff_slopes_against_exact_roots():
+    """d lambda_c / d r (nm per um) at the reference against exact roots 5 nm apart."""
+    result = find_axial_modes(profile_from_spec("gaussian:20:30", 27.0, 39.0), wgmfem.Capillary(), pol="Ez", m=600, p=1, count=1)
+    step = 5e-3
+    r_in, r_out = 27.0 + 0.02, 39.0 + 0.02
+    for name, (a, b) in {"r_in": ((r_in + step, r_out), (r_in - step, r_out)),
+                         "r_out": ((r_in, r_out + step), (r_in, r_out - step))}.items():
+        lam = [2e3 * math.pi / _lambda_c(*radii).real for radii in (a, b)]
+        assert result.cutoff_slopes_nm_per_um[name] == pytest.approx((lam[0] - lam[1]) / (2 * step), rel=1e-4, abs=1e-4)
+    # a core mode follows the bore: lambda_c / r_in to first order
+    assert result.cutoff_slopes_nm_per_um["r_in"] > 100 * abs(result.cutoff_slopes_nm_per_um["r_out"])
+
+
+def test_gaussian_bulge_levels_lie_inside_the_well():
+    """Every confined state lies between the deepest cutoff and the ends' cutoff, q counts up."""
+    result = find_axial_modes(profile_from_spec("gaussian:50:30", 27.0, 39.0), wgmfem.Capillary(), pol="Hz", m=600, p=1, count=3)
+    lam_c = result.cutoff_wavelength_nm
+    for md in result.modes:
+        assert lam_c[[0, -1]].max() < md.wavelength_nm < lam_c.max()
+    assert [md.q for md in result.modes] == [0, 1, 2]
+    assert result.verification["max_radius_slope"] < 1e-2
+
+
+def test_uniform_capillary_has_no_confined_state():
+    z = np.linspace(-50, 50, 21)
+    profile = AxialProfile(z, np.full(z.shape, 27.0), np.full(z.shape, 39.0))
+    with pytest.raises(AxialError, match="no axially confined state"):
+        find_axial_modes(profile, wgmfem.Capillary(), pol="Ez", m=600, p=1, count=2)
+
+
+def test_anticrossing_along_the_profile_is_refused():
+    """A 150 nm bulge drives the Hz core family through an anticrossing with a wall mode: the
+    one-family equation is refused with the place, not solved across it."""
+    with pytest.raises(AxialError, match="anticrossing"):
+        find_axial_modes(profile_from_spec("gaussian:150:50", 27.0, 39.0), wgmfem.Capillary(), pol="Hz", m=600, p=1, count=1)

@@ -1,0 +1,263 @@
+"""Axial modes of a capillary whose radii vary slowly along z.
+
+For one cross-section family (pol, m, p, region) the local cutoff k_c(z) is the exact beta = 0
+resonance of the capillary with the radii (and liquid index) at z; near cutoff a skew mode has
+k^2 = k_c^2 + alpha beta^2 (alpha from :func:`wgmfem.exact.skew.axial_curvature`), so slow
+variations confine light axially by alpha Psi'' + (k^2 - k_c(z)^2) Psi = 0
+(:func:`wgmfem.axial.equation.solve_axial_equation`).
+
+k_c(z) is found at every distinct profile point by a secant from the neighbouring point's root,
+labelled by the census's own labels (:func:`wgmfem.exact.track.track_roots`), with Im k of
+high-Q roots from the first-order leak; a point whose root changes labels stops the solve
+(the family is not continuous along the profile). Materials whose index follows the wavelength
+enter through the reference mode: k_c(z) - k_c(z_ref) at the reference indices is divided by
+the dispersion factor F, as is alpha (both first order in the tiny shifts along z).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exact.census import first_order_imag
+from ..exact.track import track_roots
+from ..geometry import LayeredCylinder, MaterialStack
+from ..mode import Mode
+from ..units import wavelength_nm_from_k
+from .equation import AxialError, AxialSolution, solve_axial_equation
+from .profile import AxialProfile
+from .skew_modes import neighbour_spacing
+
+HIGH_Q = 1e7  # above this Q the tracked root's Im k comes from the first-order leak
+RADIUS_STEP_UM = 1e-3  # finite-difference step of d lambda_c / d r
+
+
+@dataclass(frozen=True)
+class AxialMode:
+    """One axial state q of a cross-section family in a profiled capillary."""
+
+    q: int
+    k: complex  # 1/um
+    confined: bool
+    Q_total: float  # cross-section loss and axial leakage
+    Q_axial: float  # axial leakage alone (inf when confined)
+    spacing_nm: float  # to the next axial state (NaN for the last)
+    error_estimate_nm: float  # mesh and PML change of the wavelength
+    psi: np.ndarray  # axial profile on the profile's z (max |psi| = 1)
+
+    @property
+    def wavelength_nm(self) -> float:
+        return wavelength_nm_from_k(self.k.real)
+
+
+@dataclass
+class AxialResult:
+    """The axial modes of one family, the cutoff along the profile and how they were found."""
+
+    profile: AxialProfile
+    reference: Mode  # the cross-section mode at the reference point (deepest cutoff)
+    reference_z_um: float
+    cutoff_k: np.ndarray  # complex k_c(z) at the profile's z, 1/um
+    alpha: float
+    cutoff_slopes_nm_per_um: dict[str, float]  # d lambda_c / d r_in and d r_out at the reference
+    modes: list[AxialMode]
+    solution: AxialSolution
+    verification: dict = field(default_factory=dict)
+
+    @property
+    def cutoff_wavelength_nm(self) -> np.ndarray:
+        return 2e3 * math.pi / self.cutoff_k.real
+
+    def records(self) -> list[dict]:
+        """One JSON-ready record per axial mode."""
+        ref = self.reference
+        return [
+            {
+                "pol": ref.pol, "m": ref.m, "p": ref.p, "region": ref.region, "q": md.q,
+                "wavelength_nm": md.wavelength_nm, "k_real": md.k.real, "k_imag": md.k.imag,
+                "Q_total": md.Q_total, "Q_axial": md.Q_axial, "Q_cross_section": ref.Q_total,
+                "confined": md.confined, "axial_spacing_nm": md.spacing_nm,
+                "error_estimate_nm": md.error_estimate_nm, "axial_curvature": self.alpha,
+                "cutoff_min_nm": float(self.cutoff_wavelength_nm.min()),
+                "cutoff_max_nm": float(self.cutoff_wavelength_nm.max()),
+                "dlambda_c_dr_in_nm_per_um": self.cutoff_slopes_nm_per_um["r_in"],
+                "dlambda_c_dr_out_nm_per_um": self.cutoff_slopes_nm_per_um["r_out"],
+                "verification": dict(self.verification),
+            }
+            for md in self.modes
+        ]
+
+
+def cylinder_at(template: LayeredCylinder, r_in_um: float, r_out_um: float, core_index=None) -> LayeredCylinder:
+    """The two-layer ``template`` with the radii (and liquid index) of one profile point."""
+    if template.n_layers != 2:
+        raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
+    indices = (template.indices[0] if core_index is None else core_index, template.indices[1])
+    return LayeredCylinder((float(r_in_um), float(r_out_um)), indices, template.outside_index, template.names)
+
+
+def _cross_section_mode(template, pol, m, p, region) -> Mode:
+    from ..solve import find_modes
+
+    modes = find_modes(template, pol=pol, m=m, p=p, region=region, fsr=False)
+    if not modes:
+        raise AxialError(f"no {pol} mode with m={m}, p={p} in the {region or 'core'}")
+    return modes[0]
+
+
+def _track(cyl: LayeredCylinder, md: Mode, k_seed: float) -> complex | None:
+    """The root of ``cyl`` continuing ``md`` from ``k_seed``, None if the labels change."""
+    lossless = cyl.real_part()
+    tracked = track_roots(lossless, md.pol, [md.m], [k_seed])
+    region_index = lossless.region_names.index(md.region)
+    if not tracked.matches(md.p, region_index)[0]:
+        return None
+    k = complex(tracked.k[0])
+    if k.imag == 0 or k.real / (-2 * k.imag) > HIGH_Q:
+        k = complex(k.real, float(first_order_imag(lossless, md.pol, md.m, np.array([k.real]))[0]))
+    if not cyl.is_lossless:  # an absorbing liquid: the lossless root plus first-order absorption
+        gamma = np.array([tracked.fractions[j, 0] for j in range(cyl.n_layers)])
+        kappa_over_n = np.array([complex(n).imag / complex(n).real for n in cyl.indices])
+        k += -1j * k.real * float(np.sum(gamma * kappa_over_n))
+    return k
+
+
+def cutoff_along(profile: AxialProfile, template: LayeredCylinder, md: Mode, slopes: dict[str, float],
+                 spacing: float) -> np.ndarray:
+    """k_c(z) at every profile point (1/um, complex), continued point by point from ``md``.
+
+    Each step is seeded by the first-order change from ``slopes`` (d lambda_c / d r, nm/um)
+    and split into sub-steps so that none moves the root by more than a fifth of ``spacing``
+    (1/um, the distance to the nearest other root of the same m). Repeated geometries
+    (uniform stretches) are solved once."""
+    cache: dict[tuple, complex] = {}
+    out = np.empty(profile.num_points, complex)
+    dk_dr = {name: -md.root_k.real**2 * slope / (2e3 * math.pi) for name, slope in slopes.items()}
+    start = int(np.argmin(np.abs(profile.r_out_um - md.cylinder.radii_um[1]) + np.abs(profile.r_in_um - md.cylinder.radii_um[0])))
+    n0 = md.cylinder.indices[0]
+
+    def point(i):
+        n_core = n0 if profile.core_index is None else complex(profile.core_index[i])
+        return float(profile.r_in_um[i]), float(profile.r_out_um[i]), n_core
+
+    for sweep in (range(start, profile.num_points), range(start - 1, -1, -1)):
+        previous = point(start) if sweep.start != start else (md.cylinder.radii_um[0], md.cylinder.radii_um[1], n0)
+        k_prev = out[start] if sweep.start != start else md.root_k
+        for i in sweep:
+            target = point(i)
+            if target in cache:
+                out[i] = k_prev = cache[target]
+                previous = target
+                continue
+            shift = dk_dr["r_in"] * (target[0] - previous[0]) + dk_dr["r_out"] * (target[1] - previous[1])
+            sub = max(1, math.ceil(abs(shift) / (0.2 * spacing)))
+            k = k_prev
+            for j in range(1, sub + 1):
+                f = j / sub
+                a, b = (previous[0] + f * (target[0] - previous[0]), previous[1] + f * (target[1] - previous[1]))
+                n_core = previous[2] + f * (target[2] - previous[2])
+                found = _track(cylinder_at(template, a, b, n_core), md, k.real + shift / sub)
+                if found is None:
+                    raise AxialError(
+                        f"the {md.label()} family changes its labels at z = {profile.z_um[i]:g} um "
+                        f"(r_in {a:g}, r_out {b:g} um), an anticrossing with another mode of m = {md.m}: "
+                        "the one-family axial equation does not hold across it (a smaller radius change, or another m or p)"
+                    )
+                k = found
+            out[i] = k_prev = cache[target] = k
+            previous = target
+    return out
+
+
+def _cutoff_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> dict[str, float]:
+    """d lambda_c / d r_in and d lambda_c / d r_out (nm per um) by central differences of exact roots."""
+    slopes = {}
+    for name in ("r_in", "r_out"):
+        lam = []
+        for sign in (1, -1):
+            a = r_in + sign * RADIUS_STEP_UM if name == "r_in" else r_in
+            b = r_out + sign * RADIUS_STEP_UM if name == "r_out" else r_out
+            k = _track(cylinder_at(template, a, b), md, md.root_k.real)
+            if k is None:
+                raise AxialError(f"the {md.label()} family is not continuous in {name} at the reference")
+            lam.append(wavelength_nm_from_k(k.real))
+        slopes[name] = (lam[0] - lam[1]) / (2 * RADIUS_STEP_UM)
+    return slopes
+
+
+def find_axial_modes(
+    profile: AxialProfile,
+    cylinder: LayeredCylinder | MaterialStack,
+    *,
+    pol: str = "Ez",
+    m: int,
+    p: int = 1,
+    region: str | None = None,
+    count: int = 5,
+    **solver_options,
+) -> AxialResult:
+    """The ``count`` lowest axial modes of the (pol, m, p, region) family along ``profile``.
+
+    ``cylinder``: the capillary's materials (a two-layer :class:`LayeredCylinder` or
+    :class:`MaterialStack`; its radii are replaced by the profile's). The reference point is
+    where the outer radius is largest (the bottom of a bulge's well). ``solver_options`` go to
+    :func:`~wgmfem.axial.equation.solve_axial_equation`.
+    """
+    ref_index = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))
+    n_core = None if profile.core_index is None else complex(profile.core_index[ref_index])
+    r_in, r_out = float(profile.r_in_um[ref_index]), float(profile.r_out_um[ref_index])
+    if isinstance(cylinder, MaterialStack):
+        if cylinder.n_layers != 2:
+            raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
+        if profile.core_index is not None:
+            raise AxialError("a liquid index along z needs fixed indices (numbers), not materials")
+        reference = _cross_section_mode(
+            MaterialStack((r_in, r_out), cylinder.materials, cylinder.outside, cylinder.names), pol, m, p, region)
+    else:
+        reference = _cross_section_mode(cylinder_at(cylinder, r_in, r_out, n_core), pol, m, p, region)
+    # along z: the indices of the reference resonance (dispersion enters through the factor F)
+    fixed = reference.cylinder
+    factor = reference.dispersion_factor
+    fixed_mode = reference if factor == 1.0 else _cross_section_mode(fixed, pol, m, p, region)
+    slopes = _cutoff_slopes(fixed, fixed_mode, r_in, r_out)
+    k_fixed = cutoff_along(profile, fixed, fixed_mode, slopes, neighbour_spacing(fixed_mode))
+    k_c = reference.k + (k_fixed - k_fixed[ref_index]) / factor
+    alpha = reference.axial_curvature
+    assert alpha is not None  # an exact beta = 0 mode
+    solution = solve_axial_equation(profile.z_um, k_c, alpha, count=count, **solver_options)
+    modes = [
+        AxialMode(
+            q=int(solution.q[i]), k=complex(solution.k[i]), confined=bool(solution.confined[i]),
+            Q_total=float(solution.Q_total[i]), Q_axial=float(solution.Q_axial[i]),
+            spacing_nm=float(solution.spacing_to_next_nm[i]), error_estimate_nm=float(solution.wavelength_error_nm[i]),
+            psi=solution.psi[i],
+        )
+        for i in range(solution.count)
+    ]
+    verification = {
+        "cutoff": "exact beta = 0 root at every distinct profile point, tracked with the census's labels",
+        "cutoff_points_solved": int(len({(a, b) for a, b in zip(profile.r_in_um, profile.r_out_um)})),
+        "dispersion_factor": factor,
+        "max_radius_slope": radius_slope(profile),
+        "shortest_axial_wavelength_um": shortest_axial_wavelength_um(k_c, solution),
+        "axial_unknowns": solution.num_unknowns,
+    }
+    return AxialResult(profile, reference, float(profile.z_um[ref_index]), k_c, alpha,
+                       slopes, modes, solution, verification)
+
+
+def radius_slope(profile: AxialProfile) -> float:
+    """The largest |dr/dz| of either radius along the profile (dimensionless): the adiabatic
+    axial equation assumes the cross-section follows the radii, i.e. slopes well below ~1e-2."""
+    return float(max(np.max(np.abs(np.gradient(r, profile.z_um))) for r in (profile.r_in_um, profile.r_out_um)))
+
+
+def shortest_axial_wavelength_um(k_c: np.ndarray, solution: AxialSolution) -> float:
+    """2 pi / beta_max of the highest state found, beta_max^2 = (E - min W) / alpha (um)."""
+    if solution.count == 0:
+        return math.nan
+    w_min = float(((k_c * k_c).real - solution.k_ref**2).min())
+    beta_max = math.sqrt(max(float(solution.E[-1].real) - w_min, 1e-300) / solution.alpha)
+    return 2 * math.pi / beta_max
