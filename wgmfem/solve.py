@@ -387,11 +387,12 @@ def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fs
             _k_window((lo, hi))
             base = real_part(stack.at(0.5 * (lo + hi)))
             widened = (lo * 0.99, hi * 1.01)  # dispersion moves modes by ~0.1 %
-            seeds = find_modes(base, pol=pol, wavelength_nm=widened, m=m, p=p, region=region, q_min=q_min, fsr=False)
+            seeds = find_modes(base, pol=pol, wavelength_nm=widened, m=m, p=p, region=region, q_min=q_min, fsr=False,
+                               progress=progress)
             modes = refine_modes(stack, seeds, (lo, hi))
         else:
             lam = estimated_wavelength_nm(stack, m, p, region)
-            first = find_modes(real_part(stack.at(lam)), pol=pol, m=m, p=p, region=region, fsr=False)
+            first = find_modes(real_part(stack.at(lam)), pol=pol, m=m, p=p, region=region, fsr=False, progress=progress)
             modes = refine_modes(stack, first)
     except RefineError as exc:
         raise SearchError(str(exc)) from None
@@ -404,7 +405,9 @@ def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fs
     if engine == "fem1d":
         from .fem.engine1d import refine_with_radial_fem
 
-        modes = refine_with_radial_fem(modes, fem["fem_order"], fem["fem_points_per_wavelength"], fem["fem_pml_width_wavelengths"])
+        report = (lambda done, total: progress("1-D FEM", done, total)) if progress else None
+        modes = refine_with_radial_fem(modes, fem["fem_order"], fem["fem_points_per_wavelength"], fem["fem_pml_width_wavelengths"],
+                                       progress=report)
     if fsr:
         _attach_fsr(modes, lambda missing: _solve_neighbours_in_stack(stack, missing))
     if engine == "fem2d":
