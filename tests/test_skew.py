@@ -360,3 +360,14 @@ def test_treams_t_matrix_pole_is_the_reference_root(case):
     k_ref = complex(ref_k(*case))
     p = treams_pole(treams, *case, k_ref)
     assert abs(p - k_ref) < 1e-4 * abs(k_ref.imag), (p, k_ref)
+
+
+def test_lossless_skew_mode_far_under_the_barrier_has_no_gain():
+    """At beta = 16 /um the paper's m = 600 mode leaks by tunnelling ~1e-240: the secant's
+    Im k is rounding of either sign, and must not read as net gain (the first-order leak
+    replaces it)."""
+    import wgmfem
+
+    md = wgmfem.find_modes(wgmfem.Capillary(), pol="Ez", m=600, p=1, fsr=False, beta_per_um=16.0)[0]
+    assert md.k.imag <= 0
+    assert md.Q_rad > 1e100 and not md.net_gain

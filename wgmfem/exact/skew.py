@@ -262,6 +262,8 @@ def high_q_root(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float) ->
     first order: Im k = -Im y (dD/dy) / (dD/dk), with Im y = (2/pi) / |H1|^2 exactly.
     Returns (k, converged)."""
     n_out, rb, beta = cyl.outside_index, cyl.outer_radius_um, float(beta_per_um)
+    if (n_out * k.real) ** 2 <= beta**2:  # evanescent outside: nothing leaks, nothing to add
+        return k, False
     # the analytic D (log-scale of a reference taken out): the normalized one bends on a scale of
     # ~1e-6 k near a core mode, where the growing solution's share of the regular one passes zero
     ref = _log_reference(cyl, m, complex(k.real), beta)
@@ -384,7 +386,11 @@ def verify_root(cyl: LayeredCylinder, m: int, k: complex, beta: float, steps: in
     counted by the argument principle within a quarter of ``spacing``, with its index
     derivatives, energy fractions and axial field share. ``steps``: how it was continued."""
     method = "secant on the 4x4 determinant"
-    if cyl.is_lossless and k.imag != 0 and k.real / (-2 * k.imag) > HIGH_Q:
+    if cyl.is_lossless and (cyl.outside_index * k.real) ** 2 < beta**2:
+        # beyond the outer medium's light line the field decays outside: a bound mode, k real
+        # (what Im k the secant leaves is rounding, and its sign would read as gain)
+        k, method = complex(k.real), "secant on the 4x4 determinant; bound (beta above the outer medium's n k): Im k = 0"
+    elif cyl.is_lossless and k.imag != 0 and k.real / (2 * abs(k.imag)) > HIGH_Q:  # either sign: rounding
         refined, ok = high_q_root(cyl, m, k, beta)
         # the complex root fixes Im k to ~1e-16 |k|: the first-order value must agree with it
         if ok and abs(refined - k) < 1e-13 * abs(k):
