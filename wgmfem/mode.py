@@ -377,6 +377,16 @@ class Mode:
             raise ValueError("the radial profile is given for beta = 0 modes only (a skew mode mixes Ez and Hz)")
         return self._raw_field(r_um) / self._field_norm
 
+    def field_components(self, r_um):
+        """All six components (Er, Ephi, Ez, Hr, Hphi, Hz; Z0 = 1) at radii ``r_um`` as a
+        :class:`wgmfem.exact.skew_field.SkewField`, normalized to max |E| = 1 inside the fibre:
+        any beta (the coupled Ez/Hz problem), at the exact root behind the mode."""
+        from .exact.skew_field import skew_field
+
+        if not (self.engine == "exact" or self.exact_k is not None):
+            raise ValueError("field components need an exact root behind the mode")
+        return skew_field(self.cylinder, self.m, self.root_k, self.beta_per_um, r_um)
+
     def counterpart(self, *, engine: str, k: complex, m: int, p: int, region: str, energy_fractions: dict[str, float],
                     verification: dict, fsr_nm: float | None = None) -> Mode:
         """This resonance as found by another engine (a FEM seeded by this exact mode).

@@ -13,18 +13,19 @@ from __future__ import annotations
 import sys
 
 from .. import __version__
+from ..axial import AxialError, ProfileError
 from ..geometry import GeometryError
 from ..materials import MaterialRangeError, strict_range
 from ..solve import SearchError
-from . import assign, design, field, materials, mesh, modes, simulate, sweep
+from . import assign, axial, design, field, materials, mesh, modes, simulate, sweep
 from .common import InputError, Parser, build_geometry, check_output_options, clear_progress, one_line_warnings
 
 # Order of the subcommands in `wgmfem --help`.
-COMMANDS = (modes, field, materials, sweep, mesh, simulate, assign, design)
+COMMANDS = (modes, field, materials, sweep, mesh, simulate, assign, design, axial)
 
 # Errors that are the user's input, not a bug: one line, exit code 2 (or the error's own
 # ``exit_code``: 3 for a FEM result that fails its check against the exact root).
-USER_ERRORS = (InputError, GeometryError, SearchError, MaterialRangeError)
+USER_ERRORS = (InputError, GeometryError, SearchError, MaterialRangeError, ProfileError, AxialError)
 
 
 def build_parser() -> Parser:

@@ -33,7 +33,7 @@ a lossless stack), computed from D by implicit differentiation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -61,22 +61,22 @@ def transverse_wavenumber(n, k, beta_per_um):
     return np.sqrt(n * n * k * k - beta_per_um * beta_per_um + 0j)
 
 
-def _tangential(k, n, kt2, beta, m, r, ez, vez, hz, vhz):
+def tangential(k, n, kt2, beta, m, r, ez, vez, hz, vhz):
     """(Ez, Hz, E_phi, H_phi) from the scalar states (Ez, r dEz/dr) and (Hz, r dHz/dr) at radius r."""
     e_phi = -(1j * k * vhz + beta * m * ez) / (kt2 * r)
     h_phi = (1j * k * n * n * vez - beta * m * hz) / (kt2 * r)
     return ez, hz, e_phi, h_phi
 
 
-def _scalar_states(k, n, kt2, beta, m, r, t):
-    """The inverse of :func:`_tangential`: (Ez, r dEz/dr, Hz, r dHz/dr) from t = (Ez, Hz, E_phi, H_phi)."""
+def scalar_states(k, n, kt2, beta, m, r, t):
+    """The inverse of :func:`tangential`: (Ez, r dEz/dr, Hz, r dHz/dr) from t = (Ez, Hz, E_phi, H_phi)."""
     ez, hz, e_phi, h_phi = t
     vez = (kt2 * r * h_phi + beta * m * hz) / (1j * k * n * n)
     vhz = -(kt2 * r * e_phi + beta * m * ez) / (1j * k)
     return ez, vez, hz, vhz
 
 
-def _shell_transfer(u, v, b1, b2, x1, x2):
+def shell_transfer(u, v, b1, b2, x1, x2):
     """Scalar state (R, x dR/dx) at x1 carried to x2 through a shell (Wronskian form, scaled
     Bessel values b1 at x1 and b2 at x2); the physical result is this times exp(b2.e - b1.e)."""
     a_hat = u * x1 * b1.dy - v * b1.y
@@ -94,10 +94,13 @@ class SkewColumns:
     inner: np.ndarray
     log_scale: np.ndarray  # (2, ...)
     outer: np.ndarray
+    # with keep_layers: the normalized columns and log-scales at every layer's outer radius
+    layers: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
-def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float) -> SkewColumns:
-    """Carry the two solutions regular at the axis to the outer surface (``k`` an array, 1/um)."""
+def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float, keep_layers: bool = False) -> SkewColumns:
+    """Carry the two solutions regular at the axis to the outer surface (``k`` an array, 1/um);
+    ``keep_layers`` also keeps the columns at every interface (for the field)."""
     k = np.atleast_1d(np.asarray(k, dtype=complex))
     beta = float(beta_per_um)
     n0, a = cyl.indices[0], cyl.radii_um[0]
@@ -107,11 +110,12 @@ def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float) -> SkewCol
     zero = np.zeros(k.shape, complex)
     j0, v0 = b0.j.astype(complex), x0 * b0.dj
     columns = np.array([
-        _tangential(k, n0, kt2, beta, m, a, j0, v0, zero, zero),
-        _tangential(k, n0, kt2, beta, m, a, zero, zero, j0, v0),
+        tangential(k, n0, kt2, beta, m, a, j0, v0, zero, zero),
+        tangential(k, n0, kt2, beta, m, a, zero, zero, j0, v0),
     ]).transpose(1, 0, 2)  # (component, column, k)
     log_scale = np.broadcast_to(b0.e, (2,) + k.shape).astype(float)
     columns, log_scale = _normalize_columns(columns, log_scale)
+    layers = [(columns, log_scale)] if keep_layers else []
     for j in range(1, cyl.n_layers):
         n, r1, r2 = cyl.indices[j], cyl.radii_um[j - 1], cyl.radii_um[j]
         kt = transverse_wavenumber(n, k, beta)
@@ -120,13 +124,15 @@ def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float) -> SkewCol
         b1, b2 = scaled_jy(m, x1), scaled_jy(m, x2)
         carried = []
         for c in range(2):
-            ez, vez, hz, vhz = _scalar_states(k, n, kt2, beta, m, r1, columns[:, c])
-            ez, vez = _shell_transfer(ez, vez, b1, b2, x1, x2)
-            hz, vhz = _shell_transfer(hz, vhz, b1, b2, x1, x2)
-            carried.append(_tangential(k, n, kt2, beta, m, r2, ez, vez, hz, vhz))
+            ez, vez, hz, vhz = scalar_states(k, n, kt2, beta, m, r1, columns[:, c])
+            ez, vez = shell_transfer(ez, vez, b1, b2, x1, x2)
+            hz, vhz = shell_transfer(hz, vhz, b1, b2, x1, x2)
+            carried.append(tangential(k, n, kt2, beta, m, r2, ez, vez, hz, vhz))
         columns = np.array(carried).transpose(1, 0, 2)
         log_scale = log_scale + (b2.e - b1.e)
         columns, log_scale = _normalize_columns(columns, log_scale)
+        if keep_layers:
+            layers.append((columns, log_scale))
     n_out, rb = cyl.outside_index, cyl.outer_radius_um
     kt_out = transverse_wavenumber(n_out, k, beta)
     kt2 = n_out * n_out * k * k - beta * beta
@@ -134,10 +140,10 @@ def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float) -> SkewCol
     admittance = outgoing_admittance(replace(cyl, outside_index=1.0), "Ez", m, kt_out)
     one = np.ones(k.shape, complex)
     outer = np.array([
-        _tangential(k, n_out, kt2, beta, m, rb, one, admittance, zero, zero),
-        _tangential(k, n_out, kt2, beta, m, rb, zero, zero, one, admittance),
+        tangential(k, n_out, kt2, beta, m, rb, one, admittance, zero, zero),
+        tangential(k, n_out, kt2, beta, m, rb, zero, zero, one, admittance),
     ]).transpose(1, 0, 2)
-    return SkewColumns(columns, log_scale, outer)
+    return SkewColumns(columns, log_scale, outer, layers)
 
 
 def _normalize_columns(columns, log_scale):
@@ -277,8 +283,8 @@ def high_q_root(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float) ->
         one, zero = np.ones(1, complex), np.zeros(1, complex)
         y = np.array([y_real + admittance_shift], complex)
         outer = np.array([
-            _tangential(kk, n_out, kt2, beta, m, rb, one, y, zero, zero),
-            _tangential(kk, n_out, kt2, beta, m, rb, zero, zero, one, y),
+            tangential(kk, n_out, kt2, beta, m, rb, one, y, zero, zero),
+            tangential(kk, n_out, kt2, beta, m, rb, zero, zero, one, y),
         ]).transpose(1, 0, 2)
         matrix = np.concatenate([cols.inner, outer], axis=1)[:, :, 0]
         return complex(np.linalg.det(matrix) * np.exp(cols.log_scale.sum() - ref))

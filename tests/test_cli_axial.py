@@ -1,0 +1,147 @@
+"""``wgmfem axial``: table, JSON and CSV agree with find_axial_modes; the figure; one-line errors."""
+
+import csv
+import io
+import json
+import math
+import re
+
+import pytest
+
+import wgmfem
+from wgmfem.axial.modes import find_axial_modes
+from wgmfem.axial.profile import profile_from_spec
+from wgmfem.cli import main
+
+SPEC = "gaussian:50:30"
+ARGS = ["axial", "--profile", SPEC, "--m", "600", "--count", "3"]
+
+
+@pytest.fixture(scope="module")
+def direct():
+    """The same family solved by the library (the paper's capillary, radii 27 / 39 um)."""
+    return find_axial_modes(profile_from_spec(SPEC, 27, 39), wgmfem.Capillary(), pol="Ez", m=600, p=1, count=3)
+
+
+def run(args, capsys):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def table_rows(out: str) -> list[list[str]]:
+    return [line.split() for line in out.splitlines() if re.match(r"^\s+\d+\s+\d+\.\d+", line)]
+
+
+def test_table_agrees_with_the_library(direct, capsys):
+    code, out, err = run(ARGS, capsys)
+    assert code == 0 and err == ""
+    rows = table_rows(out)
+    assert [int(r[0]) for r in rows] == [0, 1, 2]
+    for row, md in zip(rows, direct.modes):
+        assert abs(float(row[1]) - md.wavelength_nm) < 1e-6
+        assert row[5] == "yes"
+    for label in ("fibre", "profile", "reference", "cutoff", "adiabatic", "d lambda_c/d r_in", "nm/um", "max |dr/dz|"):
+        assert label in out
+    assert "NOTE" not in out  # a gentle bottle: the adiabatic equation holds
+
+
+def test_json_records_are_finite_or_null_and_agree(direct, capsys):
+    code, out, _ = run(ARGS + ["--format", "json", "--quiet", "--pol", "TM"], capsys)
+    assert code == 0
+    records = json.loads(out, parse_constant=lambda name: pytest.fail(f"non-finite JSON value {name}"))
+    assert [r["q"] for r in records] == [0, 1, 2]
+    assert all(r["pol"] == "Ez" and r["m"] == 600 and r["p"] == 1 for r in records)
+    for rec, md in zip(records, direct.modes):
+        assert rec["wavelength_nm"] == pytest.approx(md.wavelength_nm, abs=1e-9)
+    assert records[0]["Q_axial"] is None  # confined: no axial leakage (infinite Q)
+    assert records[-1]["axial_spacing_nm"] is None  # the last state has no next one
+
+    def finite(value):
+        if isinstance(value, dict):
+            return all(finite(v) for v in value.values())
+        return not isinstance(value, float) or math.isfinite(value)
+
+    assert all(finite(r) for r in records)
+
+
+def test_csv_output_file_is_written_atomically(direct, tmp_path, capsys):
+    target = tmp_path / "states.csv"
+    target.write_text("old\n")
+    code, out, err = run(ARGS + ["--format", "csv", "--output", str(target)], capsys)
+    assert code == 0 and out == ""
+    assert "3 axial states" in err
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [int(r["q"]) for r in rows] == [0, 1, 2]
+    for row, md in zip(rows, direct.modes):
+        assert float(row["wavelength_nm"]) == pytest.approx(md.wavelength_nm, abs=1e-9)
+    assert rows[0]["Q_axial"] == "" and float(rows[0]["max_radius_slope"]) > 0
+    assert "verification" not in rows[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["states.csv"]  # no temporary file left
+
+
+def test_plot_writes_a_png(tmp_path, capsys):
+    figure = tmp_path / "axial.png"
+    code, _, _ = run(["axial", "--profile", SPEC, "--m", "600", "--count", "2", "--plot", str(figure), "--quiet"], capsys)
+    assert code == 0
+    data = figure.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 10_000
+
+
+def write_profile(path, rows):
+    path.write_text("z_um,r_in_um,r_out_um\n" + "".join(f"{z},{a},{b}\n" for z, a, b in rows))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--m", "600"], "--profile"),
+        (["--profile", "gaussian:abc:30", "--m", "600"], "bad profile spec"),
+        (["--profile", "bottle:5:3", "--m", "600"], "no profile file"),
+        (["--profile", "missing.csv", "--m", "600"], "no profile file"),
+        (["--profile", "gaussian:50:30"], "--m"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--pol", "xy"], "polarization"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--count", "0"], "--count"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--plot", "figure.txt"], ".png"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--layers", "3:1.56"], "capillary"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(extra, fragment, capsys):
+    code, out, err = run(["axial"] + extra, capsys)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("wgmfem: error:") and fragment in err
+    assert "Traceback" not in err
+
+
+def test_profile_file_with_inner_radius_not_below_outer(tmp_path, capsys):
+    path = write_profile(tmp_path / "bad.csv", [(0, 27, 39), (1, 39.5, 39), (2, 27, 39)])
+    code, _, err = run(["axial", "--profile", path, "--m", "600"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "r_in_um must be smaller than r_out_um" in err
+
+
+def test_profile_file_and_diameter_options_clash(tmp_path, capsys):
+    path = write_profile(tmp_path / "ok.csv", [(0, 27, 39), (1, 27, 39.01), (2, 27, 39)])
+    code, _, err = run(["axial", "--profile", path, "--m", "600", "--outer-diameter", "80"], capsys)
+    assert code == 2 and "--outer-diameter" in err and len(err.splitlines()) == 1
+
+
+def test_no_well_is_one_line(capsys):
+    code, _, err = run(["axial", "--profile", "taper:40:100", "--m", "600", "--count", "2"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "no axially confined state" in err
+
+
+def test_failed_run_leaves_no_output_file(tmp_path, capsys):
+    target = tmp_path / "states.json"
+    code, _, _ = run(["axial", "--profile", "taper:40:100", "--m", "600", "--format", "json", "--output", str(target)], capsys)
+    assert code == 2 and not target.exists()
+
+
+def test_profile_file_gives_the_same_states_as_its_spec(direct, tmp_path, capsys):
+    profile = direct.profile
+    path = write_profile(tmp_path / "bottle.csv", zip(profile.z_um.tolist(), profile.r_in_um.tolist(), profile.r_out_um.tolist()))
+    code, out, _ = run(["axial", "--profile", path, "--m", "600", "--count", "3", "--format", "json"], capsys)
+    assert code == 0
+    records = json.loads(out)
+    assert [r["wavelength_nm"] for r in records] == pytest.approx([md.wavelength_nm for md in direct.modes], abs=1e-9)
