@@ -90,3 +90,21 @@ def test_anticrossing_along_the_profile_is_refused():
     one-family equation is refused with the place, not solved across it."""
     with pytest.raises(AxialError, match="anticrossing"):
         find_axial_modes(profile_from_spec("gaussian:150:50", 27.0, 39.0), wgmfem.Capillary(), pol="Hz", m=600, p=1, count=1)
+
+
+def test_shape_metric_along_a_uniform_scaling():
+    """Scaling both radii by (1 + eps) scales the resonance and its profile exactly
+    (Maxwell's equations have no length scale): X_eps(r) = X(r / (1 + eps)) / (1 + eps), so
+    dX/d eps = -(X + r X') and [a, b] G [a, b]^T = int (X + r X')^2 r dr, from the one profile."""
+    from wgmfem.axial.modes import shape_metric
+
+    md = wgmfem.find_modes(wgmfem.Capillary(), pol="Ez", m=600, p=1, fsr=False)[0]
+    a, b = md.cylinder.radii_um
+    metric = shape_metric(md.cylinder, md, a, b)
+    along = np.array([a, b]) @ metric @ np.array([a, b])
+    r = np.linspace(1e-6, md.m / md.k.real + 2 * math.pi / md.k.real, 200001)
+    x = md.field(r).real
+    x = x / np.sqrt(np.trapezoid(x * x * r, r))
+    dx = np.gradient(x, r)
+    expected = np.trapezoid((x + r * dx) ** 2 * r, r)
+    assert along == pytest.approx(expected, rel=1e-4)

@@ -45,6 +45,7 @@ class AxialMode:
     Q_axial: float  # axial leakage alone (inf when confined)
     spacing_nm: float  # to the next axial state (NaN for the last)
     error_estimate_nm: float  # mesh and PML change of the wavelength
+    adiabatic_shift_nm: float  # the neglected diagonal non-adiabatic term, to first order
     psi: np.ndarray  # axial profile on the profile's z (max |psi| = 1)
 
     @property
@@ -79,7 +80,8 @@ class AxialResult:
                 "wavelength_nm": md.wavelength_nm, "k_real": md.k.real, "k_imag": md.k.imag,
                 "Q_total": md.Q_total, "Q_axial": md.Q_axial, "Q_cross_section": ref.Q_total,
                 "confined": md.confined, "axial_spacing_nm": md.spacing_nm,
-                "error_estimate_nm": md.error_estimate_nm, "axial_curvature": self.alpha,
+                "error_estimate_nm": md.error_estimate_nm, "adiabatic_shift_nm": md.adiabatic_shift_nm,
+                "axial_curvature": self.alpha,
                 "cutoff_min_nm": float(self.cutoff_wavelength_nm.min()),
                 "cutoff_max_nm": float(self.cutoff_wavelength_nm.max()),
                 "dlambda_c_dr_in_nm_per_um": self.cutoff_slopes_nm_per_um["r_in"],
@@ -227,11 +229,14 @@ def find_axial_modes(
     alpha = reference.axial_curvature
     assert alpha is not None  # an exact beta = 0 mode
     solution = solve_axial_equation(profile.z_um, k_c, alpha, count=count, **solver_options)
+    metric = shape_metric(fixed, fixed_mode, r_in, r_out)
+    shifts = adiabatic_shifts_nm(profile, solution, metric)
     modes = [
         AxialMode(
             q=int(solution.q[i]), k=complex(solution.k[i]), confined=bool(solution.confined[i]),
             Q_total=float(solution.Q_total[i]), Q_axial=float(solution.Q_axial[i]),
             spacing_nm=float(solution.spacing_to_next_nm[i]), error_estimate_nm=float(solution.wavelength_error_nm[i]),
+            adiabatic_shift_nm=float(shifts[i]),
             psi=solution.psi[i],
         )
         for i in range(solution.count)
@@ -241,6 +246,7 @@ def find_axial_modes(
         "cutoff_points_solved": int(len({(a, b) for a, b in zip(profile.r_in_um, profile.r_out_um)})),
         "dispersion_factor": factor,
         "max_radius_slope": radius_slope(profile),
+        "shape_metric_per_um2": metric.tolist(),
         "shortest_axial_wavelength_um": shortest_axial_wavelength_um(k_c, solution),
         "axial_unknowns": solution.num_unknowns,
     }
@@ -261,3 +267,50 @@ def shortest_axial_wavelength_um(k_c: np.ndarray, solution: AxialSolution) -> fl
     w_min = float(((k_c * k_c).real - solution.k_ref**2).min())
     beta_max = math.sqrt(max(float(solution.E[-1].real) - w_min, 1e-300) / solution.alpha)
     return 2 * math.pi / beta_max
+
+
+def _normalized_profile(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float, r: np.ndarray) -> np.ndarray | None:
+    """The family's radial profile X(r) (Ez or Hz, real part at the resonance) of the fibre with
+    radii (r_in, r_out), normalized to int X^2 r dr = 1 with a positive peak."""
+    k = _track(cylinder_at(cyl, r_in, r_out), md, md.root_k.real)
+    if k is None:
+        return None
+    moved = Mode(pol=md.pol, m=md.m, p=md.p, region=md.region, k=k, cylinder=cylinder_at(cyl, r_in, r_out),
+                 energy_fractions=md.energy_fractions)
+    x = moved.field(r).real
+    x = x / np.sqrt(np.trapezoid(x * x * r, r))
+    return x if x[np.argmax(np.abs(x))] > 0 else -x
+
+
+def shape_metric(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> np.ndarray:
+    """G_ab = int (dX/da)(dX/db) r dr for a, b in (r_in, r_out), 1/um^2: how fast the normalized
+    cross-section profile X changes with each radius (central differences of exact modes)."""
+    end = md.m / (md.k.real * cyl.outside_index) + 2 * math.pi / md.k.real
+    r = np.linspace(1e-6, max(end, r_out * 1.05), 20001)
+    derivatives = []
+    for name in ("r_in", "r_out"):
+        plus = _normalized_profile(cyl, md, r_in + RADIUS_STEP_UM * (name == "r_in"), r_out + RADIUS_STEP_UM * (name == "r_out"), r)
+        minus = _normalized_profile(cyl, md, r_in - RADIUS_STEP_UM * (name == "r_in"), r_out - RADIUS_STEP_UM * (name == "r_out"), r)
+        if plus is None or minus is None:
+            return np.full((2, 2), math.nan)
+        derivatives.append((plus - minus) / (2 * RADIUS_STEP_UM))
+    return np.array([[np.trapezoid(a * b * r, r) for b in derivatives] for a in derivatives])
+
+
+def adiabatic_shifts_nm(profile: AxialProfile, solution: AxialSolution, metric: np.ndarray) -> np.ndarray:
+    """First-order shift of each state's wavelength by the term the adiabatic equation drops.
+
+    With U = Psi(z) X(r; z) the axial equation gains the potential alpha <dX/dz|dX/dz> =
+    alpha r'^T G r' (G: :func:`shape_metric` at the reference, r' = (dr_in/dz, dr_out/dz)): the
+    diagonal (Born-Oppenheimer) correction. Its expectation value in each state, as a
+    wavelength shift (nm, negative: to shorter wavelengths), estimates the error of the
+    adiabatic approximation."""
+    slopes = np.array([np.gradient(profile.r_in_um, profile.z_um), np.gradient(profile.r_out_um, profile.z_um)])
+    potential = solution.alpha * np.einsum("az,ab,bz->z", slopes, metric, slopes)
+    shifts = []
+    for i in range(solution.count):
+        weight = np.abs(solution.psi[i]) ** 2
+        d_e = float(np.trapezoid(weight * potential, profile.z_um) / np.trapezoid(weight, profile.z_um))
+        k = float(solution.k[i].real)
+        shifts.append(-wavelength_nm_from_k(k) * d_e / (2 * k * k))
+    return np.array(shifts)
