@@ -81,7 +81,7 @@ def test_gaussian_bulge_levels_lie_inside_the_well():
 def test_uniform_capillary_has_no_confined_state():
     z = np.linspace(-50, 50, 21)
     profile = AxialProfile(z, np.full(z.shape, 27.0), np.full(z.shape, 39.0))
-    with pytest.raises(AxialError, match="no axially confined state"):
+    with pytest.raises(AxialError, match="no axial mode of .* is confined"):
         find_axial_modes(profile, wgmfem.Capillary(), pol="Ez", m=600, p=1, count=2)
 
 
@@ -102,7 +102,7 @@ def test_shape_metric_along_a_uniform_scaling():
     a, b = md.cylinder.radii_um
     metric = shape_metric(md.cylinder, md, a, b)
     along = np.array([a, b]) @ metric @ np.array([a, b])
-    r = np.linspace(1e-6, md.m / md.k.real + 2 * math.pi / md.k.real, 200001)
+    r = np.linspace(1e-6, md.m / md.k.real + 2 * math.pi / md.k.real, 400001)
     x = md.field(r).real
     x = x / np.sqrt(np.trapezoid(x * x * r, r))
     dx = np.gradient(x, r)

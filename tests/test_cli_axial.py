@@ -129,7 +129,7 @@ def test_profile_file_and_diameter_options_clash(tmp_path, capsys):
 
 def test_no_well_is_one_line(capsys):
     code, _, err = run(["axial", "--profile", "taper:40:100", "--m", "600", "--count", "2"], capsys)
-    assert code == 2 and len(err.splitlines()) == 1 and "no axially confined state" in err
+    assert code == 2 and len(err.splitlines()) == 1 and "is confined" in err and "cutoff wavelength" in err
 
 
 def test_failed_run_leaves_no_output_file(tmp_path, capsys):

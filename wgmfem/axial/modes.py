@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..exact.census import first_order_imag
+from ..exact.field import radial_field
 from ..exact.track import track_roots
 from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
@@ -228,7 +229,17 @@ def find_axial_modes(
     k_c = reference.k + (k_fixed - k_fixed[ref_index]) / factor
     alpha = reference.axial_curvature
     assert alpha is not None  # an exact beta = 0 mode
-    solution = solve_axial_equation(profile.z_um, k_c, alpha, count=count, **solver_options)
+    try:
+        solution = solve_axial_equation(profile.z_um, k_c, alpha, count=count, **solver_options)
+    except AxialError as exc:
+        if not str(exc).startswith("no axially confined state"):
+            raise
+        lam_c = 2e3 * math.pi / k_c.real
+        raise AxialError(
+            f"no axial mode of {reference.label()} is confined: its cutoff wavelength runs from {lam_c.min():.5f} to "
+            f"{lam_c.max():.5f} nm along the profile and {lam_c[0]:.5f} / {lam_c[-1]:.5f} nm at the ends, with no "
+            "maximum inside that holds a state (light of this family runs out along the axis)"
+        ) from None
     metric = shape_metric(fixed, fixed_mode, r_in, r_out)
     shifts = adiabatic_shifts_nm(profile, solution, metric)
     modes = [
@@ -269,32 +280,47 @@ def shortest_axial_wavelength_um(k_c: np.ndarray, solution: AxialSolution) -> fl
     return 2 * math.pi / beta_max
 
 
-def _normalized_profile(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float, r: np.ndarray) -> np.ndarray | None:
-    """The family's radial profile X(r) (Ez or Hz, real part at the resonance) of the fibre with
-    radii (r_in, r_out), normalized to int X^2 r dr = 1 with a positive peak."""
-    k = _track(cylinder_at(cyl, r_in, r_out), md, md.root_k.real)
+def _radial_nodes(cyl: LayeredCylinder, end_um: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights (8 per panel of at most 0.1 um, split at the interfaces)
+    on (0, end_um): the profile is smooth inside each layer."""
+    x, w = np.polynomial.legendre.leggauss(8)
+    cuts = [0.0, *[b for b in cyl.radii_um if b < end_um], end_um]
+    nodes, weights = [], []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        edges = np.linspace(a, b, int(np.ceil((b - a) / 0.1)) + 1)
+        for e0, e1 in zip(edges[:-1], edges[1:]):
+            nodes.append(0.5 * (e1 - e0) * x + 0.5 * (e1 + e0))
+            weights.append(0.5 * (e1 - e0) * w)
+    return np.concatenate(nodes), np.concatenate(weights)
+
+
+def _normalized_profile(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float, r, w) -> np.ndarray | None:
+    """The family's radial profile X (Ez or Hz, at Re k of the resonance) of the fibre with radii
+    (r_in, r_out) at the nodes ``r``, normalized to int X^2 r dr = 1 (weights ``w``), positive peak."""
+    moved = cylinder_at(cyl, r_in, r_out)
+    k = _track(moved, md, md.root_k.real)
     if k is None:
         return None
-    moved = Mode(pol=md.pol, m=md.m, p=md.p, region=md.region, k=k, cylinder=cylinder_at(cyl, r_in, r_out),
-                 energy_fractions=md.energy_fractions)
-    x = moved.field(r).real
-    x = x / np.sqrt(np.trapezoid(x * x * r, r))
+    x = radial_field(moved, md.pol, md.m, complex(k.real), r).real
+    x = x / np.sqrt(np.sum(w * x * x * r))
     return x if x[np.argmax(np.abs(x))] > 0 else -x
 
 
 def shape_metric(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> np.ndarray:
     """G_ab = int (dX/da)(dX/db) r dr for a, b in (r_in, r_out), 1/um^2: how fast the normalized
-    cross-section profile X changes with each radius (central differences of exact modes)."""
+    cross-section profile X changes with each radius (central differences of exact modes; the
+    outer medium up to its turning point plus one wavelength)."""
     end = md.m / (md.k.real * cyl.outside_index) + 2 * math.pi / md.k.real
-    r = np.linspace(1e-6, max(end, r_out * 1.05), 20001)
+    r, w = _radial_nodes(cyl, max(end, r_out * 1.05))
     derivatives = []
     for name in ("r_in", "r_out"):
-        plus = _normalized_profile(cyl, md, r_in + RADIUS_STEP_UM * (name == "r_in"), r_out + RADIUS_STEP_UM * (name == "r_out"), r)
-        minus = _normalized_profile(cyl, md, r_in - RADIUS_STEP_UM * (name == "r_in"), r_out - RADIUS_STEP_UM * (name == "r_out"), r)
+        step = (RADIUS_STEP_UM * (name == "r_in"), RADIUS_STEP_UM * (name == "r_out"))
+        plus = _normalized_profile(cyl, md, r_in + step[0], r_out + step[1], r, w)
+        minus = _normalized_profile(cyl, md, r_in - step[0], r_out - step[1], r, w)
         if plus is None or minus is None:
             return np.full((2, 2), math.nan)
         derivatives.append((plus - minus) / (2 * RADIUS_STEP_UM))
-    return np.array([[np.trapezoid(a * b * r, r) for b in derivatives] for a in derivatives])
+    return np.array([[np.sum(w * a * b * r) for b in derivatives] for a in derivatives])
 
 
 def adiabatic_shifts_nm(profile: AxialProfile, solution: AxialSolution, metric: np.ndarray) -> np.ndarray:

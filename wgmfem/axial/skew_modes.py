@@ -33,18 +33,45 @@ def largest_relative_shift(beta_per_um: float, k_min: float) -> float:
 
 def neighbour_spacing(md: Mode) -> float:
     """The distance (1/um) from ``md`` to the nearest other beta = 0 root of the same m in
-    either polarization, at most h = ``NEIGHBOUR_WINDOW`` k: a census of both polarizations
-    over Re k within 2h and Im k down to |Im k| + 2h holds every root closer than 2h (the
-    continuation may not move by more than a fraction of the spacing)."""
-    cyl = md.cylinder.real_part()
-    k = md.k
-    half = NEIGHBOUR_WINDOW * k.real
-    q_floor = max(2.0, k.real / (2 * (abs(k.imag) + 2 * half)))
-    distances = [half]
-    for pol in ("Ez", "Hz"):
-        result = find_roots(cyl, pol, [md.m], [k.real - 2 * half], [k.real + 2 * half], q_min=q_floor)
-        distances.extend(abs(r.k - k) for r in result.roots if not (pol == md.pol and abs(r.k - k) < 1e-10 * abs(k)))
-    return min(distances)
+    either polarization, at most h = ``NEIGHBOUR_WINDOW`` k (see :func:`neighbour_spacings`)."""
+    return neighbour_spacings([md])[0]
+
+
+def neighbour_spacings(modes: list[Mode]) -> list[float]:
+    """For each mode, the distance (1/um) to the nearest other beta = 0 root of the same m in
+    either polarization, at most h = ``NEIGHBOUR_WINDOW`` k: a census of both polarizations over
+    Re k within 2h of the mode and Im k down to |Im k| + 2h holds every root closer than 2h (the
+    continuation may not move by more than a fraction of the spacing). Modes of one m closer
+    than 4h share one census box."""
+    spacings = [math.nan] * len(modes)
+    by_m: dict[int, list[int]] = {}
+    for i, md in enumerate(modes):
+        by_m.setdefault(md.m, []).append(i)
+    for group in by_m.values():
+        group.sort(key=lambda i: modes[i].k.real)
+        clusters: list[list[int]] = [[group[0]]]
+        for i in group[1:]:
+            last = modes[clusters[-1][-1]]
+            if modes[i].k.real - last.k.real > 4 * NEIGHBOUR_WINDOW * last.k.real or modes[i].cylinder != last.cylinder:
+                clusters.append([i])
+            else:
+                clusters[-1].append(i)
+        for cluster in clusters:
+            members = [modes[i] for i in cluster]
+            cyl = members[0].cylinder.real_part()
+            half = NEIGHBOUR_WINDOW * max(md.k.real for md in members)
+            lo = min(md.k.real for md in members) - 2 * half
+            hi = max(md.k.real for md in members) + 2 * half
+            q_floor = max(2.0, hi / (2 * (max(abs(md.k.imag) for md in members) + 2 * half)))
+            roots = []
+            for pol in ("Ez", "Hz"):
+                result = find_roots(cyl, pol, [members[0].m], [lo], [hi], q_min=q_floor)
+                roots.extend((pol, r.k) for r in result.roots)
+            for i, md in zip(cluster, members):
+                own = NEIGHBOUR_WINDOW * md.k.real
+                others = [abs(k - md.k) for pol, k in roots if not (pol == md.pol and abs(k - md.k) < 1e-10 * abs(md.k))]
+                spacings[i] = min(others + [own])
+    return spacings
 
 
 def skew_modes(modes: list[Mode], beta_per_um: float, stack: MaterialStack | None = None) -> list[Mode]:
@@ -58,7 +85,8 @@ def skew_modes(modes: list[Mode], beta_per_um: float, stack: MaterialStack | Non
     for md in modes:
         if md.engine != "exact" or md.beta_per_um:
             raise ValueError("skew modes continue exact beta = 0 modes")
-    return [skew_mode(md, float(beta_per_um), neighbour_spacing(md), stack) for md in modes]
+    spacings = neighbour_spacings(modes)
+    return [skew_mode(md, float(beta_per_um), spacing, stack) for md, spacing in zip(modes, spacings)]
 
 
 def _alpha_guess(md: Mode) -> float:
