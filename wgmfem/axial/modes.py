@@ -245,7 +245,7 @@ def find_axial_modes(
     modes = [
         AxialMode(
             q=int(solution.q[i]), k=complex(solution.k[i]), confined=bool(solution.confined[i]),
-            Q_total=float(solution.Q_total[i]), Q_axial=float(solution.Q_axial[i]),
+            Q_total=_total_q(solution, k_c, i), Q_axial=_axial_q(solution, i),
             spacing_nm=float(solution.spacing_to_next_nm[i]), error_estimate_nm=float(solution.wavelength_error_nm[i]),
             adiabatic_shift_nm=float(shifts[i]),
             psi=solution.psi[i],
@@ -263,6 +263,27 @@ def find_axial_modes(
     }
     return AxialResult(profile, reference, float(profile.z_um[ref_index]), k_c, alpha,
                        slopes, modes, solution, verification)
+
+
+def _axial_q(solution: AxialSolution, i: int) -> float:
+    """The lossless solve's axial leakage as a Q; inf where it resolves none (or a growth, which
+    a lossless potential cannot give: PML noise)."""
+    q = float(solution.Q_axial[i])
+    return q if math.isfinite(q) and complex(solution.E_axial[i]).imag < 0 else math.inf
+
+
+def _total_q(solution: AxialSolution, k_c: np.ndarray, i: int) -> float:
+    """Q_total of state ``i`` (signed: < 0 for net gain): the cross-section loss, known exactly from
+    Im k_c(z), to first order <Im k_c^2>_psi (exact to O(1/Q^2)), plus the axial leakage of the
+    lossless solve where that resolves one (a decaying Im E_axial above its error estimate).
+    The complex solve's own Im E is not used: near the top of a shallow well its PML noise
+    (~1e-11 1/um^2) exceeds a high-Q cross-section's Im k_c^2."""
+    weight = np.abs(solution.psi[i]) ** 2
+    im_cross = float(np.trapezoid(weight * (k_c * k_c).imag, solution.z_um) / np.trapezoid(weight, solution.z_um))
+    axial = complex(solution.E_axial[i])
+    im_axial = axial.imag if math.isfinite(float(solution.Q_axial[i])) and axial.imag < 0 else 0.0
+    im_e = im_cross + im_axial
+    return math.inf if im_e == 0 else float(-solution.k[i].real ** 2 / im_e)
 
 
 def radius_slope(profile: AxialProfile) -> float:
