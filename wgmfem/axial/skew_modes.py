@@ -63,7 +63,7 @@ def neighbour_spacings(modes: list[Mode]) -> list[float]:
             lo = min(md.k.real for md in members) - 2 * half
             hi = max(md.k.real for md in members) + 2 * half
             q_floor = max(2.0, hi / (2 * (max(abs(md.k.imag) for md in members) + 2 * half)))
-            roots = []
+            roots: list[tuple[str, complex]] = []
             for pol in ("Ez", "Hz"):
                 result = find_roots(cyl, pol, [members[0].m], [lo], [hi], q_min=q_floor)
                 roots.extend((pol, r.k) for r in result.roots)
