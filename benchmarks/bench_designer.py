@@ -25,7 +25,7 @@ import numpy as np
 
 import wgmfem
 from wgmfem import Capillary, find_modes
-from wgmfem.designer import sensitivity_nm_per_riu
+from wgmfem.quantities import sensitivity_nm_per_riu
 
 CASES = [
     ("paper Ez p=1", Capillary(54, 78, 1.56, 1.47), "Ez", 600, "core"),

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from wgmfem import Capillary, find_modes
-from wgmfem.designer import detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from wgmfem.geometry import LayeredCylinder
+from wgmfem.quantities import detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from wgmfem.solve import default_region
 
 BORE_UM, LIQUID, GLASS = 70.0, 1.32, 1.444  # a water-like liquid in silica near 1550 nm

@@ -19,8 +19,8 @@ import pytest
 import wgmfem
 from wgmfem.cli import build_parser, main
 from wgmfem.cli.sweep import build_spec
-from wgmfem.designer import detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from wgmfem.plot_sweep import plot_detection_limit, plot_drift, plot_sensitivity
+from wgmfem.quantities import detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from wgmfem.solve import find_modes
 from wgmfem.sweep import SweepError, SweepSpec, point_geometry
 
@@ -102,7 +102,7 @@ def test_region_option(asked, region):
 
 def test_sensor_columns_agree_with_the_library(census):
     """Each row against find_modes of the same fibre (its own solve of the labelled mode) and
-    the designer's functions on that mode, with the same extra Q and resolvable fraction."""
+    the functions of wgmfem.quantities on that mode, with the same extra Q and resolvable fraction."""
     _, table, _ = census
     rows = rows_of(table)
     assert len(rows) == 2 and all(r[c] not in ("", None) for r in rows for c in SENSOR_COLUMNS)

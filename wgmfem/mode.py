@@ -231,7 +231,7 @@ class Mode:
         Otherwise None, and :attr:`group_index_note` says why."""
         return self.surface_group_index if self.group_index_note is None else None
 
-    # -- designer quantities (computed on first use; see wgmfem.designer) ------
+    # -- designer quantities (computed on first use; see wgmfem.quantities) ---
     @property
     def confinement_factor(self) -> float:
         """Fraction of the electric energy in the core (the gain liquid)."""
@@ -240,7 +240,7 @@ class Mode:
     @cached_property
     def sensitivity_nm_per_riu(self) -> float | None:
         """Bulk sensitivity d lambda / d n_core in nm per refractive-index unit (exact engine)."""
-        from .designer import sensitivity_nm_per_riu
+        from .quantities import sensitivity_nm_per_riu
 
         return sensitivity_nm_per_riu(self) if "core" in self.cylinder.names and self._has_derivatives else None
 
@@ -279,22 +279,22 @@ class Mode:
     def detection_limit_riu(self) -> float | None:
         """Smallest change of the core's index resolved when a shift of 1 % of the linewidth
         (lambda / |Q_total|) can be seen: 0.01 lambda / (|Q_total| S), RIU (see
-        :func:`wgmfem.designer.detection_limit_riu` for another fraction or Q)."""
-        from .designer import detection_limit_riu
+        :func:`wgmfem.quantities.detection_limit_riu` for another fraction or Q)."""
+        from .quantities import detection_limit_riu
 
         return detection_limit_riu(self) if "core" in self.cylinder.names and self._has_derivatives else None
 
     @cached_property
     def threshold_gain_per_cm(self) -> float | None:
         """Material gain in the core at threshold from the Q budget, 2 pi n F / (Gamma Q lambda), 1/cm."""
-        from .designer import threshold_gain_per_cm
+        from .quantities import threshold_gain_per_cm
 
         return threshold_gain_per_cm(self)
 
     @cached_property
     def lasing_gain_per_cm(self) -> float | None:
         """Exact gain in the core (intensity, 1/cm) that brings the resonance to Im k = 0."""
-        from .designer import lasing_gain_per_cm
+        from .quantities import lasing_gain_per_cm
 
         return lasing_gain_per_cm(self) if "core" in self.cylinder.names and self.beta_per_um == 0 else None
 

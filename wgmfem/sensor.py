@@ -9,7 +9,7 @@ is the wall thickness at a fixed bore (or a fixed outer diameter).
 
 :func:`scan_wall_thickness` solves every (pol, p) family of the chosen region on a grid of wall
 thicknesses: at each point, the mode of the family nearest the target wavelength, with S, Q_rad,
-Q_total, FSR, the detection limit and the thermal drift (:mod:`wgmfem.designer`).
+Q_total, FSR, the detection limit and the thermal drift (:mod:`wgmfem.quantities`).
 :func:`thinnest_walls` answers the design question "the thinnest wall that meets these limits"
 per family: the grid brackets the thinnest feasible wall, bisection refines it.
 
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .designer import DEFAULT_RESOLVABLE_FRACTION, detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from .geometry import GeometryError, capillary_stack
 from .mode import Mode
+from .quantities import DEFAULT_RESOLVABLE_FRACTION, detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from .solve import SearchError, default_region, find_modes
 
 DEFAULT_WALL_RANGE_UM = (1.0, 8.0)

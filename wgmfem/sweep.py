@@ -41,7 +41,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from .atomic import NO_LOCKS, ExclusiveLock, LockedError
-from .designer import DEFAULT_RESOLVABLE_FRACTION, detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from .geometry import (
     PAPER_CORE_INDEX,
     PAPER_INNER_DIAMETER_UM,
@@ -50,6 +49,7 @@ from .geometry import (
     MaterialStack,
     capillary_stack,
 )
+from .quantities import DEFAULT_RESOLVABLE_FRACTION, detection_limit_riu, sensitivity_nm_per_riu, thermal_drift_nm_per_K
 from .report import finite_or_none, json_text, write_atomically
 from .sensor import thermal_of
 from .solve import (

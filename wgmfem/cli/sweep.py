@@ -10,9 +10,9 @@ import sys
 import time
 from contextlib import nullcontext
 
-from ..designer import DEFAULT_RESOLVABLE_FRACTION
 from ..geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX
 from ..polarization import normalize_pols
+from ..quantities import DEFAULT_RESOLVABLE_FRACTION
 from ..sweep import (
     EXTRAS,
     MAX_THERMAL_COEFFICIENT_PER_K,

@@ -1,4 +1,4 @@
-"""Quantities a laser or sensor designer needs, for one exact mode.
+"""Derived per-mode quantities a laser or sensor design needs, for one exact mode.
 
 * Confinement factor Gamma: fraction of the electric energy in the gain layer.
 * Bulk sensitivity S = d lambda / d n_layer (nm per refractive-index unit), the exact

@@ -5,9 +5,9 @@ import math
 import pytest
 
 import wgmfem
-from wgmfem.designer import _with_index
 from wgmfem.geometry import capillary_stack
 from wgmfem.materials import get_material
+from wgmfem.quantities import _with_index
 
 CASES = [
     (wgmfem.Capillary(), "Ez", 600, 1),
