@@ -1,5 +1,5 @@
 """The exact field map: sized to the mode for any p, at equal aspect, with a labelled
-colourbar; the log map reaches the tails."""
+colourbar; the log map reaches the tails. The 2-D FEM map draws the interfaces as meshed."""
 
 import matplotlib
 
@@ -9,7 +9,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import wgmfem  # noqa: E402
-from wgmfem.plot import MAP_THRESHOLD, field_map, plot_field_map  # noqa: E402
+import wgmfem.plot  # noqa: E402
+from wgmfem.cli import main  # noqa: E402
+from wgmfem.plot import MAP_THRESHOLD, field_map, plot_fem_field, plot_field_map  # noqa: E402
 
 
 def paper_mode(p):
@@ -42,3 +44,54 @@ def test_the_map_has_equal_aspect_and_a_labelled_colourbar():
         assert len(ax.get_xticks()) <= 6
     finally:
         plt.close(fig)
+
+
+def on_ellipse(line, xc, yc, a, b):
+    """Largest distance-like miss (um) of a line's points from the ellipse (xc, yc, a, b)."""
+    x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    return np.max(np.abs(np.hypot((x - xc) / a, (y - yc) / b) - 1)) * max(a, b)
+
+
+def test_the_fem_map_draws_the_interfaces_it_is_given():
+    """One black line per interface crossing the map, on its curve: the concentric circles by
+    default, an offset elliptical bore as given; one outside the map is not drawn."""
+    md = paper_mode(1)
+    r = np.linspace(25.5, 28.0, 60)
+    phi = np.pi / 2 + np.linspace(-0.01, 0.01, 90)
+    u = np.cos(600 * phi)[None, :] * np.exp(-((r - 26.7) / 0.4) ** 2)[:, None]
+    bore = (0.3, 0.0, 27.0 * 1.005, 27.0 * 0.995)  # offset 0.3 um, ellipticity 0.01
+    for interfaces, expected in ((None, (0.0, 0.0, 27.0, 27.0)), ([bore, (0.0, 0.0, 39.0, 39.0)], bore)):
+        fig, (left, right) = plt.subplots(1, 2)
+        try:
+            plot_fem_field(r, phi, u, md, md, left, right, interfaces=interfaces)
+            (line,) = left.get_lines()  # the wall/outside interface (39 um) lies outside the map
+            assert line.get_color() == "k" and line.get_linewidth() == 0.8  # as the exact map's
+            assert on_ellipse(line, *expected) < 1e-9
+            x = line.get_xdata()
+            assert np.nanmin(x) <= left.get_xlim()[0] and np.nanmax(x) >= left.get_xlim()[1]  # across the map
+        finally:
+            plt.close(fig)
+
+
+def test_the_cli_fem_map_of_a_perturbed_fibre_draws_the_meshed_boundaries(tmp_path, monkeypatch, capsys):
+    """wgmfem field --engine fem2d on an offset elliptical bore in an elliptical fibre (the full
+    section, ~4 s): the bore and the outer surface drawn as the mesh has them."""
+    monkeypatch.setenv("WGMFEM_MESH_CACHE", str(tmp_path / "meshes"))
+    drawn = []
+    original = wgmfem.plot.plot_fem_field
+
+    def keep_axes(*args, **kwargs):
+        out = original(*args, **kwargs)
+        drawn.append(args[5])  # the map's axes
+        return out
+
+    monkeypatch.setattr(wgmfem.plot, "plot_fem_field", keep_axes)
+    code = main(["field", "--engine", "fem2d", "--inner-diameter", "6", "--outer-diameter", "8", "--core", "1.8",
+                 "--pol", "Ez", "--m", "12", "--order", "2", "--mesh-size", "8", "--bore-offset", "0.1",
+                 "--ellipticity", "0.04:0.02", "--output", str(tmp_path / "f.png"), "--quiet"])
+    capsys.readouterr()
+    assert code == 0 and len(drawn) == 1
+    bore, surface = drawn[0].get_lines()
+    assert on_ellipse(bore, 0.1, 0.0, 3.0 * 1.02, 3.0 * 0.98) < 1e-9  # semi-axes R (1 +- e/2), centre moved
+    assert on_ellipse(surface, 0.0, 0.0, 4.0 * 1.01, 4.0 * 0.99) < 1e-9

@@ -48,13 +48,41 @@ def mark_interfaces(ax, cylinder, r_um, ls: str = "--") -> None:
             ax.axvline(radius, color="0.4", ls=ls, lw=0.8)
 
 
-def plot_fem_field(r_um, phi, u, fem: Mode, exact: Mode, left, right, center=(0.0, 0.0)):
+def draw_interfaces(ax, curves, x, y) -> None:
+    """The layer interfaces across a map: each curve (xc, yc, a, b), an ellipse of semi-axes a
+    along x and b along y centred on (xc, yc) (a circle when a = b), drawn as a thin black line
+    where it crosses the box of the map's points ``x``, ``y`` (um); the axes keep that box."""
+    x0, x1, y0, y1 = float(np.min(x)), float(np.max(x)), float(np.min(y)), float(np.max(y))
+    size = max(x1 - x0, y1 - y0)
+    pad = 0.02 * size
+    for xc, yc, a, b in curves:
+        # samples ~size/500 apart along the curve, however small the map is next to it
+        t = np.linspace(0, 2 * np.pi, int(np.clip(2 * np.pi * max(a, b) / (size / 500), 400, 400_000)))
+        px, py = xc + a * np.cos(t), yc + b * np.sin(t)
+        if not np.any((px > x0) & (px < x1) & (py > y0) & (py < y1)):
+            continue  # not in the map
+        inside = (px >= x0 - pad) & (px <= x1 + pad) & (py >= y0 - pad) & (py <= y1 + pad)
+        keep = inside | np.roll(inside, 1)  # the first point after each run: a NaN that breaks the line
+        ax.plot(np.where(inside, px, np.nan)[keep], np.where(inside, py, np.nan)[keep], color="k", lw=0.8)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+
+
+def circles(cylinder) -> list[tuple[float, float, float, float]]:
+    """The concentric interfaces of ``cylinder`` as curves for :func:`draw_interfaces`."""
+    return [(0.0, 0.0, r, r) for r in cylinder.radii_um]
+
+
+def plot_fem_field(r_um, phi, u, fem: Mode, exact: Mode, left, right, center=(0.0, 0.0), interfaces=None):
     """A 2-D FEM field sampled on a polar grid (``u`` of shape (len(r_um), len(phi)), peak 1):
-    Re u as a map on ``left``; on ``right`` its angle-averaged |u|^2 beside the exact
-    concentric profile. Returns the map's image (for a colorbar)."""
+    Re u as a map on ``left`` with the layer interfaces; on ``right`` its angle-averaged |u|^2
+    beside the exact concentric profile. ``interfaces``: the meshed interfaces as curves
+    (xc, yc, a, b) (see :func:`draw_interfaces`; None: the concentric circles of ``exact``).
+    Returns the map's image (for a colorbar), the averaged and the exact profile."""
     rr, pp = np.meshgrid(r_um, phi, indexing="ij")
-    img = left.pcolormesh(center[0] + rr * np.cos(pp), center[1] + rr * np.sin(pp), u.real, cmap="RdBu_r",
-                          vmin=-1, vmax=1, shading="auto")
+    x, y = center[0] + rr * np.cos(pp), center[1] + rr * np.sin(pp)
+    img = left.pcolormesh(x, y, u.real, cmap="RdBu_r", vmin=-1, vmax=1, shading="auto")
+    draw_interfaces(left, circles(exact.cylinder) if interfaces is None else interfaces, x, y)
     left.set_aspect("equal")
     left.set_xlabel("x (um)")
     left.set_ylabel("y (um)")
@@ -146,13 +174,7 @@ def plot_field_map(mode: Mode, ax=None, periods: float | None = None, log: bool 
     else:
         mesh = ax.pcolormesh(x, y, value, cmap="RdBu_r", vmin=-1, vmax=1, shading="auto")
         label = f"Re {mode.pol} (peak 1)"
-    r_lo, r_hi = np.hypot(x, y).min(), np.hypot(x, y).max()
-    phi = np.linspace(np.arctan2(y.min(), x.max()) - 0.1, np.arctan2(y.min(), x.min()) + 0.1, 400)
-    for radius in mode.cylinder.radii_um:
-        if r_lo <= radius <= r_hi:
-            ax.plot(radius * np.cos(phi), radius * np.sin(phi), color="k", lw=0.8)
-    ax.set_xlim(x.min(), x.max())
-    ax.set_ylim(y.min(), y.max())
+    draw_interfaces(ax, circles(mode.cylinder), x, y)
     ax.set_aspect("equal")
     ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.yaxis.set_major_locator(MaxNLocator(5))

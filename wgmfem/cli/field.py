@@ -167,7 +167,8 @@ def _write_fem2d(args, exact, output, staged, progress=None) -> str:
         u = u / u.flat[np.nanargmax(np.abs(u))]  # peak = 1, real there
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.2, 1]})
         try:
-            img, intensity, ref = plot_fem_field(r, phi, u, fem, exact, left, right, center=center)
+            interfaces = [(b.xc, b.yc, b.a, b.b) for b in res.interfaces]  # as meshed: offset, elliptical
+            img, intensity, ref = plot_fem_field(r, phi, u, fem, exact, left, right, center=center, interfaces=interfaces)
             fig.colorbar(img, ax=left, shrink=0.8)
             fig.tight_layout()
             fig.savefig(staged[output], dpi=150)

@@ -56,7 +56,7 @@ from .assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
 from .eigensolvers import relative_residuals, shift_invert
 from .elements import ElementTriP5, ElementTriP6, circle_geometry, concentric_circles
 from .evaluate import evaluate
-from .mesh import MeshInfo, build_mesh
+from .mesh import Boundary, MeshInfo, build_mesh, mesh_boundaries
 from .pml import RadialPML, make_pml
 from .radial import DEFAULT_CUT_DECAY, DEFAULT_MAX_PML_FRACTION, inner_cut_radius_um, wkb_decay
 from .results import EigenvaluesMixin
@@ -373,6 +373,12 @@ class CrossSectionResult(EigenvaluesMixin):
     def basis(self, intorder: int | None = None) -> CellBasis:
         """A CellBasis on the whole mesh (memory ~ elements x quadrature points x basis size)."""
         return _chunk_basis(self.mesh, self.element, self.dofs, intorder or self.intorder, None)
+
+    @property
+    def interfaces(self) -> list[Boundary]:
+        """The layer interfaces as meshed (circles, or the offset and elliptical bore and outer
+        surface of a perturbed fibre), inner first; no cut, PML or domain-end curves."""
+        return [b for b in mesh_boundaries(self.mesh_params)[0] if b.name.split("|")[0] in self.cylinder.names]
 
     @property
     def geometry_label(self) -> str:
