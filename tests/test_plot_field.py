@@ -95,3 +95,22 @@ def test_the_cli_fem_map_of_a_perturbed_fibre_draws_the_meshed_boundaries(tmp_pa
     bore, surface = drawn[0].get_lines()
     assert on_ellipse(bore, 0.1, 0.0, 3.0 * 1.02, 3.0 * 0.98) < 1e-9  # semi-axes R (1 +- e/2), centre moved
     assert on_ellipse(surface, 0.0, 0.0, 4.0 * 1.01, 4.0 * 0.99) < 1e-9
+
+
+def test_fem_map_of_a_narrow_sector_has_readable_x_labels():
+    """The 2-D FEM map of an m = 600 sector is ~0.7 um wide at 27 um: its x tick labels must
+    not overlap each other (measured on the rendered figure)."""
+    md = paper_mode(1)
+    r = np.linspace(24.8, 28.6, 60)
+    phi = np.pi / 2 + np.linspace(-3 * np.pi / 600, 3 * np.pi / 600, 40)
+    u = np.outer(np.exp(-((r - 26.75) ** 2)), np.cos(600 * phi))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    plot_fem_field(r, phi, u, md, md, left, right)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in left.get_xticklabels() if t.get_text() and t.get_visible()]
+    boxes = [b for b, t in zip(boxes, left.get_xticklabels()) if left.get_xlim()[0] <= t.get_position()[0] <= left.get_xlim()[1]]
+    assert len(boxes) >= 2
+    for a, b in zip(boxes[:-1], boxes[1:]):
+        assert not a.overlaps(b)
+    plt.close(fig)

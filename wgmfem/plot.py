@@ -84,6 +84,11 @@ def plot_fem_field(r_um, phi, u, fem: Mode, exact: Mode, left, right, center=(0.
     img = left.pcolormesh(x, y, u.real, cmap="RdBu_r", vmin=-1, vmax=1, shading="auto")
     draw_interfaces(left, circles(exact.cylinder) if interfaces is None else interfaces, x, y)
     left.set_aspect("equal")
+    # a narrow sector (m ~ 600: a few um wide, ~40 um out) leaves room for few x labels
+    from matplotlib.ticker import MaxNLocator
+
+    left.xaxis.set_major_locator(MaxNLocator(2))
+    left.yaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]))
     left.set_xlabel("x (um)")
     left.set_ylabel("y (um)")
     left.set_title(f"Re {fem.pol} (2-D FEM): {fem.label()}")
