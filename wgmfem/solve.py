@@ -284,15 +284,41 @@ def _find_skew(cyl, beta_per_um, *, wavelength_nm, engine, extra_q, extra_loss_d
         lo, hi = (float(w) for w in wavelength_nm)
         k_lo, _ = _k_window((lo, hi))
         widened = (lo, hi / (1 - min(0.5, largest_relative_shift(beta_per_um, k_lo))))
-    flat = find_modes(cyl, wavelength_nm=widened, engine="exact", fsr=False, **search)
+    census = None
+    if widened is not None and isinstance(cyl, LayeredCylinder):
+        flat, census = _skew_window_census(cyl, widened, **search)
+    else:
+        flat = find_modes(cyl, wavelength_nm=widened, engine="exact", fsr=False, **search)
     try:
-        modes = skew_modes(flat, float(beta_per_um), cyl if isinstance(cyl, MaterialStack) else None)
+        modes = skew_modes(flat, float(beta_per_um), cyl if isinstance(cyl, MaterialStack) else None, census)
     except SkewError as exc:
         raise SearchError(str(exc)) from None
     if wavelength_nm is not None:
         lo, hi = (float(w) for w in wavelength_nm)
         modes = [md for md in modes if lo <= md.wavelength_nm <= hi]
     return _with_extra_loss(_ordered(modes, lookup=wavelength_nm is None), extra_q, extra_loss_db_per_cm)
+
+
+def _skew_window_census(cyl: LayeredCylinder, window_nm, *, pol, m, p, region, q_min, progress):
+    """The beta = 0 modes wanted in ``window_nm`` and the whole census they come from: every root
+    of both polarizations for the same azimuthal numbers (the region only sets which m a window
+    needs, the boxes find every root of those m), which gives each mode's distance to its
+    nearest neighbour of the same m without another census. Returns (wanted, (census, k_lo, k_hi))."""
+    try:
+        region = resolve_region(cyl, region, window_nm, m, p)
+        pols = normalize_pols(pol)
+    except (TypeError, ValueError) as exc:
+        raise SearchError(str(exc).splitlines()[0]) from None
+    k_lo, k_hi = _k_window(window_nm)
+    m_asked, p_range = _as_range(m, "m", 0), _as_range(p, "p", 1)
+    m_range = m_asked
+    if m_range is None:
+        region_index = cyl.layer_of(region) if region is not None else None
+        m_range = window_m_range(cyl, k_lo, k_hi, region_index, p_range[1] if p_range else None)
+    every = find_modes(cyl, pol="both", wavelength_nm=window_nm, m=m_range, region="any", p=None, q_min=q_min,
+                       fsr=False, progress=progress)
+    wanted = [md for md in every if md.pol in pols and _wanted(md, m_asked, p_range, region)]
+    return wanted, (every, k_lo, k_hi)
 
 
 class CensusWarning(UserWarning):

@@ -74,18 +74,47 @@ def neighbour_spacings(modes: list[Mode]) -> list[float]:
     return spacings
 
 
-def skew_modes(modes: list[Mode], beta_per_um: float, stack: MaterialStack | None = None) -> list[Mode]:
+def spacings_from_census(modes: list[Mode], census: list[Mode], k_lo: float, k_hi: float) -> list[float]:
+    """:func:`neighbour_spacings` from a census already made: ``census`` holds every root of
+    both polarizations and of the modes' m with Re k in [k_lo, k_hi] above each box's
+    ``q_floor``. A root missing from it lies beyond a window edge or below the floor, so the
+    distance to the nearest root is known up to those margins; modes closer than h/2 to an edge
+    of that completeness get their own census (NaN entries are filled by it)."""
+    by_m: dict[int, list[Mode]] = {}
+    for md in census:
+        by_m.setdefault(md.m, []).append(md)
+    spacings, missing = [], []
+    for i, md in enumerate(modes):
+        half = NEIGHBOUR_WINDOW * md.k.real
+        margin = min(md.k.real - k_lo, k_hi - md.k.real,
+                     md.k.real / (2 * float(md.verification.get("q_floor", math.inf))) - abs(md.k.imag))
+        if margin < half / 2:
+            spacings.append(math.nan)
+            missing.append(i)
+            continue
+        others = [abs(o.k - md.k) for o in by_m.get(md.m, []) if not (o.pol == md.pol and abs(o.k - md.k) < 1e-10 * abs(md.k))]
+        spacings.append(min(others + [half, margin]))
+    if missing:
+        for i, spacing in zip(missing, neighbour_spacings([modes[i] for i in missing])):
+            spacings[i] = spacing
+    return spacings
+
+
+def skew_modes(modes: list[Mode], beta_per_um: float, stack: MaterialStack | None = None,
+               census: tuple[list[Mode], float, float] | None = None) -> list[Mode]:
     """Every beta = 0 mode in ``modes`` (exact engine) continued to ``beta_per_um`` (1/um).
 
-    ``stack``: the materials when the indices depend on the wavelength. A mode that cannot be
-    continued raises :class:`~wgmfem.exact.skew.SkewError` (the message says which and where).
+    ``stack``: the materials when the indices depend on the wavelength. ``census``: (every root
+    of both polarizations and of the modes' m in a window, k_lo, k_hi), when the caller has it
+    (:func:`spacings_from_census`). A mode that cannot be continued raises
+    :class:`~wgmfem.exact.skew.SkewError` (the message says which and where).
     """
     if not (isinstance(beta_per_um, (int, float)) and math.isfinite(beta_per_um) and beta_per_um >= 0):
         raise ValueError(f"beta must be a finite number >= 0 (1/um), got {beta_per_um!r}")
     for md in modes:
         if md.engine != "exact" or md.beta_per_um:
             raise ValueError("skew modes continue exact beta = 0 modes")
-    spacings = neighbour_spacings(modes)
+    spacings = neighbour_spacings(modes) if census is None else spacings_from_census(modes, *census)
     return [skew_mode(md, float(beta_per_um), spacing, stack) for md, spacing in zip(modes, spacings)]
 
 
