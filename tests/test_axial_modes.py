@@ -117,3 +117,23 @@ def test_cross_section_loss_reaches_every_state():
     result = find_axial_modes(profile_from_spec("step:10:60:inner=0", 27.0, 39.0), wgmfem.Capillary(), pol="Ez", m=600, p=1, count=1)
     q_cross = result.cutoff_k.real / (-2 * result.cutoff_k.imag)
     assert q_cross.min() * 0.999 <= result.modes[0].Q_total <= q_cross.max() * 1.001
+
+
+def test_interpolated_cutoff_matches_exact_roots_at_every_point():
+    """The cutoff from exact roots at every 8th point (interpolation checked at the gaps' middles)
+    against exact roots at every point: within CUTOFF_TOLERANCE Re k_c, and the check recorded."""
+    from wgmfem.axial import modes as axial_modes
+
+    profile = profile_from_spec("gaussian:50:40", 27.0, 39.0)
+    result = find_axial_modes(profile, wgmfem.Capillary(), pol="Ez", m=600, p=1, count=3)
+    md = result.reference
+    slopes = result.cutoff_slopes_nm_per_um
+    spacing = axial_modes.neighbour_spacing(md)
+    every = axial_modes.cutoff_along(profile, md.cylinder, md, slopes, spacing, stride=1)
+    report: dict = {}
+    sparse = axial_modes.cutoff_along(profile, md.cylinder, md, slopes, spacing, report=report)
+    assert report["roots_solved"] < 0.5 * len(set(zip(profile.r_in_um, profile.r_out_um)))
+    assert np.max(np.abs(sparse - every) / every.real) < axial_modes.CUTOFF_TOLERANCE
+    assert report["check_points"] > 0 and report["max_check_error_relative"] <= axial_modes.CUTOFF_TOLERANCE
+    v = result.verification
+    assert 0 < v["cutoff_check_error_nm"] and v["cutoff_check_error_over_spacing"] < 1e-6

@@ -580,8 +580,23 @@ class _Discretization:
     def profiles(self, vectors: np.ndarray, z_um: np.ndarray) -> np.ndarray:
         """psi at z_um (rows: states); the interpolation matrix of the last z_um is kept."""
         if self._probes is None or self._probes[0] is not z_um:
-            self._probes = (z_um, self.basis.probes(z_um[None, :]))
+            self._probes = (z_um, _line_probes(self.basis, z_um))
         return (self._probes[1] @ vectors).T
+
+
+def _line_probes(basis: Basis, x: np.ndarray) -> sp.spmatrix:
+    """The matrix of ``basis.probes(x[None, :])`` (values at the points x inside the mesh), with
+    the elements found by a binary search over the sorted element ends."""
+    mesh = basis.mesh
+    left = mesh.p[0, mesh.t].min(axis=0)
+    order = np.argsort(left)
+    cells = order[np.clip(np.searchsorted(left[order], x, side="right") - 1, 0, len(order) - 1)].astype(np.int32)
+    points = x[None, :]
+    local = basis.mapping.invF(points[:, :, np.newaxis], tind=cells)
+    values = np.array([basis.elem.gbasis(basis.mapping, local, k, tind=cells)[0] for k in range(basis.Nbfun)]).flatten()
+    rows = np.tile(np.arange(len(x), dtype=np.int32), basis.Nbfun)
+    cols = basis.element_dofs[:, cells].flatten()
+    return sp.coo_matrix((values, (rows, cols)), shape=(len(x), basis.N)).tocsr()
 
 
 # --------------------------------------------------------------------------

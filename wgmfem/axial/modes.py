@@ -16,10 +16,12 @@ the dispersion factor F, as is alpha (both first order in the tiny shifts along 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 
 from ..exact.census import first_order_imag
 from ..exact.field import radial_field
@@ -33,6 +35,9 @@ from .skew_modes import neighbour_spacing
 
 HIGH_Q = 1e7  # above this Q the tracked root's Im k comes from the first-order leak
 RADIUS_STEP_UM = 1e-3  # finite-difference step of d lambda_c / d r
+CUTOFF_STRIDE = 8  # profile points between the exact cutoff roots of the first pass
+CUTOFF_DEGREE = 3  # degree of the polynomial in the radii under the interpolated cutoff
+CUTOFF_TOLERANCE = 1e-12  # largest |k_c interpolated - exact| / Re k_c at a check point
 
 
 @dataclass(frozen=True)
@@ -127,50 +132,119 @@ def _track(cyl: LayeredCylinder, md: Mode, k_seed: float) -> complex | None:
     return k
 
 
-def cutoff_along(profile: AxialProfile, template: LayeredCylinder, md: Mode, slopes: dict[str, float],
-                 spacing: float) -> np.ndarray:
-    """k_c(z) at every profile point (1/um, complex), continued point by point from ``md``.
+def _continued_root(template: LayeredCylinder, md: Mode, dk_dr: dict[str, float], spacing: float,
+                    previous: tuple, k_prev: complex, target: tuple, z_um: float) -> complex:
+    """The root at geometry ``target`` (r_in, r_out, n_core) continued from ``k_prev`` at ``previous``.
 
-    Each step is seeded by the first-order change from ``slopes`` (d lambda_c / d r, nm/um)
-    and split into sub-steps so that none moves the root by more than a fifth of ``spacing``
-    (1/um, the distance to the nearest other root of the same m). Repeated geometries
-    (uniform stretches) are solved once."""
-    cache: dict[tuple, complex] = {}
-    out = np.empty(profile.num_points, complex)
+    The step is seeded by the first-order change from ``dk_dr`` and split into sub-steps so that
+    none moves the root by more than a fifth of ``spacing``."""
+    shift = dk_dr["r_in"] * (target[0] - previous[0]) + dk_dr["r_out"] * (target[1] - previous[1])
+    sub = max(1, math.ceil(abs(shift) / (0.2 * spacing)))
+    k = k_prev
+    for j in range(1, sub + 1):
+        f = j / sub
+        a, b = (previous[0] + f * (target[0] - previous[0]), previous[1] + f * (target[1] - previous[1]))
+        n_core = previous[2] + f * (target[2] - previous[2])
+        found = _track(cylinder_at(template, a, b, n_core), md, k.real + shift / sub)
+        if found is None:
+            raise AxialError(
+                f"the {md.label()} family changes its labels at z = {z_um:g} um "
+                f"(r_in {a:g}, r_out {b:g} um), an anticrossing with another mode of m = {md.m}: "
+                "the one-family axial equation does not hold across it (a smaller radius change, or another m or p)"
+            )
+        k = found
+    return k
+
+
+def _geometry_design(geometry: np.ndarray, degree: int) -> np.ndarray:
+    """Monomials up to ``degree`` of the geometry columns that vary (scaled to [-1, 1])."""
+    varying = [g / np.max(np.abs(g)) for g in (geometry - geometry[0]).T if np.max(np.abs(g)) > 0]
+    columns = [np.ones(len(geometry))]
+    for d in range(1, degree + 1):
+        for combo in itertools.combinations_with_replacement(range(len(varying)), d):
+            columns.append(np.prod([varying[c] for c in combo], axis=0))
+    return np.array(columns).T
+
+
+def _interpolated_cutoff(z: np.ndarray, design: np.ndarray, nodes: list[int], k_nodes: np.ndarray) -> np.ndarray:
+    """k_c at every profile point from the exact roots at ``nodes``: a least-squares polynomial in
+    the radii (and liquid index) plus a cubic spline in z of what it leaves (zero at the nodes)."""
+    coef = np.linalg.lstsq(design[nodes], k_nodes, rcond=1e-12)[0]
+    model = design @ coef
+    remainder = k_nodes - model[nodes]
+    if len(nodes) == 1:
+        return model + remainder[0]
+    return model + CubicSpline(z[nodes], remainder)(z)
+
+
+def cutoff_along(profile: AxialProfile, template: LayeredCylinder, md: Mode, slopes: dict[str, float],
+                 spacing: float, *, stride: int = CUTOFF_STRIDE, report: dict | None = None) -> np.ndarray:
+    """k_c(z) at every profile point (1/um, complex), continued from ``md``.
+
+    Exact roots are solved at every ``stride``-th point, continued outwards from the reference
+    (each step seeded by the first-order change from ``slopes``, d lambda_c / d r in nm/um, and
+    split into sub-steps that move the root by at most a fifth of ``spacing``, the distance in
+    1/um to the nearest other root of the same m). Between them k_c is a least-squares
+    polynomial of degree CUTOFF_DEGREE in the radii (and liquid index) plus a cubic spline in z
+    of the remainder. That interpolation is checked by an exact root at the middle point of
+    every gap between exact points: a check off by more than CUTOFF_TOLERANCE Re k_c becomes an
+    exact point (the gap is halved) and all checks are redone, until every one passes. Points
+    with an exact root (nodes and checks) keep it; ``stride = 1`` solves every point.
+    Repeated geometries (uniform stretches) are solved once. ``report`` (a dict) receives the
+    counts and the largest check error."""
+    n = profile.num_points
     dk_dr = {name: -md.root_k.real**2 * slope / (2e3 * math.pi) for name, slope in slopes.items()}
     start = int(np.argmin(np.abs(profile.r_out_um - md.cylinder.radii_um[1]) + np.abs(profile.r_in_um - md.cylinder.radii_um[0])))
     n0 = md.cylinder.indices[0]
+    geometry = [(float(profile.r_in_um[i]), float(profile.r_out_um[i]),
+                 n0 if profile.core_index is None else complex(profile.core_index[i])) for i in range(n)]
+    cache: dict[tuple, complex] = {}
+    exact: dict[int, complex] = {}
 
-    def point(i):
-        n_core = n0 if profile.core_index is None else complex(profile.core_index[i])
-        return float(profile.r_in_um[i]), float(profile.r_out_um[i]), n_core
+    def solve(i: int, j: int | None) -> None:
+        """The exact root at point i, continued from point j (None: from ``md``)."""
+        if geometry[i] not in cache:
+            previous, k_prev = ((md.cylinder.radii_um[0], md.cylinder.radii_um[1], n0), md.root_k) if j is None else (geometry[j], exact[j])
+            cache[geometry[i]] = _continued_root(template, md, dk_dr, spacing, previous, k_prev, geometry[i], float(profile.z_um[i]))
+        exact[i] = cache[geometry[i]]
 
-    for sweep in (range(start, profile.num_points), range(start - 1, -1, -1)):
-        previous = point(start) if sweep.start != start else (md.cylinder.radii_um[0], md.cylinder.radii_um[1], n0)
-        k_prev = out[start] if sweep.start != start else md.root_k
-        for i in sweep:
-            target = point(i)
-            if target in cache:
-                out[i] = k_prev = cache[target]
-                previous = target
+    stride = max(1, int(stride))
+    solve(start, None)
+    nodes = {start}
+    for direction, end in ((1, n - 1), (-1, 0)):
+        chain = [*range(start + direction * stride, end, direction * stride), end] if start != end else []
+        previous = start
+        for i in chain:
+            if i in nodes:
                 continue
-            shift = dk_dr["r_in"] * (target[0] - previous[0]) + dk_dr["r_out"] * (target[1] - previous[1])
-            sub = max(1, math.ceil(abs(shift) / (0.2 * spacing)))
-            k = k_prev
-            for j in range(1, sub + 1):
-                f = j / sub
-                a, b = (previous[0] + f * (target[0] - previous[0]), previous[1] + f * (target[1] - previous[1]))
-                n_core = previous[2] + f * (target[2] - previous[2])
-                found = _track(cylinder_at(template, a, b, n_core), md, k.real + shift / sub)
-                if found is None:
-                    raise AxialError(
-                        f"the {md.label()} family changes its labels at z = {profile.z_um[i]:g} um "
-                        f"(r_in {a:g}, r_out {b:g} um), an anticrossing with another mode of m = {md.m}: "
-                        "the one-family axial equation does not hold across it (a smaller radius change, or another m or p)"
-                    )
-                k = found
-            out[i] = k_prev = cache[target] = k
-            previous = target
+            solve(i, previous)
+            nodes.add(i)
+            previous = i
+    z = profile.z_um
+    design = _geometry_design(np.array([[g[0], g[1], complex(g[2]).real, complex(g[2]).imag] for g in geometry]), CUTOFF_DEGREE)
+    worst = 0.0
+    while True:
+        order = sorted(nodes)
+        for a, b in zip(order[:-1], order[1:]):
+            if b - a >= 2 and (a + b) // 2 not in exact:
+                solve((a + b) // 2, a if (a + b) // 2 - a <= b - (a + b) // 2 else b)
+        values = _interpolated_cutoff(z, design, order, np.array([exact[i] for i in order]))
+        checks = [i for i in exact if i not in nodes]
+        errors = {i: abs(values[i] - exact[i]) / exact[i].real for i in checks}
+        bad = [i for i, e in errors.items() if e > CUTOFF_TOLERANCE]
+        if not bad:
+            worst = max(errors.values(), default=0.0)
+            break
+        nodes.update(bad)
+    out = values.copy()
+    for i, k in exact.items():
+        out[i] = k
+    if report is not None:
+        report.update(
+            roots_solved=len(cache), exact_points=len(exact), interpolation_nodes=len(nodes), check_points=len(exact) - len(nodes),
+            max_check_error_relative=worst,
+            max_check_error_nm=max((2e3 * math.pi * abs(1 / values[i].real - 1 / exact[i].real) for i in checks), default=0.0),
+        )
     return out
 
 
@@ -225,7 +299,8 @@ def find_axial_modes(
     factor = reference.dispersion_factor
     fixed_mode = reference if factor == 1.0 else _cross_section_mode(fixed, pol, m, p, region)
     slopes = _cutoff_slopes(fixed, fixed_mode, r_in, r_out)
-    k_fixed = cutoff_along(profile, fixed, fixed_mode, slopes, neighbour_spacing(fixed_mode))
+    cutoff_report: dict = {}
+    k_fixed = cutoff_along(profile, fixed, fixed_mode, slopes, neighbour_spacing(fixed_mode), report=cutoff_report)
     k_c = reference.k + (k_fixed - k_fixed[ref_index]) / factor
     alpha = reference.axial_curvature
     assert alpha is not None  # an exact beta = 0 mode
@@ -253,8 +328,14 @@ def find_axial_modes(
         for i in range(solution.count)
     ]
     verification = {
-        "cutoff": "exact beta = 0 root at every distinct profile point, tracked with the census's labels",
-        "cutoff_points_solved": int(len({(a, b) for a, b in zip(profile.r_in_um, profile.r_out_um)})),
+        "cutoff": (f"exact beta = 0 roots tracked with the census's labels at every {CUTOFF_STRIDE}th point and "
+                   "refined until the interpolation between them (polynomial in the radii plus a spline in z) is within "
+                   f"{CUTOFF_TOLERANCE:g} Re k_c of an exact root at the middle of every gap"),
+        "cutoff_points_solved": cutoff_report["roots_solved"],
+        "cutoff_check_points": cutoff_report["check_points"],
+        "cutoff_check_error_relative": float(cutoff_report["max_check_error_relative"]),
+        "cutoff_check_error_nm": float(cutoff_report["max_check_error_nm"]),
+        "cutoff_check_error_over_spacing": _over_spacing(cutoff_report["max_check_error_nm"], solution),
         "dispersion_factor": factor,
         "max_radius_slope": radius_slope(profile),
         "shape_metric_per_um2": metric.tolist(),
@@ -263,6 +344,12 @@ def find_axial_modes(
     }
     return AxialResult(profile, reference, float(profile.z_um[ref_index]), k_c, alpha,
                        slopes, modes, solution, verification)
+
+
+def _over_spacing(error_nm: float, solution: AxialSolution) -> float:
+    """``error_nm`` over the smallest axial level spacing (NaN with a single state)."""
+    spacing = np.abs(solution.spacing_to_next_nm[:-1])
+    return float(error_nm / spacing.min()) if len(spacing) else math.nan
 
 
 def _axial_q(solution: AxialSolution, i: int) -> float:
