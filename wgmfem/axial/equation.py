@@ -652,15 +652,34 @@ def _lowest_states(disc, count, search_radius, max_pml_fraction, end_w, shift) -
 
 
 def _solved_again(states: _States, other: _Discretization, targets: np.ndarray, offset: float, z_um) -> _States:
-    """Each state in ``other``: the eigenpair nearest target + offset, if its profile on
-    z_um overlaps the state's (E NaN and a zero vector otherwise)."""
+    """Each state in ``other``: the eigenpair nearest target + offset whose profile on z_um
+    overlaps the state's (E NaN and a zero vector where none does).
+
+    All states first come from one factorization at the lowest target (a shift-invert solve for
+    as many eigenpairs as states plus a margin), each matched by profile overlap and accepted
+    where it lies closer to its target than to any other target; the rest are solved one by
+    one at their own target."""
     reference = states.profiles(z_um)
     E = np.full(len(targets), np.nan + 0j)
     vectors = np.zeros((other.basis.N, len(targets)), dtype=complex)
-    for i, target in enumerate(targets):
-        e, x = other.eigenpairs(complex(target) + offset, 1)
-        if len(e) and _matching(reference[i : i + 1], other.profiles(x, z_um))[0] == 0:
-            E[i], vectors[:, i] = e[0], x[:, 0]
+    finite = np.flatnonzero(np.isfinite(targets))
+    if len(finite) > 1:
+        shift = complex(targets[finite][np.argmin(targets[finite].real)]) + offset
+        e, x = other.eigenpairs(shift, len(finite) + EXTRA_EIGENPAIRS)
+        match = _matching(reference[finite], other.profiles(x, z_um)) if len(e) else -np.ones(len(finite), int)
+        for row, i in enumerate(finite):
+            j = match[row]
+            if j < 0:
+                continue
+            gaps = np.abs(targets[finite] - targets[i])
+            nearest_other = np.min(gaps[gaps > 0], initial=np.inf)
+            if abs(e[j] - targets[i]) < 0.5 * nearest_other:
+                E[i], vectors[:, i] = e[j], x[:, j]
+    for i in finite:
+        if np.isnan(E[i]):
+            e, x = other.eigenpairs(complex(targets[i]) + offset, 1)
+            if len(e) and _matching(reference[i : i + 1], other.profiles(x, z_um))[0] == 0:
+                E[i], vectors[:, i] = e[0], x[:, 0]
     return _States(other, E, vectors)
 
 
