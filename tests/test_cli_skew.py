@@ -33,6 +33,7 @@ def test_json_of_a_skew_mode_matches_the_reference(capsys):
     assert record["Q_rad"] == pytest.approx(k_ref.real / (-2 * k_ref.imag), rel=1e-2)
     assert record["axial_curvature"] == pytest.approx(ref_alpha0("paper-Ez"), rel=1e-6)
     assert record["verification"]["census_ok"] is True
+    assert record["verification"]["residual"] < 1e-13  # |D/D'| / |k| at the reported root
     assert record["fsr_nm"] is None and record["effective_area_um2"] is None  # beta = 0 closed forms withheld
 
 

@@ -141,7 +141,7 @@ def skew_mode(md: Mode, beta_per_um: float, spacing: float, stack: MaterialStack
         slopes = _slopes(stack, lam)
     verification = {
         "method": f"continued from beta = 0 in {root.steps} steps of beta; {root.method}",
-        "residual": 0.0 if root.count == 1 else math.nan,
+        "residual": root.residual,
         "census_ok": root.count == 1,
         "census_count": (
             f"argument principle: {root.count} root(s) of the 4x4 determinant within "

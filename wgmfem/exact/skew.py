@@ -249,6 +249,18 @@ def index_derivatives(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: flo
     return np.array(derivatives), complex(d_dbeta)
 
 
+def newton_residual(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float) -> float:
+    """|D(k) / D'(k)| / |k| on the analytic D (D' on a circle of four points): the relative
+    distance from ``k`` to the root that one Newton step predicts. For a lossless high-Q root
+    whose Im k comes from the first-order leak this includes that first-order error (~1/Q)."""
+    ref = _log_reference(cyl, m, k, beta_per_um)
+    ring = np.array([1, 1j, -1, -1j])
+    hk = DERIVATIVE_STEP * abs(k)
+    d_dk = np.sum(skew_determinant(cyl, m, k + hk * ring, beta_per_um, ref) * np.conj(ring)) / (4 * hk)
+    value = skew_determinant(cyl, m, k, beta_per_um, ref)[0]
+    return float(abs(value / d_dk) / abs(k)) if d_dk != 0 else math.inf
+
+
 def _outgoing_admittance_parts(m: int, x: float) -> tuple[float, float]:
     """(Re, Im) of x H1'(x) / H1(x) at real x > 0, each without cancellation:
     Re = x (J J' + Y Y') / (J^2 + Y^2), Im = (2/pi) / (J^2 + Y^2) (the Wronskian)."""
@@ -328,6 +340,7 @@ class SkewRoot:
     energy_fractions: np.ndarray  # Re(-n_j/k dk/dn_j), layers then outside
     ez_share: float  # |Ez|^2 / (|Ez|^2 + |Hz|^2) at the outer surface (1: quasi-Ez, 0: quasi-Hz)
     method: str
+    residual: float  # |D / D'| / |k| at k: the relative distance to the true root (one Newton step)
 
     @property
     def fraction_sum_residual(self) -> float:
@@ -403,11 +416,12 @@ def verify_root(cyl: LayeredCylinder, m: int, k: complex, beta: float, steps: in
             k, method = refined, "secant on the 4x4 determinant; Im k from the first-order leak (Q > 1e7)"
     radius = 0.25 * spacing
     count = count_roots_in_circle(cyl, m, k, radius, beta)
+    residual = newton_residual(cyl, m, k, beta)
     dk_dn, dk_dbeta = index_derivatives(cyl, m, k, beta)
     all_indices = list(cyl.indices) + [cyl.outside_index]
     fractions = np.array([(-n * d / k).real for n, d in zip(all_indices, dk_dn)])
     return SkewRoot(k, beta, steps, count, radius, dk_dn, dk_dbeta, fractions,
-                    axial_field_share(cyl, m, k, beta), method)
+                    axial_field_share(cyl, m, k, beta), method, residual)
 
 
 def axial_curvature(cyl: LayeredCylinder, m: int, k0: complex) -> float:
