@@ -49,6 +49,7 @@ CONTOUR_MAX_POINTS = 4096
 # growing solution's share of the regular one passes through zero), rounding dominates below
 # ~1e-8; at 1e-7 the energy fractions of the paper's m = 600 modes sum to 1 within 1e-9
 DERIVATIVE_STEP = 1e-7
+_RING = np.array([1, 1j, -1, -1j])  # the four points of the derivative circle
 CURVATURE_STEP = 4e-4  # beta / k of the difference quotient in beta^2 (D is even in beta)
 
 
@@ -220,15 +221,22 @@ def count_roots_in_circle(cyl: LayeredCylinder, m: int, centre: complex, radius:
     return None
 
 
-def index_derivatives(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float) -> tuple[np.ndarray, complex]:
-    """(dk/dn_j for every layer and the outer medium, dk/dbeta) at a root ``k``, by implicit
-    differentiation of D: dk/dx = -(dD/dx) / (dD/dx), dD/dk from D on a small circle (four
-    points: exact for a cubic), dD/dn_j and dD/dbeta by central differences (real steps:
-    the outer medium stays lossless)."""
+def analytic_at(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float) -> tuple[float, complex, complex]:
+    """(log_ref, D(k), dD/dk) of the analytic D with the log-scale of ``k`` taken out; dD/dk from
+    D on a circle of four points around k (exact for a cubic), all five values in one call."""
     ref = _log_reference(cyl, m, k, beta_per_um)
-    ring = np.array([1, 1j, -1, -1j])
     hk = DERIVATIVE_STEP * abs(k)
-    d_dk = np.sum(skew_determinant(cyl, m, k + hk * ring, beta_per_um, ref) * np.conj(ring)) / (4 * hk)
+    values = skew_determinant(cyl, m, k + hk * np.concatenate([[0], _RING]), beta_per_um, ref)
+    return ref, complex(values[0]), complex(np.sum(values[1:] * np.conj(_RING)) / (4 * hk))
+
+
+def index_derivatives(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float,
+                      at: tuple[float, complex, complex] | None = None) -> tuple[np.ndarray, complex]:
+    """(dk/dn_j for every layer and the outer medium, dk/dbeta) at a root ``k``, by implicit
+    differentiation of D: dk/dx = -(dD/dx) / (dD/dk), dD/dk from :func:`analytic_at` (``at``
+    when already computed), dD/dn_j and dD/dbeta by central differences (real steps: the outer
+    medium stays lossless)."""
+    ref, _, d_dk = analytic_at(cyl, m, k, beta_per_um) if at is None else at
 
     def central(moved_plus, moved_minus, beta_plus, beta_minus, h):
         plus = skew_determinant(moved_plus, m, k, beta_plus, ref)[0]
@@ -249,15 +257,12 @@ def index_derivatives(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: flo
     return np.array(derivatives), complex(d_dbeta)
 
 
-def newton_residual(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float) -> float:
-    """|D(k) / D'(k)| / |k| on the analytic D (D' on a circle of four points): the relative
+def newton_residual(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float,
+                    at: tuple[float, complex, complex] | None = None) -> float:
+    """|D(k) / D'(k)| / |k| on the analytic D (:func:`analytic_at`, or ``at``): the relative
     distance from ``k`` to the root that one Newton step predicts. For a lossless high-Q root
     whose Im k comes from the first-order leak this includes that first-order error (~1/Q)."""
-    ref = _log_reference(cyl, m, k, beta_per_um)
-    ring = np.array([1, 1j, -1, -1j])
-    hk = DERIVATIVE_STEP * abs(k)
-    d_dk = np.sum(skew_determinant(cyl, m, k + hk * ring, beta_per_um, ref) * np.conj(ring)) / (4 * hk)
-    value = skew_determinant(cyl, m, k, beta_per_um, ref)[0]
+    _, value, d_dk = analytic_at(cyl, m, k, beta_per_um) if at is None else at
     return float(abs(value / d_dk) / abs(k)) if d_dk != 0 else math.inf
 
 
@@ -416,8 +421,9 @@ def verify_root(cyl: LayeredCylinder, m: int, k: complex, beta: float, steps: in
             k, method = refined, "secant on the 4x4 determinant; Im k from the first-order leak (Q > 1e7)"
     radius = 0.25 * spacing
     count = count_roots_in_circle(cyl, m, k, radius, beta)
-    residual = newton_residual(cyl, m, k, beta)
-    dk_dn, dk_dbeta = index_derivatives(cyl, m, k, beta)
+    at = analytic_at(cyl, m, k, beta)
+    residual = newton_residual(cyl, m, k, beta, at)
+    dk_dn, dk_dbeta = index_derivatives(cyl, m, k, beta, at)
     all_indices = list(cyl.indices) + [cyl.outside_index]
     fractions = np.array([(-n * d / k).real for n, d in zip(all_indices, dk_dn)])
     return SkewRoot(k, beta, steps, count, radius, dk_dn, dk_dbeta, fractions,
@@ -434,11 +440,7 @@ def axial_curvature(cyl: LayeredCylinder, m: int, k0: complex) -> float:
     of ~1e-6 k; smaller h meet D's rounding). Agrees with high-precision skew roots to ~1e-8.
     """
     k0 = complex(k0)
-    ref = _log_reference(cyl, m, k0, 0.0)
-    ring = np.array([1, 1j, -1, -1j])
-    hk = DERIVATIVE_STEP * abs(k0)
-    d_dk = np.sum(skew_determinant(cyl, m, k0 + hk * ring, 0.0, ref) * np.conj(ring)) / (4 * hk)
-    at_zero = skew_determinant(cyl, m, k0, 0.0, ref)[0]
+    ref, at_zero, d_dk = analytic_at(cyl, m, k0, 0.0)
     estimates = []
     for h in (CURVATURE_STEP * abs(k0), 0.5 * CURVATURE_STEP * abs(k0)):
         d_dbeta2 = (skew_determinant(cyl, m, k0, h, ref)[0] - at_zero) / h**2
