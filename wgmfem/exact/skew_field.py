@@ -10,8 +10,9 @@ separately), outside the outgoing waves are H1_m(kt r) / H1_m(kt r_b); then, wit
 
 (vE = r dEz/dr, vH = r dHz/dr), from curl E = i k H and curl H = -i k n^2 E for fields
 ~ exp(i m phi + i beta z). The outward columns carry the error that rounding injects into
-a field decaying through a thick barrier: accurate for the modes of ordinary capillaries
-(m up to ~1000 with a few um of barrier), like the beta = 0 forward solution.
+a field decaying through a thick barrier, like the beta = 0 forward solution: checked on the
+paper's capillary at m = 600 (the scalar profile to 1e-9 at beta = 0, energy fractions to ~1e-9
+at beta = 0.5, tests/test_skew_field.py); thicker barriers or higher m are not checked.
 """
 
 from __future__ import annotations
