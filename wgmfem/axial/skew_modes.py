@@ -14,15 +14,23 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..exact.census import find_roots
-from ..exact.skew import SkewError, SkewRoot, axial_curvature, follow_beta, skew_secant, verify_root
+from ..exact.skew import (
+    SkewError,
+    SkewRoot,
+    axial_curvature,
+    count_roots_in_circle,
+    follow_beta,
+    skew_secant,
+    verify_root,
+)
 from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
 from ..units import wavelength_nm_from_k
 
 DISPERSION_TOL = 1e-14  # relative change of k at which the indices are taken as self-consistent
 DISPERSION_ROUNDS = 12
-NEIGHBOUR_WINDOW = 2e-3  # relative half-width searched for the nearest other root of the same m
+NEIGHBOUR_WINDOW = 2e-3  # relative radius searched first for the nearest other root of the same m
+SMALLEST_SPACING = 1e-9  # relative: closer beta = 0 roots are not continued apart
 
 
 def largest_relative_shift(beta_per_um: float, k_min: float) -> float:
@@ -32,45 +40,27 @@ def largest_relative_shift(beta_per_um: float, k_min: float) -> float:
 
 
 def neighbour_spacing(md: Mode) -> float:
-    """The distance (1/um) from ``md`` to the nearest other beta = 0 root of the same m in
-    either polarization, at most h = ``NEIGHBOUR_WINDOW`` k (see :func:`neighbour_spacings`)."""
+    """A lower bound (1/um) on the distance from ``md`` to the nearest other beta = 0 root of
+    the same m in either polarization, at most h = ``NEIGHBOUR_WINDOW`` k (see
+    :func:`neighbour_spacings`)."""
     return neighbour_spacings([md])[0]
 
 
 def neighbour_spacings(modes: list[Mode]) -> list[float]:
-    """For each mode, the distance (1/um) to the nearest other beta = 0 root of the same m in
-    either polarization, at most h = ``NEIGHBOUR_WINDOW`` k: a census of both polarizations over
-    Re k within 2h of the mode and Im k down to |Im k| + 2h holds every root closer than 2h (the
-    continuation may not move by more than a fraction of the spacing). Modes of one m closer
-    than 4h share one census box."""
-    spacings = [math.nan] * len(modes)
-    by_m: dict[int, list[int]] = {}
-    for i, md in enumerate(modes):
-        by_m.setdefault(md.m, []).append(i)
-    for group in by_m.values():
-        group.sort(key=lambda i: modes[i].k.real)
-        clusters: list[list[int]] = [[group[0]]]
-        for i in group[1:]:
-            last = modes[clusters[-1][-1]]
-            if modes[i].k.real - last.k.real > 4 * NEIGHBOUR_WINDOW * last.k.real or modes[i].cylinder != last.cylinder:
-                clusters.append([i])
-            else:
-                clusters[-1].append(i)
-        for cluster in clusters:
-            members = [modes[i] for i in cluster]
-            cyl = members[0].cylinder.real_part()
-            half = NEIGHBOUR_WINDOW * max(md.k.real for md in members)
-            lo = min(md.k.real for md in members) - 2 * half
-            hi = max(md.k.real for md in members) + 2 * half
-            q_floor = max(2.0, hi / (2 * (max(abs(md.k.imag) for md in members) + 2 * half)))
-            roots: list[tuple[str, complex]] = []
-            for pol in ("Ez", "Hz"):
-                result = find_roots(cyl, pol, [members[0].m], [lo], [hi], q_min=q_floor)
-                roots.extend((pol, r.k) for r in result.roots)
-            for i, md in zip(cluster, members):
-                own = NEIGHBOUR_WINDOW * md.k.real
-                others = [abs(k - md.k) for pol, k in roots if not (pol == md.pol and abs(k - md.k) < 1e-10 * abs(md.k))]
-                spacings[i] = min(others + [own])
+    """For each mode, a radius r <= h = ``NEIGHBOUR_WINDOW`` k (1/um) within which it is the only
+    beta = 0 root of its m in either polarization: the argument principle on the 4x4
+    determinant at beta = 0 (whose zeros are the roots of both polarizations) counts the roots
+    in circles of radius h, h/2, h/4, ... around the mode until it counts one. The nearest other
+    root then lies at r or beyond (the continuation may not move by more than a fraction of it)."""
+    spacings = []
+    for md in modes:
+        radius = NEIGHBOUR_WINDOW * abs(md.k)
+        while count_roots_in_circle(md.cylinder, md.m, md.k, radius, 0.0) != 1:
+            radius /= 2
+            if radius < SMALLEST_SPACING * abs(md.k):
+                raise SkewError(f"{md.label()}: another root lies within {radius:.2g} /um at beta = 0; "
+                                "its skew continuation cannot be told apart")
+        spacings.append(radius)
     return spacings
 
 

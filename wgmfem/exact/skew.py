@@ -45,6 +45,9 @@ SECANT_TOL = 1e-15  # relative step at which a secant stops
 SECANT_MAX_ITER = 40
 NOISE_FLOOR = 1e-13  # a secant whose steps stop shrinking below this (relative) has converged
 CONTOUR_MAX_POINTS = 4096
+STEP_ACCEPT = 0.2  # a continuation step may land this many neighbour spacings from its prediction
+STEP_TARGET = 0.01  # the prediction miss (in spacings) the next step is sized for
+MAX_STEPS = 200  # continuation steps tried, failed ones included
 # relative step of the derivatives of D: near a core mode D bends on a scale of ~1e-6 k (the
 # growing solution's share of the regular one passes through zero), rounding dominates below
 # ~1e-8; at 1e-7 the energy fractions of the paper's m = 600 modes sum to 1 within 1e-9
@@ -368,7 +371,7 @@ def follow_beta(cyl: LayeredCylinder, m: int, k0: complex, beta_per_um: float, a
     """The skew root at ``beta_per_um`` continued from the beta = 0 root ``k0`` (1/um).
 
     ``spacing`` (1/um) is the distance from ``k0`` to the nearest other root of the same m
-    (either polarization) at beta = 0: each step must land within a fifth of it of its
+    (either polarization) at beta = 0: each step must land within ``STEP_ACCEPT`` of it of its
     prediction, and the last root is counted in a circle of a quarter of it.
     """
     beta_target = float(beta_per_um)
@@ -380,26 +383,34 @@ def follow_beta(cyl: LayeredCylinder, m: int, k0: complex, beta_per_um: float, a
         if not converged or abs(k - k0) > 0.2 * spacing:
             raise SkewError(f"m={m}: no root of the 4x4 determinant near {2e3 * math.pi / k0.real:.6f} nm")
         return verify_root(cyl, m, k, 0.0, 0, spacing)
-    # predicted total shift alpha beta^2 / (2 k); steps so that each moves by < spacing / 4
-    # (neighbouring roots move alike: what a step must not do is outrun its prediction)
-    total = alpha_guess * beta_target**2 / (2 * abs(k0))
-    steps = int(min(200, max(1, math.ceil(4 * total / spacing))))
-    betas = [0.0]
-    roots = [k0]
-    alpha = alpha_guess
-    for i in range(1, steps + 1):
-        beta = beta_target * math.sqrt(i / steps)  # equal steps in beta^2: equal shifts
-        predicted = np.sqrt(roots[-1] ** 2 + alpha * (beta**2 - betas[-1] ** 2))
-        k, converged, _ = skew_secant(cyl, m, predicted, beta)
-        if not converged or abs(k - predicted) > 0.2 * spacing:
-            raise SkewError(
-                f"m={m}: the root continued from {2e3 * math.pi / k0.real:.6f} nm was lost at beta = {beta:.4g} /um "
-                f"({'no convergence' if not converged else 'jumped to another root'})"
-            )
-        alpha = ((k * k - roots[-1] ** 2) / (beta**2 - betas[-1] ** 2)).real
-        betas.append(beta)
-        roots.append(k)
-    return verify_root(cyl, m, roots[-1], beta_target, steps, spacing)
+    # Steps in beta^2, where k^2 moves nearly linearly (k^2 = k0^2 + alpha beta^2 near cutoff).
+    # The first predicts a shift of one spacing; each next is sized so that the prediction
+    # misses by about STEP_TARGET spacings (the miss grows as the square of the step). A step
+    # is accepted when the secant lands within STEP_ACCEPT spacings of its prediction (the
+    # other roots lie about a spacing away), else it is retried shorter.
+    target2 = beta_target**2
+    step2 = min(target2, 2 * abs(k0) * spacing / max(alpha_guess, 1e-3))
+    done2, k, alpha, steps, tries = 0.0, k0, alpha_guess, 0, 0
+    while done2 < target2:
+        next2 = target2 if target2 - done2 < 1.25 * step2 else done2 + step2
+        beta = math.sqrt(next2)
+        predicted = np.sqrt(k**2 + alpha * (next2 - done2))
+        new, converged, _ = skew_secant(cyl, m, predicted, beta)
+        miss = abs(new - predicted)
+        tries += 1
+        if not converged or miss > STEP_ACCEPT * spacing:
+            if tries >= MAX_STEPS:
+                raise SkewError(
+                    f"m={m}: the root continued from {2e3 * math.pi / k0.real:.6f} nm was lost at beta = {beta:.4g} /um "
+                    f"({'no convergence' if not converged else 'jumped to another root'})"
+                )
+            step2 = (next2 - done2) / 4
+            continue
+        alpha = ((new * new - k * k) / (next2 - done2)).real
+        growth = math.sqrt(STEP_TARGET * spacing / miss) if miss > 0 else 4.0
+        step2 = (next2 - done2) * min(4.0, growth)
+        done2, k, steps = next2, new, steps + 1
+    return verify_root(cyl, m, k, beta_target, steps, spacing)
 
 
 HIGH_Q = 1e7  # above this Q a lossless root's Im k comes from the first-order leak (:func:`high_q_root`)
