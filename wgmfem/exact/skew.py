@@ -102,12 +102,17 @@ class SkewColumns:
     layers: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
-def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float, keep_layers: bool = False) -> SkewColumns:
+def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um, keep_layers: bool = False, *,
+                 indices=None, outside_index=None) -> SkewColumns:
     """Carry the two solutions regular at the axis to the outer surface (``k`` an array, 1/um);
-    ``keep_layers`` also keeps the columns at every interface (for the field)."""
+    ``keep_layers`` also keeps the columns at every interface (for the field). ``beta_per_um``,
+    and ``indices`` (one value or array per layer) and ``outside_index`` when given in place of
+    the cylinder's, may vary from point to point (arrays broadcast with ``k``)."""
     k = np.atleast_1d(np.asarray(k, dtype=complex))
-    beta = float(beta_per_um)
-    n0, a = cyl.indices[0], cyl.radii_um[0]
+    beta = np.asarray(beta_per_um, dtype=float)
+    indices = cyl.indices if indices is None else indices
+    n_out = cyl.outside_index if outside_index is None else outside_index
+    n0, a = indices[0], cyl.radii_um[0]
     kt2 = n0 * n0 * k * k - beta * beta
     x0 = transverse_wavenumber(n0, k, beta) * a
     b0 = scaled_jy(m, x0, need_y=False)
@@ -121,7 +126,7 @@ def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float, keep_layer
     columns, log_scale = _normalize_columns(columns, log_scale)
     layers = [(columns, log_scale)] if keep_layers else []
     for j in range(1, cyl.n_layers):
-        n, r1, r2 = cyl.indices[j], cyl.radii_um[j - 1], cyl.radii_um[j]
+        n, r1, r2 = indices[j], cyl.radii_um[j - 1], cyl.radii_um[j]
         kt = transverse_wavenumber(n, k, beta)
         kt2 = n * n * k * k - beta * beta
         x1, x2 = kt * r1, kt * r2
@@ -137,7 +142,7 @@ def skew_columns(cyl: LayeredCylinder, m: int, k, beta_per_um: float, keep_layer
         columns, log_scale = _normalize_columns(columns, log_scale)
         if keep_layers:
             layers.append((columns, log_scale))
-    n_out, rb = cyl.outside_index, cyl.outer_radius_um
+    rb = cyl.outer_radius_um
     kt_out = transverse_wavenumber(n_out, k, beta)
     kt2 = n_out * n_out * k * k - beta * beta
     # x H1'(x) / H1(x) at x = kt_out r_b: the Ez admittance of a medium of index 1 at k = kt_out / n_out
@@ -156,15 +161,16 @@ def _normalize_columns(columns, log_scale):
     return columns / norm, log_scale + np.log(norm)
 
 
-def skew_determinant(cyl: LayeredCylinder, m: int, k, beta_per_um: float, log_ref=None) -> np.ndarray:
+def skew_determinant(cyl: LayeredCylinder, m: int, k, beta_per_um, log_ref=None, **varied) -> np.ndarray:
     """D(k): zero at the skew resonances of azimuthal number ``m`` and axial wavevector
-    ``beta_per_um`` (1/um). ``k`` (1/um) is an array or a scalar.
+    ``beta_per_um`` (1/um). ``k`` (1/um) is an array or a scalar; ``varied``: per-point
+    ``indices`` / ``outside_index`` as in :func:`skew_columns`.
 
     Without ``log_ref`` the regular columns are normalized (D up to a smooth positive factor:
     the right function for counting zeros); with it, D is multiplied by exp(L(k) - log_ref),
     which makes it analytic in k (the right function for a secant).
     """
-    cols = skew_columns(cyl, m, k, beta_per_um)
+    cols = skew_columns(cyl, m, k, beta_per_um, **varied)
     matrix = np.concatenate([cols.inner, cols.outer], axis=1)  # (4, 4, nk)
     det = np.linalg.det(np.moveaxis(matrix, -1, 0))
     if log_ref is not None:
@@ -176,10 +182,11 @@ def _log_reference(cyl, m, k, beta) -> float:
     return float(skew_columns(cyl, m, k, beta).log_scale.sum(axis=0)[0])
 
 
-def skew_secant(cyl: LayeredCylinder, m: int, k_start: complex, beta_per_um: float) -> tuple[complex, bool, int]:
+def skew_secant(cyl: LayeredCylinder, m: int, k_start: complex, beta_per_um: float,
+                tol: float = SECANT_TOL) -> tuple[complex, bool, int]:
     """The root of D nearest ``k_start`` by a complex secant on the analytic D.
 
-    Converged when a step falls below 1e-15 |k|, or below ``NOISE_FLOOR`` |k| and no longer
+    Converged when a step falls below ``tol`` |k|, or below ``NOISE_FLOOR`` |k| and no longer
     shrinking (the steps then wander in D's rounding: a low-Q root is known to ~1e-15 only).
     Returns (k, converged, iterations)."""
     ref = _log_reference(cyl, m, k_start, beta_per_um)
@@ -199,7 +206,7 @@ def skew_secant(cyl: LayeredCylinder, m: int, k_start: complex, beta_per_um: flo
         k0, f0 = k1, f1
         k1, f1 = k2, evaluate(k2)
         step = abs(k1 - k0)
-        if step <= SECANT_TOL * abs(k1) or f1 == 0:
+        if step <= tol * abs(k1) or f1 == 0:
             return k1, True, iteration
         if step <= NOISE_FLOOR * abs(k1) and step > 0.3 * previous_step:
             return k1, True, iteration
@@ -240,24 +247,23 @@ def index_derivatives(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: flo
     when already computed), dD/dn_j and dD/dbeta by central differences (real steps: the outer
     medium stays lossless)."""
     ref, _, d_dk = analytic_at(cyl, m, k, beta_per_um) if at is None else at
-
-    def central(moved_plus, moved_minus, beta_plus, beta_minus, h):
-        plus = skew_determinant(moved_plus, m, k, beta_plus, ref)[0]
-        minus = skew_determinant(moved_minus, m, k, beta_minus, ref)[0]
-        return -(plus - minus) / (2 * h) / d_dk
-
-    derivatives = []
-    for j in range(cyl.n_layers):
-        n = cyl.indices[j]
-        h = DERIVATIVE_STEP * abs(n)
-        shifted = [replace(cyl, indices=tuple(v + s * h if i == j else v for i, v in enumerate(cyl.indices))) for s in (1, -1)]
-        derivatives.append(central(shifted[0], shifted[1], beta_per_um, beta_per_um, h))
-    h = DERIVATIVE_STEP * cyl.outside_index
-    derivatives.append(central(replace(cyl, outside_index=cyl.outside_index + h),
-                               replace(cyl, outside_index=cyl.outside_index - h), beta_per_um, beta_per_um, h))
-    hb = DERIVATIVE_STEP * abs(k)
-    d_dbeta = central(cyl, cyl, beta_per_um + hb, beta_per_um - hb, hb)
-    return np.array(derivatives), complex(d_dbeta)
+    # one batch: +h and -h for every layer's index, the outer index and beta
+    layers = cyl.n_layers
+    points = 2 * (layers + 2)
+    indices = [np.full(points, n, dtype=complex) for n in cyl.indices]
+    outside = np.full(points, cyl.outside_index, dtype=float)
+    beta = np.full(points, float(beta_per_um))
+    steps = np.empty(layers + 2)
+    for j, n in enumerate(cyl.indices):
+        steps[j] = DERIVATIVE_STEP * abs(n)
+        indices[j][2 * j:2 * j + 2] += (steps[j], -steps[j])
+    steps[layers] = DERIVATIVE_STEP * cyl.outside_index
+    outside[2 * layers:2 * layers + 2] += (steps[layers], -steps[layers])
+    steps[layers + 1] = DERIVATIVE_STEP * abs(k)
+    beta[-2:] += (steps[-1], -steps[-1])
+    values = skew_determinant(cyl, m, np.full(points, k), beta, ref, indices=indices, outside_index=outside)
+    derivatives = -(values[0::2] - values[1::2]) / (2 * steps) / d_dk
+    return derivatives[:-1], complex(derivatives[-1])
 
 
 def newton_residual(cyl: LayeredCylinder, m: int, k: complex, beta_per_um: float,
@@ -395,7 +401,8 @@ def follow_beta(cyl: LayeredCylinder, m: int, k0: complex, beta_per_um: float, a
         next2 = target2 if target2 - done2 < 1.25 * step2 else done2 + step2
         beta = math.sqrt(next2)
         predicted = np.sqrt(k**2 + alpha * (next2 - done2))
-        new, converged, _ = skew_secant(cyl, m, predicted, beta)
+        # a step on the way only seeds the next prediction: 1e-11 of k is plenty there
+        new, converged, _ = skew_secant(cyl, m, predicted, beta, SECANT_TOL if next2 == target2 else 1e-11)
         miss = abs(new - predicted)
         tries += 1
         if not converged or miss > STEP_ACCEPT * spacing:
