@@ -388,11 +388,11 @@ def shortest_axial_wavelength_um(k_c: np.ndarray, solution: AxialSolution) -> fl
     return 2 * math.pi / beta_max
 
 
-def _radial_nodes(cyl: LayeredCylinder, end_um: float) -> tuple[np.ndarray, np.ndarray]:
+def _radial_nodes(cyl: LayeredCylinder, start_um: float, end_um: float) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes and weights (8 per panel of at most 0.1 um, split at the interfaces)
-    on (0, end_um): the profile is smooth inside each layer."""
+    on (start_um, end_um): the profile is smooth inside each layer."""
     x, w = np.polynomial.legendre.leggauss(8)
-    cuts = [0.0, *[b for b in cyl.radii_um if b < end_um], end_um]
+    cuts = [start_um, *[b for b in cyl.radii_um if start_um < b < end_um], end_um]
     nodes, weights = [], []
     for a, b in zip(cuts[:-1], cuts[1:]):
         edges = np.linspace(a, b, int(np.ceil((b - a) / 0.1)) + 1)
@@ -416,10 +416,15 @@ def _normalized_profile(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: floa
 
 def shape_metric(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> np.ndarray:
     """G_ab = int (dX/da)(dX/db) r dr for a, b in (r_in, r_out), 1/um^2: how fast the normalized
-    cross-section profile X changes with each radius (central differences of exact modes; the
-    outer medium up to its turning point plus one wavelength)."""
+    cross-section profile X changes with each radius (central differences of exact modes; from
+    where the field has decayed inside the innermost caustic to the outer medium's turning
+    point plus one wavelength)."""
     end = md.m / (md.k.real * cyl.outside_index) + 2 * math.pi / md.k.real
-    r, w = _radial_nodes(cyl, max(end, r_out * 1.05))
+    # inside the innermost caustic r_t = m / (n_max k) the field decays like J_m(m (1 - d)),
+    # ~exp(-m (2 d)^1.5 / 3): from d = (54 / m)^(2/3) / 2 on, below e^-18 of its peak
+    caustic = md.m / (md.k.real * max(complex(n).real for n in cyl.indices))
+    start = caustic * max(0.0, 1 - 0.5 * (54 / max(md.m, 1)) ** (2 / 3))
+    r, w = _radial_nodes(cyl, start, max(end, r_out * 1.05))
     derivatives = []
     for name in ("r_in", "r_out"):
         step = (RADIUS_STEP_UM * (name == "r_in"), RADIUS_STEP_UM * (name == "r_out"))
