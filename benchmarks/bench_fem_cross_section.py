@@ -70,7 +70,7 @@ def run_one(spec: dict) -> dict:
     """Solve one configuration in this process and return the measurements."""
     import wgmfem
     from wgmfem.fem import solve_radial
-    from wgmfem.fem.modes2d import find_modes_2d
+    from wgmfem.fem.study2d import find_modes_2d
 
     cyl = _cylinders()[spec["cylinder"]]
     pol, m = spec["pol"], spec["m"]
@@ -97,8 +97,8 @@ def run_one(spec: dict) -> dict:
         md = hits[0]
         lam_ref = 2e3 * math.pi / ref_k.real
         out.update(rel_err=(md.wavelength_nm - lam_ref) / lam_ref, region=md.region,
-                   purity=md.verification["purity"], splitting_nm=md.verification["splitting_nm"],
-                   pair=md.verification["pair"])
+                   purity=md.verification["purity"], splitting_nm=md.verification["splitting_pm"] * 1e-3,
+                   pair=md.verification["pair_found"])
         open_structure = kwargs.get("outer_boundary", "pml") == "pml"
         if ref_k.imag != 0 and open_structure:
             q_ref = ref_k.real / (2 * abs(ref_k.imag))

@@ -19,9 +19,10 @@ from scipy.special import jn_zeros
 import wgmfem
 from wgmfem.fem import solve_radial
 from wgmfem.fem.cross_section import dof_locations, load_mesh, solve_cross_section
+from wgmfem.fem.engine2d import modes_from_result
 from wgmfem.fem.identify import count_maxima, identify
 from wgmfem.fem.mesh import build_mesh
-from wgmfem.fem.modes2d import find_modes_2d
+from wgmfem.fem.study2d import find_modes_2d
 from wgmfem.geometry import Capillary, LayeredCylinder, Rod
 
 PAPER = Capillary()  # radii 27 / 39 um, n 1.56 / 1.47, air
@@ -125,7 +126,7 @@ def _disk_error(order, ppw, cache):
     res = solve_cross_section(disk, "Ez", j32, r_cut_um=0.0, outer_boundary="dirichlet", order=order,
                               points_per_wavelength=ppw, band_factor=1.0, elements_per_circle=4,
                               num_modes=6, cache_dir=cache)  # sizes from the wavelength only
-    md = the_mode(wgmfem.fem.modes2d.to_modes(res), 3, p=2)
+    md = the_mode(modes_from_result(res), 3, p=2)
     return rel(md.k.real, j32), md
 
 
@@ -135,8 +136,8 @@ def test_closed_disk_converges_to_bessel_zero_at_the_p3_rate(cache):
     fine, md = _disk_error(3, 24, cache)
     assert fine < 1e-6  # measured 4.2e-7 (5k unknowns)
     assert coarse / fine > 30  # measured 55 (h^6: 64)
-    assert md.verification["pair"] and md.verification["purity"] > 0.999
-    assert md.verification["splitting_nm"] / md.wavelength_nm < 1e-7  # measured ~1e-9: degenerate
+    assert md.verification["pair_found"] and md.verification["purity"] > 0.999
+    assert md.verification["splitting_pm"] * 1e-3 / md.wavelength_nm < 1e-7  # measured ~1e-9: degenerate
     assert md.engine == "fem2d" and md.verification["element_order"] == 3
 
 
@@ -152,7 +153,7 @@ def test_paper_sector_p1_m600_within_1e7(pol, cache):
     # measured: Ez -3.2e-8, Hz -4.2e-8 (50k unknowns, ~2.5 s with PARDISO)
     assert rel(md.wavelength_nm, ref.wavelength_nm) <= 1e-7
     assert md.verification["purity"] > 0.999 and md.verification["pml_fraction"] < 1e-6
-    assert md.verification["pair"]  # exp(+-i 600 phi) both live on the sector
+    assert md.verification["pair_found"]  # exp(+-i 600 phi) both live on the sector
     assert md.energy_fractions["core"] == pytest.approx(ref.energy_fractions["core"], abs=1e-3)
     assert modes[0] is md  # the nearest mode to the exact seed is the one asked for
 
@@ -187,7 +188,7 @@ def test_sector_with_complex_floquet_phase(cache):
                           cache_dir=cache)
     md = the_mode(modes, 21)
     assert rel(md.wavelength_nm, ref.wavelength_nm) < 2e-5 and rel(md.Q_rad, ref.Q_rad) < 0.05
-    assert not md.verification["pair"]  # only exp(+i 21 phi) satisfies the phase
+    assert not md.verification["pair_found"]  # only exp(+i 21 phi) satisfies the phase
 
 
 def test_exact_circles_converge_where_quadratic_arcs_stall(cache):
@@ -219,7 +220,7 @@ def test_rod_full_cross_section_q(pol, m, cache):
     md = the_mode(modes, m)
     assert rel(md.Q_rad, ref.Q_rad) < 0.05  # measured 1.1e-4 / 5e-5
     assert rel(md.wavelength_nm, ref.wavelength_nm) < 1e-5  # measured 4.8e-6 / 5.9e-6
-    assert md.verification["pair"]
+    assert md.verification["pair_found"]
 
 
 # --------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def test_cap20_sector_predicts_the_full_section(pol, cache):
     """The 2 pi/20 sector (phase 1) with the full-section mesh settings: ~35k unknowns, ~3 s."""
     md, ref = _cap20(pol, cache, sector=(1, 20), num_modes=8)
     assert rel(md.wavelength_nm, ref.wavelength_nm) <= 1e-6  # measured Ez -4.7e-7, Hz -4.9e-7
-    assert md.verification["pair"] and md.verification["purity"] > 0.999
+    assert md.verification["pair_found"] and md.verification["purity"] > 0.999
 
 
 @pytest.mark.slow
@@ -274,8 +275,8 @@ def test_cap20_full_cross_section_within_1e6(pol, cache):
     md, ref = _cap20(pol, cache, num_modes=12)
     assert (md.m, md.p, md.region) == (200, 1, "core")
     assert rel(md.wavelength_nm, ref.wavelength_nm) <= 1e-6
-    assert md.verification["pair"] and md.verification["purity"] > 0.999  # measured 1.0000
-    assert md.verification["splitting_nm"] / md.wavelength_nm < 1e-8  # measured <= 4e-9: degenerate
+    assert md.verification["pair_found"] and md.verification["purity"] > 0.999  # measured 1.0000
+    assert md.verification["splitting_pm"] * 1e-3 / md.wavelength_nm < 1e-8  # measured <= 4e-9: degenerate
     assert md.energy_fractions["core"] == pytest.approx(ref.energy_fractions["core"], abs=2e-3)
 
 
@@ -298,13 +299,13 @@ def test_elliptical_bore_splits_the_pair_and_converges(cache):
     splits = []
     for epc in (24, 32, 64):
         md, rad = _closed_pair(0.02, epc, cache)
-        assert md.verification["pair"] and md.verification["purity"] > 0.99
-        splits.append(md.verification["splitting_nm"])
+        assert md.verification["pair_found"] and md.verification["purity"] > 0.99
+        splits.append(md.verification["splitting_pm"] * 1e-3)
     # measured 0.0271941, 0.0272002, 0.0272028 nm at lambda = 7546.83 nm
     assert abs(splits[2] - splits[1]) < 1e-3 * splits[2]
     assert abs(splits[2] - splits[1]) < abs(splits[1] - splits[0])
     unperturbed, rad = _closed_pair(0.0, 64, cache)
-    assert unperturbed.verification["splitting_nm"] < 1e-6 * splits[2]  # measured 4e-11 nm
+    assert unperturbed.verification["splitting_pm"] * 1e-3 < 1e-6 * splits[2]  # measured 4e-11 nm
     assert rel(unperturbed.k.real, rad.k[0].real) < 1e-7  # 2-D vs 1-D radial FEM: measured 1.1e-8
 
 
@@ -354,9 +355,9 @@ def test_paper_full_cross_section_open_domain(cache):
     ref = exact(PAPER, "Ez", 600)
     modes = find_modes_2d(PAPER, "Ez", 600, k_target=ref.k.real, cache_dir=cache, **PAPER_FULL)
     md = the_mode(modes, 600)
-    assert md.verification["pair"] and md.verification["purity"] > 0.9  # measured 1.0000
+    assert md.verification["pair_found"] and md.verification["purity"] > 0.9  # measured 1.0000
     assert md.energy_fractions["core"] == pytest.approx(ref.energy_fractions["core"], abs=2e-3)
-    assert md.verification["splitting_nm"] / md.wavelength_nm < 1e-8
+    assert md.verification["splitting_pm"] * 1e-3 / md.wavelength_nm < 1e-8
     assert rel(md.wavelength_nm, ref.wavelength_nm) <= 1e-6
 
 
@@ -377,9 +378,9 @@ def test_paper_elliptical_bore_converges_under_refinement(cache):
         modes = find_modes_2d(PAPER, "Ez", 600, k_target=ref.k.real, inner_ellipticity=0.002, cache_dir=cache,
                               **mesh)
         md = the_mode(modes, 600)
-        assert md.verification["pair"] and md.verification["purity"] > 0.9  # measured 0.955
+        assert md.verification["pair_found"] and md.verification["purity"] > 0.9  # measured 0.955
         assert md.energy_fractions["core"] == pytest.approx(ref.energy_fractions["core"], abs=2e-3)
-        assert md.verification["splitting_nm"] / md.wavelength_nm < 1e-8
+        assert md.verification["splitting_pm"] * 1e-3 / md.wavelength_nm < 1e-8
         assert rel(md.wavelength_nm, ref.wavelength_nm) <= 1e-6
         wavelengths.append(md.wavelength_nm)
     assert rel(wavelengths[1], wavelengths[0]) <= 1e-6

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import wgmfem
 from wgmfem.cli import main
 from wgmfem.fem import eigensolvers
-from wgmfem.fem.engine2d import CrossSectionSettings, counterparts
+from wgmfem.fem.engine2d import CrossSectionSettings, counterparts, modes_from_result
 from wgmfem.fem.export import sample_polar
 from wgmfem.solve import SearchError
 
@@ -172,6 +172,26 @@ def test_polar_samples_unfold_the_sector(mesh_cache):
     amp = np.sqrt(spectrum[:, 14] + spectrum[:, -14])
     ratio = amp / np.abs(ref.field(r))
     assert np.max(np.abs(ratio / ratio[0] - 1)) < 1e-3  # measured 3.8e-5
+
+
+def test_the_study_driver_and_the_engine_build_one_mode_from_one_solve(mesh_cache):
+    """modes_from_result (studies, no seed) and counterparts (the engine) share the FEM record:
+    the same eigenvectors, k, labels and discretization entries; only the seed's entries differ,
+    and only the seeded mode keeps the exact loss budget."""
+    core = wgmfem.Rod(3.0, 1.56 + 1e-5j)  # absorbing: Q_rad (seed) and Q_abs differ
+    ref = exact(core, "Ez", 14)
+    (engine_mode,), res = counterparts(ref, CrossSectionSettings(order=3, points_per_wavelength=10, tolerance=1e-4))
+    study = [md for md in modes_from_result(res) if (md.m, md.p, md.region) == (14, 1, "core")]
+    assert len(study) == 1
+    (study_mode,) = study
+    assert study_mode.k == engine_mode.k and study_mode.energy_fractions == engine_mode.energy_fractions
+    shared = set(study_mode.verification) - {"method", "seeded_by", "loss_budget"}
+    for key in shared:
+        assert study_mode.verification[key] == engine_mode.verification[key], key
+    assert engine_mode.verification["seeded_by"] and study_mode.verification["seeded_by"] is None
+    # the seed carries the radiation Q of the lossless rod; the unseeded mode only has its eigenvalue's Q
+    assert engine_mode.Q_rad == pytest.approx(ref.Q_rad, rel=1e-12) and study_mode.q_rad is None
+    assert abs(study_mode.Q_total / engine_mode.Q_total - 1) < 1e-3  # the same eigenvalue behind both
 
 
 # --------------------------------------------------------------------------

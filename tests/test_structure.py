@@ -82,3 +82,18 @@ def test_one_version_source():
     from importlib.metadata import version
 
     assert version("wgmfem") == wgmfem.__version__
+
+
+def test_one_module_builds_each_fem_engines_modes():
+    """fem2d modes come from wgmfem/fem/engine2d.py only (the engine and the study driver share
+    its record), fem1d modes from wgmfem/fem/engine1d.py only."""
+    for engine, home in (("fem2d", "fem/engine2d.py"), ("fem1d", "fem/engine1d.py")):
+        builders = {
+            str(path.relative_to(PACKAGE))
+            for path in PACKAGE.rglob("*.py")
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.keyword) and node.arg == "engine"
+            and isinstance(node.value, ast.Constant) and node.value.value == engine
+            and path.name != "solve.py"  # find_modes(engine=...) calls, not Mode construction
+        }
+        assert builders <= {home}, builders

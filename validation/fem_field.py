@@ -1,7 +1,7 @@
 """The 2-D FEM solution behind Fig. 3c and 3d, solved once per process and shared.
 
 The (p = 1, m = 600) Ez mode of the paper's capillary (54/78 um, 1.56 / 1.47, air) on a
-periodic sector of the cross-section (wgmfem.fem.modes2d.find_modes_2d): Floquet phase
+periodic sector of the cross-section (wgmfem.fem.study2d.find_modes_2d): Floquet phase
 exp(i 600 alpha) = 1 on a sector of ``periods`` azimuthal periods (alpha = 2 pi periods / 600),
 curved P4 elements, inner Dirichlet cut inside the caustic, radial PML outside the
 turning point. The exact mode is the reference. Units: um, nm.
@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 import wgmfem
-from wgmfem.fem.modes2d import find_modes_2d
+from wgmfem.fem.study2d import find_modes_2d
 
 from .common import paper_capillary
 

@@ -56,8 +56,8 @@ def run(fast: bool = False, out=None) -> dict:
         "element_order": field.fem.verification["element_order"],
         "periods": field.periods,
         "fem_seconds": field.seconds,
-        "pair": field.fem.verification["pair"],
-        "splitting_nm": field.fem.verification["splitting_nm"],
+        "pair": field.fem.verification["pair_found"],
+        "splitting_nm": field.fem.verification["splitting_pm"] * 1e-3,
     }
     _plot(field, r, arc, fem, exact, diff, results, folder / "fig3c.png")
     return results

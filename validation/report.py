@@ -173,7 +173,7 @@ is intact (D = {', '.join(f'{x:g}' for x in qd['fitted_d_um'])} um for the dispe
 
 {_fig(folder, report_dir, 'fig3c', 'Fig. 3c')}
 
-2-D FEM (`wgmfem.fem.modes2d.find_modes_2d`) on a periodic sector of {c['periods']} azimuthal
+2-D FEM (`wgmfem.fem.study2d.find_modes_2d`) on a periodic sector of {c['periods']} azimuthal
 period{'s' if c['periods'] > 1 else ''} (Floquet phase 1, curved P{c['element_order']} elements, {c['unknowns']} unknowns,
 PML beyond the outer turning point, inner cut inside the caustic), {c['fem_seconds']:.0f} s on 2 shared cores:
 

@@ -31,8 +31,8 @@ def run_wgmfem(spec: dict) -> dict:
     import gmsh  # noqa: F401  (imports before the clock: the process time has them)
     import meshio  # noqa: F401
 
-    from wgmfem.fem.modes2d import find_modes_2d
     from wgmfem.fem.pml import RadialPML
+    from wgmfem.fem.study2d import find_modes_2d
 
     t0 = time.perf_counter()
     k_ref = complex(*spec["k_ref"])
@@ -56,7 +56,7 @@ def run_wgmfem(spec: dict) -> dict:
                timings={k: float(v) for k, v in res.timings_s.items()}, linear_solver=res.linear_solver)
     if hit is not None:
         out.update(k=[hit.k.real, hit.k.imag], purity=float(hit.verification["purity"]),
-                   pair=bool(hit.verification["pair"]))
+                   pair=bool(hit.verification["pair_found"]))
     return out
 
 

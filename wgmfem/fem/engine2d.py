@@ -17,6 +17,11 @@ one :class:`Mode` whose verification record gives its distance to the exact root
 members of the (split) pair are two modes, each with its own wavelength and Q, the
 splitting in pm and the shift from the unperturbed exact root.
 
+For studies of the discretization itself (convergence, validation figures),
+:func:`modes_from_result` turns any :class:`CrossSectionResult` into modes with the same
+verification record (without the comparison to an exact seed); :mod:`wgmfem.fem.study2d`
+runs such a solve.
+
 Units: lengths in um, wavelengths in nm, splittings in pm.
 """
 
@@ -29,9 +34,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..mode import Mode
-from .cross_section import cross_section_mesh, solve_cross_section
+from .cross_section import CrossSectionResult, cross_section_mesh, solve_cross_section
 from .engine1d import MAX_PML_WIDTH_WAVELENGTHS
-from .identify import group_pairs, identify
+from .identify import DEFAULT_PAIR_TOLERANCE, ModeLabel, group_pairs, identify
 from .verify import FEMVerificationError, check_tolerance, raise_if_unverified, resolve, verify
 
 SECTOR_CHOICES = ("auto", "full")
@@ -214,44 +219,59 @@ def solve_like(md: Mode, settings: CrossSectionSettings):
     return res, kwargs
 
 
-def _common_record(md: Mode, res, settings, kwargs, group) -> dict:
-    """Verification entries shared by the pair members (or the degenerate pair)."""
-    sector = kwargs["sector"]
+def fem_record(res: CrossSectionResult, group: list[ModeLabel], members: list[ModeLabel] | None = None) -> dict:
+    """The verification record of a 2-D FEM mode: the discretization, and the eigenvectors it
+    is made of. ``group``: the +-m pair (or single) found; ``members``: the eigenvectors this
+    mode stands for (default the whole group; one member of a pair split by a perturbation)."""
+    members = group if members is None else members
+    fractions = {nm: float(np.mean([lb.fractions[nm] for lb in members])) for nm in members[0].fractions}
+    angle = res.sector_angle
+    periods = None if angle is None else 2 * math.pi / angle
     return {
-        "method": f"2-D cross-section FEM (scikit-fem, {res.geometry_label}), shift-invert at the exact root",
+        "method": f"2-D cross-section FEM (scikit-fem, {res.geometry_label})",
         "residual": res.max_residual([lb.index for lb in group]),
-        "seeded_by": "exact (unperturbed geometry)",
         "unknowns": int(res.num_unknowns),
-        "element_order": kwargs["order"],
-        "points_per_wavelength": kwargs["points_per_wavelength"],
-        "domain": f"sector 2 pi/{sector[1]}" if sector else "full cross-section",
-        "perturbation": {name: kwargs[name] for name in ("bore_offset_um", "inner_ellipticity", "outer_ellipticity")},
+        "element_order": int(res.order),
+        "domain": ("full cross-section" if periods is None
+                   else f"sector 2 pi/{round(periods)}" if abs(periods - round(periods)) < 1e-9
+                   else f"sector of {angle:.6g} rad"),
+        "sector_angle_rad": angle,
         "r_cut_um": float(res.r_cut_um),
         "pml_start_um": None if res.pml is None else float(res.pml.r_start_um),
         "linear_solver": res.linear_solver,
         "timings_s": {k: v for k, v in res.timings_s.items() if isinstance(v, float)},
         "mesh_path": str(res.mesh_info.path),
-        "exact_wavelength_nm": md.wavelength_nm,
-        "exact_Q_rad": md.Q_rad,
         "pair_found": len(group) == 2,
         "splitting_pm": 1e3 * abs(_wavelength_nm(group[0].k) - _wavelength_nm(group[-1].k)),
-        "identified": True,
-        "Q_note": "a PML resolves Q up to ~1e9-1e10 in double precision" if md.Q_rad > 1e9 else None,
+        "purity": float(min(lb.purity for lb in members)),
+        "pml_fraction": float(max(lb.pml_fraction for lb in members)),
+        "region_fractions": fractions,
+        "region_fraction": fractions[members[0].region],
+        "eigen_indices": [lb.index for lb in members],
     }
 
 
-def _fem_mode(md, k, labels, record, fsr_nm) -> Mode:
-    fractions = {nm: float(np.mean([lb.fractions[nm] for lb in labels])) for nm in labels[0].fractions}
-    record = dict(
-        record,
-        purity=float(min(lb.purity for lb in labels)),
-        pml_fraction=float(max(lb.pml_fraction for lb in labels)),
-        region_fractions=fractions,
-        region_fraction=fractions[labels[0].region],
-        eigen_indices=[lb.index for lb in labels],
+def _seeded_record(md: Mode, res, settings, kwargs, group, members=None) -> dict:
+    """:func:`fem_record` plus what the exact seed ``md`` says about it."""
+    return dict(
+        fem_record(res, group, members),
+        method=f"2-D cross-section FEM (scikit-fem, {res.geometry_label}), shift-invert at the exact root",
+        seeded_by="exact (unperturbed geometry)",
+        points_per_wavelength=kwargs["points_per_wavelength"],
+        perturbation={name: kwargs[name] for name in ("bore_offset_um", "inner_ellipticity", "outer_ellipticity")},
+        exact_wavelength_nm=md.wavelength_nm,
+        exact_Q_rad=md.Q_rad,
+        identified=True,
+        Q_note="a PML resolves Q up to ~1e9-1e10 in double precision" if md.Q_rad > 1e9 else None,
     )
-    return md.counterpart(engine="fem2d", k=k, m=labels[0].m, p=labels[0].p, region=labels[0].region,
-                          energy_fractions=fractions, verification=record, fsr_nm=fsr_nm)
+
+
+def _fem_mode(md: Mode, k: complex, label: ModeLabel, record: dict) -> Mode:
+    """The fem2d counterpart of the exact mode ``md``: the FEM eigenvalue ``k`` with the labels
+    of the eigenvector(s) found (``label``: the first), the seed's loss budget, dispersion
+    factor and FSR carried over (:meth:`Mode.counterpart`)."""
+    return md.counterpart(engine="fem2d", k=k, m=label.m, p=label.p, region=label.region,
+                          energy_fractions=record["region_fractions"], verification=record, fsr_nm=md.fsr_nm)
 
 
 def counterparts(md: Mode, settings: CrossSectionSettings):
@@ -278,28 +298,27 @@ def counterparts(md: Mode, settings: CrossSectionSettings):
         raise FEMVerificationError(f"fem2d result for {md.label()}: the 2-D FEM found no physical mode near the exact "
                                    f"root at {md.wavelength_nm:.5f} nm (every eigenvector lies in the PML)")
     group = min(pool, key=lambda g: abs(np.mean([lb.k for lb in g]) - md.k))
-    record = _common_record(md, res, settings, kwargs, group)
-    record["identified"] = identified
     policy = resolve(settings.tolerance, settings.q_tolerance, settings.unverified)
     if settings.perturbed and len(group) == 2:
         members = sorted(group, key=lambda lb: _wavelength_nm(lb.k))
         out = []
         for j, lb in enumerate(members):
-            rec = dict(record, pair_member=j + 1, partner_wavelength_nm=_wavelength_nm(members[1 - j].k),
+            rec = dict(_seeded_record(md, res, settings, kwargs, group, [lb]), identified=identified,
+                       pair_member=j + 1, partner_wavelength_nm=_wavelength_nm(members[1 - j].k),
                        shift_from_unperturbed=_wavelength_nm(lb.k) / md.wavelength_nm - 1,
                        relative_difference_to_exact=None)
-            out.append(_fem_mode(md, lb.k, [lb], rec, md.fsr_nm))
+            out.append(_fem_mode(md, lb.k, lb, rec))
         for fem in out:
             verify(fem, md, policy, perturbed=True, identified=identified)
         return out, res
     k = complex(np.mean([lb.k for lb in group]))
-    rec = dict(record)
+    rec = dict(_seeded_record(md, res, settings, kwargs, group), identified=identified)
     if settings.perturbed:
         rec.update(shift_from_unperturbed=_wavelength_nm(k) / md.wavelength_nm - 1, relative_difference_to_exact=None)
     else:
         rec.update(relative_difference_to_exact=abs(k.real / md.k.real - 1),
                    Q_relative_difference_to_exact=abs(_q(k) / md.Q_resonance - 1) if k.imag else None)
-    fem = _fem_mode(md, k, group, rec, md.fsr_nm)
+    fem = _fem_mode(md, k, group[0], rec)
     verify(fem, md, policy, perturbed=settings.perturbed, identified=identified)
     return [fem], res
 
@@ -326,3 +345,22 @@ def refine_with_cross_section_fem(
         if progress:
             progress(i + 1, len(exact_modes))
     return out
+
+
+def modes_from_result(result: CrossSectionResult, labels: list[ModeLabel] | None = None,
+                      pair_tolerance: float = DEFAULT_PAIR_TOLERANCE) -> list[Mode]:
+    """Every physical mode of a 2-D solve as a :class:`~wgmfem.mode.Mode` (engine ``fem2d``,
+    one per +-m pair, nearest ``result.k_target`` first), with :func:`fem_record` as its
+    verification. Without an exact seed Q is the FEM eigenvalue's (resonance Q, no loss budget)."""
+    labels = identify(result) if labels is None else labels
+    modes = []
+    for group in group_pairs(labels, pair_tolerance):
+        record = dict(fem_record(result, group), seeded_by=None,
+                      loss_budget="Q from the FEM eigenvalue alone (no exact seed)")
+        head = group[0]
+        modes.append(Mode(pol=result.pol, m=head.m, p=head.p, region=head.region, k=complex(np.mean([lb.k for lb in group])),
+                          cylinder=result.cylinder, energy_fractions=record["region_fractions"], engine="fem2d",
+                          verification=record))
+    modes.sort(key=lambda md: abs(md.k - result.k_target))
+    return modes
+
