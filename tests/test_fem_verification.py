@@ -20,6 +20,7 @@ import pytest
 
 import wgmfem
 from wgmfem.cli import main
+from wgmfem.fem.engine1d import RadialSettings
 from wgmfem.fem.engine2d import CrossSectionSettings, refine_with_cross_section_fem
 from wgmfem.fem.verify import (
     DEFAULT_Q_TOLERANCE,
@@ -129,7 +130,7 @@ def test_fem1d_order_0_is_refused(capsys):
     code, out, err = run(capsys, "modes", "--engine", "fem1d", *PAPER_P1, "--order", "0")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "order" in err
     with pytest.raises(SearchError, match="order"):
-        wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fem_order=0)
+        wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fem1d={"order": 0})
 
 
 # --------------------------------------------------------------------------
@@ -161,12 +162,12 @@ def test_fem_options_out_of_range_are_one_line_exit_2(args, fragment, capsys):
 
 
 @pytest.mark.parametrize("keywords", [
-    dict(engine="fem1d", fem_order=2.5),
-    dict(engine="fem1d", fem_order=True),
-    dict(engine="fem1d", fem_points_per_wavelength=0.0),
-    dict(engine="fem1d", fem_points_per_wavelength=math.nan),
-    dict(engine="fem1d", fem_pml_width_wavelengths=-1.0),
-    dict(engine="fem1d", fem_pml_width_wavelengths=math.inf),
+    dict(engine="fem1d", fem1d={"order": 2.5}),
+    dict(engine="fem1d", fem1d={"order": True}),
+    dict(engine="fem1d", fem1d={"points_per_wavelength": 0.0}),
+    dict(engine="fem1d", fem1d={"points_per_wavelength": math.nan}),
+    dict(engine="fem1d", fem1d={"pml_width_wavelengths": -1.0}),
+    dict(engine="fem1d", fem1d={"pml_width_wavelengths": math.inf}),
     dict(engine="fem2d", fem2d={"order": 0}),
     dict(engine="fem2d", fem2d={"points_per_wavelength": math.nan}),
     dict(engine="fem2d", fem2d={"pml_width_wavelengths": math.inf}),
@@ -184,14 +185,25 @@ def test_fem_settings_out_of_range_raise_search_error(keywords):
 # --------------------------------------------------------------------------
 def test_library_fem1d_raises_unless_unverified(paper):
     with pytest.raises(FEMVerificationError) as info:
-        wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fem_points_per_wavelength=0.001, fsr=False)
+        wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fem1d={"points_per_wavelength": 0.001}, fsr=False)
     err = info.value
     assert isinstance(err, SearchError) and err.exit_code == 3 and "\n" not in str(err)
     assert err.mode.engine == "fem1d" and err.mode.verification["verified"] is False
     assert rel(err.mode.wavelength_nm, paper[1].wavelength_nm) > DEFAULT_TOLERANCE["fem1d"]
     with fem_verification(unverified=True):
-        (md,) = wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fem_points_per_wavelength=0.001, fsr=False)
+        (md,) = wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fem1d={"points_per_wavelength": 0.001}, fsr=False)
     assert md.verification["verified"] is False and md.k == pytest.approx(err.mode.k, rel=1e-12)
+
+
+def test_fem1d_settings_carry_their_check_like_fem2d(paper):
+    """RadialSettings (or a dict of its fields) sets the discretization and the check."""
+    (md,) = wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fsr=False,
+                              fem1d=RadialSettings(points_per_wavelength=0.001, unverified=True))
+    assert md.verification["verified"] is False
+    (fine,) = wgmfem.find_modes(pol="Ez", m=600, p=1, engine="fem1d", fsr=False,
+                                fem1d={"order": 6, "points_per_wavelength": 24})
+    assert fine.verification["element_order"] == 6 and fine.verification["verified"]
+    assert rel(fine.wavelength_nm, paper[1].wavelength_nm) < 1e-13  # measured 2.2e-16
 
 
 def test_library_fem2d_raises_unless_unverified(paper):

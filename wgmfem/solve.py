@@ -133,9 +133,7 @@ def find_modes(
     engine: str = "exact",
     fsr: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
-    fem_order: int = 4,
-    fem_points_per_wavelength: float = 40.0,
-    fem_pml_width_wavelengths: float = 2.0,
+    fem1d=None,
     extra_q: float | None = None,
     extra_loss_db_per_cm: float | None = None,
     fem2d=None,
@@ -166,8 +164,8 @@ def find_modes(
         difference to the exact root (or, perturbed, its shift and the pair splitting).
     fsr : also compute the free spectral range and group index (solves m +- 1).
     progress : optional callback ``progress(stage, done, total)``.
-    fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths : 1-D FEM settings
-        (element degree, nodal points per local wavelength, PML width in outside wavelengths).
+    fem1d : settings of the 1-D engine, a :class:`wgmfem.fem.engine1d.RadialSettings` or a
+        dict of its fields (order, points_per_wavelength, pml_width_wavelengths, tolerance, ...).
     fem2d : settings of the 2-D engine, a :class:`wgmfem.fem.engine2d.CrossSectionSettings`
         or a dict of its fields (order, points_per_wavelength, pml_width_wavelengths,
         bore_offset_um, inner_ellipticity, outer_ellipticity, sector, eigensolver, ...).
@@ -210,17 +208,13 @@ def find_modes(
     for value, name in ((extra_q, "extra Q"), (extra_loss_db_per_cm, "extra loss (dB/cm)")):
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise SearchError(f"{name} must be a positive number, got {value!r}")
-    if engine == "fem1d":  # refuse bad settings before any search
-        from .fem.engine1d import check_radial_settings
-
-        check_radial_settings(fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths)
+    settings_1d = _settings_1d(fem1d) if engine == "fem1d" else None  # refuse bad settings before any search
     if isinstance(cyl, MaterialStack):
         if engine not in ENGINES:
             raise SearchError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
         found = _find_in_stack(
             cyl, pol=pol, wavelength_nm=wavelength_nm, m=m, p=p, region=region, q_min=q_min, engine=engine,
-            fsr=fsr, progress=progress, fem_order=fem_order, fem_points_per_wavelength=fem_points_per_wavelength,
-            fem_pml_width_wavelengths=fem_pml_width_wavelengths,
+            fsr=fsr, progress=progress, fem1d=settings_1d,
             fem2d=_settings_2d(fem2d) if engine == "fem2d" else None,
         )
         return _with_extra_loss(found, extra_q, extra_loss_db_per_cm)
@@ -257,9 +251,7 @@ def find_modes(
         from .fem.engine1d import refine_with_radial_fem
 
         report = (lambda done, total: progress("1-D FEM", done, total)) if progress else None
-        modes = refine_with_radial_fem(
-            modes, fem_order, fem_points_per_wavelength, fem_pml_width_wavelengths, progress=report
-        )
+        modes = refine_with_radial_fem(modes, settings_1d, progress=report)
     if fsr:
         _attach_fsr(modes, lambda missing: _solve_neighbours(cyl, missing))
     if engine == "fem2d":
@@ -358,6 +350,18 @@ def _ordered(modes: list[Mode], lookup: bool) -> list[Mode]:
     return sorted(modes, key=lambda md: (md.pol, md.wavelength_nm))
 
 
+def _settings_1d(fem1d):
+    """Checked 1-D engine settings (a SearchError with one line if they cannot be used)."""
+    from .fem.engine1d import as_radial_settings
+
+    try:
+        settings = as_radial_settings(fem1d)
+        settings.check()
+    except (TypeError, ValueError) as exc:
+        raise SearchError(str(exc).splitlines()[0]) from None
+    return settings
+
+
 def _settings_2d(fem2d):
     """Checked 2-D engine settings (a SearchError with one line if they cannot be used)."""
     from .fem.engine2d import as_settings
@@ -432,8 +436,7 @@ def _find_in_stack(stack, *, pol, wavelength_nm, m, p, region, q_min, engine, fs
         from .fem.engine1d import refine_with_radial_fem
 
         report = (lambda done, total: progress("1-D FEM", done, total)) if progress else None
-        modes = refine_with_radial_fem(modes, fem["fem_order"], fem["fem_points_per_wavelength"], fem["fem_pml_width_wavelengths"],
-                                       progress=report)
+        modes = refine_with_radial_fem(modes, fem["fem1d"], progress=report)
     if fsr:
         _attach_fsr(modes, lambda missing: _solve_neighbours_in_stack(stack, missing))
     if engine == "fem2d":

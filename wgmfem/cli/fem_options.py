@@ -86,9 +86,20 @@ def check_fem_options(args, engine: str) -> None:
     check_tolerance(getattr(args, "fem_tolerance", None), "--fem-tolerance")
     check_tolerance(getattr(args, "fem_q_tolerance", None), "--fem-q-tolerance")
     if engine == "fem1d":
-        from ..fem.engine1d import check_radial_settings
+        try:
+            fem1d_settings(args).check()
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
 
-        check_radial_settings(4 if args.order is None else args.order, args.points_per_wavelength or 40.0, args.pml_width)
+
+def fem1d_settings(args):
+    """:class:`RadialSettings` from the options (the check's tolerances come from
+    :func:`fem_checks`)."""
+    from ..fem.engine1d import RadialSettings
+
+    return RadialSettings(order=4 if args.order is None else args.order,
+                          points_per_wavelength=args.points_per_wavelength or 40.0,
+                          pml_width_wavelengths=args.pml_width)
 
 
 def fem_checks(args, engine: str):

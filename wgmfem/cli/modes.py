@@ -34,6 +34,7 @@ from .fem_options import (
     add_verification_options,
     check_fem_options,
     enforce_fem_checks,
+    fem1d_settings,
     fem2d_settings,
     fem_checks,
     refuse_fem2d_options,
@@ -145,8 +146,7 @@ def run(args) -> int:
         modes = find_modes(
             cyl, pol=args.pol, wavelength_nm=window, m=m_range, p=p_range, region=region,
             q_min=args.q_min, fsr=not args.no_fsr, progress=progress, engine=args.engine,
-            fem_order=4 if args.order is None else args.order,
-            fem_points_per_wavelength=args.points_per_wavelength or 40.0, fem_pml_width_wavelengths=args.pml_width,
+            fem1d=fem1d_settings(args) if args.engine == "fem1d" else None,
             extra_q=args.extra_q, extra_loss_db_per_cm=args.extra_loss,
             fem2d=fem2d_settings(args, quiet=args.quiet) if args.engine == "fem2d" else None,
             beta_per_um=args.beta,

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
 
-from ..errors import SearchError
 from ..mode import Mode
 from .radial import solve_radial
-from .verify import FEMVerificationError, failure_message, resolve, verify
+from .verify import FEMVerificationError, check_tolerance, failure_message, resolve, verify
 
 #: Element degrees of the 1-D engine (hierarchical Legendre elements).
 ORDERS_1D = (1, 10)
@@ -34,45 +34,73 @@ def _number_in(value, lo: float, hi: float) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and lo < float(value) <= hi
 
 
-def check_radial_settings(order, points_per_wavelength, pml_width_wavelengths) -> None:
-    """SearchError (one line) for 1-D FEM settings outside their range."""
-    if isinstance(order, bool) or not isinstance(order, Integral) or not ORDERS_1D[0] <= int(order) <= ORDERS_1D[1]:
-        raise SearchError(f"FEM element order must be an integer from {ORDERS_1D[0]} to {ORDERS_1D[1]}, got {order!r}")
-    if not _number_in(points_per_wavelength, 0, MAX_POINTS_PER_WAVELENGTH_1D):
-        raise SearchError(f"FEM points per wavelength must be a number in (0, {MAX_POINTS_PER_WAVELENGTH_1D:g}], "
-                          f"got {points_per_wavelength!r}")
-    if not _number_in(pml_width_wavelengths, 0, MAX_PML_WIDTH_WAVELENGTHS):
-        raise SearchError(f"FEM PML width must be a number of outside wavelengths in (0, {MAX_PML_WIDTH_WAVELENGTHS:g}], "
-                          f"got {pml_width_wavelengths!r}")
+@dataclass(frozen=True)
+class RadialSettings:
+    """Settings of the ``fem1d`` engine.
+
+    order : degree of the hierarchical Legendre elements, 1-10. points_per_wavelength : nodal
+    points per local wavelength lambda/n (P4 reaches double precision from ~40).
+    pml_width_wavelengths : PML width in outside wavelengths. tolerance, q_tolerance,
+    unverified : the check against the exact seed (None: the enclosing
+    :func:`~wgmfem.fem.verify.fem_verification` block, else the defaults: relative
+    wavelength difference 1e-7, Q 1e-2 where resolved, a failing mode raises).
+    """
+
+    order: int = 4
+    points_per_wavelength: float = 40.0
+    pml_width_wavelengths: float = 2.0
+    tolerance: float | None = None
+    q_tolerance: float | None = None
+    unverified: bool | None = None
+
+    def check(self) -> None:
+        """ValueError with a one-line message for settings no solve can use."""
+        order = self.order
+        if isinstance(order, bool) or not isinstance(order, Integral) or not ORDERS_1D[0] <= int(order) <= ORDERS_1D[1]:
+            raise ValueError(f"FEM element order must be an integer from {ORDERS_1D[0]} to {ORDERS_1D[1]}, got {order!r}")
+        if not _number_in(self.points_per_wavelength, 0, MAX_POINTS_PER_WAVELENGTH_1D):
+            raise ValueError(f"FEM points per wavelength must be a number in (0, {MAX_POINTS_PER_WAVELENGTH_1D:g}], "
+                             f"got {self.points_per_wavelength!r}")
+        if not _number_in(self.pml_width_wavelengths, 0, MAX_PML_WIDTH_WAVELENGTHS):
+            raise ValueError(f"FEM PML width must be a number of outside wavelengths in "
+                             f"(0, {MAX_PML_WIDTH_WAVELENGTHS:g}], got {self.pml_width_wavelengths!r}")
+        check_tolerance(self.tolerance, "FEM tolerance")
+        check_tolerance(self.q_tolerance, "FEM Q tolerance")
+        if self.unverified not in (None, True, False):
+            raise ValueError(f"unverified must be True, False or None, got {self.unverified!r}")
+
+
+def as_radial_settings(value) -> RadialSettings:
+    """A :class:`RadialSettings` from None, a dict of its fields, or itself."""
+    if value is None:
+        return RadialSettings()
+    if isinstance(value, RadialSettings):
+        return value
+    return replace(RadialSettings(), **dict(value))
 
 
 def refine_with_radial_fem(
     exact_modes: list[Mode],
-    order: int = 4,
-    points_per_wavelength: float = 40.0,
-    pml_width_wavelengths: float = 2.0,
+    settings: RadialSettings | dict | None = None,
     progress: Callable[[int, int], None] | None = None,
-    *,
-    tolerance: float | None = None,
-    q_tolerance: float | None = None,
-    unverified: bool | None = None,
 ) -> list[Mode]:
     """FEM counterparts of ``exact_modes`` (same order), engine ``fem1d``, each verified
     against its exact seed (:func:`wgmfem.fem.verify.verify`).
 
-    tolerance, q_tolerance, unverified : the check (None: the enclosing
-    :func:`~wgmfem.fem.verify.fem_verification` block, else the defaults, relative wavelength
-    difference 1e-7). A mode that fails raises :class:`~wgmfem.fem.verify.FEMVerificationError`
-    unless ``unverified``, which returns it with ``verification['verified'] = False``.
-    Settings out of range raise SearchError before any solve.
+    A mode that fails raises :class:`~wgmfem.fem.verify.FEMVerificationError` unless the
+    settings (or the enclosing :func:`~wgmfem.fem.verify.fem_verification` block) ask for
+    unverified output, which returns it with ``verification['verified'] = False``.
+    Settings out of range raise ValueError before any solve.
     """
-    check_radial_settings(order, points_per_wavelength, pml_width_wavelengths)
-    policy = resolve(tolerance, q_tolerance, unverified)
+    settings = as_radial_settings(settings)
+    settings.check()
+    order, points = int(settings.order), float(settings.points_per_wavelength)
+    policy = resolve(settings.tolerance, settings.q_tolerance, settings.unverified)
     out = []
     for i, md in enumerate(exact_modes):
         fem = solve_radial(
-            md.cylinder, md.pol, md.m, md.k, num_modes=6, order=int(order),
-            points_per_wavelength=float(points_per_wavelength), pml={"width_wavelengths": float(pml_width_wavelengths)},
+            md.cylinder, md.pol, md.m, md.k, num_modes=6, order=order,
+            points_per_wavelength=points, pml={"width_wavelengths": float(settings.pml_width_wavelengths)},
         )
         physical = fem.physical()
         j = physical[np.argmin(np.abs(fem.k[physical] - md.k))] if physical.size else int(np.argmin(np.abs(fem.k - md.k)))
@@ -84,7 +112,7 @@ def refine_with_radial_fem(
             "seeded_by": "exact",
             "unknowns": int(fem.num_unknowns),
             "element_order": order,
-            "points_per_wavelength": points_per_wavelength,
+            "points_per_wavelength": points,
             "r_min_um": float(fem.r_min_um),
             "pml_fraction": float(fem.pml_fraction[j]),
             "spurious_pml_mode": bool(fem.is_pml_mode()[j]),

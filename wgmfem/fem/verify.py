@@ -108,7 +108,7 @@ def fem_verification(tolerance: float | None = None, q_tolerance: float | None =
     :func:`wgmfem.find_modes` (whose ``fem1d`` keywords do not include them)::
 
         with fem_verification(unverified=True):
-            modes = wgmfem.find_modes(cap, pol="Ez", m=600, p=1, engine="fem1d", fem_order=2)
+            modes = wgmfem.find_modes(cap, pol="Ez", m=600, p=1, engine="fem1d", fem1d={"order": 2})
 
     Settings given to an engine directly (``CrossSectionSettings.tolerance``, ...) win.
     """
