@@ -97,3 +97,14 @@ def test_one_module_builds_each_fem_engines_modes():
             and path.name != "solve.py"  # find_modes(engine=...) calls, not Mode construction
         }
         assert builders <= {home}, builders
+
+
+def test_wavelength_and_k_are_converted_in_one_place():
+    """lambda (nm) <-> k (1/um) goes through wgmfem.units, not through 2e3 pi written inline."""
+    inline = [
+        f"{path.relative_to(PACKAGE)}:{i}"
+        for path in PACKAGE.rglob("*.py") if path.name != "units.py"
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if "2e3 * math.pi" in line or "2e3 * np.pi" in line
+    ]
+    assert not inline, inline

@@ -22,6 +22,7 @@ import numpy as np
 from .exact.census import complex_secant, find_roots
 from .exact.perturbation import index_derivatives
 from .geometry import LayeredCylinder
+from .units import wavelength_nm_per_k
 
 DEFAULT_RESOLVABLE_FRACTION = 0.01  # a shift of 1 % of a linewidth resolved (fitted line centre, good SNR)
 
@@ -43,7 +44,7 @@ def layer_derivatives_nm(mode) -> dict[str, float]:
         return dict(mode.verification["dlambda_dn_nm"])
     k = mode.root_k  # the formula is the derivative of a root: a FEM mode's seed
     dk_dn = index_derivatives(mode.cylinder, mode.pol, mode.m, k)
-    to_nm = -2e3 * math.pi / k.real**2
+    to_nm = wavelength_nm_per_k(k.real)
     return {name: to_nm * d.real for name, d in zip(mode.cylinder.names, dk_dn)}
 
 

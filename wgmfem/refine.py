@@ -13,12 +13,11 @@ Q_rad is the lossless counterpart's and 1/Q_abs = 1/Q_total - 1/Q_rad.
 
 from __future__ import annotations
 
-import math
-
 from .exact.census import find_roots
 from .exact.track import track_roots
 from .geometry import LayeredCylinder, MaterialStack
 from .mode import Mode
+from .units import wavelength_nm_from_k
 
 FOLLOW_TOL = 1e-14
 MAX_ROUNDS = 12
@@ -34,7 +33,7 @@ def real_part(cyl: LayeredCylinder) -> LayeredCylinder:
 
 
 def wavelength_nm(k: complex) -> float:
-    return 2e3 * math.pi / k.real
+    return wavelength_nm_from_k(k.real)
 
 
 def follow(stack: MaterialStack, md: Mode) -> Mode:

@@ -18,6 +18,7 @@ from .exact.search import family_k_range, layer_phase, run_boxes, wgm_size_param
 from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
 from .polarization import normalize_pols
+from .units import wavelength_nm_from_k
 
 MAX_AZIMUTHAL_NUMBERS = 20000  # boxes of one census per polarization (memory and time stay bounded)
 MAX_CENSUS_ROOTS = 100_000  # resonances one census (one polarization) may count, as estimated: ~5-10 min
@@ -323,7 +324,7 @@ def _warn_if_incomplete(checks) -> None:
     if not failed:
         return
     c = failed[0]
-    where = f"{c.pol} m={c.m}, {2e3 * math.pi / c.k_hi:.4f}-{2e3 * math.pi / c.k_lo:.4f} nm"
+    where = f"{c.pol} m={c.m}, {wavelength_nm_from_k(c.k_hi):.4f}-{wavelength_nm_from_k(c.k_lo):.4f} nm"
     what = c.note or f"argument principle: {c.expected} in box, {c.found} found"
     warnings.warn(
         f"the independent count disagreed with the roots found in {len(failed)} search box"
@@ -456,7 +457,7 @@ def estimated_wavelength_nm(stack, m, p, region) -> float:
     lam = 550.0
     for _ in range(6):
         n = complex(stack.materials[j].index(lam)).real
-        lam = 2e3 * math.pi * n * stack.radii_um[j] / wgm_size_parameter(m_range[0], p_range[0])
+        lam = wavelength_nm_from_k(wgm_size_parameter(m_range[0], p_range[0]) / (n * stack.radii_um[j]))
     return lam
 
 
@@ -516,7 +517,7 @@ def _check_size_parameter(cyl, k_hi: float) -> None:
     size = n_r * k_hi
     if size > MAX_SIZE_PARAMETER:
         raise SearchError(
-            f"the size parameter n k R = {size:.3g} (R = {radius:g} um at {2e3 * math.pi / k_hi:.4g} nm) is beyond "
+            f"the size parameter n k R = {size:.3g} (R = {radius:g} um at {wavelength_nm_from_k(k_hi):.4g} nm) is beyond "
             f"{MAX_SIZE_PARAMETER:g}: a longer wavelength or a smaller fibre"
         )
 
@@ -586,7 +587,7 @@ def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list
             "search": how,
             "census_ok": check.ok,
             "census_count": check.note or f"argument principle: {check.expected} in box, {check.found} found",
-            "box_nm": [2e3 * math.pi / check.k_hi, 2e3 * math.pi / check.k_lo],
+            "box_nm": [wavelength_nm_from_k(check.k_hi), wavelength_nm_from_k(check.k_lo)],
             "q_floor": check.q_floor,
             "zeros_in_region": r.zeros_in_region,
             "region_fraction": float(r.fractions[r.region_index]),
@@ -597,7 +598,7 @@ def _to_modes(cyl: LayeredCylinder, roots: list[Root], checks, how: str) -> list
             verification["lossless_partner"] = r.pairing
             if r.lossless_k is not None:
                 q_rad = math.inf if r.lossless_k.imag == 0 else r.lossless_k.real / (2 * abs(r.lossless_k.imag))
-                verification["lossless_wavelength_nm"] = 2e3 * math.pi / r.lossless_k.real
+                verification["lossless_wavelength_nm"] = wavelength_nm_from_k(r.lossless_k.real)
             else:  # no partner: take the absorption out to first order, 1/Q_abs = 2 sum_j Gamma_j kappa_j / n_j
                 inverse_abs = 2 * sum(f * complex(n).imag / complex(n).real for f, n in zip(r.fractions, cyl.indices))
                 inverse_rad = -2 * r.k.imag / r.k.real - inverse_abs

@@ -16,3 +16,8 @@ def k_from_wavelength_nm(wavelength_nm):
 def wavelength_nm_from_k(k_per_um):
     """Vacuum wavelength in nm of a real wavenumber in 1/um (scalars or arrays)."""
     return 2 * math.pi * NM_PER_UM / k_per_um
+
+
+def wavelength_nm_per_k(k_per_um):
+    """d lambda / d k in nm um: how far (nm) the vacuum wavelength moves per 1/um of k."""
+    return -2 * math.pi * NM_PER_UM / k_per_um**2

@@ -73,6 +73,8 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import linear_sum_assignment
 from skfem import Basis, BilinearForm, ElementLineP2, ElementLinePp, MeshLine
 
+from ..units import wavelength_nm_from_k
+
 #: Default polynomial degree of the elements.
 DEFAULT_ORDER = 4
 #: Default degrees of freedom per axial wavelength 2 pi / kz_max.
@@ -822,7 +824,7 @@ def solve_axial_equation(
 
     E = full.E
     k = np.sqrt(k_ref**2 + E)
-    wavelength_nm = 2e3 * np.pi / k.real
+    wavelength_nm = wavelength_nm_from_k(k.real)
     allowed = potential(z_dense).real[None, :] < E.real[:, None]
     q = np.array([_node_count(row, ok) for row, ok in zip(full.profiles(z_dense), allowed)])
     # Im E below the round-off floor or the error estimate of E is no loss

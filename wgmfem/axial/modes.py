@@ -28,7 +28,7 @@ from ..exact.field import radial_field
 from ..exact.track import track_roots
 from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
-from ..units import wavelength_nm_from_k
+from ..units import wavelength_nm_from_k, wavelength_nm_per_k
 from .equation import AxialError, AxialSolution, solve_axial_equation
 from .profile import AxialProfile
 from .skew_modes import neighbour_spacing
@@ -75,7 +75,7 @@ class AxialResult:
 
     @property
     def cutoff_wavelength_nm(self) -> np.ndarray:
-        return 2e3 * math.pi / self.cutoff_k.real
+        return wavelength_nm_from_k(self.cutoff_k.real)
 
     def records(self) -> list[dict]:
         """One JSON-ready record per axial mode."""
@@ -193,7 +193,7 @@ def cutoff_along(profile: AxialProfile, template: LayeredCylinder, md: Mode, slo
     Repeated geometries (uniform stretches) are solved once. ``report`` (a dict) receives the
     counts and the largest check error."""
     n = profile.num_points
-    dk_dr = {name: -md.root_k.real**2 * slope / (2e3 * math.pi) for name, slope in slopes.items()}
+    dk_dr = {name: slope / wavelength_nm_per_k(md.root_k.real) for name, slope in slopes.items()}
     start = int(np.argmin(np.abs(profile.r_out_um - md.cylinder.radii_um[1]) + np.abs(profile.r_in_um - md.cylinder.radii_um[0])))
     n0 = md.cylinder.indices[0]
     geometry = [(float(profile.r_in_um[i]), float(profile.r_out_um[i]),
@@ -243,7 +243,7 @@ def cutoff_along(profile: AxialProfile, template: LayeredCylinder, md: Mode, slo
         report.update(
             roots_solved=len(cache), exact_points=len(exact), interpolation_nodes=len(nodes), check_points=len(exact) - len(nodes),
             max_check_error_relative=worst,
-            max_check_error_nm=max((2e3 * math.pi * abs(1 / values[i].real - 1 / exact[i].real) for i in checks), default=0.0),
+            max_check_error_nm=max((abs(wavelength_nm_from_k(values[i].real) - wavelength_nm_from_k(exact[i].real)) for i in checks), default=0.0),
         )
     return out
 
@@ -309,7 +309,7 @@ def find_axial_modes(
     except AxialError as exc:
         if not str(exc).startswith("no axially confined state"):
             raise
-        lam_c = 2e3 * math.pi / k_c.real
+        lam_c = wavelength_nm_from_k(k_c.real)
         raise AxialError(
             f"no axial mode of {reference.label()} is confined: its cutoff wavelength runs from {lam_c.min():.5f} to "
             f"{lam_c.max():.5f} nm along the profile and {lam_c[0]:.5f} / {lam_c[-1]:.5f} nm at the ends, with no "

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..geometry import LayeredCylinder
+from ..units import wavelength_nm_from_k
 from .bessel import scaled_jy
 from .characteristic import outgoing_admittance
 
@@ -387,7 +388,7 @@ def follow_beta(cyl: LayeredCylinder, m: int, k0: complex, beta_per_um: float, a
     if beta_target == 0:
         k, converged, _ = skew_secant(cyl, m, k0, 0.0)
         if not converged or abs(k - k0) > 0.2 * spacing:
-            raise SkewError(f"m={m}: no root of the 4x4 determinant near {2e3 * math.pi / k0.real:.6f} nm")
+            raise SkewError(f"m={m}: no root of the 4x4 determinant near {wavelength_nm_from_k(k0.real):.6f} nm")
         return verify_root(cyl, m, k, 0.0, 0, spacing)
     # Steps in beta^2, where k^2 moves nearly linearly (k^2 = k0^2 + alpha beta^2 near cutoff).
     # The first predicts a shift of one spacing; each next is sized so that the prediction
@@ -408,7 +409,7 @@ def follow_beta(cyl: LayeredCylinder, m: int, k0: complex, beta_per_um: float, a
         if not converged or miss > STEP_ACCEPT * spacing:
             if tries >= MAX_STEPS:
                 raise SkewError(
-                    f"m={m}: the root continued from {2e3 * math.pi / k0.real:.6f} nm was lost at beta = {beta:.4g} /um "
+                    f"m={m}: the root continued from {wavelength_nm_from_k(k0.real):.6f} nm was lost at beta = {beta:.4g} /um "
                     f"({'no convergence' if not converged else 'jumped to another root'})"
                 )
             step2 = (next2 - done2) / 4

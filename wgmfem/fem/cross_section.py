@@ -52,6 +52,7 @@ from skfem.mapping import MappingIsoparametric
 
 from ..geometry import LayeredCylinder
 from ..polarization import normalize_pol
+from ..units import wavelength_nm_from_k
 from .assembly import ChunkQuadrature, mass_blocks, stiffness_blocks, to_sparse
 from .eigensolvers import relative_residuals, shift_invert
 from .elements import ElementTriP5, ElementTriP6, circle_geometry, concentric_circles
@@ -511,7 +512,7 @@ def cross_section_mesh(
         mesh_kwargs["band_wavelengths"] = band_wavelengths
     if region_points_per_wavelength:
         mesh_kwargs["region_points_per_wavelength"] = region_points_per_wavelength
-    info = build_mesh(cylinder, 2e3 * math.pi / k_re, cache_dir=cache_dir, **mesh_kwargs)
+    info = build_mesh(cylinder, wavelength_nm_from_k(k_re), cache_dir=cache_dir, **mesh_kwargs)
     return info, r_cut, the_pml
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..mode import Mode
+from ..units import wavelength_nm_from_k
 from .cross_section import CrossSectionResult, cross_section_mesh, solve_cross_section
 from .engine1d import MAX_PML_WIDTH_WAVELENGTHS
 from .identify import DEFAULT_PAIR_TOLERANCE, ModeLabel, group_pairs, identify
@@ -139,7 +140,7 @@ def _sector_for(md: Mode, settings: CrossSectionSettings):
 
 
 def _wavelength_nm(k: complex) -> float:
-    return 2e3 * math.pi / k.real
+    return wavelength_nm_from_k(k.real)
 
 
 def _q(k: complex) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..units import wavelength_nm_from_k
+
 
 class EigenvaluesMixin:
     """num_modes, wavelength_nm and Q from an array attribute ``k`` (1/um)."""
@@ -17,7 +19,7 @@ class EigenvaluesMixin:
     @property
     def wavelength_nm(self) -> np.ndarray:
         """Vacuum wavelength 2 pi / Re k in nm."""
-        return 2e3 * np.pi / self.k.real
+        return wavelength_nm_from_k(self.k.real)
 
     @property
     def Q(self) -> np.ndarray:
