@@ -27,9 +27,9 @@ leak term (as for the cylinder's high-Q modes). Below ``LEAK_FORMULA_ABOVE_Q`` t
 is found directly in complex k.
 
 Labels and verification: p - 1 is the number of zeros of the interior radial function
-psi_l(n1 k r) for 0 < r < a, counted on the real axis (``nodes``); the root must land
-within half a radial spacing of its asymptotic seed, and its residual
-|G / (k G')| is recorded.
+psi_l(n1 k r) for 0 < r < a, counted on the real axis (``nodes``); a root with another
+count is rejected and the next starting point is tried (the very leaky modes of small
+spheres, Q ~ 10, lie far below the real axis). Its residual |F / (k F')| is recorded.
 """
 
 # ruff: noqa: E741  (l is the polar order of the physics literature)
@@ -159,6 +159,39 @@ def _derivative(f, k, h):
     return (f(k + h) - f(k - h)) / (2 * h)
 
 
+def _bound_path(complex_f, real_f, step, pol, index, outside_index, radius_um, l, k_seed):  # noqa: ARG001
+    """Real root of the bound problem, first-order leak, then (below the leak threshold) a complex secant."""
+    k0 = float(_secant(real_f, k_seed, k_seed + step))
+    # first-order leak: xi'/xi = Y'/Y + i / Y^2, so characteristic = G - i w2 / Y^2
+    w2 = _weights(pol, index, outside_index)[1]
+    y_out = outside_index * k0 * radius_um
+    y_fun = y_out * math.sqrt(math.pi / (2 * y_out)) * special.yv(l + 0.5, y_out)
+    delta = -1j * w2 / y_fun**2
+    g_prime = _derivative(real_f, k0, 1e-7 * k0)
+    k_root = complex(k0 - delta / g_prime)
+    leak = abs(k_root.real / (2 * k_root.imag)) > LEAK_FORMULA_ABOVE_Q if k_root.imag else True
+    if leak:
+        return k_root, True, real_f, k0
+    k_root = complex(_secant(complex_f, k_root, k_root + step))
+    return k_root, False, complex_f, k_root
+
+
+def _complex_path(start):
+    """A complex secant from ``start`` (for absorbing spheres and very leaky modes)."""
+    def attempt(complex_f, real_f, step, *_):
+        k_root = complex(_secant(complex_f, start, start + step))
+        return k_root, False, complex_f, k_root
+    return attempt
+
+
+def _attempts(lossless: bool, k_seed: float, spacing: float):
+    """Root-finding paths, tried in turn until one lands on a root with the right node count."""
+    if lossless:
+        yield lambda *args: _bound_path(*args, k_seed)
+    for depth in (0.0, 0.25, 1.0):
+        yield _complex_path(complex(k_seed, -depth * spacing))
+
+
 def sphere_resonance(radius_um: float, index, l: int, p: int = 1, pol: str = "TE",
                      outside_index: float = 1.0) -> SphereResonance:
     """The (l, p, pol) resonance of a sphere of radius ``radius_um`` (um) and index ``index`` in ``outside_index``."""
@@ -179,30 +212,20 @@ def sphere_resonance(radius_um: float, index, l: int, p: int = 1, pol: str = "TE
     def real_f(k):
         return _bound_characteristic(k, radius_um, n_re, l, pol, outside_index)
 
-    leak = False
-    if np.imag(index) == 0:
-        k0 = float(_secant(real_f, k_seed, k_seed + step))
-        # first-order leak: xi'/xi = Y'/Y + i / Y^2, so characteristic = G - i w2 / Y^2
-        w2 = _weights(pol, index, outside_index)[1]
-        y_out = outside_index * k0 * radius_um
-        y_fun = y_out * math.sqrt(math.pi / (2 * y_out)) * special.yv(l + 0.5, y_out)
-        delta = -1j * w2 / y_fun**2
-        g_prime = _derivative(real_f, k0, 1e-7 * k0)
-        k_root: complex = k0 - delta / g_prime
-        leak = abs(k_root.real / (2 * k_root.imag)) > LEAK_FORMULA_ABOVE_Q if k_root.imag else True
-        if not leak:
-            k_root = complex(_secant(complex_f, complex(k_root), complex(k_root) + step))
-        residual_f, at = (real_f, k0) if leak else (complex_f, k_root)
+    failures = []
+    for attempt in _attempts(np.imag(index) == 0, k_seed, spacing):
+        try:
+            k_root, leak, residual_f, at = attempt(complex_f, real_f, step, pol, index, outside_index, radius_um, l)
+        except (SphereError, ZeroDivisionError, OverflowError, ValueError) as exc:
+            failures.append(str(exc))
+            continue
+        nodes = interior_nodes(k_root.real, radius_um, index, l)
+        if nodes == p - 1 and math.isfinite(abs(k_root)):
+            break
+        failures.append(f"a root with {nodes} interior nodes")
     else:
-        k_root = complex(_secant(complex_f, complex(k_seed), complex(k_seed) + step))
-        residual_f, at = complex_f, k_root
-    if abs(k_root.real - k_seed) > 0.5 * spacing:
-        raise SphereError(f"the (l={l}, p={p}, {pol}) root landed {abs(k_root.real - k_seed) / spacing:.2f} "
-                          "radial spacings from its seed")
+        raise SphereError(f"no (l={l}, p={p}, {pol}) root with {p - 1} interior nodes was found: {'; '.join(failures)}")
     h = 1e-7 * abs(at)
     residual = abs(residual_f(at)) / (abs(at) * abs(_derivative(residual_f, at, h)))
-    nodes = interior_nodes(k_root.real, radius_um, index, l)
-    if nodes != p - 1:
-        raise SphereError(f"the (l={l}, p={p}, {pol}) root has {nodes} interior nodes, expected {p - 1}")
     return SphereResonance(radius_um, complex(index), float(outside_index), l, p, pol, complex(k_root), nodes,
                            float(residual), leak)
