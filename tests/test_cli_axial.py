@@ -145,3 +145,42 @@ def test_profile_file_gives_the_same_states_as_its_spec(direct, tmp_path, capsys
     assert code == 0
     records = json.loads(out)
     assert [r["wavelength_nm"] for r in records] == pytest.approx([md.wavelength_nm for md in direct.modes], abs=1e-9)
+
+
+# -- --shape sphere: the axisymmetric vector FEM ---------------------------------------------
+SPHERE_ARGS = ["axial", "--shape", "sphere:3:1.45", "--engine", "axisym", "--m", "20", "--count", "3"]
+
+
+@pytest.mark.parametrize("pol, family", [("TE", "Ez"), ("Hz", "Hz")])
+def test_sphere_json_matches_the_exact_resonance_of_each_label(pol, family, capsys):
+    from wgmfem.exact.sphere import sphere_resonance
+
+    code, out, _ = run(SPHERE_ARGS + ["--pol", pol, "--format", "json", "--quiet"], capsys)
+    assert code == 0
+    records = json.loads(out)
+    first = records[0]
+    assert (first["family"], first["l"], first["p"], first["q"]) == (family, 20, 1, 0)
+    for rec in records:
+        if not rec["resonator_mode"]:
+            continue
+        exact = sphere_resonance(3.0, 1.45, rec["l"], rec["p"], rec["pol"])
+        assert abs(rec["wavelength_nm"] / exact.wavelength_nm - 1) < 1e-6
+        assert abs(rec["Q_rad"] / exact.Q - 1) < 1e-2
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--shape", "sphere:3", "--m", "20"], "expected sphere:RADIUS_UM:INDEX"),
+        (["--shape", "sphere:-3:1.45", "--m", "20"], "radius must be positive"),
+        (["--shape", "sphere:3:1.2:1.33", "--m", "20"], "INDEX > OUTSIDE_INDEX"),
+        (["--shape", "sphere:3:1.45", "--m", "20", "--engine", "adiabatic"], "--engine axisym"),
+        (["--shape", "sphere:3:1.45", "--m", "20", "--pol", "xy"], "TE (= Ez-like)"),
+        (["--shape", "sphere:3:1.45", "--profile", "gaussian:50:30", "--m", "20"], "not allowed with"),
+        (["--profile", "gaussian:50:30", "--engine", "axisym", "--m", "600"], "adiabatic engine"),
+    ],
+)
+def test_bad_shape_input_is_one_line_and_exit_2(extra, fragment, capsys):
+    code, out, err = run(["axial"] + extra, capsys)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and fragment in err and "Traceback" not in err

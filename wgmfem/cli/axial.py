@@ -16,6 +16,7 @@ from ..axial.modes import AxialResult, find_axial_modes
 from ..axial.profile import SPEC_HELP, AxialProfile, ProfileError, profile_from_spec, read_profile
 from ..polarization import normalize_pol
 from ..report import finite_or_none, to_json
+from .axial_shape import SHAPE_HELP, run_shape
 from .common import (
     InputError,
     add_geometry_options,
@@ -56,6 +57,13 @@ examples:
   wgmfem axial --profile parabolic:20:100 --pol Hz --m 600 --p 1 --format json
   wgmfem axial --profile step:10:60:inner=0 --region wall --m 600 --plot axial.png   (outer radius only)
   wgmfem axial --profile profile.csv --core 1.56 --wall 1.47 --m 600 --format csv --output states.csv
+
+--shape solves a body of revolution by the full-vector axisymmetric FEM instead (fields
+E(r, z) exp(i m phi), Nedelec/Lagrange elements, PML): the modes of azimuthal order --m
+near the exact (l = m, --p, --pol) resonance, labelled (pol, p, q; l = m + q) from their
+fields, each beside the exact resonance of its label. For a sphere TE/TM take the sphere
+literature's sense (TE: no radial E, Ez-like).
+  wgmfem axial --shape sphere:10:1.45 --engine axisym --m 50 --p 1 --pol TE --format json
 """
 
 
@@ -72,13 +80,6 @@ def _int_at_least(name: str, lowest: int):
     return parse
 
 
-def _polarization(text: str) -> str:
-    try:
-        return normalize_pol(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_parser(sub) -> None:
     axial = sub.add_parser(
         "axial", help=HELP,
@@ -89,9 +90,14 @@ def add_parser(sub) -> None:
     )
     add_geometry_options(axial)
     s = axial.add_argument_group("what to find")
-    s.add_argument("--profile", required=True, metavar="FILE|SPEC",
-                   help="radii along z: a CSV file or a built-in shape (see below)")
-    s.add_argument("--pol", type=_polarization, default="Ez", help="Ez or Hz (TM = Ez, TE = Hz) (default Ez)")
+    body = s.add_mutually_exclusive_group(required=True)
+    body.add_argument("--profile", metavar="FILE|SPEC",
+                      help="radii along z: a CSV file or a built-in shape (see below)")
+    body.add_argument("--shape", metavar="SPEC", help=f"a body of revolution for the axisymmetric FEM: {SHAPE_HELP}")
+    s.add_argument("--engine", choices=("adiabatic", "axisym"),
+                   help="adiabatic axial equation (--profile, the default) or axisymmetric vector FEM (--shape)")
+    s.add_argument("--pol", default="Ez",
+                   help="Ez or Hz (TM = Ez, TE = Hz) (default Ez); for --shape sphere: TE (Ez-like) or TM (Hz-like)")
     s.add_argument("--m", type=_int_at_least("--m", 0), required=True, metavar="M", help="azimuthal number")
     s.add_argument("--p", type=_int_at_least("--p", 1), default=1, metavar="P", help="radial order (default 1)")
     s.add_argument("--region", metavar="NAME", help="core, wall or 'auto' (default auto: the region that guides)")
@@ -120,6 +126,15 @@ def load_profile(text: str, cylinder, args) -> tuple[AxialProfile, str]:
 
 
 def run(args) -> int:
+    if args.shape:
+        return run_shape(args)
+    if args.engine == "axisym":
+        raise InputError("--engine axisym solves a --shape (sphere:RADIUS_UM:INDEX); a capillary --profile uses "
+                         "the adiabatic engine")
+    try:
+        args.pol = normalize_pol(args.pol)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     if args.plot:
         figure_suffix_ok(args.plot)
     cyl = build_geometry(args)

@@ -35,6 +35,7 @@ spheres, Q ~ 10, lie far below the real axis). Its residual |F / (k F')| is reco
 # ruff: noqa: E741  (l is the polar order of the physics literature)
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -187,7 +188,7 @@ def _complex_path(start):
 def _attempts(lossless: bool, k_seed: float, spacing: float):
     """Root-finding paths, tried in turn until one lands on a root with the right node count."""
     if lossless:
-        yield lambda *args: _bound_path(*args, k_seed)
+        yield functools.partial(_bound_path, k_seed=k_seed)
     for depth in (0.0, 0.25, 1.0):
         yield _complex_path(complex(k_seed, -depth * spacing))
 

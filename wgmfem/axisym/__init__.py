@@ -1,0 +1,1 @@
+"""Full-vector FEM of bodies of revolution on the (r, z) half-plane (fields ~ exp(i m phi))."""

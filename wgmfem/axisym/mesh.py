@@ -1,0 +1,162 @@
+"""Gmsh meshes of the (r, z) half-plane window around a whispering-gallery mode of a body of revolution.
+
+A mode of azimuthal order m lives in a small part of the (r, z) half-plane: it decays
+exponentially inside its caustic and away from the equatorial belt. The mesh covers
+the rectangle r_min <= r <= r_end, |z| <= z_max with a Dirichlet wall all round
+(``end``), where the field has decayed by e^-decay (:func:`wgmfem.axisym.sphere.sphere_window`),
+and a radial PML on r >= r_pml. With ``half`` the window is z >= 0 and the equatorial
+plane is the curve ``mirror`` (an electric or magnetic wall, by the mode's parity). Regions (physical surfaces): ``body`` (inside the
+resonator), ``outside``, ``pml``; the resonator's surface inside the window is the
+physical curve ``surface``.
+
+Elements are second-order (6-node) triangles; curved edges are then put on the exact
+circle by the solver's degree-k isoparametric map. The element size is
+``order * lambda / (n * points_per_wavelength)`` per region, divided by |s(r)| in the
+PML. Lengths in um, wavelengths in nm. Meshes are cached like the cross-section meshes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..fem.mesh import default_cache_dir, mesh_key, start_gmsh
+from ..fem.pml import RadialPML
+
+#: bump when the layout changes, so old cache files are not reused
+AXISYM_LAYOUT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SphereWindow:
+    """The meshed window around a sphere's equator (um)."""
+
+    radius_um: float
+    r_min_um: float
+    r_end_um: float
+    z_max_um: float
+    pml: RadialPML
+    half: bool = False  # only z >= 0, with the mirror plane z = 0 as the curve ``mirror``
+
+    @property
+    def z_min_um(self) -> float:
+        return 0.0 if self.half else -self.z_max_um
+
+    def check(self) -> None:
+        if not 0 < self.r_min_um < self.radius_um < self.pml.r_start_um < self.r_end_um:
+            raise ValueError("the window must run from inside the sphere (r_min) past its surface into the PML")
+        if not 0 < self.z_max_um < self.radius_um:
+            raise ValueError("the window's half-height z_max must be positive and below the sphere's radius")
+
+
+@dataclass(frozen=True)
+class AxisymMesh:
+    """A cached (r, z) mesh file and its size."""
+
+    path: Path
+    num_nodes: int
+    num_elements: int
+    cached: bool
+
+
+def _size_expressions(window: SphereWindow, sizes: dict[str, float]) -> dict[str, str]:
+    pml = window.pml
+    xi = f"Max(0,(x-{pml.r_start_um})/{pml.width_um})"
+    graded = f"{sizes['pml']}/Sqrt(1+({pml.sigma0}*{xi}^{pml.power})^2)"
+    return {"body": f"{sizes['body']}", "outside": f"{sizes['outside']}", "pml": graded}
+
+
+def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:
+    import gmsh
+
+    a, r0, r1, r2 = window.radius_um, window.r_min_um, window.pml.r_start_um, window.r_end_um
+    z0, zm = window.z_min_um, window.z_max_um
+    gmsh.model.add(path.stem)
+    try:
+        occ = gmsh.model.occ
+        inner = occ.addRectangle(r0, z0, 0, r1 - r0, zm - z0)
+        layer = occ.addRectangle(r1, z0, 0, r2 - r1, zm - z0)
+        disk = occ.addDisk(0, 0, 0, a, a)
+        out, _ = occ.fragment([(2, inner), (2, layer)], [(2, disk)])
+        occ.synchronize()
+        window_box = (r0 - 1e-9, z0 - 1e-9, r2 + 1e-9, zm + 1e-9)
+        regions: dict[str, list[int]] = {"body": [], "outside": [], "pml": []}
+        for dim, tag in out:
+            x, y, _ = occ.getCenterOfMass(dim, tag)
+            if not (window_box[0] <= x <= window_box[2] and window_box[1] <= y <= window_box[3]):
+                occ.remove([(dim, tag)], recursive=True)
+                continue
+            name = "body" if math.hypot(x, y) < a else ("pml" if x > r1 else "outside")
+            regions[name].append(tag)
+        occ.synchronize()
+        curves: dict[str, list[int]] = {"surface": [], "end": [], "mirror": []}
+        for _, c in gmsh.model.getEntities(1):
+            x, y, _ = occ.getCenterOfMass(1, c)
+            if window.half and abs(y) < 1e-7 * r2:
+                curves["mirror"].append(c)
+                continue
+            if min(abs(x - r0), abs(x - r2), abs(y - zm), abs(y - z0)) < 1e-7 * r2:
+                curves["end"].append(c)
+                continue
+            ends = [gmsh.model.getValue(0, p[1], []) for p in gmsh.model.getBoundary([(1, c)], oriented=False)]
+            if all(abs(math.hypot(p[0], p[1]) - a) < 1e-6 * a for p in ends):
+                curves["surface"].append(c)
+        for name, tags in regions.items():
+            gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, tags), name)
+        for name, tags in curves.items():
+            if not tags:
+                continue
+            gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, tags), name)
+        fld = gmsh.model.mesh.field
+        ids = []
+        for name, expr in _size_expressions(window, sizes).items():
+            f = fld.add("MathEval")
+            fld.setString(f, "F", expr)
+            r = fld.add("Restrict")
+            fld.setNumber(r, "InField", f)
+            fld.setNumbers(r, "SurfacesList", regions[name])
+            ids.append(r)
+        mn = fld.add("Min")
+        fld.setNumbers(mn, "FieldsList", ids)
+        fld.setAsBackgroundMesh(mn)
+        gmsh.model.mesh.generate(2)
+        gmsh.model.mesh.setOrder(2)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
+        gmsh.write(str(tmp))
+        tmp.replace(path)
+        nodes = len(gmsh.model.mesh.getNodes()[0])
+        _, tags, _ = gmsh.model.mesh.getElements(2)
+        return nodes, sum(len(t) for t in tags)
+    finally:
+        gmsh.model.remove()
+
+
+def region_sizes_um(wavelength_nm: float, index: float, outside_index: float, order: int,
+                    points_per_wavelength: float) -> dict[str, float]:
+    """Element edge (um) per region: order * lambda / (n * points_per_wavelength)."""
+    lam_um = wavelength_nm / 1000.0
+    h_out = order * lam_um / (outside_index * points_per_wavelength)
+    return {"body": order * lam_um / (index * points_per_wavelength), "outside": h_out, "pml": h_out}
+
+
+def build_sphere_mesh(window: SphereWindow, sizes: dict[str, float], *, cache_dir: str | Path | None = None,
+                      force: bool = False) -> AxisymMesh:
+    """Mesh ``window`` with the element sizes ``sizes`` (um, per region); cached by parameters."""
+    window.check()
+    if any(not h > 0 for h in sizes.values()):
+        raise ValueError("element sizes must be positive")
+    params = {"layout": AXISYM_LAYOUT_VERSION, "shape": "sphere", "window": asdict(window), "sizes": sizes}
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"axisym-{mesh_key(params)}.msh"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists() and not force:
+        counts = json.loads(meta.read_text())
+        return AxisymMesh(path, counts["num_nodes"], counts["num_elements"], cached=True)
+    start_gmsh()
+    nodes, elements = _generate_sphere(window, sizes, path)
+    meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1, default=str))
+    return AxisymMesh(path, nodes, elements, cached=False)

@@ -1,0 +1,164 @@
+"""Full-vector finite elements for fields E(r, z) exp(i m phi) of a body of revolution.
+
+Unknowns (lengths in um, k in 1/um):
+
+* the meridional field E_t = (E_r, E_z) in Nedelec elements (scikit-fem ``ElementTriN{k}``),
+* v = -i r E_phi in Lagrange elements of the same degree (``ElementTriP{k}``).
+
+With the substitution r E_phi = i v, and testing with the field of order -m (the
+transpose, reciprocal form), every coefficient of the curl-curl equation
+curl(mu^-1 curl E) = k^2 eps E is real and the weak form reads
+
+    A = int [ (m E_z - d_z v)(m F_z - d_z w) / (L_r r) + (d_r v - m E_r)(d_r w - m F_r) / (L_z r)
+              + r curl_t(E) curl_t(F) / L_phi ] dr dz,
+    B = int n^2 [ L_r E_r F_r + L_z E_z F_z + L_phi v w / r^2 ] r dr dz,
+    A x = k^2 B x,
+
+where curl_t(E) = d_r E_z - d_z E_r and (L_r, L_phi, L_z) = (r~/(r s), r s/r~, s r~/r) is
+the radial PML written as an anisotropic material (1 outside the layer; see
+:mod:`wgmfem.fem.pml`). The two bracketed meridional terms are the r- and z-components
+of curl E times r: they vanish together with curl_t for E = grad(phi exp(i m phi)), i.e.
+E_t = grad phi, v = m phi. Because grad P_k lies in N_k, this gradient space is
+represented exactly: it is the eigenvalue k^2 = 0, far from the shift, and no spurious
+eigenvalue appears next to the physical ones (Nedelec's discrete de Rham property; the
+tests count eigenvalues in a window against the exact resonances).
+
+The axis r = 0 is never meshed: a mode of order m decays like r^m inside its caustic,
+and the window starts where it has decayed by e^-decay (a Dirichlet wall). Curved
+boundaries are exact circles through a degree-k isoparametric map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from skfem import Basis, BilinearForm, ElementTriN1, ElementTriN2, ElementTriN3, ElementTriP1, ElementTriP2, ElementTriP3
+
+from ..fem.cross_section import LoadedMesh
+from ..fem.eigensolvers import shift_invert
+from ..fem.elements import circle_mapping, concentric_circles
+from ..fem.pml import RadialPML
+
+NEDELEC = {1: ElementTriN1, 2: ElementTriN2, 3: ElementTriN3}
+LAGRANGE = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3}
+
+
+def _pml_factors(pml: RadialPML, r):
+    """(L_r, L_phi, L_z) at radii r (um)."""
+    return pml.tensor_2d(r)
+
+
+@BilinearForm(dtype=np.complex128)
+def _stiffness(E, v, F, w, p):
+    r = p.x[0]
+    lr, lphi, lz = p.lam_r, p.lam_phi, p.lam_z
+    m = p.m
+    cr_e, cr_f = m * E[1] - v.grad[1], m * F[1] - w.grad[1]
+    cz_e, cz_f = v.grad[0] - m * E[0], w.grad[0] - m * F[0]
+    return cr_e * cr_f / (lr * r) + cz_e * cz_f / (lz * r) + r * E.curl * F.curl / lphi
+
+
+@BilinearForm(dtype=np.complex128)
+def _mass(E, v, F, w, p):
+    r = p.x[0]
+    return p.eps * r * (p.lam_r * E[0] * F[0] + p.lam_z * E[1] * F[1]
+                        + p.lam_phi * v * w / r**2)
+
+
+@BilinearForm
+def _energy(E, v, F, w, p):
+    r = p.x[0]
+    return p.weight * r * (E[0] * F[0] + E[1] * F[1] + v * w / r**2)
+
+
+@dataclass
+class AxisymSystem:
+    """The assembled eigenproblem A x = k^2 B x on the free unknowns."""
+
+    basis: Basis
+    A: sp.csr_matrix
+    B: sp.csr_matrix
+    free: np.ndarray
+    m: int
+    eps_elem: np.ndarray
+    element_group: np.ndarray
+
+    @property
+    def num_unknowns(self) -> int:
+        return len(self.free)
+
+    def energy_share(self, vectors: np.ndarray, regions: tuple[str, ...]) -> np.ndarray:
+        """Electric energy n^2 |E|^2 in ``regions`` over that outside the PML, per column of ``vectors``."""
+        r = np.asarray(self.basis.global_coordinates())[0]
+        real_eps = self.eps_elem.real[:, None] * np.ones_like(r)
+        parts = []
+        for names in (regions, tuple(n for n in np.unique(self.element_group) if n != "pml")):
+            mask = np.isin(self.element_group, names)[:, None]
+            gram = _energy.assemble(self.basis, weight=np.where(mask, real_eps, 0.0))
+            parts.append(np.einsum("ij,ij->j", vectors.conj(), gram @ vectors).real)
+        return parts[0] / parts[1]
+
+
+#: boundary conditions on the mirror plane z = 0 of a half window
+MIRRORS = ("electric", "magnetic")
+
+
+def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: RadialPML, order: int = 3,
+             mirror: str | None = None) -> AxisymSystem:
+    """Assemble the (r, z) problem of azimuthal order ``m`` on ``loaded`` (regions ``indices``: name -> n).
+
+    mirror : on a half window, ``"electric"`` (tangential E = 0: E_r, E_phi odd in z) or
+    ``"magnetic"`` (E_z odd, the natural condition) on the curve ``mirror``.
+    """
+    if ("mirror" in loaded.boundaries) != (mirror is not None):
+        raise ValueError("a half window needs mirror='electric' or 'magnetic', a full window none")
+    if mirror is not None and mirror not in MIRRORS:
+        raise ValueError(f"mirror must be one of {MIRRORS}, got {mirror!r}")
+    if order not in NEDELEC:
+        raise ValueError(f"element order must be one of {sorted(NEDELEC)}, got {order}")
+    mesh = loaded.mesh
+    missing = set(np.unique(loaded.element_group)) - set(indices)
+    if missing:
+        raise ValueError(f"no refractive index for the mesh regions {sorted(missing)}")
+    circles = concentric_circles(mesh, {"surface": loaded.boundaries["surface"]})
+    mapping = circle_mapping(mesh, max(order, 2), circles) if circles else None
+    element = NEDELEC[order]() * LAGRANGE[order]()
+    basis = Basis(mesh, element, mapping=mapping, intorder=2 * order)
+    r = np.asarray(basis.global_coordinates())[0]
+    lam_r, lam_phi, lam_z = _pml_factors(pml, r)
+    eps_elem = np.array([complex(indices[g]) ** 2 for g in loaded.element_group])
+    eps = np.broadcast_to(eps_elem[:, None], r.shape)
+    coeffs = {"lam_r": lam_r, "lam_phi": lam_phi, "lam_z": lam_z, "m": float(m)}
+    A = _stiffness.assemble(basis, **coeffs)
+    B = _mass.assemble(basis, eps=eps, **coeffs)
+    walls = [loaded.boundaries["end"]] + ([loaded.boundaries["mirror"]] if mirror == "electric" else [])
+    fixed = basis.get_dofs(np.concatenate(walls)).all()
+    free = np.setdiff1d(np.arange(basis.N), fixed)
+    return AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group)
+
+
+@dataclass
+class AxisymSolution:
+    """Eigenpairs near the shift: k (1/um, complex), full-length vectors (basis.N, n)."""
+
+    system: AxisymSystem
+    k: np.ndarray
+    vectors: np.ndarray
+    stats: dict = field(default_factory=dict)
+
+
+def solve(system: AxisymSystem, k_target: complex, num_modes: int = 6, **solver_options) -> AxisymSolution:
+    """The ``num_modes`` eigenpairs with k^2 nearest k_target^2 (shift-invert)."""
+    f = system.free
+    A = system.A[f][:, f]
+    B = system.B[f][:, f]
+    stats: dict = {}
+    lam, vecs, _ = shift_invert(A, B, complex(k_target) ** 2, num_modes, stats=stats, **solver_options)
+    k = np.sqrt(lam.astype(complex))
+    k = np.where(k.real < 0, -k, k)
+    order = np.argsort(np.abs(k - k_target))
+    full = np.zeros((system.basis.N, len(k)), dtype=complex)
+    full[f] = vecs[:, order]
+    return AxisymSolution(system, k[order], full, stats)

@@ -1,0 +1,104 @@
+"""``wgmfem axial --shape sphere:...``: modes of a body of revolution by the axisymmetric vector FEM,
+each with the exact resonance of its label beside it."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from .. import __version__
+from ..axisym.sphere import SphereStudy, sphere_modes_fem
+from ..exact.sphere import SphereError
+from ..report import finite_or_none, to_json
+from .common import InputError, command_progress, emit, progress_step, staged_outputs, write_text
+
+SHAPE_HELP = "sphere:RADIUS_UM:INDEX[:OUTSIDE_INDEX] (outside index default 1)"
+#: sphere-literature names: TE has no radial electric field (polar E at the equator, the Ez-like family)
+SPHERE_POLS = {"te": "TE", "ez": "TE", "tm": "TM", "hz": "TM"}
+
+
+def parse_shape(text: str) -> tuple[float, float, float]:
+    """(radius_um, index, outside_index) of a ``sphere:...`` spec; InputError (one line) otherwise."""
+    parts = text.strip().split(":")
+    if parts[0].lower() != "sphere" or len(parts) not in (3, 4):
+        raise InputError(f"--shape {text!r}: expected {SHAPE_HELP}")
+    try:
+        radius, index = float(parts[1]), float(parts[2])
+        outside = float(parts[3]) if len(parts) == 4 else 1.0
+    except ValueError:
+        raise InputError(f"--shape {text!r}: radius and indices must be numbers ({SHAPE_HELP})") from None
+    if not radius > 0:
+        raise InputError(f"--shape {text!r}: the radius must be positive (um)")
+    if not index > outside >= 1.0:
+        raise InputError(f"--shape {text!r}: a whispering-gallery mode needs INDEX > OUTSIDE_INDEX >= 1")
+    return radius, index, outside
+
+
+def sphere_pol(text: str) -> str:
+    try:
+        return SPHERE_POLS[text.strip().lower()]
+    except KeyError:
+        raise InputError(f"--pol {text!r}: for a sphere use TE (= Ez-like) or TM (= Hz-like)") from None
+
+
+def run_shape(args) -> int:
+    if args.engine == "adiabatic":
+        raise InputError("--shape needs --engine axisym (the adiabatic engine takes a capillary --profile)")
+    if args.plot:
+        raise InputError("--plot is for --profile; a --shape run writes its table, JSON or CSV only")
+    radius, index, outside = parse_shape(args.shape)
+    pol = sphere_pol(args.pol)
+    progress = command_progress(args)
+    t0 = time.perf_counter()
+    try:
+        with progress_step(progress, "axisymmetric FEM"):
+            study = sphere_modes_fem(radius, index, args.m, pol=pol, p=args.p, outside_index=outside,
+                                     num_modes=args.count)
+    except (SphereError, ValueError) as exc:
+        raise InputError(str(exc).splitlines()[0]) from None
+    elapsed = time.perf_counter() - t0
+    records = [finite_or_none(md.to_dict()) for md in study.modes]
+    if args.format == "json":
+        text = to_json(records)
+    elif args.format == "csv":
+        raise InputError("--shape writes a table or JSON (--format table|json)")
+    else:
+        text = shape_table(study, args.shape, elapsed)
+    with staged_outputs({"--output": args.output}) as staged:
+        if args.output:
+            write_text(staged[args.output], text)
+    if not args.output:
+        emit(text, None)
+    if not args.quiet and (args.output or args.format != "table"):
+        sys.stderr.write(f"wgmfem: {len(study.modes)} modes in {elapsed:.2f} s ({study.num_unknowns} unknowns)\n")
+    return 0
+
+
+def shape_table(study: SphereStudy, spec: str, elapsed: float) -> str:
+    """Header (shape, window, unknowns, time) and one line per mode, with the exact resonance of its label."""
+    w = study.window
+    mirror = {None: "full window", "electric": "z >= 0, electric wall at z = 0",
+              "magnetic": "z >= 0, magnetic wall at z = 0"}[study.mirror]
+    lines = [
+        f"wgmfem {__version__}, axisymmetric vector FEM (Nedelec/Lagrange P{study.order}) in the (r, z) half-plane",
+        f"shape    : {spec}; window r {w.r_min_um:.3f}..{w.r_end_um:.3f} um (PML from {w.pml.r_start_um:.3f}), "
+        f"z up to {w.z_max_um:.3f} um, {mirror}",
+        f"solved   : {study.num_unknowns} unknowns in {elapsed:.2f} s",
+        "",
+    ]
+    header = (f"{'pol':>3} {'m':>5} {'l':>5} {'p':>2} {'q':>2} {'lambda_nm':>14} {'Q_rad':>10} "
+              f"{'exact_nm':>14} {'rel_err':>8} {'in_sphere':>9}")
+    lines += [header, "-" * len(header)]
+    for md in study.modes:
+        if not md.is_resonator_mode:
+            lines.append(f"{'-':>3} {md.m:>5} {'-':>5} {'-':>2} {'-':>2} {md.wavelength_nm:14.6f} {md.Q:10.3g} "
+                         f"{'window mode':>14} {'':>8} {md.body_fraction:9.3f}")
+            continue
+        q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{'>1e13':>10}"
+        exact = f"{md.exact.wavelength_nm:14.6f} {md.wavelength_error:8.1e}" if md.exact else f"{'-':>14} {'':>8}"
+        lines.append(f"{md.pol:>3} {md.m:>5} {md.l:>5} {md.p:>2} {md.q:>2} {md.wavelength_nm:14.6f} {q_text} "
+                     f"{exact} {md.body_fraction:9.3f}")
+    lines.append("")
+    lines.append("TE/TM as for spheres: TE has no radial electric field (Ez-like at the equator), TM is Hz-like; "
+                 "window modes are standing waves of the truncated outside region.")
+    return "\n".join(lines) + "\n"
