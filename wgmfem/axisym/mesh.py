@@ -23,6 +23,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..fem.mesh import default_cache_dir, mesh_key, start_gmsh
 from ..fem.pml import RadialPML
 
@@ -62,11 +64,60 @@ class AxisymMesh:
     cached: bool
 
 
-def _size_expressions(window: SphereWindow, sizes: dict[str, float]) -> dict[str, str]:
-    pml = window.pml
+def _region_expressions(pml: RadialPML, sizes: dict[str, float]) -> dict[str, str]:
+    """Gmsh size expressions per region: constants, divided by |s(r)| in the PML (x is r)."""
     xi = f"Max(0,(x-{pml.r_start_um})/{pml.width_um})"
-    graded = f"{sizes['pml']}/Sqrt(1+({pml.sigma0}*{xi}^{pml.power})^2)"
-    return {"body": f"{sizes['body']}", "outside": f"{sizes['outside']}", "pml": graded}
+    out = {name: f"{h}" for name, h in sizes.items()}
+    out["pml"] = f"{sizes['pml']}/Sqrt(1+({pml.sigma0}*{xi}^{pml.power})^2)"
+    return out
+
+
+def _set_sizes(regions: dict[str, list[int]], expressions: dict[str, str]) -> None:
+    import gmsh
+
+    fld = gmsh.model.mesh.field
+    ids = []
+    for name, tags in regions.items():
+        f = fld.add("MathEval")
+        fld.setString(f, "F", expressions[name])
+        r = fld.add("Restrict")
+        fld.setNumber(r, "InField", f)
+        fld.setNumbers(r, "SurfacesList", tags)
+        ids.append(r)
+    mn = fld.add("Min")
+    fld.setNumbers(mn, "FieldsList", ids)
+    fld.setAsBackgroundMesh(mn)
+
+
+def _write(path: Path) -> tuple[int, int]:
+    """Mesh the current model with second-order triangles and write it atomically; (nodes, triangles)."""
+    import gmsh
+
+    gmsh.model.mesh.generate(2)
+    gmsh.model.mesh.setOrder(2)
+    tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
+    gmsh.write(str(tmp))
+    tmp.replace(path)
+    nodes = len(gmsh.model.mesh.getNodes()[0])
+    _, tags, _ = gmsh.model.mesh.getElements(2)
+    return nodes, sum(len(t) for t in tags)
+
+
+def _cached(shape: str, window, sizes: dict[str, float], generate, cache_dir, force: bool) -> AxisymMesh:
+    if any(not h > 0 for h in sizes.values()):
+        raise ValueError("element sizes must be positive")
+    params = {"layout": AXISYM_LAYOUT_VERSION, "shape": shape, "window": asdict(window), "sizes": sizes}
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"axisym-{mesh_key(json.loads(json.dumps(params, default=str)))}.msh"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists() and not force:
+        counts = json.loads(meta.read_text())
+        return AxisymMesh(path, counts["num_nodes"], counts["num_elements"], cached=True)
+    start_gmsh()
+    nodes, elements = generate(window, sizes, path)
+    meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1, default=str))
+    return AxisymMesh(path, nodes, elements, cached=False)
 
 
 def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:
@@ -110,28 +161,69 @@ def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) 
             if not tags:
                 continue
             gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, tags), name)
-        fld = gmsh.model.mesh.field
-        ids = []
-        for name, expr in _size_expressions(window, sizes).items():
-            f = fld.add("MathEval")
-            fld.setString(f, "F", expr)
-            r = fld.add("Restrict")
-            fld.setNumber(r, "InField", f)
-            fld.setNumbers(r, "SurfacesList", regions[name])
-            ids.append(r)
-        mn = fld.add("Min")
-        fld.setNumbers(mn, "FieldsList", ids)
-        fld.setAsBackgroundMesh(mn)
-        gmsh.model.mesh.generate(2)
-        gmsh.model.mesh.setOrder(2)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
-        gmsh.write(str(tmp))
-        tmp.replace(path)
-        nodes = len(gmsh.model.mesh.getNodes()[0])
-        _, tags, _ = gmsh.model.mesh.getElements(2)
-        return nodes, sum(len(t) for t in tags)
+        _set_sizes(regions, _region_expressions(window.pml, sizes))
+        return _write(path)
     finally:
         gmsh.model.remove()
+
+
+@dataclass(frozen=True)
+class SegmentWindow:
+    """A length of uniform layered cylinder between electric walls at z = 0 and z = length (um)."""
+
+    radii_um: tuple[float, ...]  # outer radius of every layer, inside out
+    region_names: tuple[str, ...]  # one per layer
+    r_min_um: float
+    length_um: float
+    pml: RadialPML
+
+    @property
+    def r_end_um(self) -> float:
+        return self.pml.r_end_um
+
+    def check(self) -> None:
+        if not 0 < self.r_min_um < self.radii_um[-1] < self.pml.r_start_um:
+            raise ValueError("the window must run from inside the cylinder (r_min) past its surface into the PML")
+        if not self.length_um > 0:
+            raise ValueError("the segment length must be positive")
+
+
+def _generate_segment(window: SegmentWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:
+    import gmsh
+
+    edges = [window.r_min_um] + [r for r in window.radii_um if r > window.r_min_um] + [window.pml.r_start_um,
+                                                                                        window.r_end_um]
+    names = list(window.region_names[len(window.radii_um) - (len(edges) - 3):]) + ["outside", "pml"]
+    gmsh.model.add(path.stem)
+    try:
+        occ = gmsh.model.occ
+        boxes = [occ.addRectangle(a, 0, 0, b - a, window.length_um) for a, b in zip(edges[:-1], edges[1:])]
+        occ.fragment([(2, b) for b in boxes], [])
+        occ.synchronize()
+        regions: dict[str, list[int]] = {}
+        for _, tag in gmsh.model.getEntities(2):
+            x, _, _ = occ.getCenterOfMass(2, tag)
+            regions.setdefault(names[int(np.searchsorted(edges, x)) - 1], []).append(tag)
+        r0, r2, zl = edges[0], edges[-1], window.length_um
+        end = []
+        for _, c in gmsh.model.getEntities(1):
+            x, y, _ = occ.getCenterOfMass(1, c)
+            if min(abs(x - r0), abs(x - r2), abs(y), abs(y - zl)) < 1e-9 * r2:
+                end.append(c)
+        for name, tags in regions.items():
+            gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, tags), name)
+        gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, end), "end")
+        _set_sizes(regions, _region_expressions(window.pml, sizes))
+        return _write(path)
+    finally:
+        gmsh.model.remove()
+
+
+def build_segment_mesh(window: SegmentWindow, sizes: dict[str, float], *, cache_dir: str | Path | None = None,
+                       force: bool = False) -> AxisymMesh:
+    """Mesh a uniform segment (``sizes``: um per region name, ``pml`` included); cached by parameters."""
+    window.check()
+    return _cached("segment", window, sizes, _generate_segment, cache_dir, force)
 
 
 def region_sizes_um(wavelength_nm: float, index: float, outside_index: float, order: int,
@@ -146,17 +238,4 @@ def build_sphere_mesh(window: SphereWindow, sizes: dict[str, float], *, cache_di
                       force: bool = False) -> AxisymMesh:
     """Mesh ``window`` with the element sizes ``sizes`` (um, per region); cached by parameters."""
     window.check()
-    if any(not h > 0 for h in sizes.values()):
-        raise ValueError("element sizes must be positive")
-    params = {"layout": AXISYM_LAYOUT_VERSION, "shape": "sphere", "window": asdict(window), "sizes": sizes}
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"axisym-{mesh_key(params)}.msh"
-    meta = path.with_suffix(".json")
-    if path.exists() and meta.exists() and not force:
-        counts = json.loads(meta.read_text())
-        return AxisymMesh(path, counts["num_nodes"], counts["num_elements"], cached=True)
-    start_gmsh()
-    nodes, elements = _generate_sphere(window, sizes, path)
-    meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1, default=str))
-    return AxisymMesh(path, nodes, elements, cached=False)
+    return _cached("sphere", window, sizes, _generate_sphere, cache_dir, force)

@@ -122,7 +122,7 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     missing = set(np.unique(loaded.element_group)) - set(indices)
     if missing:
         raise ValueError(f"no refractive index for the mesh regions {sorted(missing)}")
-    circles = concentric_circles(mesh, {"surface": loaded.boundaries["surface"]})
+    circles = concentric_circles(mesh, {"surface": loaded.boundaries["surface"]}) if "surface" in loaded.boundaries else []
     mapping = circle_mapping(mesh, max(order, 2), circles) if circles else None
     element = NEDELEC[order]() * LAGRANGE[order]()
     basis = Basis(mesh, element, mapping=mapping, intorder=2 * order)

@@ -1,0 +1,33 @@
+"""A uniform capillary segment between electric walls (wgmfem.axisym.segment) reproduces the exact
+skew modes of the infinite cylinder (wgmfem.exact.skew, checked against mpmath in test_skew.py) at
+beta = pi / L: two engines that share no code beyond the PML profile."""
+
+import pytest
+
+import wgmfem
+from wgmfem.axisym.segment import segment_modes_fem
+
+SMALL = wgmfem.Capillary(8.0, 9.8, 1.50, 1.45)  # the small capillary of the skew tests
+
+
+def _check(study):
+    k_fem = study.nearest
+    assert study.wavelength_error < 1e-6  # measured 4e-8 - 1e-7 at the default P3, 12 points per wavelength
+    q_fem = k_fem.real / (-2 * k_fem.imag)
+    assert abs(q_fem / study.exact.Q_rad - 1) < 1e-2
+
+
+def test_wall_mode_of_a_segment_is_the_exact_skew_mode():
+    _check(segment_modes_fem(SMALL, 50, 1.0, pol="Ez", region="wall", num_modes=2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pol, region, beta", [("Hz", "wall", 1.0), ("Ez", "core", 1.0), ("Hz", "core", 1.0),
+                                               ("Ez", "core", 0.5)])
+def test_segment_modes_are_the_exact_skew_modes(pol, region, beta):
+    _check(segment_modes_fem(SMALL, 50, beta, pol=pol, region=region, num_modes=2))
+
+
+def test_segment_needs_a_positive_beta():
+    with pytest.raises(ValueError, match="positive"):
+        segment_modes_fem(SMALL, 50, 0.0)
