@@ -226,6 +226,85 @@ def build_segment_mesh(window: SegmentWindow, sizes: dict[str, float], *, cache_
     return _cached("segment", window, sizes, _generate_segment, cache_dir, force)
 
 
+@dataclass(frozen=True)
+class ProfileWindow:
+    """A capillary whose inner and outer radius vary with z, in the window z_min..z_max (um).
+
+    The interfaces are splines through (r_in(z), z) and (r_out(z), z) at the sample heights
+    ``z_um``, which must cover the window; the window ends in electric walls at z_min, z_max
+    (where the axial states of interest have decayed) and at r_min inside the caustic.
+    """
+
+    z_um: tuple[float, ...]
+    r_in_um: tuple[float, ...]
+    r_out_um: tuple[float, ...]
+    r_min_um: float
+    z_min_um: float
+    z_max_um: float
+    pml: RadialPML
+
+    @property
+    def r_end_um(self) -> float:
+        return self.pml.r_end_um
+
+    def check(self) -> None:
+        z = np.asarray(self.z_um)
+        if not (z[0] <= self.z_min_um < self.z_max_um <= z[-1]):
+            raise ValueError("the window's z range must lie within the profile's")
+        if not (0 < self.r_min_um < min(self.r_in_um) and max(self.r_out_um) < self.pml.r_start_um):
+            raise ValueError("the window must run from inside the bore (r_min) past the outer wall into the PML")
+
+    def radii_at(self, z_um):
+        """(r_in, r_out) at heights z (linear between the samples, as the splines nearly are)."""
+        return np.interp(z_um, self.z_um, self.r_in_um), np.interp(z_um, self.z_um, self.r_out_um)
+
+
+def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:
+    import gmsh
+
+    z0, z1 = window.z_min_um, window.z_max_um
+    r0, r1, r2 = window.r_min_um, window.pml.r_start_um, window.r_end_um
+    z_all = np.asarray(window.z_um)
+    heights = np.concatenate(([z0], z_all[(z_all > z0) & (z_all < z1)], [z1]))
+    r_in, r_out = window.radii_at(heights)
+    gmsh.model.add(path.stem)
+    try:
+        occ = gmsh.model.occ
+        inner = occ.addRectangle(r0, z0, 0, r1 - r0, z1 - z0)
+        layer = occ.addRectangle(r1, z0, 0, r2 - r1, z1 - z0)
+        curves = []
+        for radii in (r_in, r_out):
+            pts = [occ.addPoint(float(r), float(z), 0) for r, z in zip(radii, heights)]
+            curves.append(occ.addSpline(pts))
+        occ.fragment([(2, inner), (2, layer)], [(1, c) for c in curves])
+        occ.synchronize()
+        regions: dict[str, list[int]] = {"core": [], "wall": [], "outside": [], "pml": []}
+        for _, tag in gmsh.model.getEntities(2):
+            x, y, _ = occ.getCenterOfMass(2, tag)
+            a, b = window.radii_at(y)
+            name = "core" if x < a else "wall" if x < b else "outside" if x < r1 else "pml"
+            regions[name].append(tag)
+        end = []
+        for _, c in gmsh.model.getEntities(1):
+            x, y, _ = occ.getCenterOfMass(1, c)
+            if min(abs(x - r0), abs(x - r2), abs(y - z0), abs(y - z1)) < 1e-9 * r2:
+                end.append(c)
+        for name, tags in regions.items():
+            gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, tags), name)
+        gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, end), "end")
+        _set_sizes(regions, _region_expressions(window.pml, sizes))
+        return _write(path)
+    finally:
+        gmsh.model.remove()
+
+
+def build_profile_mesh(window: ProfileWindow, sizes: dict[str, float], *, cache_dir: str | Path | None = None,
+                       force: bool = False) -> AxisymMesh:
+    """Mesh a capillary profile window (``sizes``: um per region: core, wall, outside, pml); cached."""
+    window.check()
+    return _cached("profile", window, sizes, _generate_profile, cache_dir, force)
+
+
 def region_sizes_um(wavelength_nm: float, index: float, outside_index: float, order: int,
                     points_per_wavelength: float) -> dict[str, float]:
     """Element edge (um) per region: order * lambda / (n * points_per_wavelength)."""

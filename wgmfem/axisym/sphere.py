@@ -31,16 +31,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
-from skfem import BilinearForm, LinearForm, MeshTri
 
 from ..exact.sphere import SphereResonance, sphere_resonance
 from ..fem.cross_section import load_mesh
 from ..fem.pml import make_pml
 from ..units import wavelength_nm_from_k
+from .fields import FieldSampler, real_sign_changes
 from .mesh import SphereWindow, build_sphere_mesh, region_sizes_um
-from .solver import AxisymSolution, assemble, solve
+from .solver import assemble, solve
 
 #: default decay (e-folds of the field amplitude) at the window's walls: the eigenvalue
 #: moves by ~ the squared amplitude there (e^-20 = 2e-9)
@@ -139,63 +137,6 @@ class SphereModeFEM:
         return record
 
 
-def _probe_matrix(basis, points: np.ndarray, comp: int) -> sp.csr_matrix:
-    """Values at ``points`` (2, n) as a matrix on the dofs of ``basis`` (``comp`` components stacked).
-
-    skfem's own ``probes`` needs an element finder, which curved meshes lack: the straight
-    triangles of the same vertices find the cell and the reference point. The value is then
-    that of a point displaced by at most the curved edge's sagitta (h^2 / 8R), which is
-    harmless for labelling.
-    """
-    straight = MeshTri(basis.mesh.p, basis.mesh.t)
-    cells = straight.element_finder()(*points)
-    ref = straight.mapping().invF(points[:, :, None], tind=cells)
-    rows, cols, vals = [], [], []
-    for i in range(basis.Nbfun):
-        phi = np.asarray(basis.elem.gbasis(basis.mapping, ref, i, tind=cells)[0]).reshape(comp, -1)
-        for c in range(comp):
-            rows.append(c * points.shape[1] + np.arange(points.shape[1]))
-            cols.append(basis.element_dofs[i, cells])
-            vals.append(phi[c])
-    shape = (comp * points.shape[1], basis.N)
-    return sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape).tocsr()
-
-
-class FieldSampler:
-    """(E_r, E_z, E_phi) of the eigenvectors of a solution at any points of the window.
-
-    The Nedelec components are L2-projected onto the Lagrange space of the same degree
-    (one factorized mass matrix for all modes), which scikit-fem can evaluate at points.
-    """
-
-    def __init__(self, sol: AxisymSolution):
-        basis = sol.system.basis
-        (self._nedelec, self._lagrange), (self._i_n, self._i_l) = basis.split_bases(), basis.split_indices()
-        mass = BilinearForm(lambda u, v, _: u * v).assemble(self._lagrange)
-        self._solve = spla.factorized(mass.tocsc().astype(complex))
-        self._vectors = sol.vectors
-
-    def _meridional(self, j: int) -> np.ndarray:
-        et = np.asarray(self._nedelec.interpolate(self._vectors[self._i_n, j]))  # (2, nel, nqp)
-        loads = [LinearForm(lambda v, w: w.f * v, dtype=np.complex128).assemble(self._lagrange, f=c) for c in et]
-        return np.array([self._solve(b.astype(complex)) for b in loads])
-
-    def components(self, j: int, points: np.ndarray) -> np.ndarray:
-        """(E_r, E_z, E_phi) of mode j at points (2, n) in um."""
-        probe = _probe_matrix(self._lagrange, points, 1)
-        er, ez = (probe @ c for c in self._meridional(j))
-        v = probe @ self._vectors[self._i_l, j]
-        return np.vstack((er, ez, 1j * v / points[0]))
-
-
-def _real_sign_changes(values: np.ndarray, floor: float = 1e-3) -> int:
-    """Sign changes of a complex field sampled along a line, after removing its phase at the
-    largest sample; samples below ``floor`` times the largest are skipped (noise, decayed tails)."""
-    y = (values * np.exp(-1j * np.angle(values[np.argmax(np.abs(values))]))).real
-    s = np.sign(y[np.abs(y) > floor * np.abs(values).max()])
-    return int(np.count_nonzero(s[1:] != s[:-1]))
-
-
 def label_mode(sampler: FieldSampler, j: int, window: SphereWindow, mirror: str | None) -> tuple[str, int, int, float]:
     """(pol, p, q, te_share) of eigenvector j from its field."""
     a = window.radius_um
@@ -216,14 +157,14 @@ def label_mode(sampler: FieldSampler, j: int, window: SphereWindow, mirror: str 
     dominant = 1 if pol == "TE" else 0
     r_top = math.sqrt(max(a * a - z_peak * z_peak, 0.0))
     line = np.vstack((np.linspace(window.r_min_um, r_top, 400)[1:-1], np.full(398, z_peak)))
-    p = 1 + _real_sign_changes(sampler.components(j, line)[dominant])
+    p = 1 + real_sign_changes(sampler.components(j, line)[dominant])
     # q: sign changes of the dominant component along the arc through the peak
     rho = math.hypot(r_peak, z_peak)
     top = math.asin(min(window.z_max_um / rho, 1.0))
     psi = np.linspace(0.0 if window.half else -top, top, 400)[1:-1]
     arc = np.vstack((rho * np.cos(psi), rho * np.sin(psi)))
     keep = arc[0] > window.r_min_um
-    nodes = _real_sign_changes(sampler.components(j, arc[:, keep])[dominant])
+    nodes = real_sign_changes(sampler.components(j, arc[:, keep])[dominant])
     if window.half:
         odd = (mirror == "magnetic") if pol == "TE" else (mirror == "electric")
         q = 2 * nodes + int(odd)

@@ -1,0 +1,137 @@
+"""Benchmark of the axisymmetric vector FEM (wgmfem.axisym) against the exact resonances.
+
+Run: ``python benchmarks/bench_axisym.py [--quick] [--cases sphere,segment,profile]``
+
+Every case runs in its own subprocess, so that its peak memory (max RSS, SuperLU factors
+included) is its own. Printed per run: unknowns, wall time split into mesh/assembly/solve/labels,
+peak RSS, the relative wavelength error and the relative Q error of the FEM mode against the
+exact resonance of the label read from its field, and the exact solver's own time.
+
+Cases
+-----
+sphere  : silica sphere (n = 1.45, radius 10 um) in air, l = m = 50, 100, 200, TE and TM, half
+          window with the mirror of the mode's parity; in air Q reaches 1e14 (l = 100) and 4e29
+          (l = 200), beyond what a double-precision eigensolver resolves, so l = 100 and 200 run
+          in an outside index 1.2 too (Q 1e5, 3e10).
+segment : the small capillary of the skew tests (radii 4 / 4.9 um, n 1.50 / 1.45), m = 50, between
+          electric walls pi / beta apart, against the exact skew mode at beta.
+profile : the same capillary with a Gaussian bulge (50 nm, 5 um), Ez wall mode m = 50: the FEM's
+          axial states against the adiabatic axial equation (wgmfem axial), which they test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+SPHERE = [(50, 1.0, "TE"), (50, 1.0, "TM"), (100, 1.0, "TE"), (100, 1.0, "TM"), (100, 1.2, "TE"),
+          (200, 1.2, "TE"), (200, 1.2, "TM"), (200, 1.0, "TE")]
+SEGMENT = [("Ez", "wall", 1.0), ("Hz", "wall", 1.0), ("Ez", "core", 1.0), ("Hz", "core", 1.0)]
+
+
+def _rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def run_sphere(l: int, outside: float, pol: str) -> dict:  # noqa: E741
+    from wgmfem.axisym.sphere import sphere_modes_fem
+    from wgmfem.exact.sphere import sphere_resonance
+
+    t0 = time.perf_counter()
+    exact = sphere_resonance(10.0, 1.45, l, 1, pol, outside)
+    exact_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    study = sphere_modes_fem(10.0, 1.45, l, pol=pol, outside_index=outside, num_modes=2)
+    wall = time.perf_counter() - t0
+    md = study.modes[0]
+    return dict(case=f"sphere l={l} n_out={outside} {pol}", label=f"{md.pol} p={md.p} q={md.q}",
+                unknowns=study.num_unknowns, wall_s=wall, parts=study.seconds, rss_gb=_rss_gb(),
+                wavelength_error=md.wavelength_error, Q_exact=exact.Q,
+                Q_error=md.q_error if md.q_resolved else None, exact_s=exact_s)
+
+
+def run_segment(pol: str, region: str, beta: float) -> dict:
+    import wgmfem
+    from wgmfem.axisym.segment import segment_modes_fem
+
+    t0 = time.perf_counter()
+    study = segment_modes_fem(wgmfem.Capillary(8.0, 9.8, 1.50, 1.45), 50, beta, pol=pol, region=region, num_modes=2)
+    wall = time.perf_counter() - t0
+    k = study.nearest
+    return dict(case=f"segment m=50 {pol} {region} beta={beta}", label=study.exact.label(),
+                unknowns=study.num_unknowns, wall_s=wall, parts={}, rss_gb=_rss_gb(),
+                wavelength_error=study.wavelength_error, Q_exact=study.exact.Q_rad,
+                Q_error=abs(k.real / (-2 * k.imag) / study.exact.Q_rad - 1), exact_s=None)
+
+
+def run_profile() -> dict:
+    import wgmfem
+    from wgmfem.axial.profile import profile_from_spec
+    from wgmfem.axisym.profile import profile_modes_fem
+
+    t0 = time.perf_counter()
+    study = profile_modes_fem(profile_from_spec("gaussian:50:5", 4.0, 4.9), wgmfem.Capillary(8.0, 9.8, 1.50, 1.45),
+                              pol="Ez", m=50, region="wall", count=3)
+    wall = time.perf_counter() - t0
+    rows = [dict(q=md.q, fem_nm=md.wavelength_nm, adiabatic_nm=md.adiabatic.wavelength_nm,
+                 shift_nm=md.shift_from_adiabatic_nm, adiabatic_estimate_nm=md.adiabatic.adiabatic_shift_nm)
+            for md in study.modes if md.adiabatic is not None]
+    spacings = [(a["fem_nm"] - b["fem_nm"], a["adiabatic_nm"] - b["adiabatic_nm"]) for a, b in zip(rows, rows[1:])]
+    return dict(case="profile gaussian:50:5 Ez wall m=50", label="q = 0..2", unknowns=study.num_unknowns,
+                wall_s=wall, parts=study.seconds, rss_gb=_rss_gb(), states=rows, spacings_nm=spacings)
+
+
+def child(kind: str, args: list) -> None:
+    fn = {"sphere": run_sphere, "segment": run_segment, "profile": run_profile}[kind]
+    print(json.dumps(fn(*args)))
+
+
+def spawn(kind: str, args: list) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, json.dumps(args)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def show(res: dict) -> None:
+    parts = " ".join(f"{k} {v:.1f}" for k, v in res.get("parts", {}).items())
+    line = f"{res['case']:<36} {res['label']:<18} N {res['unknowns']:>7} {res['wall_s']:6.1f} s ({parts}) {res['rss_gb']:.2f} GB"
+    if "wavelength_error" in res:
+        q_err = "Q unresolved" if res["Q_error"] is None else f"Q err {res['Q_error']:.1e}"
+        exact = f", exact {1e3 * res['exact_s']:.1f} ms" if res.get("exact_s") is not None else ""
+        line += f"  lambda err {res['wavelength_error']:.1e}  {q_err} (Q {res['Q_exact']:.3g}){exact}"
+    print(line, flush=True)
+    for row in res.get("states", []):
+        print(f"    q={row['q']}: FEM {row['fem_nm']:.7f} nm, adiabatic {row['adiabatic_nm']:.7f} nm, "
+              f"FEM - adiabatic {row['shift_nm']:+.2e} nm (adiabatic estimate {row['adiabatic_estimate_nm']:+.2e} nm)")
+    for fem, adi in res.get("spacings_nm", []):
+        print(f"    spacing: FEM {fem:.6f} nm, adiabatic {adi:.6f} nm, difference {fem - adi:+.2e} nm")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="l = 50 and 100 only, one segment case")
+    ap.add_argument("--cases", default="sphere,segment,profile")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], json.loads(args.child[1]))
+        return
+    cases = args.cases.split(",")
+    if "sphere" in cases:
+        for spec in SPHERE:
+            if args.quick and spec[0] > 100:
+                continue
+            show(spawn("sphere", list(spec)))
+    if "segment" in cases:
+        for spec in SEGMENT[: 1 if args.quick else None]:
+            show(spawn("segment", list(spec)))
+    if "profile" in cases and not args.quick:
+        show(spawn("profile", []))
+
+
+if __name__ == "__main__":
+    main()

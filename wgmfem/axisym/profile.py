@@ -1,0 +1,156 @@
+"""Axial modes of a capillary with z-dependent radii by the axisymmetric vector FEM, beside the
+adiabatic axial equation's states of the same family (:mod:`wgmfem.axial.modes`).
+
+The adiabatic solution sets the target (its q = 0 state) and the window: in z, where its
+states up to ``count`` have decayed by e^-decay; in r, from inside the caustic of the
+narrowest bore to a PML beyond the widest wall. The FEM then solves the full vector problem
+on the (r, z) section, with nothing from the adiabatic solution but the shift and the window.
+
+Labels from each eigenvector's field: the family (Ez if the axial component E_z carries
+more electric energy in the glass and liquid than E_r, else Hz), the region of its peak
+(core or wall), p (one more than the sign changes of the dominant component along r at the
+peak's height) and q (sign changes along z at the peak's radius). A mode with less than
+half its energy in the capillary is a standing wave of the window, not labelled.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..axial.modes import AxialMode, AxialResult, find_axial_modes
+from ..axial.profile import AxialProfile
+from ..fem.cross_section import load_mesh
+from ..fem.pml import make_pml
+from ..fem.radial import inner_cut_radius_um
+from ..geometry import LayeredCylinder
+from ..units import wavelength_nm_from_k
+from .fields import FieldSampler, real_sign_changes
+from .mesh import ProfileWindow, build_profile_mesh
+from .solver import AxisymSolution, assemble, solve
+from .sphere import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
+
+
+@dataclass(frozen=True)
+class ProfileModeFEM:
+    """One FEM mode of the profile: k (1/um), labels from its field, the adiabatic state of the same label."""
+
+    k_per_um: complex
+    pol: str
+    m: int
+    p: int
+    region: str
+    q: int
+    ez_share: float
+    capillary_fraction: float
+    adiabatic: AxialMode | None
+
+    @property
+    def wavelength_nm(self) -> float:
+        return wavelength_nm_from_k(self.k_per_um.real)
+
+    @property
+    def Q(self) -> float:
+        return self.k_per_um.real / (-2 * self.k_per_um.imag)
+
+    @property
+    def is_resonator_mode(self) -> bool:
+        return self.capillary_fraction >= RESONATOR_FRACTION_MIN
+
+    @property
+    def shift_from_adiabatic_nm(self) -> float:
+        """FEM wavelength minus the adiabatic state's (NaN without a partner)."""
+        return math.nan if self.adiabatic is None else self.wavelength_nm - self.adiabatic.wavelength_nm
+
+
+@dataclass
+class ProfileStudy:
+    modes: list[ProfileModeFEM]
+    adiabatic: AxialResult
+    window: ProfileWindow
+    num_unknowns: int
+    seconds: dict
+
+
+def _z_window(result: AxialResult, decay: float) -> tuple[float, float]:
+    z = result.profile.z_um
+    inside = np.zeros(len(z), dtype=bool)
+    for md in result.modes:
+        inside |= np.abs(md.psi) > math.exp(-decay)
+    idx = np.flatnonzero(inside)
+    lo, hi = max(idx[0] - 1, 0), min(idx[-1] + 1, len(z) - 1)
+    return float(z[lo]), float(z[hi])
+
+
+def _label(sampler: FieldSampler, sol: AxisymSolution, j: int, window: ProfileWindow) -> tuple[str, int, str, int, float]:
+    """(pol, p, region, q, ez_share) of eigenvector j from its field."""
+    r = np.linspace(window.r_min_um, max(window.r_out_um), 120)[1:-1]
+    z = np.linspace(window.z_min_um, window.z_max_um, 121)[1:-1]
+    rr, zz = np.meshgrid(r, z)
+    grid = np.vstack((rr.ravel(), zz.ravel()))
+    r_in, r_out = window.radii_at(grid[1])
+    grid = grid[:, grid[0] < r_out]
+    e = sampler.components(j, grid)
+    energy_r, energy_z = (float(np.sum(np.abs(e[c]) ** 2 * grid[0])) for c in (0, 1))
+    ez_share = energy_z / (energy_r + energy_z)
+    pol = "Ez" if ez_share > 0.5 else "Hz"
+    dominant = 1 if pol == "Ez" else 0
+    r_peak, z_peak = grid[:, int(np.argmax(np.sum(np.abs(e) ** 2, axis=0)))]
+    a, b = window.radii_at(z_peak)
+    region = "core" if r_peak < a else "wall"
+    line_r = np.linspace(window.r_min_um, a if region == "core" else b, 400)[1:-1]
+    p = 1 + real_sign_changes(sampler.components(j, np.vstack((line_r, np.full(len(line_r), z_peak))))[dominant])
+    line_z = np.linspace(window.z_min_um, window.z_max_um, 600)[1:-1]
+    q = real_sign_changes(sampler.components(j, np.vstack((np.full(len(line_z), r_peak), line_z)))[dominant])
+    return pol, p, region, q, ez_share
+
+
+def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: str = "Ez", m: int, p: int = 1,
+                      region: str | None = None, count: int = 3, extra_modes: int = 3, order: int = 3,
+                      points_per_wavelength: float = 12.0, decay: float = DEFAULT_DECAY,
+                      cache_dir=None) -> ProfileStudy:
+    """FEM modes of the capillary ``profile`` next to the adiabatic states q < ``count`` of (pol, m, p, region).
+
+    ``cylinder`` gives the indices (core, wall, outside); the radii come from ``profile``.
+    ``extra_modes`` more eigenpairs are asked for, for the other families that lie between.
+    """
+    if profile.core_index is not None:
+        raise ValueError("the axisymmetric FEM takes a constant core index; drop the profile's core_index column")
+    if cylinder.n_layers != 2:
+        raise ValueError("a capillary profile has two layers (core and wall)")
+    t0 = time.perf_counter()
+    adiabatic = find_axial_modes(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count)
+    target = adiabatic.modes[0].k
+    k = target.real
+    z_min, z_max = _z_window(adiabatic, decay)
+    narrowest = LayeredCylinder((float(profile.r_in_um.min()), float(profile.r_out_um.min())), cylinder.indices,
+                                cylinder.outside_index, cylinder.names)
+    r_min = inner_cut_radius_um(narrowest, m, k, math.exp(-decay))
+    pml = make_pml(float(profile.r_out_um.max()), k, cylinder.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
+    window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min, z_min, z_max, pml)
+    indices = {"core": cylinder.indices[0], "wall": cylinder.indices[1], "outside": cylinder.outside_index,
+               "pml": cylinder.outside_index}
+    lam_um = wavelength_nm_from_k(k) / 1000.0
+    sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
+    info = build_profile_mesh(window, sizes, cache_dir=cache_dir)
+    loaded = load_mesh(info.path)
+    t1 = time.perf_counter()
+    system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order)
+    t2 = time.perf_counter()
+    sol = solve(system, target, count + extra_modes)
+    t3 = time.perf_counter()
+    share = system.energy_share(sol.vectors, ("core", "wall"))
+    sampler = FieldSampler(sol)
+    family = (adiabatic.reference.pol, adiabatic.reference.p, adiabatic.reference.region)
+    states = {md.q: md for md in adiabatic.modes}
+    modes = []
+    for j, kj in enumerate(sol.k):
+        pol_j, p_j, region_j, q_j, ez = _label(sampler, sol, j, window)
+        partner = states.get(q_j) if (pol_j, p_j, region_j) == family and share[j] >= RESONATOR_FRACTION_MIN else None
+        modes.append(ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), partner))
+    seconds = {"adiabatic_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
+               "label": time.perf_counter() - t3}
+    return ProfileStudy(modes, adiabatic, window, system.num_unknowns, seconds)
