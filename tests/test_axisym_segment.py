@@ -31,3 +31,22 @@ def test_segment_modes_are_the_exact_skew_modes(pol, region, beta):
 def test_segment_needs_a_positive_beta():
     with pytest.raises(ValueError, match="positive"):
         segment_modes_fem(SMALL, 50, 0.0)
+
+
+@pytest.mark.slow
+def test_profiled_capillary_states_against_the_adiabatic_equation():
+    """A 50 nm x 5 um Gaussian bulge on the small capillary, Ez wall family m = 50: the FEM finds the
+    adiabatic states q = 0, 1, 2 (labelled from their own fields), and their spacings agree with the
+    adiabatic equation's within the spread of its own first-order error estimates."""
+    from wgmfem.axial.profile import profile_from_spec
+    from wgmfem.axisym.profile import profile_modes_fem
+
+    study = profile_modes_fem(profile_from_spec("gaussian:50:5", 4.0, 4.9), SMALL, pol="Ez", m=50, region="wall",
+                              count=3, extra_modes=1)
+    paired = {md.q: md for md in study.modes if md.adiabatic is not None}
+    assert sorted(paired) == [0, 1, 2]
+    for q in (0, 1):
+        fem = paired[q].wavelength_nm - paired[q + 1].wavelength_nm
+        adiabatic = paired[q].adiabatic.wavelength_nm - paired[q + 1].adiabatic.wavelength_nm
+        estimate = abs(paired[q].adiabatic.adiabatic_shift_nm - paired[q + 1].adiabatic.adiabatic_shift_nm)
+        assert abs(fem - adiabatic) < estimate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from skfem import BilinearForm, LinearForm, MeshTri
+from skfem import BilinearForm, MeshTri
 
 from .solver import AxisymSolution
 
@@ -35,8 +35,10 @@ def _probe_matrix(basis, points: np.ndarray, comp: int) -> sp.csr_matrix:
 class FieldSampler:
     """(E_r, E_z, E_phi) of the eigenvectors of a solution at any points of the window.
 
-    The Nedelec components are L2-projected onto the Lagrange space of the same degree
-    (one factorized mass matrix for all modes), which scikit-fem can evaluate at points.
+    The Nedelec components are L2-projected onto the Lagrange space of the same degree, which
+    scikit-fem can evaluate at points: one mixed mass matrix per component and one factorized
+    Lagrange mass matrix serve every mode, and the projected coefficients of each mode and the
+    point-evaluation matrices of repeated point sets are kept.
     """
 
     def __init__(self, sol: AxisymSolution):
@@ -44,16 +46,29 @@ class FieldSampler:
         (self._nedelec, self._lagrange), (self._i_n, self._i_l) = basis.split_bases(), basis.split_indices()
         mass = BilinearForm(lambda u, v, _: u * v).assemble(self._lagrange)
         self._solve = spla.factorized(mass.tocsc().astype(complex))
+        self._mixed = [BilinearForm(lambda u, v, _, c=c: u[c] * v).assemble(self._nedelec, self._lagrange)
+                       for c in (0, 1)]
         self._vectors = sol.vectors
+        self._coefficients: dict[int, np.ndarray] = {}
+        self._probes: dict[bytes, sp.csr_matrix] = {}
 
     def _meridional(self, j: int) -> np.ndarray:
-        et = np.asarray(self._nedelec.interpolate(self._vectors[self._i_n, j]))  # (2, nel, nqp)
-        loads = [LinearForm(lambda v, w: w.f * v, dtype=np.complex128).assemble(self._lagrange, f=c) for c in et]
-        return np.array([self._solve(b.astype(complex)) for b in loads])
+        if j not in self._coefficients:
+            x = self._vectors[self._i_n, j]
+            self._coefficients[j] = np.array([self._solve(mixed @ x) for mixed in self._mixed])
+        return self._coefficients[j]
+
+    def _probe(self, points: np.ndarray) -> sp.csr_matrix:
+        key = points.tobytes()
+        if key not in self._probes:
+            if len(self._probes) >= 8:  # the grid recurs for every mode; lines through a peak rarely do
+                self._probes.clear()
+            self._probes[key] = _probe_matrix(self._lagrange, points, 1)
+        return self._probes[key]
 
     def components(self, j: int, points: np.ndarray) -> np.ndarray:
         """(E_r, E_z, E_phi) of mode j at points (2, n) in um."""
-        probe = _probe_matrix(self._lagrange, points, 1)
+        probe = self._probe(points)
         er, ez = (probe @ c for c in self._meridional(j))
         v = probe @ self._vectors[self._i_l, j]
         return np.vstack((er, ez, 1j * v / points[0]))
