@@ -103,6 +103,31 @@ def _write(path: Path) -> tuple[int, int]:
     return nodes, sum(len(t) for t in tags)
 
 
+def _outer_curves(r0: float, r2: float, z0: float, z1: float) -> list[int]:
+    """Curves of the current model on the window's rectangle r0..r2 x z0..z1 (its electric walls)."""
+    import gmsh
+
+    out = []
+    for _, c in gmsh.model.getEntities(1):
+        x, y, _ = gmsh.model.occ.getCenterOfMass(1, c)
+        if min(abs(x - r0), abs(x - r2), abs(y - z0), abs(y - z1)) < 1e-9 * r2:
+            out.append(c)
+    return out
+
+
+def _finish(regions: dict[str, list[int]], curves: dict[str, list[int]], pml: RadialPML, sizes: dict[str, float],
+            path: Path) -> tuple[int, int]:
+    """Name the regions and curves, set the element sizes, mesh and write (see :func:`_write`)."""
+    import gmsh
+
+    for dim, groups in ((2, regions), (1, curves)):
+        for name, tags in groups.items():
+            if tags:
+                gmsh.model.setPhysicalName(dim, gmsh.model.addPhysicalGroup(dim, tags), name)
+    _set_sizes({name: tags for name, tags in regions.items() if tags}, _region_expressions(pml, sizes))
+    return _write(path)
+
+
 def _cached(shape: str, window, sizes: dict[str, float], generate, cache_dir, force: bool) -> AxisymMesh:
     if any(not h > 0 for h in sizes.values()):
         raise ValueError("element sizes must be positive")
@@ -155,14 +180,7 @@ def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) 
             ends = [gmsh.model.getValue(0, p[1], []) for p in gmsh.model.getBoundary([(1, c)], oriented=False)]
             if all(abs(math.hypot(p[0], p[1]) - a) < 1e-6 * a for p in ends):
                 curves["surface"].append(c)
-        for name, tags in regions.items():
-            gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, tags), name)
-        for name, tags in curves.items():
-            if not tags:
-                continue
-            gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, tags), name)
-        _set_sizes(regions, _region_expressions(window.pml, sizes))
-        return _write(path)
+        return _finish(regions, curves, window.pml, sizes, path)
     finally:
         gmsh.model.remove()
 
@@ -204,17 +222,8 @@ def _generate_segment(window: SegmentWindow, sizes: dict[str, float], path: Path
         for _, tag in gmsh.model.getEntities(2):
             x, _, _ = occ.getCenterOfMass(2, tag)
             regions.setdefault(names[int(np.searchsorted(edges, x)) - 1], []).append(tag)
-        r0, r2, zl = edges[0], edges[-1], window.length_um
-        end = []
-        for _, c in gmsh.model.getEntities(1):
-            x, y, _ = occ.getCenterOfMass(1, c)
-            if min(abs(x - r0), abs(x - r2), abs(y), abs(y - zl)) < 1e-9 * r2:
-                end.append(c)
-        for name, tags in regions.items():
-            gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, tags), name)
-        gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, end), "end")
-        _set_sizes(regions, _region_expressions(window.pml, sizes))
-        return _write(path)
+        end = _outer_curves(edges[0], edges[-1], 0.0, window.length_um)
+        return _finish(regions, {"end": end}, window.pml, sizes, path)
     finally:
         gmsh.model.remove()
 
@@ -284,16 +293,7 @@ def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path
             a, b = window.radii_at(y)
             name = "core" if x < a else "wall" if x < b else "outside" if x < r1 else "pml"
             regions[name].append(tag)
-        end = []
-        for _, c in gmsh.model.getEntities(1):
-            x, y, _ = occ.getCenterOfMass(1, c)
-            if min(abs(x - r0), abs(x - r2), abs(y - z0), abs(y - z1)) < 1e-9 * r2:
-                end.append(c)
-        for name, tags in regions.items():
-            gmsh.model.setPhysicalName(2, gmsh.model.addPhysicalGroup(2, tags), name)
-        gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, end), "end")
-        _set_sizes(regions, _region_expressions(window.pml, sizes))
-        return _write(path)
+        return _finish(regions, {"end": _outer_curves(r0, r2, z0, z1)}, window.pml, sizes, path)
     finally:
         gmsh.model.remove()
 

@@ -30,12 +30,12 @@ from ..geometry import LayeredCylinder
 from ..units import wavelength_nm_from_k
 from .fields import FieldSampler, real_sign_changes
 from .mesh import ProfileWindow, build_profile_mesh
-from .solver import AxisymSolution, assemble, solve
+from .solver import AxisymSolution, ComplexWavenumber, assemble, solve
 from .sphere import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
 
 
 @dataclass(frozen=True)
-class ProfileModeFEM:
+class ProfileModeFEM(ComplexWavenumber):
     """One FEM mode of the profile: k (1/um), labels from its field, the adiabatic state of the same label."""
 
     k_per_um: complex
@@ -47,14 +47,6 @@ class ProfileModeFEM:
     ez_share: float
     capillary_fraction: float
     adiabatic: AxialMode | None
-
-    @property
-    def wavelength_nm(self) -> float:
-        return wavelength_nm_from_k(self.k_per_um.real)
-
-    @property
-    def Q(self) -> float:
-        return self.k_per_um.real / (-2 * self.k_per_um.imag)
 
     @property
     def is_resonator_mode(self) -> bool:

@@ -38,7 +38,7 @@ from ..fem.pml import make_pml
 from ..units import wavelength_nm_from_k
 from .fields import FieldSampler, real_sign_changes
 from .mesh import SphereWindow, build_sphere_mesh, region_sizes_um
-from .solver import assemble, solve
+from .solver import ComplexWavenumber, assemble, solve
 
 #: default decay (e-folds of the field amplitude) at the window's walls: the eigenvalue
 #: moves by ~ the squared amplitude there (e^-20 = 2e-9)
@@ -76,7 +76,7 @@ def sphere_window(radius_um: float, index: float, outside_index: float, l: int, 
 
 
 @dataclass(frozen=True)
-class SphereModeFEM:
+class SphereModeFEM(ComplexWavenumber):
     """One FEM mode of the sphere, its label from the field and the exact resonance of that label."""
 
     k_per_um: complex
@@ -100,14 +100,6 @@ class SphereModeFEM:
     @property
     def l(self) -> int:  # noqa: E743
         return self.m + self.q
-
-    @property
-    def wavelength_nm(self) -> float:
-        return wavelength_nm_from_k(self.k_per_um.real)
-
-    @property
-    def Q(self) -> float:
-        return self.k_per_um.real / (-2 * self.k_per_um.imag)
 
     @property
     def wavelength_error(self) -> float:
