@@ -27,10 +27,10 @@ from ..fem.cross_section import load_mesh
 from ..fem.pml import make_pml
 from ..fem.radial import inner_cut_radius_um
 from ..geometry import LayeredCylinder
-from ..units import wavelength_nm_from_k
+from ..units import ComplexWavenumber, wavelength_nm_from_k
 from .fields import FieldSampler, real_sign_changes
 from .mesh import ProfileWindow, build_profile_mesh
-from .solver import AxisymSolution, ComplexWavenumber, assemble, solve
+from .solver import AxisymSolution, assemble, solve
 from .sphere import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
 
 

@@ -30,7 +30,6 @@ boundaries are exact circles through a degree-k isoparametric map.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +40,6 @@ from ..fem.cross_section import LoadedMesh
 from ..fem.eigensolvers import shift_invert
 from ..fem.elements import circle_mapping, concentric_circles
 from ..fem.pml import RadialPML
-from ..units import wavelength_nm_from_k
 
 NEDELEC = {1: ElementTriN1, 2: ElementTriN2, 3: ElementTriN3}
 LAGRANGE = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3}
@@ -139,22 +137,6 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     fixed = basis.get_dofs(np.concatenate(walls)).all()
     free = np.setdiff1d(np.arange(basis.N), fixed)
     return AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group)
-
-
-class ComplexWavenumber:
-    """Wavelength and Q of a mode record with a complex ``k_per_um`` (1/um, Im k < 0: decaying)."""
-
-    k_per_um: complex
-
-    @property
-    def wavelength_nm(self) -> float:
-        return wavelength_nm_from_k(self.k_per_um.real)
-
-    @property
-    def Q(self) -> float:
-        """Re k / (2 |Im k|); negative for a growing mode, infinite for a real k."""
-        im = -self.k_per_um.imag
-        return math.inf if im == 0 else self.k_per_um.real / (2 * im)
 
 
 @dataclass

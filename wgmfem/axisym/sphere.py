@@ -35,10 +35,10 @@ import numpy as np
 from ..exact.sphere import SphereResonance, sphere_resonance
 from ..fem.cross_section import load_mesh
 from ..fem.pml import make_pml
-from ..units import wavelength_nm_from_k
+from ..units import ComplexWavenumber, wavelength_nm_from_k
 from .fields import FieldSampler, real_sign_changes
 from .mesh import SphereWindow, build_sphere_mesh, region_sizes_um
-from .solver import ComplexWavenumber, assemble, solve
+from .solver import assemble, solve
 
 #: default decay (e-folds of the field amplitude) at the window's walls: the eigenvalue
 #: moves by ~ the squared amplitude there (e^-20 = 2e-9)

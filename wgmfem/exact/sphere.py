@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from ..units import wavelength_nm_from_k
+from ..units import ComplexWavenumber
 from .search import airy_zero
 
 #: a root with Q above this takes Im k from the first-order leak formula
@@ -116,7 +116,7 @@ class SphereError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class SphereResonance:
+class SphereResonance(ComplexWavenumber):
     """One resonance of a homogeneous sphere; lengths in um, wavelength in nm."""
 
     radius_um: float
@@ -129,16 +129,6 @@ class SphereResonance:
     nodes: int
     residual: float
     leak_formula: bool
-
-    @property
-    def wavelength_nm(self) -> float:
-        return wavelength_nm_from_k(self.k_per_um.real)
-
-    @property
-    def Q(self) -> float:
-        """Re k / (2 |Im k|) (positive for a decaying resonance, negative with gain)."""
-        im = -self.k_per_um.imag
-        return math.inf if im == 0 else self.k_per_um.real / (2 * im)
 
 
 def _secant(f, x0, x1, tol: float = 1e-15, max_iter: int = 60):
