@@ -28,6 +28,20 @@ def test_segment_modes_are_the_exact_skew_modes(pol, region, beta):
     _check(segment_modes_fem(SMALL, 50, beta, pol=pol, region=region, num_modes=2))
 
 
+def test_a_profile_too_short_for_its_states_is_refused():
+    """The window's walls would cut the axial states: one clear error before any meshing."""
+    import numpy as np
+
+    from wgmfem.axial.profile import AxialProfile, profile_from_spec
+    from wgmfem.axisym.profile import profile_modes_fem
+
+    full = profile_from_spec("parabolic:20:20", 4.0, 4.9)
+    keep = np.abs(full.z_um) <= 8.0  # the states reach |z| ~ 19 um
+    short = AxialProfile(full.z_um[keep], full.r_in_um[keep], full.r_out_um[keep])
+    with pytest.raises(ValueError, match="have not decayed"):
+        profile_modes_fem(short, SMALL, pol="Ez", m=50, region="wall", count=2)
+
+
 def test_segment_needs_a_positive_beta():
     with pytest.raises(ValueError, match="positive"):
         segment_modes_fem(SMALL, 50, 0.0)

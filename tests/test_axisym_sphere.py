@@ -8,7 +8,8 @@ tolerance and fails.
 
 import pytest
 
-from wgmfem.axisym.sphere import RESOLVED_Q_MAX, sphere_modes_fem
+from wgmfem.axisym.defaults import RESOLVED_Q_MAX
+from wgmfem.axisym.sphere import sphere_modes_fem
 from wgmfem.exact.sphere import sphere_resonance
 
 # a small silica sphere in air: 3 um radius, m = 20, Q ~ 300-700 (fast)
@@ -33,25 +34,29 @@ def test_small_sphere_modes_match_their_exact_resonances(pol):
         assert md.q_resolved
 
 
-@pytest.mark.parametrize("pol", ["TE"])
-def test_the_mirror_keeps_one_parity_and_the_full_window_both(pol):
-    half = _resonator_modes(sphere_modes_fem(**SMALL, pol=pol, num_modes=4))
-    # an electric wall keeps TE with even q and TM with odd q (a magnetic wall the reverse)
-    assert all((md.q % 2 == 0) == (md.pol == pol) for md in half)
-    full = _resonator_modes(sphere_modes_fem(**SMALL, pol=pol, num_modes=4, mirror=None))
-    labels = {(md.pol, md.q) for md in full}
-    assert {("TE", 0), ("TM", 0)} <= labels
+def test_the_two_mirror_walls_together_give_the_full_window():
+    """Electric and magnetic walls on the equator split the spectrum by parity: every resonance of
+    the full window is found, with the same label and wavelength (to the discretization error),
+    on the half window with one wall or the other."""
+    full = _resonator_modes(sphere_modes_fem(**SMALL, pol="TE", num_modes=6, mirror=None))
+    halves = [md for wall in ("electric", "magnetic")
+              for md in _resonator_modes(sphere_modes_fem(**SMALL, pol="TE", num_modes=6, mirror=wall))]
+    assert {("TE", 0), ("TM", 0)} <= {(md.pol, md.q) for md in full}
+    for md in full:
+        twin = min(halves, key=lambda h: abs(h.k_per_um - md.k_per_um))
+        assert (twin.pol, twin.p, twin.q) == (md.pol, md.p, md.q)
+        assert abs(twin.wavelength_nm / md.wavelength_nm - 1) < 1e-6
 
 
 def test_no_spurious_eigenvalue_between_the_physical_ones():
     """Every eigenvalue next to the shift is a resonance of the sphere (labelled, matched) or a
     standing wave of the window's outside region (no energy in the sphere, Q < 20); and every
-    exact resonance of the mirror's parity between the found ones is found."""
+    exact p = 1 resonance of the mirror's parity between the found ones is found."""
     study = sphere_modes_fem(**SMALL, pol="TE", num_modes=10)
     found = set()
     for md in study.modes:
         if md.is_resonator_mode:
-            assert md.wavelength_error < 1e-6
+            assert md.wavelength_error < 1e-6 and md.label_verified
             found.add((md.pol, md.q))
         else:
             assert md.body_fraction < 0.01 and md.Q < 20
@@ -75,6 +80,8 @@ def test_bad_windows_get_a_clear_error():
         SphereWindow(10.0, 6.0, 14.0, 12.0, pml).check()
     with pytest.raises(ValueError, match="outside index"):
         sphere_modes_fem(3.0, 1.0, 20)
+    with pytest.raises(ValueError, match="unknowns"):  # refused before meshing
+        sphere_modes_fem(100.0, 1.45, 3000)
 
 
 @pytest.mark.slow
@@ -92,4 +99,5 @@ def test_sphere_l_50_to_200_to_1e_7_in_wavelength_and_1_percent_in_q(order_l, ou
 def test_q_beyond_double_precision_is_reported_as_a_bound():
     md = sphere_modes_fem(10.0, 1.45, 200, pol="TE", num_modes=1).modes[0]
     assert md.exact.Q > 1e29 and md.wavelength_error < 1e-7
-    assert not md.q_resolved and RESOLVED_Q_MAX < 1e14
+    assert not md.q_resolved and md.label_verified
+    assert md.to_dict()["Q_rad"] is None and md.to_dict()["Q_rad_lower_bound"] == RESOLVED_Q_MAX

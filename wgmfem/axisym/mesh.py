@@ -3,8 +3,9 @@
 A mode of azimuthal order m lives in a small part of the (r, z) half-plane: it decays
 exponentially inside its caustic and away from the equatorial belt. The mesh covers
 the rectangle r_min <= r <= r_end, |z| <= z_max with a Dirichlet wall all round
-(``end``), where the field has decayed by e^-decay (:func:`wgmfem.axisym.sphere.sphere_window`),
-and a radial PML on r >= r_pml. With ``half`` the window is z >= 0 and the equatorial
+(``end``), placed where the field has decayed by e^-decay inside the resonator
+(:func:`wgmfem.axisym.sphere.sphere_window`; outside it the decay at the same height is
+weaker), and a radial PML on r >= r_pml. With ``half`` the window is z >= 0 and the equatorial
 plane is the curve ``mirror`` (an electric or magnetic wall, by the mode's parity). Regions (physical surfaces): ``body`` (inside the
 resonator), ``outside``, ``pml``; the resonator's surface inside the window is the
 physical curve ``surface``.
@@ -27,9 +28,19 @@ import numpy as np
 
 from ..fem.mesh import default_cache_dir, mesh_key, start_gmsh
 from ..fem.pml import RadialPML
+from .defaults import MAX_UNKNOWNS, UNKNOWNS_PER_CELL
 
 #: bump when the layout changes, so old cache files are not reused
 AXISYM_LAYOUT_VERSION = 1
+
+
+def check_window_size(area_um2: float, element_um: float) -> None:
+    """ValueError (one line) when a window of ``area_um2`` meshed at ``element_um`` would need more
+    than :data:`MAX_UNKNOWNS` unknowns."""
+    estimate = UNKNOWNS_PER_CELL * area_um2 / element_um**2
+    if estimate > MAX_UNKNOWNS:
+        raise ValueError(f"the (r, z) window would need ~{estimate:.2g} unknowns (more than {MAX_UNKNOWNS:.2g}, "
+                         "beyond this machine's memory): choose a smaller order m or fewer points per wavelength")
 
 
 @dataclass(frozen=True)

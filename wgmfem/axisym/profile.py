@@ -28,10 +28,10 @@ from ..fem.pml import make_pml
 from ..fem.radial import inner_cut_radius_um
 from ..geometry import LayeredCylinder
 from ..units import ComplexWavenumber, wavelength_nm_from_k
+from .defaults import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
 from .fields import FieldSampler, real_sign_changes
-from .mesh import ProfileWindow, build_profile_mesh
+from .mesh import ProfileWindow, build_profile_mesh, check_window_size
 from .solver import AxisymSolution, assemble, solve
-from .sphere import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,17 @@ class ProfileStudy:
 
 
 def _z_window(result: AxialResult, decay: float) -> tuple[float, float]:
+    """Heights (um) beyond which every adiabatic state has decayed by e^-decay; ValueError when a
+    state has not decayed within the profile (the window's walls would cut it)."""
     z = result.profile.z_um
     inside = np.zeros(len(z), dtype=bool)
     for md in result.modes:
         inside |= np.abs(md.psi) > math.exp(-decay)
+    if inside[0] or inside[-1] or not inside.any():
+        raise ValueError(f"the axial states have not decayed by e^-{decay:g} within the profile "
+                         f"(z {z[0]:g}..{z[-1]:g} um): extend the profile")
     idx = np.flatnonzero(inside)
-    lo, hi = max(idx[0] - 1, 0), min(idx[-1] + 1, len(z) - 1)
-    return float(z[lo]), float(z[hi])
+    return float(z[idx[0] - 1]), float(z[idx[-1] + 1])
 
 
 def _label(sampler: FieldSampler, sol: AxisymSolution, j: int, window: ProfileWindow) -> tuple[str, int, str, int, float]:
@@ -127,6 +131,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
                "pml": cylinder.outside_index}
     lam_um = wavelength_nm_from_k(k) / 1000.0
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
+    check_window_size((window.r_end_um - r_min) * (z_max - z_min), min(sizes["core"], sizes["wall"]))
     info = build_profile_mesh(window, sizes, cache_dir=cache_dir)
     loaded = load_mesh(info.path)
     t1 = time.perf_counter()

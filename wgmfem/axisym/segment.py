@@ -21,9 +21,9 @@ from ..geometry import LayeredCylinder
 from ..mode import Mode
 from ..solve import find_modes
 from ..units import wavelength_nm_from_k
-from .mesh import SegmentWindow, build_segment_mesh
+from .defaults import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
+from .mesh import SegmentWindow, build_segment_mesh, check_window_size
 from .solver import assemble, solve
-from .sphere import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
 
 
 @dataclass
@@ -41,6 +41,8 @@ class SegmentStudy:
     def nearest(self) -> complex:
         """The FEM eigenvalue of a cylinder mode nearest the exact skew root."""
         ks = [k for k, f in zip(self.k, self.cylinder_fraction) if f >= RESONATOR_FRACTION_MIN]
+        if not ks:
+            raise ValueError("no eigenvector of the segment holds half its energy in the cylinder")
         return min(ks, key=lambda k: abs(k - self.exact.k))
 
     @property
@@ -57,13 +59,17 @@ def segment_modes_fem(cylinder: LayeredCylinder, m: int, beta_per_um: float, *, 
     t0 = time.perf_counter()
     exact = find_modes(cylinder, pol=pol, m=m, p=p, region=region, fsr=False, beta_per_um=beta_per_um)[0]
     k = exact.k.real
-    pml = make_pml(cylinder.outer_radius_um, k, cylinder.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
+    # outside, the wave travels radially with n^2 k^2 - beta^2: the PML is sized for that wavenumber
+    k_radial = math.sqrt(max((cylinder.outside_index * k) ** 2 - beta_per_um**2, 0.25 * (cylinder.outside_index * k) ** 2))
+    pml = make_pml(cylinder.outer_radius_um, k_radial / cylinder.outside_index, cylinder.outside_index, m,
+                   reflection=DEFAULT_PML_REFLECTION)
     window = SegmentWindow(tuple(cylinder.radii_um), tuple(cylinder.region_names), inner_cut_radius_um(cylinder, m, k, math.exp(-decay)),
                            math.pi / beta_per_um, pml)
     lam_um = wavelength_nm_from_k(k) / 1000.0
     indices = dict(zip(cylinder.region_names, cylinder.indices))
     indices.update(outside=cylinder.outside_index, pml=cylinder.outside_index)
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
+    check_window_size((window.r_end_um - window.r_min_um) * window.length_um, min(sizes.values()))
     info = build_segment_mesh(window, sizes, cache_dir=cache_dir)
     loaded = load_mesh(info.path)
     system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order)

@@ -45,11 +45,6 @@ NEDELEC = {1: ElementTriN1, 2: ElementTriN2, 3: ElementTriN3}
 LAGRANGE = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3}
 
 
-def _pml_factors(pml: RadialPML, r):
-    """(L_r, L_phi, L_z) at radii r (um)."""
-    return pml.tensor_2d(r)
-
-
 @BilinearForm(dtype=np.complex128)
 def _stiffness(E, v, F, w, p):
     r = p.x[0]
@@ -127,7 +122,7 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     element = NEDELEC[order]() * LAGRANGE[order]()
     basis = Basis(mesh, element, mapping=mapping, intorder=2 * order)
     r = np.asarray(basis.global_coordinates())[0]
-    lam_r, lam_phi, lam_z = _pml_factors(pml, r)
+    lam_r, lam_phi, lam_z = pml.tensor_2d(r)  # (L_r, L_phi, L_z) at the quadrature points
     eps_elem = np.array([complex(indices[g]) ** 2 for g in loaded.element_group])
     eps = np.broadcast_to(eps_elem[:, None], r.shape)
     coeffs = {"lam_r": lam_r, "lam_phi": lam_phi, "lam_z": lam_z, "m": float(m)}
@@ -156,8 +151,7 @@ def solve(system: AxisymSystem, k_target: complex, num_modes: int = 6, **solver_
     B = system.B[f][:, f]
     stats: dict = {}
     lam, vecs, _ = shift_invert(A, B, complex(k_target) ** 2, num_modes, stats=stats, **solver_options)
-    k = np.sqrt(lam.astype(complex))
-    k = np.where(k.real < 0, -k, k)
+    k = np.sqrt(lam.astype(complex))  # principal root: Re k >= 0
     order = np.argsort(np.abs(k - k_target))
     full = np.zeros((system.basis.N, len(k)), dtype=complex)
     full[f] = vecs[:, order]

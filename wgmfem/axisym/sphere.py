@@ -28,6 +28,7 @@ the eigenvalue's position):
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,22 +37,16 @@ from ..exact.sphere import SphereResonance, sphere_resonance
 from ..fem.cross_section import load_mesh
 from ..fem.pml import make_pml
 from ..units import ComplexWavenumber, wavelength_nm_from_k
+from .defaults import (
+    DEFAULT_DECAY,
+    DEFAULT_PML_REFLECTION,
+    LABEL_TOLERANCE,
+    RESOLVED_Q_MAX,
+    RESONATOR_FRACTION_MIN,
+)
 from .fields import FieldSampler, real_sign_changes
-from .mesh import SphereWindow, build_sphere_mesh, region_sizes_um
+from .mesh import SphereWindow, build_sphere_mesh, check_window_size, region_sizes_um
 from .solver import assemble, solve
-
-#: default decay (e-folds of the field amplitude) at the window's walls: the eigenvalue
-#: moves by ~ the squared amplitude there (e^-20 = 2e-9)
-DEFAULT_DECAY = 10.0
-#: above this Q, Im k / Re k is within a few hundred round-off units of the eigensolver and
-#: the FEM's Q is reported as a lower bound only (measured: Q 1.3e14 within 2 %, 4e29 noise)
-RESOLVED_Q_MAX = 1e13
-#: a mode with less of its electric energy inside the sphere than this is a mode of the
-#: truncated window (a standing wave of the outside region, Q ~ 10), not of the sphere
-RESONATOR_FRACTION_MIN = 0.5
-#: default round-trip reflection of the PML: the outgoing flux, hence Q, is off by ~ this
-#: fraction, far below the 1 % asked of Q; a stronger layer needs a finer mesh in it
-DEFAULT_PML_REFLECTION = 1e-6
 
 
 def caustic_cut_um(l: int, k_per_um: float, index: float, decay: float) -> float:  # noqa: E741
@@ -94,8 +89,15 @@ class SphereModeFEM(ComplexWavenumber):
 
     @property
     def q_resolved(self) -> bool:
-        """Whether the FEM resolves Q (else ``Q`` is only known to exceed :data:`RESOLVED_Q_MAX`)."""
-        return 0 < self.Q <= RESOLVED_Q_MAX
+        """Whether the FEM resolves Q (else |Q| is only known to exceed :data:`RESOLVED_Q_MAX`)."""
+        return abs(self.Q) <= RESOLVED_Q_MAX
+
+    @property
+    def label_verified(self) -> bool:
+        """A resonator mode whose wavelength lies within :data:`LABEL_TOLERANCE` of the exact
+        resonance of its own label, and whose resolved Q is that of a decaying mode."""
+        return (self.is_resonator_mode and self.exact is not None and self.wavelength_error <= LABEL_TOLERANCE
+                and (self.Q > 0 or not self.q_resolved))
 
     @property
     def l(self) -> int:  # noqa: E743
@@ -120,6 +122,7 @@ class SphereModeFEM(ComplexWavenumber):
             "Q_rad": self.Q if self.q_resolved else None,
             "Q_rad_lower_bound": None if self.q_resolved else RESOLVED_Q_MAX,
             "resonator_mode": self.is_resonator_mode,
+            "label_verified": self.label_verified,
             "verification": {"body_energy_fraction": self.body_fraction, "te_share": self.te_share},
         }
         if self.exact is not None:
@@ -189,13 +192,12 @@ def sphere_modes_fem(radius_um: float, index: float, m: int, *, pol: str = "TE",
     """
     if mirror == "auto":
         mirror = "electric" if pol == "TE" else "magnetic"
-    import time
-
     t0 = time.perf_counter()
     target = sphere_resonance(radius_um, index, m, p, pol, outside_index)
     k = target.k_per_um.real
     window = sphere_window(radius_um, index, outside_index, m, k, decay, axial_orders, half=mirror is not None)
     sizes = region_sizes_um(wavelength_nm_from_k(k), index, outside_index, order, points_per_wavelength)
+    check_window_size((window.r_end_um - window.r_min_um) * (window.z_max_um - window.z_min_um), sizes["body"])
     info = build_sphere_mesh(window, sizes, cache_dir=cache_dir)
     loaded = load_mesh(info.path)
     t1 = time.perf_counter()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 import time
 
+from scipy.sparse.linalg import ArpackNoConvergence
+
 from .. import __version__
 from ..axisym.sphere import SphereStudy, sphere_modes_fem
 from ..exact.sphere import SphereError
@@ -53,9 +55,11 @@ def run_shape(args) -> int:
     try:
         with progress_step(progress, "axisymmetric FEM"):
             study = sphere_modes_fem(radius, index, args.m, pol=pol, p=args.p, outside_index=outside,
-                                     num_modes=args.count)
+                                     num_modes=args.count, axial_orders=args.count - 1)
     except (SphereError, ValueError) as exc:
         raise InputError(str(exc).splitlines()[0]) from None
+    except (ArpackNoConvergence, RuntimeError, MemoryError) as exc:  # the eigensolver, Gmsh, memory
+        raise InputError(f"the axisymmetric FEM failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     elapsed = time.perf_counter() - t0
     records = [finite_or_none(md.to_dict()) for md in study.modes]
     if args.format == "json":
@@ -86,19 +90,21 @@ def shape_table(study: SphereStudy, spec: str, elapsed: float) -> str:
         f"solved   : {study.num_unknowns} unknowns in {elapsed:.2f} s",
         "",
     ]
-    header = (f"{'pol':>3} {'m':>5} {'l':>5} {'p':>2} {'q':>2} {'lambda_nm':>14} {'Q_rad':>10} "
+    header = (f"{'pol':>6} {'m':>5} {'l':>5} {'p':>2} {'q':>2} {'lambda_nm':>14} {'Q_rad':>10} "
               f"{'exact_nm':>14} {'rel_err':>8} {'in_sphere':>9}")
     lines += [header, "-" * len(header)]
     for md in study.modes:
         if not md.is_resonator_mode:
-            lines.append(f"{'-':>3} {md.m:>5} {'-':>5} {'-':>2} {'-':>2} {md.wavelength_nm:14.6f} {md.Q:10.3g} "
+            lines.append(f"{'-':>6} {md.m:>5} {'-':>5} {'-':>2} {'-':>2} {md.wavelength_nm:14.6f} {md.Q:10.3g} "
                          f"{'window mode':>14} {'':>8} {md.body_fraction:9.3f}")
             continue
         q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{'>1e13':>10}"
         exact = f"{md.exact.wavelength_nm:14.6f} {md.wavelength_error:8.1e}" if md.exact else f"{'-':>14} {'':>8}"
-        lines.append(f"{md.pol:>3} {md.m:>5} {md.l:>5} {md.p:>2} {md.q:>2} {md.wavelength_nm:14.6f} {q_text} "
-                     f"{exact} {md.body_fraction:9.3f}")
+        mark = "" if md.label_verified else "  UNVERIFIED: no exact resonance of this label nearby"
+        family = f"{md.pol}/{'Ez' if md.pol == 'TE' else 'Hz'}"
+        lines.append(f"{family:>6} {md.m:>5} {md.l:>5} {md.p:>2} {md.q:>2} {md.wavelength_nm:14.6f} {q_text} "
+                     f"{exact} {md.body_fraction:9.3f}{mark}")
     lines.append("")
-    lines.append("TE/TM as for spheres: TE has no radial electric field (Ez-like at the equator), TM is Hz-like; "
+    lines.append("TE/TM as for spheres: TE has no radial electric field (the Ez-like family), TM is Hz-like; "
                  "window modes are standing waves of the truncated outside region.")
     return "\n".join(lines) + "\n"

@@ -150,14 +150,15 @@ def _derivative(f, k, h):
     return (f(k + h) - f(k - h)) / (2 * h)
 
 
-def _bound_path(complex_f, real_f, step, pol, index, outside_index, radius_um, l, k_seed):  # noqa: ARG001
+def _bound_path(complex_f, real_f, step, pol, index, outside_index, radius_um, l, k_seed):
     """Real root of the bound problem, first-order leak, then (below the leak threshold) a complex secant."""
     k0 = float(_secant(real_f, k_seed, k_seed + step))
     # first-order leak: xi'/xi = Y'/Y + i / Y^2, so characteristic = G - i w2 / Y^2
     w2 = _weights(pol, index, outside_index)[1]
     y_out = outside_index * k0 * radius_um
     y_fun = y_out * math.sqrt(math.pi / (2 * y_out)) * special.yv(l + 0.5, y_out)
-    delta = -1j * w2 / y_fun**2
+    # beyond |Y| ~ 1e150 the leak (Q > 1e300) is below double precision: Im k = 0, Q infinite
+    delta = -1j * w2 / y_fun**2 if abs(y_fun) < 1e150 else 0j
     g_prime = _derivative(real_f, k0, 1e-7 * k0)
     k_root = complex(k0 - delta / g_prime)
     leak = abs(k_root.real / (2 * k_root.imag)) > LEAK_FORMULA_ABOVE_Q if k_root.imag else True

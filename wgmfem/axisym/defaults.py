@@ -1,0 +1,23 @@
+"""Defaults and thresholds shared by every axisymmetric study (sphere, segment, profile)."""
+
+#: decay (e-folds of the field amplitude) at the window's walls: the eigenvalue moves by
+#: ~ the squared amplitude there (e^-20 = 2e-9)
+DEFAULT_DECAY = 10.0
+#: round-trip reflection of the PML: the outgoing flux, hence Q, is off by ~ this fraction,
+#: far below the 1 % asked of Q; a stronger layer needs a finer mesh in it
+DEFAULT_PML_REFLECTION = 1e-6
+#: above this |Q|, Im k / Re k is within a few hundred round-off units of the eigensolver and
+#: the FEM's Q is reported as a lower bound only (measured: Q 1.3e14 within 2 %, 4e29 noise)
+RESOLVED_Q_MAX = 1e13
+#: a mode with less of its electric energy inside the resonator than this is a standing wave
+#: of the truncated window's outside region (Q ~ 10), not a mode of the resonator
+RESONATOR_FRACTION_MIN = 0.5
+#: a label is verified when the FEM wavelength lies this close (relative) to the exact
+#: resonance of that label: 1e3 times the default discretization error, 1e-2 of the spacing
+#: between neighbouring labels of a 10 um sphere
+LABEL_TOLERANCE = 1e-4
+#: unknowns per (window area / body element size^2), measured on sphere windows (26-29)
+UNKNOWNS_PER_CELL = 30.0
+#: a window estimated to need more unknowns than this is refused before meshing (~16 kB each
+#: with SuperLU's factors: 3e6 is ~48 GB, beyond a 24 GB machine)
+MAX_UNKNOWNS = 1.5e6
