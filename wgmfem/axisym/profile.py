@@ -28,7 +28,7 @@ from ..fem.pml import make_pml
 from ..fem.radial import inner_cut_radius_um
 from ..geometry import LayeredCylinder
 from ..units import ComplexWavenumber, wavelength_nm_from_k
-from .defaults import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
+from .defaults import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESOLVED_Q_MAX, RESONATOR_FRACTION_MIN
 from .fields import FieldSampler, real_sign_changes
 from .mesh import ProfileWindow, build_profile_mesh, check_window_size
 from .solver import AxisymSolution, assemble, solve
@@ -51,6 +51,26 @@ class ProfileModeFEM(ComplexWavenumber):
     @property
     def is_resonator_mode(self) -> bool:
         return self.capillary_fraction >= RESONATOR_FRACTION_MIN
+
+    @property
+    def q_resolved(self) -> bool:
+        return abs(self.Q) <= RESOLVED_Q_MAX
+
+    def to_dict(self) -> dict:
+        """A JSON-ready record (wavelength in nm, k in 1/um); ``Q`` None where unresolved, beside the
+        adiabatic state of the same label when there is one."""
+        record: dict[str, object] = {
+            "engine": "axisym", "shape": "profile", "pol": self.pol, "m": self.m, "p": self.p, "region": self.region,
+            "q": self.q, "wavelength_nm": self.wavelength_nm, "k_real": self.k_per_um.real,
+            "k_imag": self.k_per_um.imag, "Q": self.Q if self.q_resolved else None,
+            "Q_lower_bound": None if self.q_resolved else RESOLVED_Q_MAX, "resonator_mode": self.is_resonator_mode,
+            "verification": {"capillary_energy_fraction": self.capillary_fraction, "ez_share": self.ez_share},
+        }
+        if self.adiabatic is not None:
+            record["adiabatic"] = {"wavelength_nm": self.adiabatic.wavelength_nm,
+                                   "adiabatic_shift_nm": self.adiabatic.adiabatic_shift_nm,
+                                   "fem_minus_adiabatic_nm": self.shift_from_adiabatic_nm}
+        return record
 
     @property
     def shift_from_adiabatic_nm(self) -> float:

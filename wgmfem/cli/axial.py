@@ -16,7 +16,7 @@ from ..axial.modes import AxialResult, find_axial_modes
 from ..axial.profile import SPEC_HELP, AxialProfile, ProfileError, profile_from_spec, read_profile
 from ..polarization import normalize_pol
 from ..report import finite_or_none, to_json
-from .axial_shape import SHAPE_HELP, run_shape
+from .axial_axisym import SHAPE_HELP, run_profile_axisym, run_shape
 from .common import (
     InputError,
     add_geometry_options,
@@ -95,7 +95,7 @@ def add_parser(sub) -> None:
                       help="radii along z: a CSV file or a built-in shape (see below)")
     body.add_argument("--shape", metavar="SPEC", help=f"a body of revolution for the axisymmetric FEM: {SHAPE_HELP}")
     s.add_argument("--engine", choices=("adiabatic", "axisym"),
-                   help="adiabatic axial equation (--profile, the default) or axisymmetric vector FEM (--shape)")
+                   help="adiabatic axial equation (default for --profile) or the axisymmetric vector FEM (--shape, or --profile)")
     s.add_argument("--pol", default="Ez",
                    help="Ez or Hz (TM = Ez, TE = Hz) (default Ez); for --shape sphere: TE (Ez-like) or TM (Hz-like)")
     s.add_argument("--m", type=_int_at_least("--m", 0), required=True, metavar="M", help="azimuthal number")
@@ -128,9 +128,6 @@ def load_profile(text: str, cylinder, args) -> tuple[AxialProfile, str]:
 def run(args) -> int:
     if args.shape:
         return run_shape(args)
-    if args.engine == "axisym":
-        raise InputError("--engine axisym solves a --shape (sphere:RADIUS_UM:INDEX); a capillary --profile uses "
-                         "the adiabatic engine")
     try:
         args.pol = normalize_pol(args.pol)
     except ValueError as exc:
@@ -141,6 +138,8 @@ def run(args) -> int:
     if cyl.n_layers != 2:
         raise InputError(f"an axial profile describes a capillary (core and wall): --layers gave {cyl.n_layers} layers")
     profile, source = load_profile(args.profile, cyl, args)
+    if args.engine == "axisym":
+        return run_profile_axisym(args, profile, cyl, source)
     progress = command_progress(args)
     t0 = time.perf_counter()
     with progress_step(progress, "axial modes"):

@@ -1,5 +1,7 @@
-"""``wgmfem axial --shape sphere:...``: modes of a body of revolution by the axisymmetric vector FEM,
-each with the exact resonance of its label beside it."""
+"""``wgmfem axial --engine axisym``: modes of a body of revolution by the axisymmetric vector FEM.
+
+``--shape sphere:...``: each mode beside the exact resonance of its label. ``--profile``: the
+axial states of a profiled capillary, each beside the adiabatic state of its label."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import time
 from scipy.sparse.linalg import ArpackNoConvergence
 
 from .. import __version__
+from ..axisym.profile import ProfileStudy, profile_modes_fem
 from ..axisym.sphere import SphereStudy, sphere_modes_fem
 from ..exact.sphere import SphereError
 from ..report import finite_or_none, to_json
@@ -76,6 +79,67 @@ def run_shape(args) -> int:
     if not args.quiet and (args.output or args.format != "table"):
         sys.stderr.write(f"wgmfem: {len(study.modes)} modes in {elapsed:.2f} s ({study.num_unknowns} unknowns)\n")
     return 0
+
+
+def run_profile_axisym(args, profile, cylinder, source: str) -> int:
+    """``--profile ... --engine axisym``: the FEM's states of the family, beside the adiabatic ones."""
+    if args.plot:
+        raise InputError("--plot draws the adiabatic solution: drop --engine axisym or --plot")
+    if args.format == "csv":
+        raise InputError("--engine axisym writes a table or JSON (--format table|json)")
+    progress = command_progress(args)
+    t0 = time.perf_counter()
+    try:
+        with progress_step(progress, "axisymmetric FEM"):
+            study = profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p, region=args.region,
+                                      count=args.count)
+    except ValueError as exc:
+        raise InputError(str(exc).splitlines()[0]) from None
+    except (ArpackNoConvergence, RuntimeError, MemoryError) as exc:
+        raise InputError(f"the axisymmetric FEM failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    elapsed = time.perf_counter() - t0
+    if args.format == "json":
+        text = to_json([finite_or_none(md.to_dict()) for md in study.modes])
+    else:
+        text = profile_table(study, source, elapsed)
+    with staged_outputs({"--output": args.output}) as staged:
+        if args.output:
+            write_text(staged[args.output], text)
+    if not args.output:
+        emit(text, None)
+    if not args.quiet and (args.output or args.format != "table"):
+        sys.stderr.write(f"wgmfem: {len(study.modes)} modes in {elapsed:.2f} s ({study.num_unknowns} unknowns)\n")
+    return 0
+
+
+def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
+    """Header (profile, window, unknowns, time) and one line per FEM mode, beside the adiabatic state of its label."""
+    w, ref = study.window, study.adiabatic.reference
+    lines = [
+        f"wgmfem {__version__}, axisymmetric vector FEM (Nedelec/Lagrange P3) of a profiled capillary",
+        f"profile  : {source}; window r {w.r_min_um:.3f}..{w.r_end_um:.3f} um (PML from {w.pml.r_start_um:.3f}), "
+        f"z {w.z_min_um:.2f}..{w.z_max_um:.2f} um, electric walls at its ends",
+        f"family   : {ref.label()} (the adiabatic axial states of it are printed beside the FEM's)",
+        f"solved   : {study.num_unknowns} unknowns in {elapsed:.2f} s",
+        "",
+    ]
+    header = (f"{'pol':>3} {'p':>2} {'region':>6} {'q':>3} {'lambda_nm':>14} {'Q':>10} {'adiabatic_nm':>14} "
+              f"{'fem-adiab_nm':>12} {'in_capillary':>12}")
+    lines += [header, "-" * len(header)]
+    for md in study.modes:
+        if not md.is_resonator_mode:
+            lines.append(f"{'-':>3} {'-':>2} {'-':>6} {'-':>3} {md.wavelength_nm:14.6f} {md.Q:10.3g} {'window mode':>14} "
+                         f"{'':>12} {md.capillary_fraction:12.3f}")
+            continue
+        q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{'>1e13':>10}"
+        adiabatic = (f"{md.adiabatic.wavelength_nm:14.6f} {md.shift_from_adiabatic_nm:12.2e}" if md.adiabatic
+                     else f"{'-':>14} {'-':>12}")
+        lines.append(f"{md.pol:>3} {md.p:>2} {md.region:>6} {md.q:>3} {md.wavelength_nm:14.6f} {q_text} {adiabatic} "
+                     f"{md.capillary_fraction:12.3f}")
+    lines.append("")
+    lines.append("labels (pol, p, region, q) from each mode's own field; the adiabatic equation is an approximation, "
+                 "not the reference (docs/theory.md, section 16)")
+    return "\n".join(lines) + "\n"
 
 
 def shape_table(study: SphereStudy, spec: str, elapsed: float) -> str:
