@@ -179,6 +179,7 @@ def test_sphere_json_matches_the_exact_resonance_of_each_label(pol, family, caps
         (["--shape", "sphere:3:1.45", "--profile", "gaussian:50:30", "--m", "20"], "not allowed with"),
         (["--profile", "gaussian:50:30", "--engine", "axisym", "--m", "600", "--plot", "a.png"], "--plot"),
         (["--profile", "gaussian:50:30", "--engine", "axisym", "--m", "600", "--format", "csv"], "table or JSON"),
+        (["--shape", "sphere:3:1.45", "--m", "20", "--format", "csv"], "table or JSON"),
         (["--shape", "sphere:100:1.45", "--m", "3000"], "unknowns"),
     ],
 )

@@ -50,58 +50,47 @@ def run_shape(args) -> int:
     if args.engine == "adiabatic":
         raise InputError("--shape needs --engine axisym (the adiabatic engine takes a capillary --profile)")
     if args.plot:
-        raise InputError("--plot is for --profile; a --shape run writes its table, JSON or CSV only")
+        raise InputError("--plot is for --profile; a --shape run writes its table or JSON")
+    _table_or_json(args)
     radius, index, outside = parse_shape(args.shape)
     pol = sphere_pol(args.pol)
-    progress = command_progress(args)
-    t0 = time.perf_counter()
-    try:
-        with progress_step(progress, "axisymmetric FEM"):
-            study = sphere_modes_fem(radius, index, args.m, pol=pol, p=args.p, outside_index=outside,
-                                     num_modes=args.count, axial_orders=args.count - 1)
-    except (SphereError, ValueError) as exc:
-        raise InputError(str(exc).splitlines()[0]) from None
-    except (ArpackNoConvergence, RuntimeError, MemoryError) as exc:  # the eigensolver, Gmsh, memory
-        raise InputError(f"the axisymmetric FEM failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    elapsed = time.perf_counter() - t0
-    records = [finite_or_none(md.to_dict()) for md in study.modes]
-    if args.format == "json":
-        text = to_json(records)
-    elif args.format == "csv":
-        raise InputError("--shape writes a table or JSON (--format table|json)")
-    else:
-        text = shape_table(study, args.shape, elapsed)
-    with staged_outputs({"--output": args.output}) as staged:
-        if args.output:
-            write_text(staged[args.output], text)
-    if not args.output:
-        emit(text, None)
-    if not args.quiet and (args.output or args.format != "table"):
-        sys.stderr.write(f"wgmfem: {len(study.modes)} modes in {elapsed:.2f} s ({study.num_unknowns} unknowns)\n")
-    return 0
+    study, elapsed = _solve(args, lambda: sphere_modes_fem(radius, index, args.m, pol=pol, p=args.p, outside_index=outside,
+                                                           num_modes=args.count, axial_orders=args.count - 1))
+    return _write(args, study, lambda: shape_table(study, args.shape, elapsed), elapsed)
 
 
 def run_profile_axisym(args, profile, cylinder, source: str) -> int:
     """``--profile ... --engine axisym``: the FEM's states of the family, beside the adiabatic ones."""
     if args.plot:
         raise InputError("--plot draws the adiabatic solution: drop --engine axisym or --plot")
+    _table_or_json(args)
+    study, elapsed = _solve(args, lambda: profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p,
+                                                            region=args.region, count=args.count))
+    return _write(args, study, lambda: profile_table(study, source, elapsed), elapsed)
+
+
+def _table_or_json(args) -> None:
     if args.format == "csv":
         raise InputError("--engine axisym writes a table or JSON (--format table|json)")
+
+
+def _solve(args, solve):
+    """(study, seconds) of ``solve()`` with a progress stage; its failures as one-line input errors."""
     progress = command_progress(args)
     t0 = time.perf_counter()
     try:
         with progress_step(progress, "axisymmetric FEM"):
-            study = profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p, region=args.region,
-                                      count=args.count)
-    except ValueError as exc:
+            study = solve()
+    except (SphereError, ValueError) as exc:
         raise InputError(str(exc).splitlines()[0]) from None
-    except (ArpackNoConvergence, RuntimeError, MemoryError) as exc:
+    except (ArpackNoConvergence, RuntimeError, MemoryError) as exc:  # the eigensolver, Gmsh, memory
         raise InputError(f"the axisymmetric FEM failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    elapsed = time.perf_counter() - t0
-    if args.format == "json":
-        text = to_json([finite_or_none(md.to_dict()) for md in study.modes])
-    else:
-        text = profile_table(study, source, elapsed)
+    return study, time.perf_counter() - t0
+
+
+def _write(args, study, table, elapsed: float) -> int:
+    """The modes as JSON or as ``table()`` to --output (atomically) or standard output; a summary on stderr."""
+    text = to_json([finite_or_none(md.to_dict()) for md in study.modes]) if args.format == "json" else table()
     with staged_outputs({"--output": args.output}) as staged:
         if args.output:
             write_text(staged[args.output], text)
