@@ -177,7 +177,7 @@ def test_sphere_json_matches_the_exact_resonance_of_each_label(pol, family, caps
         (["--shape", "sphere:3:1.45", "--m", "20", "--engine", "adiabatic"], "--engine axisym"),
         (["--shape", "sphere:3:1.45", "--m", "20", "--pol", "xy"], "TE (= Ez-like)"),
         (["--shape", "sphere:3:1.45", "--profile", "gaussian:50:30", "--m", "20"], "not allowed with"),
-        (["--profile", "gaussian:50:30", "--engine", "axisym", "--m", "600", "--plot", "a.png"], "--plot"),
+        (["--shape", "sphere:3:1.45", "--m", "20", "--plot", "map.txt"], ".png"),
         (["--profile", "gaussian:50:30", "--engine", "axisym", "--m", "600", "--format", "csv"], "table or JSON"),
         (["--shape", "sphere:3:1.45", "--m", "20", "--format", "csv"], "table or JSON"),
         (["--shape", "sphere:100:1.45", "--m", "3000"], "unknowns"),
@@ -187,3 +187,10 @@ def test_bad_shape_input_is_one_line_and_exit_2(extra, fragment, capsys):
     code, out, err = run(["axial"] + extra, capsys)
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and fragment in err and "Traceback" not in err
+
+
+def test_sphere_plot_writes_the_field_map(tmp_path, capsys):
+    path = tmp_path / "map.png"
+    code, out, _ = run(SPHERE_ARGS + ["--plot", str(path), "--quiet"], capsys)
+    assert code == 0 and "TE/Ez" in out
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -58,6 +58,12 @@ class SphereWindow:
     def z_min_um(self) -> float:
         return 0.0 if self.half else -self.z_max_um
 
+    def interfaces(self, z_um: np.ndarray) -> list[np.ndarray]:
+        """Radius (um) of the sphere's surface at heights z (NaN above it), for figures."""
+        z = np.asarray(z_um, dtype=float)
+        with np.errstate(invalid="ignore"):
+            return [np.sqrt(self.radius_um**2 - z**2)]
+
     def check(self) -> None:
         if not 0 < self.r_min_um < self.radius_um < self.pml.r_start_um < self.r_end_um:
             raise ValueError("the window must run from inside the sphere (r_min) past its surface into the PML")
@@ -277,6 +283,10 @@ class ProfileWindow:
     def radii_at(self, z_um):
         """(r_in, r_out) at heights z (linear between the samples, as the splines nearly are)."""
         return np.interp(z_um, self.z_um, self.r_in_um), np.interp(z_um, self.z_um, self.r_out_um)
+
+    def interfaces(self, z_um: np.ndarray) -> list[np.ndarray]:
+        """Radii (um) of the bore and of the outer surface at heights z, for figures."""
+        return list(self.radii_at(z_um))
 
 
 def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:

@@ -80,11 +80,15 @@ class ProfileModeFEM(ComplexWavenumber):
 
 @dataclass
 class ProfileStudy:
+    """A solved profile window: its modes, the adiabatic solution they are paired with, the unknowns
+    and where the time went."""
+
     modes: list[ProfileModeFEM]
     adiabatic: AxialResult
     window: ProfileWindow
     num_unknowns: int
     seconds: dict
+    fields: FieldSampler  # (E_r, E_z, E_phi) of every mode at any point of the window
 
 
 def _z_window(result: AxialResult, decay: float) -> tuple[float, float]:
@@ -170,4 +174,4 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
         modes.append(ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), partner))
     seconds = {"adiabatic_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
                "label": time.perf_counter() - t3}
-    return ProfileStudy(modes, adiabatic, window, system.num_unknowns, seconds)
+    return ProfileStudy(modes, adiabatic, window, system.num_unknowns, seconds, sampler)

@@ -178,6 +178,7 @@ class SphereStudy:
     seconds: dict
     order: int
     mirror: str | None
+    fields: FieldSampler  # (E_r, E_z, E_phi) of every mode at any point of the window
 
 
 def sphere_modes_fem(radius_um: float, index: float, m: int, *, pol: str = "TE", p: int = 1,
@@ -220,4 +221,4 @@ def sphere_modes_fem(radius_um: float, index: float, m: int, *, pol: str = "TE",
         modes.append(SphereModeFEM(complex(kj), pol_j, m, p_j, q_j, share, float(body[j]), exact))
     t4 = time.perf_counter()
     seconds = {"mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2, "label": t4 - t3}
-    return SphereStudy(modes, system.num_unknowns, window, seconds, order, mirror)
+    return SphereStudy(modes, system.num_unknowns, window, seconds, order, mirror, sampler)

@@ -15,7 +15,7 @@ from ..axisym.profile import ProfileStudy, profile_modes_fem
 from ..axisym.sphere import SphereStudy, sphere_modes_fem
 from ..exact.sphere import SphereError
 from ..report import finite_or_none, to_json
-from .common import InputError, command_progress, emit, progress_step, staged_outputs, write_text
+from .common import InputError, command_progress, emit, figure_suffix_ok, progress_step, staged_outputs, write_text
 
 SHAPE_HELP = "sphere:RADIUS_UM:INDEX[:OUTSIDE_INDEX] (outside index default 1)"
 #: sphere-literature names: TE has no radial electric field (polar E at the equator, the Ez-like family)
@@ -49,8 +49,6 @@ def sphere_pol(text: str) -> str:
 def run_shape(args) -> int:
     if args.engine == "adiabatic":
         raise InputError("--shape needs --engine axisym (the adiabatic engine takes a capillary --profile)")
-    if args.plot:
-        raise InputError("--plot is for --profile; a --shape run writes its table or JSON")
     _table_or_json(args)
     radius, index, outside = parse_shape(args.shape)
     pol = sphere_pol(args.pol)
@@ -61,8 +59,6 @@ def run_shape(args) -> int:
 
 def run_profile_axisym(args, profile, cylinder, source: str) -> int:
     """``--profile ... --engine axisym``: the FEM's states of the family, beside the adiabatic ones."""
-    if args.plot:
-        raise InputError("--plot draws the adiabatic solution: drop --engine axisym or --plot")
     _table_or_json(args)
     study, elapsed = _solve(args, lambda: profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p,
                                                             region=args.region, count=args.count))
@@ -72,6 +68,8 @@ def run_profile_axisym(args, profile, cylinder, source: str) -> int:
 def _table_or_json(args) -> None:
     if args.format == "csv":
         raise InputError("--engine axisym writes a table or JSON (--format table|json)")
+    if args.plot:
+        figure_suffix_ok(args.plot)
 
 
 def _solve(args, solve):
@@ -91,7 +89,9 @@ def _solve(args, solve):
 def _write(args, study, table, elapsed: float) -> int:
     """The modes as JSON or as ``table()`` to --output (atomically) or standard output; a summary on stderr."""
     text = to_json([finite_or_none(md.to_dict()) for md in study.modes]) if args.format == "json" else table()
-    with staged_outputs({"--output": args.output}) as staged:
+    with staged_outputs({"--output": args.output, "--plot": args.plot}) as staged:
+        if args.plot:
+            _write_map(study, staged[args.plot])
         if args.output:
             write_text(staged[args.output], text)
     if not args.output:
@@ -129,6 +129,26 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
     lines.append("labels (pol, p, region, q) from each mode's own field; the adiabatic equation is an approximation, "
                  "not the reference (docs/theory.md, section 16)")
     return "\n".join(lines) + "\n"
+
+
+def _write_map(study, path: str) -> None:
+    """The (r, z) map of the first mode of the resonator (a window mode is never drawn)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    from ..plot_axisym import plot_axisym_mode
+
+    index = next((j for j, md in enumerate(study.modes) if md.is_resonator_mode), 0)
+    w = study.window
+    aspect = (w.z_max_um - w.z_min_um) / (w.r_end_um - w.r_min_um)
+    fig, ax = plt.subplots(figsize=(7.0, min(max(7.0 * aspect * 0.8 + 1.2, 3.0), 9.0)), layout="constrained")
+    try:
+        plot_axisym_mode(study, index, ax)
+        fig.savefig(path, dpi=150)
+    finally:
+        plt.close(fig)
 
 
 def shape_table(study: SphereStudy, spec: str, elapsed: float) -> str:
