@@ -178,6 +178,8 @@ def test_sphere_json_matches_the_exact_resonance_of_each_label(pol, family, caps
         (["--shape", "sphere:3:1.45", "--m", "20", "--pol", "xy"], "TE (= Ez-like)"),
         (["--shape", "sphere:3:1.45", "--profile", "gaussian:50:30", "--m", "20"], "not allowed with"),
         (["--shape", "sphere:3:1.45", "--m", "20", "--plot", "map.txt"], ".png"),
+        (["--shape", "sphere:3:1.45", "--m", "20", "--vtu", "fields.txt"], ".vtu"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--vtu", "fields.vtu"], "--engine axisym"),
         (["--profile", "gaussian:50:30", "--engine", "axisym", "--m", "600", "--format", "csv"], "table or JSON"),
         (["--shape", "sphere:3:1.45", "--m", "20", "--format", "csv"], "table or JSON"),
         (["--shape", "sphere:100:1.45", "--m", "3000"], "unknowns"),
@@ -189,8 +191,16 @@ def test_bad_shape_input_is_one_line_and_exit_2(extra, fragment, capsys):
     assert len(err.splitlines()) == 1 and fragment in err and "Traceback" not in err
 
 
-def test_sphere_plot_writes_the_field_map(tmp_path, capsys):
-    path = tmp_path / "map.png"
-    code, out, _ = run(SPHERE_ARGS + ["--plot", str(path), "--quiet"], capsys)
+def test_sphere_plot_and_vtu_write_the_fields(tmp_path, capsys):
+    import meshio
+
+    path, vtu = tmp_path / "map.png", tmp_path / "fields.vtu"
+    code, out, _ = run(SPHERE_ARGS + ["--plot", str(path), "--vtu", str(vtu), "--quiet"], capsys)
     assert code == 0 and "TE/Ez" in out
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fields = meshio.read(vtu)
+    assert fields.cells[0].type == "triangle6"
+    for j in range(3):  # every mode, its energy density peaking at 1 on a node of the mesh
+        assert abs(fields.point_data[f"E_abs2_{j}"].max() - 1) < 1e-12
+    # the TE q = 0 mode is Ez-like: after its phase is removed Re E_z carries the peak
+    assert abs(fields.point_data["Re_Ez_0"]).max() > 0.99

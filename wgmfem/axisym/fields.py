@@ -5,22 +5,28 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from skfem import BilinearForm, MeshTri
+from skfem import BilinearForm, ElementTriP2, MeshTri
 
 from .solver import AxisymSolution
 
 
-def _probe_matrix(basis, points: np.ndarray, comp: int) -> sp.csr_matrix:
-    """Values at ``points`` (2, n) as a matrix on the dofs of ``basis`` (``comp`` components stacked).
+def _locate(basis, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cells, reference points (2, n, 1)) of ``points`` (2, n).
 
     skfem's own ``probes`` needs an element finder, which curved meshes lack: the straight
     triangles of the same vertices find the cell and the reference point. The value is then
     that of a point displaced by at most the curved edge's sagitta (h^2 / 8R), which is
-    harmless for labelling.
+    harmless for labelling and figures.
     """
     straight = MeshTri(basis.mesh.p, basis.mesh.t)
     cells = straight.element_finder()(*points)
-    ref = straight.mapping().invF(points[:, :, None], tind=cells)
+    return cells, straight.mapping().invF(points[:, :, None], tind=cells)
+
+
+def _probe_matrix(basis, points: np.ndarray, comp: int, located=None) -> sp.csr_matrix:
+    """Values at ``points`` (2, n) as a matrix on the dofs of ``basis`` (``comp`` components
+    stacked); ``located``: their (cells, reference points) when known (:func:`_locate`)."""
+    cells, ref = _locate(basis, points) if located is None else located
     rows, cols, vals = [], [], []
     for i in range(basis.Nbfun):
         phi = np.asarray(basis.elem.gbasis(basis.mapping, ref, i, tind=cells)[0]).reshape(comp, -1)
@@ -49,8 +55,11 @@ class FieldSampler:
         self._mixed = [BilinearForm(lambda u, v, _, c=c: u[c] * v).assemble(self._nedelec, self._lagrange)
                        for c in (0, 1)]
         self._vectors = sol.vectors
+        self.mesh = basis.mesh  # the curved (6-node) triangles, um
+        self.element_group = sol.system.element_group  # region name of every triangle
         self._coefficients: dict[int, np.ndarray] = {}
         self._probes: dict[bytes, sp.csr_matrix] = {}
+        self._probes_at: dict[str, tuple[sp.csr_matrix, np.ndarray]] = {}
 
     def _meridional(self, j: int) -> np.ndarray:
         if j not in self._coefficients:
@@ -65,6 +74,28 @@ class FieldSampler:
                 self._probes.clear()
             self._probes[key] = _probe_matrix(self._lagrange, points, 1)
         return self._probes[key]
+
+    @property
+    def num_modes(self) -> int:
+        return self._vectors.shape[1]
+
+    def at_nodes(self, j: int) -> np.ndarray:
+        """(E_r, E_z, E_phi) of mode j at the mesh's nodes ``mesh.doflocs`` (vertices and mid-edge
+        nodes), each from an element it belongs to (no search: nodes on the window's edge too)."""
+        nodes = self.mesh.dofs.element_dofs  # (6, T) node indices of every element
+        if "nodes" not in self._probes_at:
+            ref6 = ElementTriP2().doflocs.T  # reference positions of the six nodes
+            cells = np.repeat(np.arange(nodes.shape[1]), 6)
+            ref = np.tile(ref6, nodes.shape[1])[:, :, None]
+            self._probes_at["nodes"] = (_probe_matrix(self._lagrange, np.zeros((2, cells.size)), 1, (cells, ref)),
+                                        nodes.T.ravel())
+        probe, order = self._probes_at["nodes"]
+        er, ez = (probe @ c for c in self._meridional(j))
+        v = probe @ self._vectors[self._i_l, j]
+        r = self.mesh.doflocs[0, order]
+        out = np.zeros((3, self.mesh.doflocs.shape[1]), dtype=complex)
+        out[:, order] = np.vstack((er, ez, 1j * v / r))
+        return out
 
     def components(self, j: int, points: np.ndarray) -> np.ndarray:
         """(E_r, E_z, E_phi) of mode j at points (2, n) in um."""

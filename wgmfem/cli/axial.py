@@ -107,6 +107,7 @@ def add_parser(sub) -> None:
     o.add_argument("--format", choices=("table", "json", "csv"), default="table")
     o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
     o.add_argument("--plot", metavar="FILE", help="figure of the radii, the cutoff and the states (.png, .svg, .pdf)")
+    o.add_argument("--vtu", metavar="FILE", help="--engine axisym: the modes' fields on the (r, z) mesh as VTU (ParaView)")
     o.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     axial.set_defaults(run=run)
 
@@ -128,6 +129,8 @@ def load_profile(text: str, cylinder, args) -> tuple[AxialProfile, str]:
 def run(args) -> int:
     if args.shape:
         return run_shape(args)
+    if args.vtu and args.engine != "axisym":
+        raise InputError("--vtu writes the fields of the axisymmetric FEM: add --engine axisym")
     try:
         args.pol = normalize_pol(args.pol)
     except ValueError as exc:

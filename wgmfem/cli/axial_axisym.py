@@ -11,6 +11,7 @@ import time
 from scipy.sparse.linalg import ArpackNoConvergence
 
 from .. import __version__
+from ..axisym.export import write_vtu
 from ..axisym.profile import ProfileStudy, profile_modes_fem
 from ..axisym.sphere import SphereStudy, sphere_modes_fem
 from ..exact.sphere import SphereError
@@ -70,6 +71,8 @@ def _table_or_json(args) -> None:
         raise InputError("--engine axisym writes a table or JSON (--format table|json)")
     if args.plot:
         figure_suffix_ok(args.plot)
+    if args.vtu and not args.vtu.lower().endswith(".vtu"):
+        raise InputError(f"--vtu {args.vtu!r}: the file name must end in .vtu")
 
 
 def _solve(args, solve):
@@ -89,9 +92,11 @@ def _solve(args, solve):
 def _write(args, study, table, elapsed: float) -> int:
     """The modes as JSON or as ``table()`` to --output (atomically) or standard output; a summary on stderr."""
     text = to_json([finite_or_none(md.to_dict()) for md in study.modes]) if args.format == "json" else table()
-    with staged_outputs({"--output": args.output, "--plot": args.plot}) as staged:
+    with staged_outputs({"--output": args.output, "--plot": args.plot, "--vtu": args.vtu}) as staged:
         if args.plot:
             _write_map(study, staged[args.plot])
+        if args.vtu:
+            write_vtu(study, staged[args.vtu])
         if args.output:
             write_text(staged[args.output], text)
     if not args.output:
