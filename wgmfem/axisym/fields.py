@@ -105,6 +105,16 @@ class FieldSampler:
         return np.vstack((er, ez, 1j * v / points[0]))
 
 
+def axial_share_and_peak(sampler: FieldSampler, j: int, grid: np.ndarray) -> tuple[float, float, float]:
+    """(share of E_z in the E_r + E_z energy, r and z of the largest |E|^2) of mode j over the
+    points ``grid`` (2, n) inside the resonator (um); the share tells the families apart (E_z
+    dominant: TE / Ez, else TM / Hz), and the peak is where the lines that count p and q pass."""
+    e = sampler.components(j, grid)
+    energy_r, energy_z = (float(np.sum(np.abs(e[c]) ** 2 * grid[0])) for c in (0, 1))
+    r_peak, z_peak = grid[:, int(np.argmax(np.sum(np.abs(e) ** 2, axis=0)))]
+    return energy_z / (energy_r + energy_z), float(r_peak), float(z_peak)
+
+
 def real_sign_changes(values: np.ndarray, floor: float = 1e-3) -> int:
     """Sign changes of a complex field sampled along a line, after removing its phase at the
     largest sample; samples below ``floor`` times the largest are skipped (noise, decayed tails)."""

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..fem.mesh import default_cache_dir, mesh_key, start_gmsh
+from ..fem.mesh import cached_mesh, mesh_and_write
 from ..fem.pml import RadialPML
 from .defaults import MAX_UNKNOWNS, UNKNOWNS_PER_CELL
 
@@ -106,20 +105,6 @@ def _set_sizes(regions: dict[str, list[int]], expressions: dict[str, str]) -> No
     fld.setAsBackgroundMesh(mn)
 
 
-def _write(path: Path) -> tuple[int, int]:
-    """Mesh the current model with second-order triangles and write it atomically; (nodes, triangles)."""
-    import gmsh
-
-    gmsh.model.mesh.generate(2)
-    gmsh.model.mesh.setOrder(2)
-    tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
-    gmsh.write(str(tmp))
-    tmp.replace(path)
-    nodes = len(gmsh.model.mesh.getNodes()[0])
-    _, tags, _ = gmsh.model.mesh.getElements(2)
-    return nodes, sum(len(t) for t in tags)
-
-
 def _outer_curves(r0: float, r2: float, z0: float, z1: float) -> list[int]:
     """Curves of the current model on the window's rectangle r0..r2 x z0..z1 (its electric walls)."""
     import gmsh
@@ -142,24 +127,17 @@ def _finish(regions: dict[str, list[int]], curves: dict[str, list[int]], pml: Ra
             if tags:
                 gmsh.model.setPhysicalName(dim, gmsh.model.addPhysicalGroup(dim, tags), name)
     _set_sizes({name: tags for name, tags in regions.items() if tags}, _region_expressions(pml, sizes))
-    return _write(path)
+    return mesh_and_write(path)
 
 
 def _cached(shape: str, window, sizes: dict[str, float], generate, cache_dir, force: bool) -> AxisymMesh:
     if any(not h > 0 for h in sizes.values()):
         raise ValueError("element sizes must be positive")
     params = {"layout": AXISYM_LAYOUT_VERSION, "shape": shape, "window": asdict(window), "sizes": sizes}
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"axisym-{mesh_key(json.loads(json.dumps(params, default=str)))}.msh"
-    meta = path.with_suffix(".json")
-    if path.exists() and meta.exists() and not force:
-        counts = json.loads(meta.read_text())
-        return AxisymMesh(path, counts["num_nodes"], counts["num_elements"], cached=True)
-    start_gmsh()
-    nodes, elements = generate(window, sizes, path)
-    meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1, default=str))
-    return AxisymMesh(path, nodes, elements, cached=False)
+    params = json.loads(json.dumps(params, default=str))
+    path, nodes, elements, cached = cached_mesh(params, lambda p: generate(window, sizes, p), prefix="axisym-",
+                                                cache_dir=cache_dir, force=force)
+    return AxisymMesh(path, nodes, elements, cached)
 
 
 def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:

@@ -29,9 +29,9 @@ from ..fem.radial import inner_cut_radius_um
 from ..geometry import LayeredCylinder
 from ..units import ComplexWavenumber, wavelength_nm_from_k
 from .defaults import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESOLVED_Q_MAX, RESONATOR_FRACTION_MIN
-from .fields import FieldSampler, real_sign_changes
+from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
 from .mesh import ProfileWindow, build_profile_mesh, check_window_size
-from .solver import AxisymSolution, assemble, solve
+from .solver import assemble, solve
 
 
 @dataclass(frozen=True)
@@ -105,20 +105,16 @@ def _z_window(result: AxialResult, decay: float) -> tuple[float, float]:
     return float(z[idx[0] - 1]), float(z[idx[-1] + 1])
 
 
-def _label(sampler: FieldSampler, sol: AxisymSolution, j: int, window: ProfileWindow) -> tuple[str, int, str, int, float]:
+def _label(sampler: FieldSampler, j: int, window: ProfileWindow) -> tuple[str, int, str, int, float]:
     """(pol, p, region, q, ez_share) of eigenvector j from its field."""
     r = np.linspace(window.r_min_um, max(window.r_out_um), 120)[1:-1]
     z = np.linspace(window.z_min_um, window.z_max_um, 121)[1:-1]
     rr, zz = np.meshgrid(r, z)
     grid = np.vstack((rr.ravel(), zz.ravel()))
-    r_in, r_out = window.radii_at(grid[1])
-    grid = grid[:, grid[0] < r_out]
-    e = sampler.components(j, grid)
-    energy_r, energy_z = (float(np.sum(np.abs(e[c]) ** 2 * grid[0])) for c in (0, 1))
-    ez_share = energy_z / (energy_r + energy_z)
+    _, r_out = window.radii_at(grid[1])
+    ez_share, r_peak, z_peak = axial_share_and_peak(sampler, j, grid[:, grid[0] < r_out])
     pol = "Ez" if ez_share > 0.5 else "Hz"
     dominant = 1 if pol == "Ez" else 0
-    r_peak, z_peak = grid[:, int(np.argmax(np.sum(np.abs(e) ** 2, axis=0)))]
     a, b = window.radii_at(z_peak)
     region = "core" if r_peak < a else "wall"
     line_r = np.linspace(window.r_min_um, a if region == "core" else b, 400)[1:-1]
@@ -169,7 +165,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
     states = {md.q: md for md in adiabatic.modes}
     modes = []
     for j, kj in enumerate(sol.k):
-        pol_j, p_j, region_j, q_j, ez = _label(sampler, sol, j, window)
+        pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window)
         partner = states.get(q_j) if (pol_j, p_j, region_j) == family and share[j] >= RESONATOR_FRACTION_MIN else None
         modes.append(ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), partner))
     seconds = {"adiabatic_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,

@@ -44,7 +44,7 @@ from .defaults import (
     RESOLVED_Q_MAX,
     RESONATOR_FRACTION_MIN,
 )
-from .fields import FieldSampler, real_sign_changes
+from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
 from .mesh import SphereWindow, build_sphere_mesh, check_window_size, region_sizes_um
 from .solver import assemble, solve
 
@@ -140,14 +140,8 @@ def label_mode(sampler: FieldSampler, j: int, window: SphereWindow, mirror: str 
     rr, zz = np.meshgrid(r, z)
     grid = np.vstack((rr.ravel(), zz.ravel()))
     inside = np.hypot(grid[0], grid[1]) < a
-    grid = grid[:, inside]
-    e = sampler.components(j, grid)
-    energy_r = float(np.sum(np.abs(e[0]) ** 2 * grid[0]))
-    energy_z = float(np.sum(np.abs(e[1]) ** 2 * grid[0]))
-    te_share = energy_z / (energy_r + energy_z)
+    te_share, r_peak, z_peak = axial_share_and_peak(sampler, j, grid[:, inside])
     pol = "TE" if te_share > 0.5 else "TM"
-    peak = int(np.argmax(np.sum(np.abs(e) ** 2, axis=0)))
-    r_peak, z_peak = grid[:, peak]
     # p: sign changes of the dominant component along r at the peak's height, inside the sphere
     dominant = 1 if pol == "TE" else 0
     r_top = math.sqrt(max(a * a - z_peak * z_peak, 0.0))

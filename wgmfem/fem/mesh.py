@@ -495,17 +495,42 @@ def _generate(params, path: Path) -> tuple[int, int]:
         for name, tags in groups.items():
             gmsh.model.setPhysicalName(1, gmsh.model.addPhysicalGroup(1, tags), name)
         _size_fields(params, surfaces, bnds)
-        gmsh.model.mesh.generate(2)
-        # curved elements: mid-edge nodes on the true circles/ellipses
-        gmsh.model.mesh.setOrder(2)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
-        gmsh.write(str(tmp))
-        tmp.replace(path)  # atomic: a concurrent reader never sees half a file
-        nodes = len(gmsh.model.mesh.getNodes()[0])
-        _, tags, _ = gmsh.model.mesh.getElements(2)
-        return nodes, sum(len(t) for t in tags)
+        return mesh_and_write(path)
     finally:
         gmsh.model.remove()
+
+
+def mesh_and_write(path: Path) -> tuple[int, int]:
+    """Mesh the current Gmsh model with second-order (curved) triangles, their mid-edge nodes on
+    the true curves, and write it to ``path`` atomically; (nodes, triangles)."""
+    import gmsh
+
+    gmsh.model.mesh.generate(2)
+    gmsh.model.mesh.setOrder(2)
+    tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
+    gmsh.write(str(tmp))
+    tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+    nodes = len(gmsh.model.mesh.getNodes()[0])
+    _, tags, _ = gmsh.model.mesh.getElements(2)
+    return nodes, sum(len(t) for t in tags)
+
+
+def cached_mesh(params: dict, generate, *, prefix: str = "", cache_dir: str | Path | None = None,
+                force: bool = False) -> tuple[Path, int, int, bool]:
+    """(path, nodes, triangles, cached) of the mesh keyed by ``params`` (:func:`mesh_key`) in the
+    cache folder; ``generate(path)`` -> (nodes, triangles) builds it when it is missing (Gmsh is
+    started first) and a ``.json`` beside it records the counts and the parameters."""
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{prefix}{mesh_key(params)}.msh"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists() and not force:
+        counts = json.loads(meta.read_text())
+        return path, counts["num_nodes"], counts["num_elements"], True
+    start_gmsh()
+    nodes, elements = generate(path)
+    meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1, default=str))
+    return path, nodes, elements, False
 
 
 def start_gmsh():
@@ -557,15 +582,10 @@ def build_mesh(
     ValueError before Gmsh starts.
     """
     params = mesh_params(cylinder, wavelength_nm, **kwargs)
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{mesh_key(params)}.msh"
-    meta = path.with_suffix(".json")
-    if path.exists() and meta.exists() and not force:
-        counts = json.loads(meta.read_text())
-        return MeshInfo(path, counts["num_nodes"], counts["num_elements"], params, cached=True)
-    check_mesh_size(params)
-    start_gmsh()
-    nodes, elements = _generate(params, path)
-    meta.write_text(json.dumps({"num_nodes": nodes, "num_elements": elements, "params": params}, indent=1))
-    return MeshInfo(path, nodes, elements, params, cached=False)
+
+    def generate(path: Path) -> tuple[int, int]:
+        check_mesh_size(params)
+        return _generate(params, path)
+
+    path, nodes, elements, cached = cached_mesh(params, generate, cache_dir=cache_dir, force=force)
+    return MeshInfo(path, nodes, elements, params, cached=cached)
