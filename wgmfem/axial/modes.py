@@ -40,6 +40,10 @@ CUTOFF_DEGREE = 3  # degree of the polynomial in the radii under the interpolate
 CUTOFF_TOLERANCE = 1e-12  # largest |k_c interpolated - exact| / Re k_c at a check point
 
 
+class FamilyLabelsChange(AxialError):
+    """The family meets another mode of the same m along the profile (an anticrossing)."""
+
+
 @dataclass(frozen=True)
 class AxialMode:
     """One axial state q of a cross-section family in a profiled capillary."""
@@ -147,7 +151,7 @@ def _continued_root(template: LayeredCylinder, md: Mode, dk_dr: dict[str, float]
         n_core = previous[2] + f * (target[2] - previous[2])
         found = _track(cylinder_at(template, a, b, n_core), md, k.real + shift / sub)
         if found is None:
-            raise AxialError(
+            raise FamilyLabelsChange(
                 f"the {md.label()} family changes its labels at z = {z_um:g} um "
                 f"(r_in {a:g}, r_out {b:g} um), an anticrossing with another mode of m = {md.m}: "
                 "the one-family axial equation does not hold across it (a smaller radius change, or another m or p)"

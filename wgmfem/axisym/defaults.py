@@ -21,3 +21,9 @@ UNKNOWNS_PER_CELL = 30.0
 #: a window estimated to need more unknowns than this is refused before meshing (~16 kB each
 #: with SuperLU's factors: 3e6 is ~48 GB, beyond a 24 GB machine)
 MAX_UNKNOWNS = 1.5e6
+#: a profile mode with more of its electric energy than this in the outer AXIAL_END_BAND of the
+#: window at either end reaches the window's axial walls: a wave guided along the capillary and
+#: reflected there (a standing wave of the window), or a state leaking out axially; not labelled
+AXIAL_END_SHARE_MAX = 1e-3
+#: the band at each axial end of a profile window, as a fraction of the window's height
+AXIAL_END_BAND = 0.1

@@ -31,6 +31,8 @@ from .defaults import MAX_UNKNOWNS, UNKNOWNS_PER_CELL
 
 #: bump when the layout changes, so old cache files are not reused
 AXISYM_LAYOUT_VERSION = 1
+#: the longest elements along z, relative to the sizes in r (anisotropic meshes of slowly varying fields)
+MAX_Z_STRETCH = 8.0
 
 
 def check_window_size(area_um2: float, element_um: float) -> None:
@@ -118,8 +120,9 @@ def _outer_curves(r0: float, r2: float, z0: float, z1: float) -> list[int]:
 
 
 def _finish(regions: dict[str, list[int]], curves: dict[str, list[int]], pml: RadialPML, sizes: dict[str, float],
-            path: Path) -> tuple[int, int]:
-    """Name the regions and curves, set the element sizes, mesh and write (see :func:`_write`)."""
+            path: Path, z_stretch: float = 1.0) -> tuple[int, int]:
+    """Name the regions and curves, set the element sizes, mesh and write (``z_stretch``: the model
+    was drawn with z / z_stretch, see :func:`~wgmfem.fem.mesh.mesh_and_write`)."""
     import gmsh
 
     for dim, groups in ((2, regions), (1, curves)):
@@ -127,16 +130,22 @@ def _finish(regions: dict[str, list[int]], curves: dict[str, list[int]], pml: Ra
             if tags:
                 gmsh.model.setPhysicalName(dim, gmsh.model.addPhysicalGroup(dim, tags), name)
     _set_sizes({name: tags for name, tags in regions.items() if tags}, _region_expressions(pml, sizes))
-    return mesh_and_write(path)
+    return mesh_and_write(path, y_scale=z_stretch)
 
 
-def _cached(shape: str, window, sizes: dict[str, float], generate, cache_dir, force: bool) -> AxisymMesh:
+def _cached(shape: str, window, sizes: dict[str, float], generate, cache_dir, force: bool,
+            z_stretch: float = 1.0) -> AxisymMesh:
     if any(not h > 0 for h in sizes.values()):
         raise ValueError("element sizes must be positive")
+    if not 1.0 <= z_stretch <= MAX_Z_STRETCH:
+        raise ValueError(f"z_stretch must lie in [1, {MAX_Z_STRETCH:g}], got {z_stretch!r}")
     params = {"layout": AXISYM_LAYOUT_VERSION, "shape": shape, "window": asdict(window), "sizes": sizes}
+    if z_stretch != 1.0:
+        params["z_stretch"] = z_stretch
     params = json.loads(json.dumps(params, default=str))
-    path, nodes, elements, cached = cached_mesh(params, lambda p: generate(window, sizes, p), prefix="axisym-",
-                                                cache_dir=cache_dir, force=force)
+    build = (lambda p: generate(window, sizes, p)) if z_stretch == 1.0 else (
+        lambda p: generate(window, sizes, p, z_stretch))
+    path, nodes, elements, cached = cached_mesh(params, build, prefix="axisym-", cache_dir=cache_dir, force=force)
     return AxisymMesh(path, nodes, elements, cached)
 
 
@@ -201,33 +210,36 @@ class SegmentWindow:
             raise ValueError("the segment length must be positive")
 
 
-def _generate_segment(window: SegmentWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:
+def _generate_segment(window: SegmentWindow, sizes: dict[str, float], path: Path,
+                      z_stretch: float = 1.0) -> tuple[int, int]:
     import gmsh
 
+    length = window.length_um / z_stretch  # drawn compressed along z, stretched after meshing
     edges = [window.r_min_um] + [r for r in window.radii_um if r > window.r_min_um] + [window.pml.r_start_um,
                                                                                         window.r_end_um]
     names = list(window.region_names[len(window.radii_um) - (len(edges) - 3):]) + ["outside", "pml"]
     gmsh.model.add(path.stem)
     try:
         occ = gmsh.model.occ
-        boxes = [occ.addRectangle(a, 0, 0, b - a, window.length_um) for a, b in zip(edges[:-1], edges[1:])]
+        boxes = [occ.addRectangle(a, 0, 0, b - a, length) for a, b in zip(edges[:-1], edges[1:])]
         occ.fragment([(2, b) for b in boxes], [])
         occ.synchronize()
         regions: dict[str, list[int]] = {}
         for _, tag in gmsh.model.getEntities(2):
             x, _, _ = occ.getCenterOfMass(2, tag)
             regions.setdefault(names[int(np.searchsorted(edges, x)) - 1], []).append(tag)
-        end = _outer_curves(edges[0], edges[-1], 0.0, window.length_um)
-        return _finish(regions, {"end": end}, window.pml, sizes, path)
+        end = _outer_curves(edges[0], edges[-1], 0.0, length)
+        return _finish(regions, {"end": end}, window.pml, sizes, path, z_stretch)
     finally:
         gmsh.model.remove()
 
 
-def build_segment_mesh(window: SegmentWindow, sizes: dict[str, float], *, cache_dir: str | Path | None = None,
-                       force: bool = False) -> AxisymMesh:
-    """Mesh a uniform segment (``sizes``: um per region name, ``pml`` included); cached by parameters."""
+def build_segment_mesh(window: SegmentWindow, sizes: dict[str, float], *, z_stretch: float = 1.0,
+                       cache_dir: str | Path | None = None, force: bool = False) -> AxisymMesh:
+    """Mesh a uniform segment (``sizes``: um per region name, ``pml`` included; elements ``z_stretch``
+    times longer along z); cached by parameters."""
     window.check()
-    return _cached("segment", window, sizes, _generate_segment, cache_dir, force)
+    return _cached("segment", window, sizes, _generate_segment, cache_dir, force, z_stretch)
 
 
 @dataclass(frozen=True)
@@ -267,7 +279,8 @@ class ProfileWindow:
         return list(self.radii_at(z_um))
 
 
-def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path) -> tuple[int, int]:
+def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path,
+                      z_stretch: float = 1.0) -> tuple[int, int]:
     import gmsh
 
     z0, z1 = window.z_min_um, window.z_max_um
@@ -275,33 +288,35 @@ def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path
     z_all = np.asarray(window.z_um)
     heights = np.concatenate(([z0], z_all[(z_all > z0) & (z_all < z1)], [z1]))
     r_in, r_out = window.radii_at(heights)
+    y0, y1 = z0 / z_stretch, z1 / z_stretch  # drawn compressed along z, stretched after meshing
     gmsh.model.add(path.stem)
     try:
         occ = gmsh.model.occ
-        inner = occ.addRectangle(r0, z0, 0, r1 - r0, z1 - z0)
-        layer = occ.addRectangle(r1, z0, 0, r2 - r1, z1 - z0)
+        inner = occ.addRectangle(r0, y0, 0, r1 - r0, y1 - y0)
+        layer = occ.addRectangle(r1, y0, 0, r2 - r1, y1 - y0)
         curves = []
         for radii in (r_in, r_out):
-            pts = [occ.addPoint(float(r), float(z), 0) for r, z in zip(radii, heights)]
+            pts = [occ.addPoint(float(r), float(z) / z_stretch, 0) for r, z in zip(radii, heights)]
             curves.append(occ.addSpline(pts))
         occ.fragment([(2, inner), (2, layer)], [(1, c) for c in curves])
         occ.synchronize()
         regions: dict[str, list[int]] = {"core": [], "wall": [], "outside": [], "pml": []}
         for _, tag in gmsh.model.getEntities(2):
             x, y, _ = occ.getCenterOfMass(2, tag)
-            a, b = window.radii_at(y)
+            a, b = window.radii_at(y * z_stretch)
             name = "core" if x < a else "wall" if x < b else "outside" if x < r1 else "pml"
             regions[name].append(tag)
-        return _finish(regions, {"end": _outer_curves(r0, r2, z0, z1)}, window.pml, sizes, path)
+        return _finish(regions, {"end": _outer_curves(r0, r2, y0, y1)}, window.pml, sizes, path, z_stretch)
     finally:
         gmsh.model.remove()
 
 
-def build_profile_mesh(window: ProfileWindow, sizes: dict[str, float], *, cache_dir: str | Path | None = None,
-                       force: bool = False) -> AxisymMesh:
-    """Mesh a capillary profile window (``sizes``: um per region: core, wall, outside, pml); cached."""
+def build_profile_mesh(window: ProfileWindow, sizes: dict[str, float], *, z_stretch: float = 1.0,
+                       cache_dir: str | Path | None = None, force: bool = False) -> AxisymMesh:
+    """Mesh a capillary profile window (``sizes``: um per region: core, wall, outside, pml; elements
+    ``z_stretch`` times longer along z); cached."""
     window.check()
-    return _cached("profile", window, sizes, _generate_profile, cache_dir, force)
+    return _cached("profile", window, sizes, _generate_profile, cache_dir, force, z_stretch)
 
 
 def region_sizes_um(wavelength_nm: float, index: float, outside_index: float, order: int,

@@ -1,10 +1,15 @@
-"""Axial modes of a capillary with z-dependent radii by the axisymmetric vector FEM, beside the
-adiabatic axial equation's states of the same family (:mod:`wgmfem.axial.modes`).
+"""Axial modes of a capillary with z-dependent radii by the axisymmetric vector FEM, beside an
+axial-equation estimate of the same family.
 
-The adiabatic solution sets the target (its q = 0 state) and the window: in z, where its
-states up to ``count`` have decayed by e^-decay; in r, from inside the caustic of the
-narrowest bore to a PML beyond the widest wall. The FEM then solves the full vector problem
-on the (r, z) section, with nothing from the adiabatic solution but the shift and the window.
+The estimate sets the target (its q = 0 state) and the window. It is the adiabatic axial
+equation's solution (:mod:`wgmfem.axial.modes`) where the family can be followed along the whole
+profile, else (a um-scale bulge such as a microbubble, whose family meets wall modes of the same
+m on its flanks) the local harmonic estimate at the widest point (:mod:`wgmfem.axial.harmonic`).
+The window runs in z to where the estimated states up to ``count`` have decayed by e^-decay,
+and in r from inside the caustic of the narrowest bore in that range to a PML beyond the widest
+wall. The FEM then solves the full vector problem on the (r, z) section, with nothing from the
+estimate but the shift and the window. The fields vary along z on the scale of the axial states,
+far more slowly than across the wall, so the elements are longer along z (``z_stretch``).
 
 Labels from each eigenvector's field: the family (Ez if the axial component E_z carries
 more electric energy in the glass and liquid than E_r, else Hz), the region of its peak
@@ -21,17 +26,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..axial.modes import AxialMode, AxialResult, find_axial_modes
+from ..axial.harmonic import HarmonicStates, harmonic_states
+from ..axial.modes import AxialMode, AxialResult, FamilyLabelsChange, find_axial_modes
 from ..axial.profile import AxialProfile
 from ..fem.cross_section import load_mesh
 from ..fem.pml import make_pml
 from ..fem.radial import inner_cut_radius_um
 from ..geometry import LayeredCylinder
+from ..mode import Mode
 from ..units import ComplexWavenumber, wavelength_nm_from_k
-from .defaults import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESOLVED_Q_MAX, RESONATOR_FRACTION_MIN
+from .defaults import (
+    AXIAL_END_BAND,
+    AXIAL_END_SHARE_MAX,
+    DEFAULT_DECAY,
+    DEFAULT_PML_REFLECTION,
+    RESOLVED_Q_MAX,
+    RESONATOR_FRACTION_MIN,
+)
 from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
-from .mesh import ProfileWindow, build_profile_mesh, check_window_size
-from .solver import assemble, solve
+from .mesh import MAX_Z_STRETCH, ProfileWindow, build_profile_mesh, check_window_size
+from .solver import AxisymSolution, AxisymSystem, assemble, solve
+
+#: eigenvalues from two shifts closer than this (relative) are the same eigenpair
+SAME_EIGENVALUE = 1e-10
 
 
 @dataclass(frozen=True)
@@ -46,11 +63,18 @@ class ProfileModeFEM(ComplexWavenumber):
     q: int
     ez_share: float
     capillary_fraction: float
-    adiabatic: AxialMode | None
+    axial_end_share: float  # electric energy in the window's end bands (AXIAL_END_BAND), of that outside the PML
+    adiabatic: AxialMode | None  # the adiabatic state of the same label, when the adiabatic solution exists
+    harmonic_nm: float | None = None  # the harmonic estimate of the same label (nm), when that was the estimate
 
     @property
     def is_resonator_mode(self) -> bool:
-        return self.capillary_fraction >= RESONATOR_FRACTION_MIN
+        """Holds half its energy in the capillary and has decayed before the window's axial walls."""
+        return self.capillary_fraction >= RESONATOR_FRACTION_MIN and self.axial_end_share <= AXIAL_END_SHARE_MAX
+
+    @property
+    def reaches_axial_walls(self) -> bool:
+        return self.axial_end_share > AXIAL_END_SHARE_MAX
 
     @property
     def q_resolved(self) -> bool:
@@ -64,12 +88,16 @@ class ProfileModeFEM(ComplexWavenumber):
             "q": self.q, "wavelength_nm": self.wavelength_nm, "k_real": self.k_per_um.real,
             "k_imag": self.k_per_um.imag, "Q": self.Q if self.q_resolved else None,
             "Q_lower_bound": None if self.q_resolved else RESOLVED_Q_MAX, "resonator_mode": self.is_resonator_mode,
-            "verification": {"capillary_energy_fraction": self.capillary_fraction, "ez_share": self.ez_share},
+            "verification": {"capillary_energy_fraction": self.capillary_fraction, "ez_share": self.ez_share,
+                             "axial_end_energy_fraction": self.axial_end_share},
         }
         if self.adiabatic is not None:
             record["adiabatic"] = {"wavelength_nm": self.adiabatic.wavelength_nm,
                                    "adiabatic_shift_nm": self.adiabatic.adiabatic_shift_nm,
                                    "fem_minus_adiabatic_nm": self.shift_from_adiabatic_nm}
+        if self.harmonic_nm is not None:
+            record["harmonic"] = {"wavelength_nm": self.harmonic_nm,
+                                  "fem_minus_harmonic_nm": self.wavelength_nm - self.harmonic_nm}
         return record
 
     @property
@@ -84,11 +112,20 @@ class ProfileStudy:
     and where the time went."""
 
     modes: list[ProfileModeFEM]
-    adiabatic: AxialResult
+    adiabatic: AxialResult | None  # the estimate: the adiabatic solution, or else
+    harmonic: HarmonicStates | None  # the local harmonic estimate at the widest point
     window: ProfileWindow
+    z_stretch: float
     num_unknowns: int
     seconds: dict
     fields: FieldSampler  # (E_r, E_z, E_phi) of every mode at any point of the window
+
+    @property
+    def reference(self) -> Mode:
+        """The exact cross-section mode the estimate starts from."""
+        estimate = self.adiabatic if self.adiabatic is not None else self.harmonic
+        assert estimate is not None
+        return estimate.reference
 
 
 def _z_window(result: AxialResult, decay: float) -> tuple[float, float]:
@@ -124,26 +161,77 @@ def _label(sampler: FieldSampler, j: int, window: ProfileWindow) -> tuple[str, i
     return pol, p, region, q, ez_share
 
 
+def _estimate(profile: AxialProfile, cylinder: LayeredCylinder, pol: str, m: int, p: int, region: str | None,
+              count: int) -> tuple[AxialResult | None, HarmonicStates | None]:
+    """The adiabatic solution of the family, or the harmonic estimate where the family meets another
+    mode of the same m along the profile."""
+    try:
+        return find_axial_modes(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count), None
+    except FamilyLabelsChange:
+        return None, harmonic_states(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count)
+
+
+def auto_z_stretch(axial_wavelength_um: float, wavelength_um: float, index: float) -> float:
+    """Elements this many times longer along z than across: half the ratio of the shortest axial
+    wavelength of the states to the shortest wavelength in the glass and liquid (so that z is
+    sampled twice as densely per wavelength as r), between 1 and MAX_Z_STRETCH."""
+    return float(min(max(0.5 * axial_wavelength_um * index / wavelength_um, 1.0), MAX_Z_STRETCH))
+
+
+def _solve_near(system: AxisymSystem, targets: list[complex], per_target: int) -> AxisymSolution:
+    """The eigenpairs nearest each target (one shift-invert solve each; the capillary's wall
+    guides waves along z that the window's walls turn into a dense set of standing waves, so one
+    shift cannot reach far), without repeats, sorted by wavelength."""
+    ks: list[complex] = []
+    columns = []
+    for target in targets:
+        sol = solve(system, target, per_target)
+        for j, k in enumerate(sol.k):
+            if all(abs(k - other) > SAME_EIGENVALUE * abs(k) for other in ks):
+                ks.append(complex(k))
+                columns.append(sol.vectors[:, j])
+    order = np.argsort([-wavelength_nm_from_k(k.real) for k in ks])
+    return AxisymSolution(system, np.array(ks)[order], np.column_stack(columns)[:, order])
+
+
 def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: str = "Ez", m: int, p: int = 1,
                       region: str | None = None, count: int = 3, extra_modes: int = 3, order: int = 3,
-                      points_per_wavelength: float = 12.0, decay: float = DEFAULT_DECAY,
-                      cache_dir=None) -> ProfileStudy:
-    """FEM modes of the capillary ``profile`` next to the adiabatic states q < ``count`` of (pol, m, p, region).
+                      points_per_wavelength: float = 12.0, z_stretch: float | None = None,
+                      decay: float = DEFAULT_DECAY, cache_dir=None) -> ProfileStudy:
+    """FEM modes of the capillary ``profile`` next to the estimated states q < ``count`` of (pol, m, p, region).
 
     ``cylinder`` gives the indices (core, wall, outside); the radii come from ``profile``.
-    ``extra_modes`` more eigenpairs are asked for, for the other families that lie between.
+    The solver is shifted to every estimated state and asks for ``extra_modes`` more eigenpairs
+    there, for the other families (and standing waves of the window) that lie between.
+    ``z_stretch``: elements that many times longer along z than along r (default: from the
+    estimated states' shortest axial wavelength, :func:`auto_z_stretch`).
     """
     if profile.core_index is not None:
         raise ValueError("the axisymmetric FEM takes a constant core index; drop the profile's core_index column")
     if cylinder.n_layers != 2:
         raise ValueError("a capillary profile has two layers (core and wall)")
     t0 = time.perf_counter()
-    adiabatic = find_axial_modes(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count)
-    target = adiabatic.modes[0].k
+    adiabatic, harmonic = _estimate(profile, cylinder, pol, m, p, region, count)
+    if adiabatic is not None:
+        reference, target = adiabatic.reference, adiabatic.modes[0].k
+        z_min, z_max = _z_window(adiabatic, decay)
+        axial_wavelength = float(adiabatic.verification["shortest_axial_wavelength_um"])
+        estimated_nm = {md.q: md.wavelength_nm for md in adiabatic.modes}
+        estimated_k = [md.k for md in adiabatic.modes]
+    else:
+        assert harmonic is not None
+        reference, target = harmonic.reference, harmonic.k[0]
+        z_min, z_max = harmonic.extent_um(decay)
+        if z_min < profile.z_um[0] or z_max > profile.z_um[-1]:
+            raise ValueError(f"the axial states reach beyond the profile (z {z_min:.3g}..{z_max:.3g} um needed, "
+                             f"{profile.z_um[0]:g}..{profile.z_um[-1]:g} um given): extend the profile")
+        axial_wavelength = harmonic.shortest_axial_wavelength_um()
+        estimated_nm = dict(enumerate(harmonic.wavelength_nm.tolist()))
+        estimated_k = list(harmonic.k)
     k = target.real
-    z_min, z_max = _z_window(adiabatic, decay)
-    narrowest = LayeredCylinder((float(profile.r_in_um.min()), float(profile.r_out_um.min())), cylinder.indices,
-                                cylinder.outside_index, cylinder.names)
+    in_window = (profile.z_um >= z_min) & (profile.z_um <= z_max)
+    narrowest = LayeredCylinder((float(profile.r_in_um[in_window].min()), float(profile.r_out_um[in_window].min())),
+                                cylinder.indices, cylinder.outside_index, cylinder.names)
     r_min = inner_cut_radius_um(narrowest, m, k, math.exp(-decay))
     pml = make_pml(float(profile.r_out_um.max()), k, cylinder.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
     window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min, z_min, z_max, pml)
@@ -151,23 +239,32 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
                "pml": cylinder.outside_index}
     lam_um = wavelength_nm_from_k(k) / 1000.0
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
-    check_window_size((window.r_end_um - r_min) * (z_max - z_min), min(sizes["core"], sizes["wall"]))
-    info = build_profile_mesh(window, sizes, cache_dir=cache_dir)
+    densest = max(complex(indices["core"]).real, complex(indices["wall"]).real)
+    stretch = auto_z_stretch(axial_wavelength, lam_um, densest) if z_stretch is None else float(z_stretch)
+    check_window_size((window.r_end_um - r_min) * (z_max - z_min) / stretch, min(sizes["core"], sizes["wall"]))
+    info = build_profile_mesh(window, sizes, z_stretch=stretch, cache_dir=cache_dir)
     loaded = load_mesh(info.path)
     t1 = time.perf_counter()
     system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order)
     t2 = time.perf_counter()
-    sol = solve(system, target, count + extra_modes)
+    sol = _solve_near(system, [k for k in estimated_k], 1 + extra_modes)
     t3 = time.perf_counter()
     share = system.energy_share(sol.vectors, ("core", "wall"))
+    z_centre = system.element_centres()[1]
+    band = AXIAL_END_BAND * (z_max - z_min)
+    at_ends = (z_centre < z_min + band) | (z_centre > z_max - band)
+    end_share = system.energy_share(sol.vectors, ("core", "wall", "outside"), where=at_ends)
     sampler = FieldSampler(sol)
-    family = (adiabatic.reference.pol, adiabatic.reference.p, adiabatic.reference.region)
-    states = {md.q: md for md in adiabatic.modes}
+    family = (reference.pol, reference.p, reference.region)
+    states = {md.q: md for md in adiabatic.modes} if adiabatic is not None else {}
     modes = []
     for j, kj in enumerate(sol.k):
         pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window)
-        partner = states.get(q_j) if (pol_j, p_j, region_j) == family and share[j] >= RESONATOR_FRACTION_MIN else None
-        modes.append(ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), partner))
-    seconds = {"adiabatic_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
+        md = ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]), None)
+        same = (pol_j, p_j, region_j) == family and md.is_resonator_mode
+        modes.append(ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]),
+                                    states.get(q_j) if same else None,
+                                    estimated_nm.get(q_j) if same and harmonic is not None else None))
+    seconds = {"estimate_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
                "label": time.perf_counter() - t3}
-    return ProfileStudy(modes, adiabatic, window, system.num_unknowns, seconds, sampler)
+    return ProfileStudy(modes, adiabatic, harmonic, window, stretch, system.num_unknowns, seconds, sampler)

@@ -52,8 +52,10 @@ class SegmentStudy:
 
 def segment_modes_fem(cylinder: LayeredCylinder, m: int, beta_per_um: float, *, pol: str = "Ez", p: int = 1,
                       region: str | None = None, num_modes: int = 4, order: int = 3,
-                      points_per_wavelength: float = 12.0, decay: float = DEFAULT_DECAY, cache_dir=None) -> SegmentStudy:
-    """The segment of length pi / beta (um) solved next to the exact skew mode (pol, m, p, region) at beta."""
+                      points_per_wavelength: float = 12.0, z_stretch: float = 1.0, decay: float = DEFAULT_DECAY,
+                      cache_dir=None) -> SegmentStudy:
+    """The segment of length pi / beta (um) solved next to the exact skew mode (pol, m, p, region) at beta
+    (``z_stretch``: elements that many times longer along z than along r)."""
     if not beta_per_um > 0:
         raise ValueError("beta_per_um must be positive: the segment is pi / beta long")
     t0 = time.perf_counter()
@@ -69,8 +71,8 @@ def segment_modes_fem(cylinder: LayeredCylinder, m: int, beta_per_um: float, *, 
     indices = dict(zip(cylinder.region_names, cylinder.indices))
     indices.update(outside=cylinder.outside_index, pml=cylinder.outside_index)
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
-    check_window_size((window.r_end_um - window.r_min_um) * window.length_um, min(sizes.values()))
-    info = build_segment_mesh(window, sizes, cache_dir=cache_dir)
+    check_window_size((window.r_end_um - window.r_min_um) * window.length_um / z_stretch, min(sizes.values()))
+    info = build_segment_mesh(window, sizes, z_stretch=z_stretch, cache_dir=cache_dir)
     loaded = load_mesh(info.path)
     system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order)
     sol = solve(system, exact.k, num_modes)

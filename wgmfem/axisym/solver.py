@@ -84,16 +84,23 @@ class AxisymSystem:
     def num_unknowns(self) -> int:
         return len(self.free)
 
-    def energy_share(self, vectors: np.ndarray, regions: tuple[str, ...]) -> np.ndarray:
-        """Electric energy n^2 |E|^2 in ``regions`` over that outside the PML, per column of ``vectors``."""
+    def energy_share(self, vectors: np.ndarray, regions: tuple[str, ...], where: np.ndarray | None = None) -> np.ndarray:
+        """Electric energy n^2 |E|^2 in ``regions`` (and in the elements ``where``, a boolean per
+        element, if given) over that outside the PML, per column of ``vectors``."""
         r = np.asarray(self.basis.global_coordinates())[0]
         real_eps = self.eps_elem.real[:, None] * np.ones_like(r)
+        outside_pml = self.element_group != "pml"
+        numerator = np.isin(self.element_group, regions) & (True if where is None else where)
         parts = []
-        for names in (regions, tuple(n for n in np.unique(self.element_group) if n != "pml")):
-            mask = np.isin(self.element_group, names)[:, None]
-            gram = _energy.assemble(self.basis, weight=np.where(mask, real_eps, 0.0))
+        for mask in (numerator, outside_pml):
+            gram = _energy.assemble(self.basis, weight=np.where(mask[:, None], real_eps, 0.0))
             parts.append(np.einsum("ij,ij->j", vectors.conj(), gram @ vectors).real)
         return parts[0] / parts[1]
+
+    def element_centres(self) -> np.ndarray:
+        """(r, z) of every element's vertex centroid (2, T), um."""
+        mesh = self.basis.mesh
+        return mesh.p[:, mesh.t[:3]].mean(axis=1)
 
 
 #: boundary conditions on the mirror plane z = 0 of a half window

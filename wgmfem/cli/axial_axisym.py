@@ -11,6 +11,7 @@ import time
 from scipy.sparse.linalg import ArpackNoConvergence
 
 from .. import __version__
+from ..axisym.defaults import AXIAL_END_SHARE_MAX
 from ..axisym.export import write_vtu
 from ..axisym.profile import ProfileStudy, profile_modes_fem
 from ..axisym.sphere import SphereStudy, sphere_modes_fem
@@ -107,32 +108,41 @@ def _write(args, study, table, elapsed: float) -> int:
 
 
 def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
-    """Header (profile, window, unknowns, time) and one line per FEM mode, beside the adiabatic state of its label."""
-    w, ref = study.window, study.adiabatic.reference
+    """Header (profile, window, unknowns, time) and one line per FEM mode, beside the estimate of its label."""
+    w, ref = study.window, study.reference
+    if study.adiabatic is not None:
+        estimate = "the adiabatic axial states"
+    else:
+        estimate = ("the local harmonic estimate at the widest point (the family meets other modes of the same m "
+                    "along the profile, so the adiabatic equation does not hold)")
     lines = [
         f"wgmfem {__version__}, axisymmetric vector FEM (Nedelec/Lagrange P3) of a profiled capillary",
         f"profile  : {source}; window r {w.r_min_um:.3f}..{w.r_end_um:.3f} um (PML from {w.pml.r_start_um:.3f}), "
         f"z {w.z_min_um:.2f}..{w.z_max_um:.2f} um, electric walls at its ends",
-        f"family   : {ref.label()} (the adiabatic axial states of it are printed beside the FEM's)",
-        f"solved   : {study.num_unknowns} unknowns in {elapsed:.2f} s",
+        f"family   : {ref.label()} ({estimate} printed beside the FEM's)",
+        f"solved   : {study.num_unknowns} unknowns (elements {study.z_stretch:.2f}x longer along z) in {elapsed:.2f} s",
         "",
     ]
-    header = (f"{'pol':>3} {'p':>2} {'region':>6} {'q':>3} {'lambda_nm':>14} {'Q':>10} {'adiabatic_nm':>14} "
-              f"{'fem-adiab_nm':>12} {'in_capillary':>12}")
+    header = (f"{'pol':>3} {'p':>2} {'region':>6} {'q':>3} {'lambda_nm':>14} {'Q':>10} {'estimate_nm':>14} "
+              f"{'fem-est_nm':>12} {'in_capillary':>12} {'at_ends':>8}")
     lines += [header, "-" * len(header)]
     for md in study.modes:
         if not md.is_resonator_mode:
-            lines.append(f"{'-':>3} {'-':>2} {'-':>6} {'-':>3} {md.wavelength_nm:14.6f} {md.Q:10.3g} {'window mode':>14} "
-                         f"{'':>12} {md.capillary_fraction:12.3f}")
+            what = "axial walls" if md.reaches_axial_walls else "window mode"
+            lines.append(f"{'-':>3} {'-':>2} {'-':>6} {'-':>3} {md.wavelength_nm:14.6f} {md.Q:10.3g} {what:>14} "
+                         f"{'':>12} {md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}")
             continue
         q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{'>1e13':>10}"
-        adiabatic = (f"{md.adiabatic.wavelength_nm:14.6f} {md.shift_from_adiabatic_nm:12.2e}" if md.adiabatic
-                     else f"{'-':>14} {'-':>12}")
-        lines.append(f"{md.pol:>3} {md.p:>2} {md.region:>6} {md.q:>3} {md.wavelength_nm:14.6f} {q_text} {adiabatic} "
-                     f"{md.capillary_fraction:12.3f}")
+        estimated = md.adiabatic.wavelength_nm if md.adiabatic else md.harmonic_nm
+        beside = (f"{estimated:14.6f} {md.wavelength_nm - estimated:12.2e}" if estimated is not None
+                  else f"{'-':>14} {'-':>12}")
+        lines.append(f"{md.pol:>3} {md.p:>2} {md.region:>6} {md.q:>3} {md.wavelength_nm:14.6f} {q_text} {beside} "
+                     f"{md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}")
     lines.append("")
-    lines.append("labels (pol, p, region, q) from each mode's own field; the adiabatic equation is an approximation, "
-                 "not the reference (docs/theory.md, section 16)")
+    lines.append("labels (pol, p, region, q) from each mode's own field; the estimate is an approximation, not the "
+                 "reference (docs/theory.md, sections 16-17); 'axial walls': a wave guided along the capillary "
+                 f"that reaches the window's ends (more than {AXIAL_END_SHARE_MAX:g} of its energy in their bands), "
+                 "a standing wave of the window, not a mode of the profile")
     return "\n".join(lines) + "\n"
 
 

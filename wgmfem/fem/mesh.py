@@ -500,13 +500,19 @@ def _generate(params, path: Path) -> tuple[int, int]:
         gmsh.model.remove()
 
 
-def mesh_and_write(path: Path) -> tuple[int, int]:
+def mesh_and_write(path: Path, y_scale: float = 1.0) -> tuple[int, int]:
     """Mesh the current Gmsh model with second-order (curved) triangles, their mid-edge nodes on
-    the true curves, and write it to ``path`` atomically; (nodes, triangles)."""
+    the true curves, and write it to ``path`` atomically; (nodes, triangles).
+
+    ``y_scale`` stretches the finished mesh along y: a model drawn with y / y_scale becomes the
+    true geometry with elements y_scale times longer along y (mid-edge nodes stay on the curves,
+    whose images under the linear map are the true curves)."""
     import gmsh
 
     gmsh.model.mesh.generate(2)
     gmsh.model.mesh.setOrder(2)
+    if y_scale != 1.0:
+        gmsh.model.mesh.affineTransform([1, 0, 0, 0, 0, y_scale, 0, 0, 0, 0, 1, 0])
     tmp = path.with_suffix(f".tmp{os.getpid()}.msh")
     gmsh.write(str(tmp))
     tmp.replace(path)  # atomic: a concurrent reader never sees half a file
