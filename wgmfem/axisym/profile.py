@@ -44,7 +44,7 @@ from .defaults import (
     RESONATOR_FRACTION_MIN,
 )
 from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
-from .mesh import MAX_Z_STRETCH, ProfileWindow, build_profile_mesh, check_window_size
+from .mesh import AUTO_Z_STRETCH_MAX, ProfileWindow, build_profile_mesh, check_window_size
 from .solver import AxisymSolution, AxisymSystem, assemble, solve
 
 #: eigenvalues from two shifts closer than this (relative) are the same eigenpair
@@ -174,8 +174,8 @@ def _estimate(profile: AxialProfile, cylinder: LayeredCylinder, pol: str, m: int
 def auto_z_stretch(axial_wavelength_um: float, wavelength_um: float, index: float) -> float:
     """Elements this many times longer along z than across: half the ratio of the shortest axial
     wavelength of the states to the shortest wavelength in the glass and liquid (so that z is
-    sampled twice as densely per wavelength as r), between 1 and MAX_Z_STRETCH."""
-    return float(min(max(0.5 * axial_wavelength_um * index / wavelength_um, 1.0), MAX_Z_STRETCH))
+    sampled twice as densely per wavelength as r), between 1 and AUTO_Z_STRETCH_MAX."""
+    return float(min(max(0.5 * axial_wavelength_um * index / wavelength_um, 1.0), AUTO_Z_STRETCH_MAX))
 
 
 def _solve_near(system: AxisymSystem, targets: list[complex], per_target: int) -> AxisymSolution:
