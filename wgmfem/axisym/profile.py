@@ -1,14 +1,14 @@
 """Axial modes of a capillary with z-dependent radii by the axisymmetric vector FEM, beside an
 axial-equation estimate of the same family.
 
-The estimate sets the target (its q = 0 state) and the window. It is the adiabatic axial
+The estimate sets the shifts (its states) and the window. It is the adiabatic axial
 equation's solution (:mod:`wgmfem.axial.modes`) where the family can be followed along the whole
 profile, else (a um-scale bulge such as a microbubble, whose family meets wall modes of the same
 m on its flanks) the local harmonic estimate at the widest point (:mod:`wgmfem.axial.harmonic`).
 The window runs in z to where the estimated states up to ``count`` have decayed by e^-decay,
 and in r from inside the caustic of the narrowest bore in that range to a PML beyond the widest
 wall. The FEM then solves the full vector problem on the (r, z) section, with nothing from the
-estimate but the shift and the window. The fields vary along z on the scale of the axial states,
+estimate but the shifts and the window. The fields vary along z on the scale of the axial states,
 far more slowly than across the wall, so the elements are longer along z (``z_stretch``).
 
 Labels from each eigenvector's field: the family (Ez if the axial component E_z carries
@@ -247,7 +247,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
     t1 = time.perf_counter()
     system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order)
     t2 = time.perf_counter()
-    sol = _solve_near(system, [k for k in estimated_k], 1 + extra_modes)
+    sol = _solve_near(system, estimated_k, 1 + extra_modes)
     t3 = time.perf_counter()
     share = system.energy_share(sol.vectors, ("core", "wall"))
     z_centre = system.element_centres()[1]
@@ -260,8 +260,8 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
     modes = []
     for j, kj in enumerate(sol.k):
         pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window)
-        md = ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]), None)
-        same = (pol_j, p_j, region_j) == family and md.is_resonator_mode
+        resonator = share[j] >= RESONATOR_FRACTION_MIN and end_share[j] <= AXIAL_END_SHARE_MAX
+        same = (pol_j, p_j, region_j) == family and resonator
         modes.append(ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]),
                                     states.get(q_j) if same else None,
                                     estimated_nm.get(q_j) if same and harmonic is not None else None))
