@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.polynomial.hermite import hermval
 
-from ..geometry import LayeredCylinder
+from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
 from ..units import wavelength_nm_from_k
 from .equation import AxialError
@@ -86,19 +86,30 @@ def _radius_curvatures(z: np.ndarray, radii: tuple[np.ndarray, np.ndarray], i0: 
     return tuple(2.0 * float(np.polyfit(zs, r[sel], 2)[0]) for r in radii)  # type: ignore[return-value]
 
 
-def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: str = "Ez", m: int, p: int = 1,
-                    region: str | None = None, count: int = 3) -> HarmonicStates:
+def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, *, pol: str = "Ez", m: int,
+                    p: int = 1, region: str | None = None, count: int = 3) -> HarmonicStates:
     """The harmonic estimate of the ``count`` lowest axial states of (pol, m, p, region) at the
-    profile's widest point (where r_out, then r_in, is largest); indices from ``cylinder``."""
+    profile's widest point (where r_out, then r_in, is largest); materials from ``cylinder``.
+
+    With dispersive materials the cutoff's curvature is taken at the indices of the reference
+    resonance and divided by its dispersion factor F (as alpha is), as in the adiabatic equation."""
     if profile.core_index is not None:
         raise AxialError("the harmonic estimate takes a constant core index")
     i0 = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))
     z = profile.z_um
     r_in, r_out = float(profile.r_in_um[i0]), float(profile.r_out_um[i0])
-    reference = _cross_section_mode(cylinder_at(cylinder, r_in, r_out), pol, m, p, region)
-    slopes = _cutoff_slopes(reference.cylinder, reference, r_in, r_out)  # d lambda_c / d r (nm/um)
+    if isinstance(cylinder, MaterialStack):
+        if cylinder.n_layers != 2:
+            raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
+        stack = MaterialStack((r_in, r_out), cylinder.materials, cylinder.outside, cylinder.names)
+        reference = _cross_section_mode(stack, pol, m, p, region)
+    else:
+        reference = _cross_section_mode(cylinder_at(cylinder, r_in, r_out), pol, m, p, region)
+    factor = reference.dispersion_factor
+    fixed_mode = reference if factor == 1.0 else _cross_section_mode(reference.cylinder, pol, m, p, region)
+    slopes = _cutoff_slopes(reference.cylinder, fixed_mode, r_in, r_out)  # d lambda_c / d r (nm/um)
     k0 = reference.k.real
-    dk_dr = {name: -k0 / wavelength_nm_from_k(k0) * s for name, s in slopes.items()}
+    dk_dr = {name: -k0 / wavelength_nm_from_k(k0) * s / factor for name, s in slopes.items()}
     alpha = reference.axial_curvature
     if alpha is None or not alpha > 0:
         raise AxialError(f"no axial curvature for {reference.label()}")

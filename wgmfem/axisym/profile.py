@@ -32,7 +32,7 @@ from ..axial.profile import AxialProfile
 from ..fem.cross_section import load_mesh
 from ..fem.pml import make_pml
 from ..fem.radial import inner_cut_radius_um
-from ..geometry import LayeredCylinder
+from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
 from ..units import ComplexWavenumber, wavelength_nm_from_k
 from .defaults import (
@@ -66,6 +66,12 @@ class ProfileModeFEM(ComplexWavenumber):
     axial_end_share: float  # electric energy in the window's end bands (AXIAL_END_BAND), of that outside the PML
     adiabatic: AxialMode | None  # the adiabatic state of the same label, when the adiabatic solution exists
     harmonic_nm: float | None = None  # the harmonic estimate of the same label (nm), when that was the estimate
+    dispersion_factor: float = 1.0  # F of the reference resonance (1 for fixed indices)
+
+    @property
+    def Q(self) -> float:
+        """F Re k / (2 |Im k|): a dispersive medium stores F times the energy (negative: growing)."""
+        return self.dispersion_factor * ComplexWavenumber.Q.fget(self)  # type: ignore[attr-defined]
 
     @property
     def is_resonator_mode(self) -> bool:
@@ -89,7 +95,8 @@ class ProfileModeFEM(ComplexWavenumber):
             "k_imag": self.k_per_um.imag, "Q": self.Q if self.q_resolved else None,
             "Q_lower_bound": None if self.q_resolved else RESOLVED_Q_MAX, "resonator_mode": self.is_resonator_mode,
             "verification": {"capillary_energy_fraction": self.capillary_fraction, "ez_share": self.ez_share,
-                             "axial_end_energy_fraction": self.axial_end_share},
+                             "axial_end_energy_fraction": self.axial_end_share,
+                             "dispersion_factor": self.dispersion_factor},
         }
         if self.adiabatic is not None:
             record["adiabatic"] = {"wavelength_nm": self.adiabatic.wavelength_nm,
@@ -161,7 +168,7 @@ def _label(sampler: FieldSampler, j: int, window: ProfileWindow) -> tuple[str, i
     return pol, p, region, q, ez_share
 
 
-def _estimate(profile: AxialProfile, cylinder: LayeredCylinder, pol: str, m: int, p: int, region: str | None,
+def _estimate(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, pol: str, m: int, p: int, region: str | None,
               count: int) -> tuple[AxialResult | None, HarmonicStates | None]:
     """The adiabatic solution of the family, or the harmonic estimate where the family meets another
     mode of the same m along the profile."""
@@ -194,13 +201,18 @@ def _solve_near(system: AxisymSystem, targets: list[complex], per_target: int) -
     return AxisymSolution(system, np.array(ks)[order], np.column_stack(columns)[:, order])
 
 
-def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: str = "Ez", m: int, p: int = 1,
+def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, *, pol: str = "Ez", m: int, p: int = 1,
                       region: str | None = None, count: int = 3, extra_modes: int = 3, order: int = 3,
                       points_per_wavelength: float = 12.0, z_stretch: float | None = None,
                       decay: float = DEFAULT_DECAY, cache_dir=None) -> ProfileStudy:
     """FEM modes of the capillary ``profile`` next to the estimated states q < ``count`` of (pol, m, p, region).
 
-    ``cylinder`` gives the indices (core, wall, outside); the radii come from ``profile``.
+    ``cylinder`` gives the materials (core, wall, outside: a :class:`LayeredCylinder` or a
+    :class:`MaterialStack`); the radii come from ``profile``. With materials whose index follows
+    the wavelength the FEM runs at the indices of the estimate's reference resonance (the exact
+    cross-section mode at the reference point, self-consistent), and each mode's shift from that
+    resonance is divided by its dispersion factor F, Q multiplied by F: first order in the shift,
+    as in the adiabatic equation.
     The solver is shifted to every estimated state and asks for ``extra_modes`` more eigenpairs
     there, for the other families (and standing waves of the window) that lie between.
     ``z_stretch``: elements that many times longer along z than along r (default: from the
@@ -213,14 +225,14 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
     t0 = time.perf_counter()
     adiabatic, harmonic = _estimate(profile, cylinder, pol, m, p, region, count)
     if adiabatic is not None:
-        reference, target = adiabatic.reference, adiabatic.modes[0].k
+        reference = adiabatic.reference
         z_min, z_max = _z_window(adiabatic, decay)
         axial_wavelength = float(adiabatic.verification["shortest_axial_wavelength_um"])
         estimated_nm = {md.q: md.wavelength_nm for md in adiabatic.modes}
         estimated_k = [md.k for md in adiabatic.modes]
     else:
         assert harmonic is not None
-        reference, target = harmonic.reference, harmonic.k[0]
+        reference = harmonic.reference
         z_min, z_max = harmonic.extent_um(decay)
         if z_min < profile.z_um[0] or z_max > profile.z_um[-1]:
             raise ValueError(f"the axial states reach beyond the profile (z {z_min:.3g}..{z_max:.3g} um needed, "
@@ -228,15 +240,17 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
         axial_wavelength = harmonic.shortest_axial_wavelength_um()
         estimated_nm = dict(enumerate(harmonic.wavelength_nm.tolist()))
         estimated_k = list(harmonic.k)
-    k = target.real
+    fixed, factor, k_ref = reference.cylinder, reference.dispersion_factor, reference.k.real
+    to_fixed = [complex(k_ref + (k.real - k_ref) * factor, k.imag) for k in estimated_k]
+    k = to_fixed[0].real
     in_window = (profile.z_um >= z_min) & (profile.z_um <= z_max)
     narrowest = LayeredCylinder((float(profile.r_in_um[in_window].min()), float(profile.r_out_um[in_window].min())),
-                                cylinder.indices, cylinder.outside_index, cylinder.names)
+                                fixed.indices, fixed.outside_index, fixed.names)
     r_min = inner_cut_radius_um(narrowest, m, k, math.exp(-decay))
-    pml = make_pml(float(profile.r_out_um.max()), k, cylinder.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
+    pml = make_pml(float(profile.r_out_um.max()), k, fixed.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
     window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min, z_min, z_max, pml)
-    indices = {"core": cylinder.indices[0], "wall": cylinder.indices[1], "outside": cylinder.outside_index,
-               "pml": cylinder.outside_index}
+    indices = {"core": fixed.indices[0], "wall": fixed.indices[1], "outside": fixed.outside_index,
+               "pml": fixed.outside_index}
     lam_um = wavelength_nm_from_k(k) / 1000.0
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
     densest = max(complex(indices["core"]).real, complex(indices["wall"]).real)
@@ -247,7 +261,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
     t1 = time.perf_counter()
     system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order)
     t2 = time.perf_counter()
-    sol = _solve_near(system, estimated_k, 1 + extra_modes)
+    sol = _solve_near(system, to_fixed, 1 + extra_modes)
     t3 = time.perf_counter()
     share = system.energy_share(sol.vectors, ("core", "wall"))
     z_centre = system.element_centres()[1]
@@ -262,9 +276,10 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder, *, pol: 
         pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window)
         resonator = share[j] >= RESONATOR_FRACTION_MIN and end_share[j] <= AXIAL_END_SHARE_MAX
         same = (pol_j, p_j, region_j) == family and resonator
-        modes.append(ProfileModeFEM(complex(kj), pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]),
+        k_true = complex(k_ref + (kj.real - k_ref) / factor, kj.imag)  # Q = F Re k / (2 |Im k|)
+        modes.append(ProfileModeFEM(k_true, pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]),
                                     states.get(q_j) if same else None,
-                                    estimated_nm.get(q_j) if same and harmonic is not None else None))
+                                    estimated_nm.get(q_j) if same and harmonic is not None else None, factor))
     seconds = {"estimate_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
                "label": time.perf_counter() - t3}
     return ProfileStudy(modes, adiabatic, harmonic, window, stretch, system.num_unknowns, seconds, sampler)
