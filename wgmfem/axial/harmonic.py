@@ -26,7 +26,7 @@ from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
 from ..units import wavelength_nm_from_k
 from .equation import AxialError
-from .modes import _cross_section_mode, _cutoff_slopes, cylinder_at
+from .modes import cross_section_mode, cutoff_slopes, cylinder_at
 from .profile import AxialProfile
 
 #: samples each side of the maximum in the first quadratic fit of the radii
@@ -102,12 +102,12 @@ def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialS
         if cylinder.n_layers != 2:
             raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
         stack = MaterialStack((r_in, r_out), cylinder.materials, cylinder.outside, cylinder.names)
-        reference = _cross_section_mode(stack, pol, m, p, region)
+        reference = cross_section_mode(stack, pol, m, p, region)
     else:
-        reference = _cross_section_mode(cylinder_at(cylinder, r_in, r_out), pol, m, p, region)
+        reference = cross_section_mode(cylinder_at(cylinder, r_in, r_out), pol, m, p, region)
     factor = reference.dispersion_factor
-    fixed_mode = reference if factor == 1.0 else _cross_section_mode(reference.cylinder, pol, m, p, region)
-    slopes = _cutoff_slopes(reference.cylinder, fixed_mode, r_in, r_out)  # d lambda_c / d r (nm/um)
+    fixed_mode = reference if factor == 1.0 else cross_section_mode(reference.cylinder, pol, m, p, region)
+    slopes = cutoff_slopes(reference.cylinder, fixed_mode, r_in, r_out)  # d lambda_c / d r (nm/um)
     k0 = reference.k.real
     dk_dr = {name: -k0 / wavelength_nm_from_k(k0) * s / factor for name, s in slopes.items()}
     alpha = reference.axial_curvature

@@ -110,7 +110,7 @@ def cylinder_at(template: LayeredCylinder, r_in_um: float, r_out_um: float, core
     return LayeredCylinder((float(r_in_um), float(r_out_um)), indices, template.outside_index, template.names)
 
 
-def _cross_section_mode(template, pol, m, p, region) -> Mode:
+def cross_section_mode(template, pol, m, p, region) -> Mode:
     from ..solve import find_modes
 
     modes = find_modes(template, pol=pol, m=m, p=p, region=region, fsr=False)
@@ -252,7 +252,7 @@ def cutoff_along(profile: AxialProfile, template: LayeredCylinder, md: Mode, slo
     return out
 
 
-def _cutoff_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> dict[str, float]:
+def cutoff_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> dict[str, float]:
     """d lambda_c / d r_in and d lambda_c / d r_out (nm per um) by central differences of exact roots."""
     slopes = {}
     for name in ("r_in", "r_out"):
@@ -294,15 +294,15 @@ def find_axial_modes(
             raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
         if profile.core_index is not None:
             raise AxialError("a liquid index along z needs fixed indices (numbers), not materials")
-        reference = _cross_section_mode(
+        reference = cross_section_mode(
             MaterialStack((r_in, r_out), cylinder.materials, cylinder.outside, cylinder.names), pol, m, p, region)
     else:
-        reference = _cross_section_mode(cylinder_at(cylinder, r_in, r_out, n_core), pol, m, p, region)
+        reference = cross_section_mode(cylinder_at(cylinder, r_in, r_out, n_core), pol, m, p, region)
     # along z: the indices of the reference resonance (dispersion enters through the factor F)
     fixed = reference.cylinder
     factor = reference.dispersion_factor
-    fixed_mode = reference if factor == 1.0 else _cross_section_mode(fixed, pol, m, p, region)
-    slopes = _cutoff_slopes(fixed, fixed_mode, r_in, r_out)
+    fixed_mode = reference if factor == 1.0 else cross_section_mode(fixed, pol, m, p, region)
+    slopes = cutoff_slopes(fixed, fixed_mode, r_in, r_out)
     cutoff_report: dict = {}
     k_fixed = cutoff_along(profile, fixed, fixed_mode, slopes, neighbour_spacing(fixed_mode), report=cutoff_report)
     k_c = reference.k + (k_fixed - k_fixed[ref_index]) / factor
