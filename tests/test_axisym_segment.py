@@ -88,22 +88,31 @@ def test_microbubble_on_the_paper_capillary():
     the Ez core family m = 600 meets wall modes of the same m on the flanks, so the adiabatic
     equation refuses and the FEM is shifted to the local harmonic estimate. It finds the states
     q = 0, 1 labelled from their own fields within 1e-4 relative of the estimate (measured 3.9e-6
-    and 1.3e-5; the states are 8e-4 apart); every other eigenpair near them is a wave guided along
-    the wall that reaches the window's axial walls (measured end shares 0.03-0.29 against < 1e-4)."""
+    and 1.3e-5; the states are 8e-4 apart), decayed before the window's ends; the same wavelengths
+    to 1e-8 with bare electric walls instead of the axial PML (measured 1e-9), where the wall's
+    guided waves stand between the walls and are told apart by their energy at the ends."""
     from wgmfem.axial.profile import profile_from_spec
     from wgmfem.axisym.profile import profile_modes_fem
 
-    study = profile_modes_fem(profile_from_spec("gaussian:2000:15", 27.0, 39.0), wgmfem.Capillary(), pol="Ez", m=600,
-                              count=2, extra_modes=5, points_per_wavelength=8.0)
-    assert study.adiabatic is None and study.harmonic is not None
-    states = {md.q: md for md in study.modes if md.harmonic_nm is not None}
-    assert sorted(states) == [0, 1]
-    for md in states.values():
-        assert (md.pol, md.p, md.region) == ("Ez", 1, "core")
-        assert abs(md.wavelength_nm / md.harmonic_nm - 1) < 1e-4
-        assert md.axial_end_share < 1e-4
-    others = [md for md in study.modes if md.harmonic_nm is None]
-    assert others and all(md.reaches_axial_walls and not md.is_resonator_mode for md in others)
+    bubble = profile_from_spec("gaussian:2000:15", 27.0, 39.0)
+    found = {}
+    for axial_pml in (True, False):
+        study = profile_modes_fem(bubble, wgmfem.Capillary(), pol="Ez", m=600, count=2, extra_modes=4,
+                                  points_per_wavelength=8.0, axial_pml=axial_pml)
+        assert study.adiabatic is None and study.harmonic is not None
+        states = {md.q: md for md in study.modes if md.harmonic_nm is not None}
+        assert sorted(states) == [0, 1]
+        for md in states.values():
+            assert (md.pol, md.p, md.region) == ("Ez", 1, "core")
+            assert abs(md.wavelength_nm / md.harmonic_nm - 1) < 1e-4
+            assert md.axial_end_share < 1e-4
+        others = [md for md in study.modes if md.harmonic_nm is None]
+        assert not any((md.pol, md.p, md.region) == ("Ez", 1, "core") and md.is_resonator_mode for md in others)
+        if not axial_pml:
+            assert others and all(md.reaches_window_ends for md in others)
+        found[axial_pml] = [states[q].wavelength_nm for q in (0, 1)]
+    for with_pml, walls in zip(found[True], found[False]):
+        assert abs(with_pml / walls - 1) < 1e-8
 
 
 def test_absorbing_core_segment_is_the_exact_absorbing_skew_mode():
@@ -138,3 +147,21 @@ def test_dispersive_profile_against_a_self_consistent_fixed_index_solve():
     fixed = next(md for md in again.modes if md.adiabatic is not None)
     assert abs(fixed.wavelength_nm / state.wavelength_nm - 1) < 1e-7
     assert state.Q / fixed.Q == pytest.approx(factor, rel=2e-3)
+
+
+def test_axial_pml_absorbs_as_designed():
+    """AxialPML.for_window: a wave exp(i beta z) with beta = 2 pi / height crosses a layer and back
+    damped by exp(-2 beta sigma0 width / (q + 1)): exactly the reflection asked for; no stretching
+    between the layers, full stretching at their far ends."""
+    import math
+
+    from wgmfem.fem.pml import AxialPML
+
+    layer = AxialPML.for_window(-5.0, 7.0, 0.25, 1e-6)
+    beta = 2 * math.pi / 12.0
+    damping = math.exp(-2 * beta * layer.sigma0 * layer.width_um / (layer.power + 1))
+    assert damping == pytest.approx(1e-6, rel=1e-12)
+    assert layer.width_um == pytest.approx(3.0)
+    s = layer.s([-5.0 - layer.width_um, -5.0, 0.0, 7.0, 7.0 + layer.width_um])
+    assert list(s[1:4]) == [1, 1, 1]
+    assert s[0] == s[4] == 1 + 1j * layer.sigma0

@@ -22,8 +22,16 @@ UNKNOWNS_PER_CELL = 30.0
 #: with SuperLU's factors: 3e6 is ~48 GB, beyond a 24 GB machine)
 MAX_UNKNOWNS = 1.5e6
 #: a profile mode with more of its electric energy than this in the outer AXIAL_END_BAND of the
-#: window at either end reaches the window's axial walls: a wave guided along the capillary and
-#: reflected there (a standing wave of the window), or a state leaking out axially; not labelled
+#: window at either end reaches the window's ends: a wave that travels along the capillary (into
+#: the axial PML, or, without it, a standing wave between the end walls); not labelled
 AXIAL_END_SHARE_MAX = 1e-3
 #: the band at each axial end of a profile window, as a fraction of the window's height
 AXIAL_END_BAND = 0.1
+#: axial PML layers at a profile window's ends: thickness as a fraction of the window's height,
+#: and the round-trip reflection of a wave whose axial wavelength is that height (shorter ones
+#: are absorbed more)
+AXIAL_PML_FRACTION = 0.25
+AXIAL_PML_REFLECTION = 1e-6
+#: the same for a profile window with its axial PML: one microbubble state came out with Q from
+#: 2.4e12 to 9e14 across meshes and layers (Im k / Re k noise ~2e-13), so Q is reported up to here
+PROFILE_RESOLVED_Q_MAX = 1e11

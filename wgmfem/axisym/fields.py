@@ -5,22 +5,47 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from skfem import BilinearForm, ElementTriP2, MeshTri
+from scipy.spatial import cKDTree
+from skfem import BilinearForm, ElementTriP2
 
 from .solver import AxisymSolution
+
+#: nearest element centres searched for the element holding a point (more where none holds it)
+CANDIDATES = (16, 128)
 
 
 def _locate(basis, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(cells, reference points (2, n, 1)) of ``points`` (2, n).
 
-    skfem's own ``probes`` needs an element finder, which curved meshes lack: the straight
-    triangles of the same vertices find the cell and the reference point. The value is then
-    that of a point displaced by at most the curved edge's sagitta (h^2 / 8R), which is
-    harmless for labelling and figures.
+    The straight triangles of the mesh's vertices find the cell and the reference point (curved
+    meshes have no element finder; the value is then that of a point displaced by at most the
+    curved edge's sagitta, h^2 / 8R, harmless for labels and figures). Each point is tested
+    against the triangles with the nearest centres only, so time and memory grow with the
+    number of points, not with points times elements; a point outside every candidate (outside
+    the mesh, within round-off of its edge) takes the candidate it is nearest to.
     """
-    straight = MeshTri(basis.mesh.p, basis.mesh.t)
-    cells = straight.element_finder()(*points)
-    return cells, straight.mapping().invF(points[:, :, None], tind=cells)
+    p, t = basis.mesh.p, basis.mesh.t[:3]
+    tree = cKDTree(p[:, t].mean(axis=1).T)
+    cells = np.zeros(points.shape[1], dtype=np.int64)
+    ref = np.zeros((2, points.shape[1]))
+    todo = np.arange(points.shape[1])
+    for count in CANDIDATES:
+        _, cand = tree.query(points[:, todo].T, k=min(count, t.shape[1]))
+        cand = cand.reshape(len(todo), -1)
+        p0 = p[:, t[0, cand]]
+        e1, e2 = p[:, t[1, cand]] - p0, p[:, t[2, cand]] - p0
+        d = points[:, todo, None] - p0
+        det = e1[0] * e2[1] - e1[1] * e2[0]
+        x0 = (d[0] * e2[1] - d[1] * e2[0]) / det
+        x1 = (e1[0] * d[1] - e1[1] * d[0]) / det
+        margin = np.minimum(np.minimum(x0, x1), 1.0 - x0 - x1)  # >= 0 inside the triangle
+        best = np.argmax(margin, axis=1)
+        rows = np.arange(len(todo))
+        cells[todo], ref[0, todo], ref[1, todo] = cand[rows, best], x0[rows, best], x1[rows, best]
+        todo = todo[margin[rows, best] < -1e-9]
+        if not todo.size:
+            break
+    return cells, ref[:, :, None]
 
 
 def _probe_matrix(basis, points: np.ndarray, comp: int, located=None) -> sp.csr_matrix:

@@ -261,15 +261,23 @@ class ProfileWindow:
     z_min_um: float
     z_max_um: float
     pml: RadialPML
+    z_pml_um: float = 0.0  # axial PML layers this thick below z_min and above z_max (meshed too)
 
     @property
     def r_end_um(self) -> float:
         return self.pml.r_end_um
 
+    @property
+    def mesh_z_range_um(self) -> tuple[float, float]:
+        """Heights (um) of the electric walls that end the mesh: the window plus its axial PML layers."""
+        return self.z_min_um - self.z_pml_um, self.z_max_um + self.z_pml_um
+
     def check(self) -> None:
         z = np.asarray(self.z_um)
-        if not (z[0] <= self.z_min_um < self.z_max_um <= z[-1]):
-            raise ValueError("the window's z range must lie within the profile's")
+        low, high = self.mesh_z_range_um
+        if not (self.z_pml_um >= 0 and z[0] <= low and self.z_min_um < self.z_max_um and high <= z[-1]):
+            raise ValueError(f"the window and its axial PML (z {low:.3g}..{high:.3g} um) must lie within the "
+                             f"profile's z range ({z[0]:g}..{z[-1]:g} um): extend the profile")
         if not (0 < self.r_min_um < min(self.r_in_um) and max(self.r_out_um) < self.pml.r_start_um):
             raise ValueError("the window must run from inside the bore (r_min) past the outer wall into the PML")
 
@@ -286,10 +294,11 @@ def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path
                       z_stretch: float = 1.0) -> tuple[int, int]:
     import gmsh
 
-    z0, z1 = window.z_min_um, window.z_max_um
+    z0, z1 = window.mesh_z_range_um
     r0, r1, r2 = window.r_min_um, window.pml.r_start_um, window.r_end_um
     z_all = np.asarray(window.z_um)
-    heights = np.concatenate(([z0], z_all[(z_all > z0) & (z_all < z1)], [z1]))
+    gap = 1e-6 * (z1 - z0)  # a sample this close to an end would be a duplicate spline point
+    heights = np.concatenate(([z0], z_all[(z_all > z0 + gap) & (z_all < z1 - gap)], [z1]))
     r_in, r_out = window.radii_at(heights)
     y0, y1 = z0 / z_stretch, z1 / z_stretch  # drawn compressed along z, stretched after meshing
     gmsh.model.add(path.stem)

@@ -30,7 +30,7 @@ from ..axial.harmonic import HarmonicStates, harmonic_states
 from ..axial.modes import AxialMode, AxialResult, FamilyLabelsChange, find_axial_modes
 from ..axial.profile import AxialProfile
 from ..fem.cross_section import load_mesh
-from ..fem.pml import make_pml
+from ..fem.pml import AxialPML, make_pml
 from ..fem.radial import inner_cut_radius_um
 from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
@@ -38,9 +38,11 @@ from ..units import ComplexWavenumber, wavelength_nm_from_k
 from .defaults import (
     AXIAL_END_BAND,
     AXIAL_END_SHARE_MAX,
+    AXIAL_PML_FRACTION,
+    AXIAL_PML_REFLECTION,
     DEFAULT_DECAY,
     DEFAULT_PML_REFLECTION,
-    RESOLVED_Q_MAX,
+    PROFILE_RESOLVED_Q_MAX,
     RESONATOR_FRACTION_MIN,
 )
 from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
@@ -75,16 +77,16 @@ class ProfileModeFEM(ComplexWavenumber):
 
     @property
     def is_resonator_mode(self) -> bool:
-        """Holds half its energy in the capillary and has decayed before the window's axial walls."""
+        """Holds half its energy in the capillary and has decayed before the window's ends."""
         return self.capillary_fraction >= RESONATOR_FRACTION_MIN and self.axial_end_share <= AXIAL_END_SHARE_MAX
 
     @property
-    def reaches_axial_walls(self) -> bool:
+    def reaches_window_ends(self) -> bool:
         return self.axial_end_share > AXIAL_END_SHARE_MAX
 
     @property
     def q_resolved(self) -> bool:
-        return abs(self.Q) <= RESOLVED_Q_MAX
+        return abs(self.Q) <= PROFILE_RESOLVED_Q_MAX
 
     def to_dict(self) -> dict:
         """A JSON-ready record (wavelength in nm, k in 1/um); ``Q`` None where unresolved, beside the
@@ -93,7 +95,7 @@ class ProfileModeFEM(ComplexWavenumber):
             "engine": "axisym", "shape": "profile", "pol": self.pol, "m": self.m, "p": self.p, "region": self.region,
             "q": self.q, "wavelength_nm": self.wavelength_nm, "k_real": self.k_per_um.real,
             "k_imag": self.k_per_um.imag, "Q": self.Q if self.q_resolved else None,
-            "Q_lower_bound": None if self.q_resolved else RESOLVED_Q_MAX, "resonator_mode": self.is_resonator_mode,
+            "Q_lower_bound": None if self.q_resolved else PROFILE_RESOLVED_Q_MAX, "resonator_mode": self.is_resonator_mode,
             "verification": {"capillary_energy_fraction": self.capillary_fraction, "ez_share": self.ez_share,
                              "axial_end_energy_fraction": self.axial_end_share,
                              "dispersion_factor": self.dispersion_factor},
@@ -204,7 +206,7 @@ def _solve_near(system: AxisymSystem, targets: list[complex], per_target: int) -
 def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, *, pol: str = "Ez", m: int, p: int = 1,
                       region: str | None = None, count: int = 3, extra_modes: int = 3, order: int = 3,
                       points_per_wavelength: float = 12.0, z_stretch: float | None = None,
-                      decay: float = DEFAULT_DECAY, cache_dir=None) -> ProfileStudy:
+                      axial_pml: bool = True, decay: float = DEFAULT_DECAY, cache_dir=None) -> ProfileStudy:
     """FEM modes of the capillary ``profile`` next to the estimated states q < ``count`` of (pol, m, p, region).
 
     ``cylinder`` gives the materials (core, wall, outside: a :class:`LayeredCylinder` or a
@@ -216,7 +218,9 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     The solver is shifted to every estimated state and asks for ``extra_modes`` more eigenpairs
     there, for the other families (and standing waves of the window) that lie between.
     ``z_stretch``: elements that many times longer along z than along r (default: from the
-    estimated states' shortest axial wavelength, :func:`auto_z_stretch`).
+    estimated states' shortest axial wavelength, :func:`auto_z_stretch`). ``axial_pml``: absorbing
+    layers beyond the window's ends (:class:`~wgmfem.fem.pml.AxialPML`), for what travels along
+    the capillary; without them the ends are bare electric walls.
     """
     if profile.core_index is not None:
         raise ValueError("the axisymmetric FEM takes a constant core index; drop the profile's core_index column")
@@ -248,18 +252,22 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
                                 fixed.indices, fixed.outside_index, fixed.names)
     r_min = inner_cut_radius_um(narrowest, m, k, math.exp(-decay))
     pml = make_pml(float(profile.r_out_um.max()), k, fixed.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
-    window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min, z_min, z_max, pml)
+    z_pml = AxialPML.for_window(z_min, z_max, AXIAL_PML_FRACTION, AXIAL_PML_REFLECTION) if axial_pml else None
+    window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min, z_min, z_max,
+                           pml, z_pml.width_um if z_pml is not None else 0.0)
     indices = {"core": fixed.indices[0], "wall": fixed.indices[1], "outside": fixed.outside_index,
                "pml": fixed.outside_index}
     lam_um = wavelength_nm_from_k(k) / 1000.0
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
     densest = max(complex(indices["core"]).real, complex(indices["wall"]).real)
     stretch = auto_z_stretch(axial_wavelength, lam_um, densest) if z_stretch is None else float(z_stretch)
-    check_window_size((window.r_end_um - r_min) * (z_max - z_min) / stretch, min(sizes["core"], sizes["wall"]))
+    low, high = window.mesh_z_range_um
+    check_window_size((window.r_end_um - r_min) * (high - low) / stretch, min(sizes["core"], sizes["wall"]))
     info = build_profile_mesh(window, sizes, z_stretch=stretch, cache_dir=cache_dir)
     loaded = load_mesh(info.path)
     t1 = time.perf_counter()
-    system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order)
+    system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order,
+                      axial_pml=z_pml)
     t2 = time.perf_counter()
     sol = _solve_near(system, to_fixed, 1 + extra_modes)
     t3 = time.perf_counter()

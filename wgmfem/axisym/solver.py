@@ -39,7 +39,7 @@ from skfem import Basis, BilinearForm, ElementTriN1, ElementTriN2, ElementTriN3,
 from ..fem.cross_section import LoadedMesh
 from ..fem.eigensolvers import shift_invert
 from ..fem.elements import circle_mapping, concentric_circles
-from ..fem.pml import RadialPML
+from ..fem.pml import AxialPML, RadialPML
 
 NEDELEC = {1: ElementTriN1, 2: ElementTriN2, 3: ElementTriN3}
 LAGRANGE = {1: ElementTriP1, 2: ElementTriP2, 3: ElementTriP3}
@@ -79,6 +79,7 @@ class AxisymSystem:
     m: int
     eps_elem: np.ndarray
     element_group: np.ndarray
+    absorbing: np.ndarray  # per element: inside a PML (radial or axial)
 
     @property
     def num_unknowns(self) -> int:
@@ -86,11 +87,11 @@ class AxisymSystem:
 
     def energy_share(self, vectors: np.ndarray, regions: tuple[str, ...], where: np.ndarray | None = None) -> np.ndarray:
         """Electric energy n^2 |E|^2 in ``regions`` (and in the elements ``where``, a boolean per
-        element, if given) over that outside the PML, per column of ``vectors``."""
+        element, if given) over that outside the PMLs, both outside the PMLs, per column of ``vectors``."""
         r = np.asarray(self.basis.global_coordinates())[0]
         real_eps = self.eps_elem.real[:, None] * np.ones_like(r)
-        outside_pml = self.element_group != "pml"
-        numerator = np.isin(self.element_group, regions) & (True if where is None else where)
+        outside_pml = ~self.absorbing
+        numerator = np.isin(self.element_group, regions) & outside_pml & (True if where is None else where)
         parts = []
         for mask in (numerator, outside_pml):
             gram = _energy.assemble(self.basis, weight=np.where(mask[:, None], real_eps, 0.0))
@@ -108,11 +109,13 @@ MIRRORS = ("electric", "magnetic")
 
 
 def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: RadialPML, order: int = 3,
-             mirror: str | None = None) -> AxisymSystem:
+             mirror: str | None = None, axial_pml: AxialPML | None = None) -> AxisymSystem:
     """Assemble the (r, z) problem of azimuthal order ``m`` on ``loaded`` (regions ``indices``: name -> n).
 
     mirror : on a half window, ``"electric"`` (tangential E = 0: E_r, E_phi odd in z) or
     ``"magnetic"`` (E_z odd, the natural condition) on the curve ``mirror``.
+    axial_pml : layers at the window's ends that stretch z too: with s_z = dz~/dz the material
+    becomes (L_r s_z, L_phi s_z, L_z / s_z).
     """
     if ("mirror" in loaded.boundaries) != (mirror is not None):
         raise ValueError("a half window needs mirror='electric' or 'magnetic', a full window none")
@@ -130,6 +133,12 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     basis = Basis(mesh, element, mapping=mapping, intorder=2 * order)
     r = np.asarray(basis.global_coordinates())[0]
     lam_r, lam_phi, lam_z = pml.tensor_2d(r)  # (L_r, L_phi, L_z) at the quadrature points
+    absorbing = loaded.element_group == "pml"
+    if axial_pml is not None:
+        s_z = axial_pml.s(np.asarray(basis.global_coordinates())[1])
+        lam_r, lam_phi, lam_z = lam_r * s_z, lam_phi * s_z, lam_z / s_z
+        centres = mesh.p[:, mesh.t[:3]].mean(axis=1)
+        absorbing = absorbing | axial_pml.inside(centres[1])
     eps_elem = np.array([complex(indices[g]) ** 2 for g in loaded.element_group])
     eps = np.broadcast_to(eps_elem[:, None], r.shape)
     coeffs = {"lam_r": lam_r, "lam_phi": lam_phi, "lam_z": lam_z, "m": float(m)}
@@ -138,7 +147,7 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     walls = [loaded.boundaries["end"]] + ([loaded.boundaries["mirror"]] if mirror == "electric" else [])
     fixed = basis.get_dofs(np.concatenate(walls)).all()
     free = np.setdiff1d(np.arange(basis.N), fixed)
-    return AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group)
+    return AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group, absorbing)
 
 
 @dataclass

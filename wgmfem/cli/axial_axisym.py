@@ -11,7 +11,7 @@ import time
 from scipy.sparse.linalg import ArpackNoConvergence
 
 from .. import __version__
-from ..axisym.defaults import AXIAL_END_SHARE_MAX
+from ..axisym.defaults import AXIAL_END_SHARE_MAX, PROFILE_RESOLVED_Q_MAX
 from ..axisym.export import write_vtu
 from ..axisym.profile import ProfileStudy, profile_modes_fem
 from ..axisym.sphere import SphereStudy, sphere_modes_fem
@@ -19,6 +19,8 @@ from ..exact.sphere import SphereError
 from ..report import finite_or_none, to_json
 from .common import InputError, command_progress, emit, figure_suffix_ok, progress_step, staged_outputs, write_text
 
+#: how a profile mode's Q beyond what the FEM resolves is shown (">1e11")
+PROFILE_Q_UNRESOLVED = ">" + f"{PROFILE_RESOLVED_Q_MAX:.0e}".replace("e+", "e")
 SHAPE_HELP = "sphere:RADIUS_UM:INDEX[:OUTSIDE_INDEX] (outside index default 1)"
 #: sphere-literature names: TE has no radial electric field (polar E at the equator, the Ez-like family)
 SPHERE_POLS = {"te": "TE", "ez": "TE", "tm": "TM", "hz": "TM"}
@@ -118,7 +120,8 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
     lines = [
         f"wgmfem {__version__}, axisymmetric vector FEM (Nedelec/Lagrange P3) of a profiled capillary",
         f"profile  : {source}; window r {w.r_min_um:.3f}..{w.r_end_um:.3f} um (PML from {w.pml.r_start_um:.3f}), "
-        f"z {w.z_min_um:.2f}..{w.z_max_um:.2f} um, electric walls at its ends",
+        f"z {w.z_min_um:.2f}..{w.z_max_um:.2f} um" + (f", axial PML {w.z_pml_um:.2f} um beyond each end" if w.z_pml_um
+                                                      else ", electric walls at its ends"),
         f"family   : {ref.label()} ({estimate} printed beside the FEM's)",
         f"solved   : {study.num_unknowns} unknowns (elements {study.z_stretch:.2f}x longer along z) in {elapsed:.2f} s",
         "",
@@ -128,11 +131,11 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
     lines += [header, "-" * len(header)]
     for md in study.modes:
         if not md.is_resonator_mode:
-            what = "axial walls" if md.reaches_axial_walls else "window mode"
+            what = "reaches ends" if md.reaches_window_ends else "window mode"
             lines.append(f"{'-':>3} {'-':>2} {'-':>6} {'-':>3} {md.wavelength_nm:14.6f} {md.Q:10.3g} {what:>14} "
                          f"{'':>12} {md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}")
             continue
-        q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{'>1e13':>10}"
+        q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{PROFILE_Q_UNRESOLVED:>10}"
         estimated = md.adiabatic.wavelength_nm if md.adiabatic else md.harmonic_nm
         beside = (f"{estimated:14.6f} {md.wavelength_nm - estimated:12.2e}" if estimated is not None
                   else f"{'-':>14} {'-':>12}")
@@ -140,9 +143,9 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
                      f"{md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}")
     lines.append("")
     lines.append("labels (pol, p, region, q) from each mode's own field; the estimate is an approximation, not the "
-                 "reference (docs/theory.md, sections 16-17); 'axial walls': a wave guided along the capillary "
-                 f"that reaches the window's ends (more than {AXIAL_END_SHARE_MAX:g} of its energy in their bands), "
-                 "a standing wave of the window, not a mode of the profile")
+                 "reference (docs/theory.md, sections 16-17); 'reaches ends': a wave that travels along the "
+                 f"capillary to the window's ends (more than {AXIAL_END_SHARE_MAX:g} of its energy in their bands), "
+                 "leaking along the fibre: not a state of the profile, not labelled")
     return "\n".join(lines) + "\n"
 
 

@@ -208,3 +208,45 @@ def make_pml(
     width = width_wavelengths * lam_out
     sigma0 = sigma0_for_reflection(reflection, k_per_um, n_out, start, width, m, power)
     return RadialPML(r_start_um=start, width_um=width, sigma0=sigma0, power=power)
+
+
+@dataclass(frozen=True)
+class AxialPML:
+    """Layers stretching z below ``z_low_um`` and above ``z_high_um``, each ``width_um`` thick:
+    s(z) = 1 + i sigma0 xi^q, xi the depth into the layer over its width (1 between them).
+
+    A wave exp(i beta z) is damped by exp(-beta sigma0 width / (q + 1)) across one layer, so
+    the layers absorb what travels along z (waves guided by a capillary's wall), the faster the
+    larger beta; a field that does not vary along z does not see them.
+    """
+
+    z_low_um: float
+    z_high_um: float
+    width_um: float
+    sigma0: float
+    power: int = DEFAULT_POWER
+
+    def __post_init__(self):
+        if not (self.z_high_um > self.z_low_um and self.width_um > 0 and self.sigma0 >= 0):
+            raise ValueError("an axial PML needs z_low < z_high, a positive width and sigma0 >= 0")
+
+    def s(self, z_um) -> np.ndarray:
+        """Complex stretching factor dz~/dz at heights z (um)."""
+        z = np.asarray(z_um, dtype=float)
+        depth = np.maximum(np.maximum(self.z_low_um - z, z - self.z_high_um), 0.0)
+        return 1.0 + 1j * self.sigma0 * np.minimum(depth / self.width_um, 1.0) ** self.power
+
+    def inside(self, z_um) -> np.ndarray:
+        z = np.asarray(z_um, dtype=float)
+        return (z < self.z_low_um) | (z > self.z_high_um)
+
+    @classmethod
+    def for_window(cls, z_low_um: float, z_high_um: float, width_fraction: float, reflection: float,
+                   power: int = DEFAULT_POWER) -> AxialPML:
+        """Layers of ``width_fraction`` times the window's height, absorbing to ``reflection``
+        (round trip) every wave whose axial wavelength fits in the window (beta >= 2 pi / height)."""
+        height = z_high_um - z_low_um
+        width = width_fraction * height
+        beta_min = 2.0 * math.pi / height
+        sigma0 = (power + 1) * math.log(1.0 / reflection) / (2.0 * beta_min * width)
+        return cls(z_low_um, z_high_um, width, sigma0, power)
