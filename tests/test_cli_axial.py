@@ -105,6 +105,9 @@ def write_profile(path, rows):
         (["--profile", "gaussian:50:30", "--m", "600", "--count", "0"], "--count"),
         (["--profile", "gaussian:50:30", "--m", "600", "--plot", "figure.txt"], ".png"),
         (["--profile", "gaussian:50:30", "--m", "600", "--layers", "3:1.56"], "capillary"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--fem-points", "8"], "--engine axisym"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--engine", "axisym", "--fem-points", "3"], "6..30"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--engine", "axisym", "--fem-points", "many"], "a number"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(extra, fragment, capsys):
@@ -166,6 +169,22 @@ def test_sphere_json_matches_the_exact_resonance_of_each_label(pol, family, caps
         exact = sphere_resonance(3.0, 1.45, rec["l"], rec["p"], rec["pol"])
         assert abs(rec["wavelength_nm"] / exact.wavelength_nm - 1) < 1e-6
         assert abs(rec["Q_rad"] / exact.Q - 1) < 1e-2
+
+
+def test_fewer_fem_points_give_fewer_unknowns_and_still_the_exact_resonance(capsys):
+    """--fem-points 8 on the 3 um sphere: fewer unknowns than the default 12, and the TE l = m = 20
+    mode still within 1e-6 of the exact resonance (the error of degree-3 elements grows ~h^6)."""
+    from wgmfem.exact.sphere import sphere_resonance
+
+    unknowns = {}
+    for points in ("12", "8"):
+        code, out, err = run(SPHERE_ARGS + ["--fem-points", points, "--format", "json"], capsys)
+        assert code == 0
+        unknowns[points] = int(err.split("(")[-1].split()[0])
+        first = json.loads(out)[0]
+        exact = sphere_resonance(3.0, 1.45, first["l"], first["p"], first["pol"])
+        assert abs(first["wavelength_nm"] / exact.wavelength_nm - 1) < 1e-6
+    assert unknowns["8"] < 0.6 * unknowns["12"]
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,22 @@ literature's sense (TE: no radial E, Ez-like).
 """
 
 
+#: default and accepted range of --fem-points (below 6 a degree-3 element spans half a wavelength)
+DEFAULT_FEM_POINTS = 12.0
+FEM_POINTS_RANGE = (6.0, 30.0)
+
+
+def _points_per_wavelength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--fem-points {text!r}: expected a number") from None
+    low, high = FEM_POINTS_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"--fem-points {text!r}: must lie in {low:g}..{high:g} points per wavelength")
+    return value
+
+
 def _int_at_least(name: str, lowest: int):
     def parse(text: str) -> int:
         try:
@@ -103,6 +119,11 @@ def add_parser(sub) -> None:
     s.add_argument("--region", metavar="NAME", help="core, wall or 'auto' (default auto: the region that guides)")
     s.add_argument("--count", type=_int_at_least("--count", 1), default=5, metavar="N",
                    help="how many axial states, lowest first (default 5)")
+    f = axial.add_argument_group("axisymmetric FEM")
+    f.add_argument("--fem-points", type=_points_per_wavelength, default=DEFAULT_FEM_POINTS, metavar="N",
+                   help=f"elements sized for N points per local wavelength across (degree 3; default "
+                        f"{DEFAULT_FEM_POINTS:g}); fewer: less memory and time, larger discretization error "
+                        "(docs/performance.md)")
     o = axial.add_argument_group("output")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table")
     o.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of standard output")
@@ -131,6 +152,8 @@ def run(args) -> int:
         return run_shape(args)
     if args.vtu and args.engine != "axisym":
         raise InputError("--vtu writes the fields of the axisymmetric FEM: add --engine axisym")
+    if args.fem_points != DEFAULT_FEM_POINTS and args.engine != "axisym":
+        raise InputError("--fem-points sets the axisymmetric FEM's mesh: add --engine axisym")
     try:
         args.pol = normalize_pol(args.pol)
     except ValueError as exc:

@@ -57,7 +57,8 @@ def run_shape(args) -> int:
     radius, index, outside = parse_shape(args.shape)
     pol = sphere_pol(args.pol)
     study, elapsed = _solve(args, lambda: sphere_modes_fem(radius, index, args.m, pol=pol, p=args.p, outside_index=outside,
-                                                           num_modes=args.count, axial_orders=args.count - 1))
+                                                           num_modes=args.count, axial_orders=args.count - 1,
+                                                           points_per_wavelength=args.fem_points))
     return _write(args, study, lambda: shape_table(study, args.shape, elapsed), elapsed)
 
 
@@ -65,7 +66,8 @@ def run_profile_axisym(args, profile, cylinder, source: str) -> int:
     """``--profile ... --engine axisym``: the FEM's states of the family, beside the adiabatic ones."""
     _table_or_json(args)
     study, elapsed = _solve(args, lambda: profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p,
-                                                            region=args.region, count=args.count))
+                                                            region=args.region, count=args.count,
+                                                            points_per_wavelength=args.fem_points))
     return _write(args, study, lambda: profile_table(study, source, elapsed), elapsed)
 
 
