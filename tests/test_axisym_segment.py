@@ -131,7 +131,8 @@ def test_dispersive_profile_against_a_self_consistent_fixed_index_solve():
     """Water in fused silica (materials that follow the wavelength): the FEM runs at the indices of
     the reference resonance and divides each shift by the dispersion factor F. Solved again with the
     indices fixed at the resulting q = 0 wavelength, the FEM lands on the same wavelength to second
-    order (measured 1.9e-8), and its plain Q lacks exactly the stored-energy factor F."""
+    order (measured 1.9e-8). Each mode carries its own F, from its energy shares in the liquid and
+    the glass: for the state, within 1e-3 of the exact cross-section mode's F."""
     from wgmfem.axial.profile import profile_from_spec
     from wgmfem.axisym.profile import profile_modes_fem
     from wgmfem.geometry import MaterialStack
@@ -141,27 +142,31 @@ def test_dispersive_profile_against_a_self_consistent_fixed_index_solve():
     study = profile_modes_fem(profile, stack, pol="Ez", m=50, region="wall", count=1, extra_modes=0)
     state = next(md for md in study.modes if md.adiabatic is not None)
     factor = study.reference.dispersion_factor
-    assert factor > 1.005 and state.dispersion_factor == factor
+    assert factor > 1.005
+    # the state's own F, from its energy shares in the FEM, against the exact cross-section mode's
+    assert state.dispersion_factor == pytest.approx(factor, rel=1e-3)
     again = profile_modes_fem(profile, stack.at(state.wavelength_nm), pol="Ez", m=50, region="wall", count=1,
                               extra_modes=0)
     fixed = next(md for md in again.modes if md.adiabatic is not None)
     assert abs(fixed.wavelength_nm / state.wavelength_nm - 1) < 1e-7
-    assert state.Q / fixed.Q == pytest.approx(factor, rel=2e-3)
+    assert fixed.dispersion_factor == 1.0
 
 
 def test_axial_pml_absorbs_as_designed():
-    """AxialPML.for_window: a wave exp(i beta z) with beta = 2 pi / height crosses a layer and back
-    damped by exp(-2 beta sigma0 width / (q + 1)): exactly the reflection asked for; no stretching
-    between the layers, full stretching at their far ends."""
+    """AxialPML.for_window against its own stretching: the imaginary part of z~ gained across a
+    layer, integrated numerically from s(z), damps a wave exp(i beta z) with beta = 2 pi / height
+    there and back by exactly the reflection asked for; s = 1 between the layers."""
     import math
+
+    import numpy as np
+    from scipy.integrate import quad
 
     from wgmfem.fem.pml import AxialPML
 
     layer = AxialPML.for_window(-5.0, 7.0, 0.25, 1e-6)
     beta = 2 * math.pi / 12.0
-    damping = math.exp(-2 * beta * layer.sigma0 * layer.width_um / (layer.power + 1))
-    assert damping == pytest.approx(1e-6, rel=1e-12)
-    assert layer.width_um == pytest.approx(3.0)
-    s = layer.s([-5.0 - layer.width_um, -5.0, 0.0, 7.0, 7.0 + layer.width_um])
-    assert list(s[1:4]) == [1, 1, 1]
-    assert s[0] == s[4] == 1 + 1j * layer.sigma0
+    for start, sign in ((7.0, 1.0), (-5.0, -1.0)):
+        gained, _ = quad(lambda z: float(np.imag(layer.s(z))), start, start + sign * layer.width_um, epsabs=1e-13)
+        assert math.exp(-2 * beta * abs(gained)) == pytest.approx(1e-6, rel=1e-8)
+    assert np.all(layer.s(np.linspace(-5.0, 7.0, 25)) == 1)
+    assert not layer.inside(0.0) and layer.inside(7.5) and layer.inside(-5.5)

@@ -105,7 +105,7 @@ def write_profile(path, rows):
         (["--profile", "gaussian:50:30", "--m", "600", "--count", "0"], "--count"),
         (["--profile", "gaussian:50:30", "--m", "600", "--plot", "figure.txt"], ".png"),
         (["--profile", "gaussian:50:30", "--m", "600", "--layers", "3:1.56"], "capillary"),
-        (["--profile", "gaussian:50:30", "--m", "600", "--fem-points", "8"], "--engine axisym"),
+        (["--profile", "gaussian:50:30", "--m", "600", "--fem-points", "12"], "--engine axisym"),
         (["--profile", "gaussian:50:30", "--m", "600", "--engine", "axisym", "--fem-points", "3"], "6..30"),
         (["--profile", "gaussian:50:30", "--m", "600", "--engine", "axisym", "--fem-points", "many"], "a number"),
     ],

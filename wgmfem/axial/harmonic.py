@@ -1,8 +1,8 @@
-"""The local harmonic estimate of a family's axial states at the widest point of a profile.
+"""The local harmonic estimate of a family's axial states where its cutoff along a profile is deepest.
 
-Near the maximum of the radii at z0 the cutoff of the family (pol, m, p, region) is
-k_c(z)^2 ~ k_c0^2 + c (z - z0)^2, c = k_c0 (dk_c/dr_in r_in'' + dk_c/dr_out r_out''), and the
-axial equation alpha Psi'' + (k^2 - k_c(z)^2) Psi = 0 is a harmonic oscillator:
+Near the deepest point z0 (the widest point when both radii bulge together) the cutoff of the
+family (pol, m, p, region) is k_c(z)^2 ~ k_c0^2 + c (z - z0)^2,
+c = k_c0 (dk_c/dr_in r_in'' + dk_c/dr_out r_out''), and the axial equation alpha Psi'' + (k^2 - k_c(z)^2) Psi = 0 is a harmonic oscillator:
 
     k_q^2 = k_c0^2 + sqrt(alpha c) (2 q + 1),   Psi_q ~ H_q(x) exp(-x^2 / 2),  x = (z - z0) / w,
     w = (alpha / c)^(1/4).
@@ -37,7 +37,7 @@ FIT_WIDTHS = 2.0
 
 @dataclass(frozen=True)
 class HarmonicStates:
-    """Harmonic estimate of the axial states q = 0 .. count-1 of one family at the profile's widest point."""
+    """Harmonic estimate of the axial states q = 0 .. count-1 of one family where its cutoff is deepest."""
 
     reference: Mode  # the exact cross-section mode at z0
     z0_um: float
@@ -82,22 +82,14 @@ def _radius_curvatures(z: np.ndarray, radii: tuple[np.ndarray, np.ndarray], i0: 
         sel = slice(max(sel.start, 0), sel.stop)
     zs = z[sel] - z[i0]
     if zs.size < 3 or zs.min() >= 0 or zs.max() <= 0:
-        raise AxialError("the widest point of the profile lies at its end: there is no bulge to hold axial states")
+        raise AxialError("the deepest cutoff of the profile lies at its end: there is no bulge to hold axial states")
     return tuple(2.0 * float(np.polyfit(zs, r[sel], 2)[0]) for r in radii)  # type: ignore[return-value]
 
 
-def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, *, pol: str = "Ez", m: int,
-                    p: int = 1, region: str | None = None, count: int = 3) -> HarmonicStates:
-    """The harmonic estimate of the ``count`` lowest axial states of (pol, m, p, region) at the
-    profile's widest point (where r_out, then r_in, is largest); materials from ``cylinder``.
-
-    With dispersive materials the cutoff's curvature is taken at the indices of the reference
-    resonance and divided by its dispersion factor F (as alpha is), as in the adiabatic equation."""
-    if profile.core_index is not None:
-        raise AxialError("the harmonic estimate takes a constant core index")
-    i0 = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))
-    z = profile.z_um
-    r_in, r_out = float(profile.r_in_um[i0]), float(profile.r_out_um[i0])
+def _reference(cylinder: LayeredCylinder | MaterialStack, r_in: float, r_out: float, pol: str, m: int, p: int,
+               region: str | None) -> tuple[Mode, dict[str, float]]:
+    """The exact cross-section mode at the radii (r_in, r_out) and dk_c/dr_in, dk_c/dr_out there
+    (1/um^2; at the indices of the resonance, divided by its dispersion factor F)."""
     if isinstance(cylinder, MaterialStack):
         if cylinder.n_layers != 2:
             raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
@@ -109,7 +101,31 @@ def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialS
     fixed_mode = reference if factor == 1.0 else cross_section_mode(reference.cylinder, pol, m, p, region)
     slopes = cutoff_slopes(reference.cylinder, fixed_mode, r_in, r_out)  # d lambda_c / d r (nm/um)
     k0 = reference.k.real
-    dk_dr = {name: -k0 / wavelength_nm_from_k(k0) * s / factor for name, s in slopes.items()}
+    return reference, {name: -k0 / wavelength_nm_from_k(k0) * s / factor for name, s in slopes.items()}
+
+
+def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, *, pol: str = "Ez", m: int,
+                    p: int = 1, region: str | None = None, count: int = 3) -> HarmonicStates:
+    """The harmonic estimate of the ``count`` lowest axial states of (pol, m, p, region) at the
+    profile's sample where the family's cutoff is deepest (the widest point, or the sample where
+    the cutoff is least to first order in the radii from there, whichever has the lower exact
+    cutoff); materials from ``cylinder``.
+
+    With dispersive materials the cutoff's curvature is taken at the indices of the reference
+    resonance and divided by its dispersion factor F (as alpha is), as in the adiabatic equation."""
+    if profile.core_index is not None:
+        raise AxialError("the harmonic estimate takes a constant core index")
+    z = profile.z_um
+    i0 = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))
+    reference, dk_dr = _reference(cylinder, float(profile.r_in_um[i0]), float(profile.r_out_um[i0]), pol, m, p, region)
+    # where the cutoff, to first order in the radii, is deepest; kept if its exact cutoff is lower
+    deepest = int(np.argmin(dk_dr["r_in"] * profile.r_in_um + dk_dr["r_out"] * profile.r_out_um))
+    if deepest != i0:
+        other = _reference(cylinder, float(profile.r_in_um[deepest]), float(profile.r_out_um[deepest]), pol, m, p,
+                           region)
+        if other[0].k.real < reference.k.real:
+            i0, (reference, dk_dr) = deepest, other
+    k0 = reference.k.real
     alpha = reference.axial_curvature
     if alpha is None or not alpha > 0:
         raise AxialError(f"no axial curvature for {reference.label()}")
@@ -119,7 +135,7 @@ def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialS
                                            None if width is None else FIT_WIDTHS * width)
         c = k0 * (dk_dr["r_in"] * d2_in + dk_dr["r_out"] * d2_out)
         if not c > 0:
-            raise AxialError(f"the cutoff of {reference.label()} has no minimum at the widest point "
+            raise AxialError(f"the cutoff of {reference.label()} has no minimum at its deepest point "
                              f"(z = {z[i0]:g} um): no axially confined state there")
         width = (alpha / c) ** 0.25
     assert width is not None

@@ -12,6 +12,8 @@ from .solver import AxisymSolution
 
 #: nearest element centres searched for the element holding a point (more where none holds it)
 CANDIDATES = (16, 128)
+#: a point this far outside every candidate triangle (in reference coordinates) is outside the mesh
+OUTSIDE_MARGIN = 1e-6
 
 
 def _locate(basis, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -21,8 +23,8 @@ def _locate(basis, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     meshes have no element finder; the value is then that of a point displaced by at most the
     curved edge's sagitta, h^2 / 8R, harmless for labels and figures). Each point is tested
     against the triangles with the nearest centres only, so time and memory grow with the
-    number of points, not with points times elements; a point outside every candidate (outside
-    the mesh, within round-off of its edge) takes the candidate it is nearest to.
+    number of points, not with points times elements; a point within round-off of the mesh's edge
+    takes the candidate it is nearest to, one further out is a ValueError.
     """
     p, t = basis.mesh.p, basis.mesh.t[:3]
     tree = cKDTree(p[:, t].mean(axis=1).T)
@@ -42,10 +44,11 @@ def _locate(basis, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         best = np.argmax(margin, axis=1)
         rows = np.arange(len(todo))
         cells[todo], ref[0, todo], ref[1, todo] = cand[rows, best], x0[rows, best], x1[rows, best]
-        todo = todo[margin[rows, best] < -1e-9]
+        todo = todo[margin[rows, best] < -OUTSIDE_MARGIN]
         if not todo.size:
-            break
-    return cells, ref[:, :, None]
+            return cells, ref[:, :, None]
+    r, z = points[:, todo[0]]
+    raise ValueError(f"the point (r, z) = ({r:.6g}, {z:.6g}) um lies outside the mesh")
 
 
 def _probe_matrix(basis, points: np.ndarray, comp: int, located=None) -> sp.csr_matrix:

@@ -38,6 +38,12 @@ MAX_Z_STRETCH = 8.0
 AUTO_Z_STRETCH_MAX = 4.0
 
 
+def check_z_stretch(z_stretch: float) -> None:
+    """ValueError (one line) unless 1 <= z_stretch <= MAX_Z_STRETCH."""
+    if not 1.0 <= z_stretch <= MAX_Z_STRETCH:
+        raise ValueError(f"z_stretch must lie in [1, {MAX_Z_STRETCH:g}], got {z_stretch!r}")
+
+
 def check_window_size(area_um2: float, element_um: float) -> None:
     """ValueError (one line) when a window of ``area_um2`` meshed at ``element_um`` would need more
     than :data:`MAX_UNKNOWNS` unknowns."""
@@ -140,14 +146,13 @@ def _cached(shape: str, window, sizes: dict[str, float], generate, cache_dir, fo
             z_stretch: float = 1.0) -> AxisymMesh:
     if any(not h > 0 for h in sizes.values()):
         raise ValueError("element sizes must be positive")
-    if not 1.0 <= z_stretch <= MAX_Z_STRETCH:
-        raise ValueError(f"z_stretch must lie in [1, {MAX_Z_STRETCH:g}], got {z_stretch!r}")
+    check_z_stretch(z_stretch)
     params = {"layout": AXISYM_LAYOUT_VERSION, "shape": shape, "window": asdict(window), "sizes": sizes}
     if z_stretch != 1.0:
         params["z_stretch"] = z_stretch
     params = json.loads(json.dumps(params, default=str))
     build = (lambda p: generate(window, sizes, p)) if z_stretch == 1.0 else (
-        lambda p: generate(window, sizes, p, z_stretch))
+        lambda p: generate(window, sizes, p, z_stretch))  # the sphere's generator takes no stretch
     path, nodes, elements, cached = cached_mesh(params, build, prefix="axisym-", cache_dir=cache_dir, force=force)
     return AxisymMesh(path, nodes, elements, cached)
 

@@ -4,7 +4,7 @@ axial-equation estimate of the same family.
 The estimate sets the shifts (its states) and the window. It is the adiabatic axial
 equation's solution (:mod:`wgmfem.axial.modes`) where the family can be followed along the whole
 profile, else (a um-scale bulge such as a microbubble, whose family meets wall modes of the same
-m on its flanks) the local harmonic estimate at the widest point (:mod:`wgmfem.axial.harmonic`).
+m on its flanks) the local harmonic estimate where its cutoff is deepest (:mod:`wgmfem.axial.harmonic`).
 The window runs in z to where the estimated states up to ``count`` have decayed by e^-decay,
 and in r from inside the caustic of the narrowest bore in that range to a PML beyond the widest
 wall. The FEM then solves the full vector problem on the (r, z) section, with nothing from the
@@ -46,7 +46,7 @@ from .defaults import (
     RESONATOR_FRACTION_MIN,
 )
 from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
-from .mesh import AUTO_Z_STRETCH_MAX, ProfileWindow, build_profile_mesh, check_window_size
+from .mesh import AUTO_Z_STRETCH_MAX, ProfileWindow, build_profile_mesh, check_window_size, check_z_stretch
 from .solver import AxisymSolution, AxisymSystem, assemble, solve
 
 #: eigenvalues from two shifts closer than this (relative) are the same eigenpair
@@ -122,7 +122,7 @@ class ProfileStudy:
 
     modes: list[ProfileModeFEM]
     adiabatic: AxialResult | None  # the estimate: the adiabatic solution, or else
-    harmonic: HarmonicStates | None  # the local harmonic estimate at the widest point
+    harmonic: HarmonicStates | None  # the local harmonic estimate where the cutoff is deepest
     window: ProfileWindow
     z_stretch: float
     num_unknowns: int
@@ -187,6 +187,21 @@ def auto_z_stretch(axial_wavelength_um: float, wavelength_um: float, index: floa
     return float(min(max(0.5 * axial_wavelength_um * index / wavelength_um, 1.0), AUTO_Z_STRETCH_MAX))
 
 
+def _dispersion_factors(system: AxisymSystem, vectors: np.ndarray, reference: Mode) -> np.ndarray:
+    """F = sum_j Gamma_j n_g,j / n_j of every eigenvector, from its own electric energy shares in
+    the liquid and the glass (the outside medium taken as non-dispersive), with the index slopes
+    of the reference resonance; 1 with fixed indices."""
+    slopes = reference.verification.get("dn_dlambda_per_nm") or {}
+    factors = np.ones(vectors.shape[1])
+    cyl = reference.cylinder
+    for name in ("core", "wall"):
+        if slopes.get(name):
+            n = complex(cyl.indices[cyl.layer_of(name)]).real
+            gamma = system.energy_share(vectors, (name,))
+            factors -= gamma * reference.wavelength_nm * slopes[name] / n
+    return factors
+
+
 def _solve_near(system: AxisymSystem, targets: list[complex], per_target: int) -> AxisymSolution:
     """The eigenpairs nearest each target (one shift-invert solve each; the capillary's wall
     guides waves along z that the window's walls turn into a dense set of standing waves, so one
@@ -224,6 +239,8 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     """
     if profile.core_index is not None:
         raise ValueError("the axisymmetric FEM takes a constant core index; drop the profile's core_index column")
+    if z_stretch is not None:
+        check_z_stretch(z_stretch)
     if cylinder.n_layers != 2:
         raise ValueError("a capillary profile has two layers (core and wall)")
     t0 = time.perf_counter()
@@ -244,11 +261,12 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
         axial_wavelength = harmonic.shortest_axial_wavelength_um()
         estimated_nm = dict(enumerate(harmonic.wavelength_nm.tolist()))
         estimated_k = list(harmonic.k)
-    fixed, factor, k_ref = reference.cylinder, reference.dispersion_factor, reference.k.real
-    to_fixed = [complex(k_ref + (k.real - k_ref) * factor, k.imag) for k in estimated_k]
+    fixed, k_ref = reference.cylinder, reference.k.real
+    to_fixed = [complex(k_ref + (k.real - k_ref) * reference.dispersion_factor, k.imag) for k in estimated_k]
     k = to_fixed[0].real
-    in_window = (profile.z_um >= z_min) & (profile.z_um <= z_max)
-    narrowest = LayeredCylinder((float(profile.r_in_um[in_window].min()), float(profile.r_out_um[in_window].min())),
+    heights = np.linspace(z_min, z_max, 401)
+    narrowest = LayeredCylinder((float(np.interp(heights, profile.z_um, profile.r_in_um).min()),
+                                 float(np.interp(heights, profile.z_um, profile.r_out_um).min())),
                                 fixed.indices, fixed.outside_index, fixed.names)
     r_min = inner_cut_radius_um(narrowest, m, k, math.exp(-decay))
     pml = make_pml(float(profile.r_out_um.max()), k, fixed.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
@@ -276,6 +294,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     band = AXIAL_END_BAND * (z_max - z_min)
     at_ends = (z_centre < z_min + band) | (z_centre > z_max - band)
     end_share = system.energy_share(sol.vectors, ("core", "wall", "outside"), where=at_ends)
+    factors = _dispersion_factors(system, sol.vectors, reference)
     sampler = FieldSampler(sol)
     family = (reference.pol, reference.p, reference.region)
     states = {md.q: md for md in adiabatic.modes} if adiabatic is not None else {}
@@ -284,10 +303,11 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
         pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window)
         resonator = share[j] >= RESONATOR_FRACTION_MIN and end_share[j] <= AXIAL_END_SHARE_MAX
         same = (pol_j, p_j, region_j) == family and resonator
-        k_true = complex(k_ref + (kj.real - k_ref) / factor, kj.imag)  # Q = F Re k / (2 |Im k|)
+        k_true = complex(k_ref + (kj.real - k_ref) / factors[j], kj.imag)  # Q = F Re k / (2 |Im k|)
         modes.append(ProfileModeFEM(k_true, pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]),
                                     states.get(q_j) if same else None,
-                                    estimated_nm.get(q_j) if same and harmonic is not None else None, factor))
+                                    estimated_nm.get(q_j) if same and harmonic is not None else None,
+                                    float(factors[j])))
     seconds = {"estimate_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
                "label": time.perf_counter() - t3}
     return ProfileStudy(modes, adiabatic, harmonic, window, stretch, system.num_unknowns, seconds, sampler)

@@ -22,7 +22,7 @@ from ..mode import Mode
 from ..solve import find_modes
 from ..units import wavelength_nm_from_k
 from .defaults import DEFAULT_DECAY, DEFAULT_PML_REFLECTION, RESONATOR_FRACTION_MIN
-from .mesh import SegmentWindow, build_segment_mesh, check_window_size
+from .mesh import SegmentWindow, build_segment_mesh, check_window_size, check_z_stretch
 from .solver import assemble, solve
 
 
@@ -58,6 +58,7 @@ def segment_modes_fem(cylinder: LayeredCylinder, m: int, beta_per_um: float, *, 
     (``z_stretch``: elements that many times longer along z than along r)."""
     if not beta_per_um > 0:
         raise ValueError("beta_per_um must be positive: the segment is pi / beta long")
+    check_z_stretch(z_stretch)
     t0 = time.perf_counter()
     exact = find_modes(cylinder, pol=pol, m=m, p=p, region=region, fsr=False, beta_per_um=beta_per_um)[0]
     k = exact.k.real

@@ -16,7 +16,8 @@ curl(mu^-1 curl E) = k^2 eps E is real and the weak form reads
 
 where curl_t(E) = d_r E_z - d_z E_r and (L_r, L_phi, L_z) = (r~/(r s), r s/r~, s r~/r) is
 the radial PML written as an anisotropic material (1 outside the layer; see
-:mod:`wgmfem.fem.pml`). The two bracketed meridional terms are the r- and z-components
+:mod:`wgmfem.fem.pml`); an axial PML stretching z by s_z multiplies L_r and L_phi by s_z and
+divides L_z by it. The two bracketed meridional terms are the r- and z-components
 of curl E times r: they vanish together with curl_t for E = grad(phi exp(i m phi)), i.e.
 E_t = grad phi, v = m phi. Because grad P_k lies in N_k, this gradient space is
 represented exactly: it is the eigenvalue k^2 = 0, far from the shift, and no spurious
@@ -68,6 +69,11 @@ def _energy(E, v, F, w, p):
     return p.weight * r * (E[0] * F[0] + E[1] * F[1] + v * w / r**2)
 
 
+def element_centres(mesh) -> np.ndarray:
+    """(r, z) of every element's vertex centroid (2, T), um."""
+    return mesh.p[:, mesh.t[:3]].mean(axis=1)
+
+
 @dataclass
 class AxisymSystem:
     """The assembled eigenproblem A x = k^2 B x on the free unknowns."""
@@ -87,7 +93,8 @@ class AxisymSystem:
 
     def energy_share(self, vectors: np.ndarray, regions: tuple[str, ...], where: np.ndarray | None = None) -> np.ndarray:
         """Electric energy n^2 |E|^2 in ``regions`` (and in the elements ``where``, a boolean per
-        element, if given) over that outside the PMLs, both outside the PMLs, per column of ``vectors``."""
+        element, if given) over the whole electric energy, both counted outside the PMLs (radial
+        and axial), per column of ``vectors``."""
         r = np.asarray(self.basis.global_coordinates())[0]
         real_eps = self.eps_elem.real[:, None] * np.ones_like(r)
         outside_pml = ~self.absorbing
@@ -100,8 +107,7 @@ class AxisymSystem:
 
     def element_centres(self) -> np.ndarray:
         """(r, z) of every element's vertex centroid (2, T), um."""
-        mesh = self.basis.mesh
-        return mesh.p[:, mesh.t[:3]].mean(axis=1)
+        return element_centres(self.basis.mesh)
 
 
 #: boundary conditions on the mirror plane z = 0 of a half window
@@ -137,8 +143,7 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     if axial_pml is not None:
         s_z = axial_pml.s(np.asarray(basis.global_coordinates())[1])
         lam_r, lam_phi, lam_z = lam_r * s_z, lam_phi * s_z, lam_z / s_z
-        centres = mesh.p[:, mesh.t[:3]].mean(axis=1)
-        absorbing = absorbing | axial_pml.inside(centres[1])
+        absorbing = absorbing | axial_pml.inside(element_centres(mesh)[1])
     eps_elem = np.array([complex(indices[g]) ** 2 for g in loaded.element_group])
     eps = np.broadcast_to(eps_elem[:, None], r.shape)
     coeffs = {"lam_r": lam_r, "lam_phi": lam_phi, "lam_z": lam_z, "m": float(m)}

@@ -16,7 +16,7 @@ from ..axial.modes import AxialResult, find_axial_modes
 from ..axial.profile import SPEC_HELP, AxialProfile, ProfileError, profile_from_spec, read_profile
 from ..polarization import normalize_pol
 from ..report import finite_or_none, to_json
-from .axial_axisym import SHAPE_HELP, run_profile_axisym, run_shape
+from .axial_axisym import DEFAULT_FEM_POINTS, FEM_POINTS_RANGE, SHAPE_HELP, run_profile_axisym, run_shape
 from .common import (
     InputError,
     add_geometry_options,
@@ -67,11 +67,6 @@ literature's sense (TE: no radial E, Ez-like).
 """
 
 
-#: default and accepted range of --fem-points (below 6 a degree-3 element spans half a wavelength)
-DEFAULT_FEM_POINTS = 12.0
-FEM_POINTS_RANGE = (6.0, 30.0)
-
-
 def _points_per_wavelength(text: str) -> float:
     try:
         value = float(text)
@@ -120,7 +115,7 @@ def add_parser(sub) -> None:
     s.add_argument("--count", type=_int_at_least("--count", 1), default=5, metavar="N",
                    help="how many axial states, lowest first (default 5)")
     f = axial.add_argument_group("axisymmetric FEM")
-    f.add_argument("--fem-points", type=_points_per_wavelength, default=DEFAULT_FEM_POINTS, metavar="N",
+    f.add_argument("--fem-points", type=_points_per_wavelength, metavar="N",
                    help=f"elements sized for N points per local wavelength across (degree 3; default "
                         f"{DEFAULT_FEM_POINTS:g}); fewer: less memory and time, larger discretization error "
                         "(docs/performance.md)")
@@ -152,7 +147,7 @@ def run(args) -> int:
         return run_shape(args)
     if args.vtu and args.engine != "axisym":
         raise InputError("--vtu writes the fields of the axisymmetric FEM: add --engine axisym")
-    if args.fem_points != DEFAULT_FEM_POINTS and args.engine != "axisym":
+    if args.fem_points is not None and args.engine != "axisym":
         raise InputError("--fem-points sets the axisymmetric FEM's mesh: add --engine axisym")
     try:
         args.pol = normalize_pol(args.pol)

@@ -19,6 +19,9 @@ from ..exact.sphere import SphereError
 from ..report import finite_or_none, to_json
 from .common import InputError, command_progress, emit, figure_suffix_ok, progress_step, staged_outputs, write_text
 
+#: default and accepted range of --fem-points (below 6 a degree-3 element spans half a wavelength)
+DEFAULT_FEM_POINTS = 12.0
+FEM_POINTS_RANGE = (6.0, 30.0)
 #: how a profile mode's Q beyond what the FEM resolves is shown (">1e11")
 PROFILE_Q_UNRESOLVED = ">" + f"{PROFILE_RESOLVED_Q_MAX:.0e}".replace("e+", "e")
 SHAPE_HELP = "sphere:RADIUS_UM:INDEX[:OUTSIDE_INDEX] (outside index default 1)"
@@ -58,7 +61,7 @@ def run_shape(args) -> int:
     pol = sphere_pol(args.pol)
     study, elapsed = _solve(args, lambda: sphere_modes_fem(radius, index, args.m, pol=pol, p=args.p, outside_index=outside,
                                                            num_modes=args.count, axial_orders=args.count - 1,
-                                                           points_per_wavelength=args.fem_points))
+                                                           points_per_wavelength=fem_points(args)))
     return _write(args, study, lambda: shape_table(study, args.shape, elapsed), elapsed)
 
 
@@ -67,8 +70,13 @@ def run_profile_axisym(args, profile, cylinder, source: str) -> int:
     _table_or_json(args)
     study, elapsed = _solve(args, lambda: profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p,
                                                             region=args.region, count=args.count,
-                                                            points_per_wavelength=args.fem_points))
+                                                            points_per_wavelength=fem_points(args)))
     return _write(args, study, lambda: profile_table(study, source, elapsed), elapsed)
+
+
+def fem_points(args) -> float:
+    """--fem-points, or the default (12 points per wavelength)."""
+    return DEFAULT_FEM_POINTS if args.fem_points is None else args.fem_points
 
 
 def _table_or_json(args) -> None:
@@ -117,7 +125,7 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
     if study.adiabatic is not None:
         estimate = "the adiabatic axial states"
     else:
-        estimate = ("the local harmonic estimate at the widest point (the family meets other modes of the same m "
+        estimate = ("the local harmonic estimate where its cutoff is deepest (the family meets other modes of the same m "
                     "along the profile, so the adiabatic equation does not hold)")
     lines = [
         f"wgmfem {__version__}, axisymmetric vector FEM (Nedelec/Lagrange P3) of a profiled capillary",
@@ -134,7 +142,8 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
     for md in study.modes:
         if not md.is_resonator_mode:
             what = "reaches ends" if md.reaches_window_ends else "window mode"
-            lines.append(f"{'-':>3} {'-':>2} {'-':>6} {'-':>3} {md.wavelength_nm:14.6f} {md.Q:10.3g} {what:>14} "
+            q_text = f"{md.Q:10.3g}" if md.q_resolved else f"{PROFILE_Q_UNRESOLVED:>10}"
+            lines.append(f"{'-':>3} {'-':>2} {'-':>6} {'-':>3} {md.wavelength_nm:14.6f} {q_text} {what:>14} "
                          f"{'':>12} {md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}")
             continue
         q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{PROFILE_Q_UNRESOLVED:>10}"
@@ -145,9 +154,9 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
                      f"{md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}")
     lines.append("")
     lines.append("labels (pol, p, region, q) from each mode's own field; the estimate is an approximation, not the "
-                 "reference (docs/theory.md, sections 16-17); 'reaches ends': a wave that travels along the "
-                 f"capillary to the window's ends (more than {AXIAL_END_SHARE_MAX:g} of its energy in their bands), "
-                 "leaking along the fibre: not a state of the profile, not labelled")
+                 "reference (docs/theory.md, sections 16-17); 'reaches ends': more than "
+                 f"{AXIAL_END_SHARE_MAX:g} of its energy in the outer tenth of the window at either end (a wave "
+                 "leaking along the fibre, or a state beyond the --count the window was sized for): not labelled")
     return "\n".join(lines) + "\n"
 
 

@@ -213,7 +213,7 @@ def make_pml(
 @dataclass(frozen=True)
 class AxialPML:
     """Layers stretching z below ``z_low_um`` and above ``z_high_um``, each ``width_um`` thick:
-    s(z) = 1 + i sigma0 xi^q, xi the depth into the layer over its width (1 between them).
+    s(z) = 1 + i sigma0 xi^q, xi the depth into the layer over its width; s = 1 between the layers.
 
     A wave exp(i beta z) is damped by exp(-beta sigma0 width / (q + 1)) across one layer, so
     the layers absorb what travels along z (waves guided by a capillary's wall), the faster the
