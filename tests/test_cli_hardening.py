@@ -69,6 +69,8 @@ def assert_one_line_error(code, out, err, seconds, fragment=""):
         ("modes --outer-diameter 1e-300", "between 0.002 and 200000 um"),
         ("modes --layers 3:1.56,3.0000001:1.47", "at least 0.001 um thick"),
         ("modes --core 1e300", "Re n <= 100"),
+        # an engine of another command
+        ("modes --engine axisym --m 600 --p 1", "wgmfem axial --profile SPEC --engine axisym"),
         # no command
         ("", "give a command"),
     ],

@@ -105,9 +105,10 @@ def add_parser(sub) -> None:
     s.add_argument("--extra-loss", type=positive_float, metavar="DB_PER_CM", help="extra loss as propagation loss along the circumference, dB/cm")
     e = modes.add_argument_group("engine")
     e.add_argument(
-        "--engine", choices=tuple(ENGINE_NAMES), default="exact",
+        "--engine", choices=(*ENGINE_NAMES, "axisym"), default="exact",
         help="exact Bessel/Hankel solution (default), 1-D radial FEM or 2-D cross-section FEM "
-        "(both FEMs seeded by the exact census of the concentric fibre)",
+        "(both FEMs seeded by the exact census of the concentric fibre); the axisymmetric FEM of "
+        "bodies of revolution is 'wgmfem axial --engine axisym'",
     )
     add_mesh_options(e)
     add_fem2d_options(e)
@@ -122,6 +123,10 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if args.engine == "axisym":
+        raise InputError("the axisymmetric FEM solves bodies of revolution, not a cross-section: use "
+                         "'wgmfem axial --profile SPEC --engine axisym' (a capillary whose radii vary along z, "
+                         "a microbubble) or 'wgmfem axial --shape sphere:RADIUS_UM:INDEX --engine axisym'")
     cyl = build_geometry(args)
     m_range = None if args.m in (None, "any") else args.m
     if args.p == "any":
