@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .axisym.mesh import ProfileWindow
 from .plot import axes_or_new
 
 #: log maps are clipped this far below the peak
@@ -15,13 +16,20 @@ LOG_FLOOR = 1e-8
 
 
 def field_density(study, index: int, samples: tuple[int, int] = (300, 300)):
-    """(r, z, |E|^2 / max) of mode ``index`` of ``study`` on a grid of the window (lengths in um)."""
+    """(r, z, |E|^2 / max) of mode ``index`` of ``study`` on a grid of the window (lengths in um).
+
+    A profile solved on half a window is shown whole: every component of a state of definite
+    parity is even or odd about the mirror plane, so |E|^2 is even."""
     w = study.window
     r = np.linspace(w.r_min_um, w.r_end_um, samples[0])[1:-1]
     z = np.linspace(w.z_min_um, w.z_max_um, samples[1])[1:-1]
     rr, zz = np.meshgrid(r, z)
     e = study.fields.components(index, np.vstack((rr.ravel(), zz.ravel())))
     density = np.sum(np.abs(e) ** 2, axis=0).reshape(rr.shape)
+    if isinstance(w, ProfileWindow) and w.half:
+        rr = np.vstack((rr[::-1], rr))
+        zz = np.vstack((2 * w.z_min_um - zz[::-1], zz))
+        density = np.vstack((density[::-1], density))
     return rr, zz, density / density.max()
 
 

@@ -255,8 +255,10 @@ class ProfileWindow:
     """A capillary whose inner and outer radius vary with z, in the window z_min..z_max (um).
 
     The interfaces are splines through (r_in(z), z) and (r_out(z), z) at the sample heights
-    ``z_um``, which must cover the window; the window ends in electric walls at z_min, z_max
-    (where the axial states of interest have decayed) and at r_min inside the caustic.
+    ``z_um``, which must cover the window; the window ends at z_min, z_max (where the axial
+    states of interest have decayed), followed by axial PML layers ``z_pml_um`` thick and
+    electric walls, and at r_min inside the caustic. With ``half`` the profile is symmetric about
+    z_min, which is the curve ``mirror`` (no layer below it).
     """
 
     z_um: tuple[float, ...]
@@ -267,6 +269,7 @@ class ProfileWindow:
     z_max_um: float
     pml: RadialPML
     z_pml_um: float = 0.0  # axial PML layers this thick below z_min and above z_max (meshed too)
+    half: bool = False  # z_min is a mirror plane of the profile
 
     @property
     def r_end_um(self) -> float:
@@ -274,8 +277,8 @@ class ProfileWindow:
 
     @property
     def mesh_z_range_um(self) -> tuple[float, float]:
-        """Heights (um) of the electric walls that end the mesh: the window plus its axial PML layers."""
-        return self.z_min_um - self.z_pml_um, self.z_max_um + self.z_pml_um
+        """Heights (um) where the mesh ends: the window plus its axial PML layers (none below a mirror)."""
+        return self.z_min_um - (0.0 if self.half else self.z_pml_um), self.z_max_um + self.z_pml_um
 
     def check(self) -> None:
         z = np.asarray(self.z_um)
@@ -323,7 +326,12 @@ def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path
             a, b = window.radii_at(y * z_stretch)
             name = "core" if x < a else "wall" if x < b else "outside" if x < r1 else "pml"
             regions[name].append(tag)
-        return _finish(regions, {"end": _outer_curves(r0, r2, y0, y1)}, window.pml, sizes, path, z_stretch)
+        walls = _outer_curves(r0, r2, y0, y1)
+        boundary: dict[str, list[int]] = {"end": walls, "mirror": []}
+        if window.half:  # the bottom edge is the mirror plane
+            boundary["mirror"] = [c for c in walls if abs(occ.getCenterOfMass(1, c)[1] - y0) < 1e-9 * r2]
+            boundary["end"] = [c for c in walls if c not in boundary["mirror"]]
+        return _finish(regions, boundary, window.pml, sizes, path, z_stretch)
     finally:
         gmsh.model.remove()
 

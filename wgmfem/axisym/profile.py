@@ -47,10 +47,12 @@ from .defaults import (
 )
 from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
 from .mesh import AUTO_Z_STRETCH_MAX, ProfileWindow, build_profile_mesh, check_window_size, check_z_stretch
-from .solver import AxisymSolution, AxisymSystem, assemble, solve
+from .solver import AxisymSolution, AxisymSystem, assemble, solve, with_electric_mirror
 
 #: eigenvalues from two shifts closer than this (relative) are the same eigenpair
 SAME_EIGENVALUE = 1e-10
+#: a profile whose radii differ by less than this (um) at mirror heights is solved on half a window
+MIRROR_TOLERANCE_UM = 1e-7
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,10 @@ def _z_window(result: AxialResult, decay: float) -> tuple[float, float]:
     return float(z[idx[0] - 1]), float(z[idx[-1] + 1])
 
 
-def _label(sampler: FieldSampler, j: int, window: ProfileWindow) -> tuple[str, int, str, int, float]:
-    """(pol, p, region, q, ez_share) of eigenvector j from its field."""
+def _label(sampler: FieldSampler, j: int, window: ProfileWindow, mirror: str | None) -> tuple[str, int, str, int, float]:
+    """(pol, p, region, q, ez_share) of eigenvector j from its field; on a half window (``mirror``:
+    the wall on the plane z_min) q is twice the sign changes above the plane, plus one if the
+    dominant component is odd (E_z under a magnetic wall, E_r under an electric one)."""
     r = np.linspace(window.r_min_um, max(window.r_out_um), 120)[1:-1]
     z = np.linspace(window.z_min_um, window.z_max_um, 121)[1:-1]
     rr, zz = np.meshgrid(r, z)
@@ -167,7 +171,29 @@ def _label(sampler: FieldSampler, j: int, window: ProfileWindow) -> tuple[str, i
     p = 1 + real_sign_changes(sampler.components(j, np.vstack((line_r, np.full(len(line_r), z_peak))))[dominant])
     line_z = np.linspace(window.z_min_um, window.z_max_um, 600)[1:-1]
     q = real_sign_changes(sampler.components(j, np.vstack((np.full(len(line_z), r_peak), line_z)))[dominant])
+    if mirror is not None:
+        odd = mirror == ("magnetic" if pol == "Ez" else "electric")
+        q = 2 * q + int(odd)
     return pol, p, region, q, ez_share
+
+
+def _mirror_for(pol: str, q: int) -> str:
+    """The wall on a symmetric profile's mirror plane that state q of the family satisfies: the
+    dominant component (E_z for Ez, E_r for Hz) is even in z for even q."""
+    even = q % 2 == 0
+    if pol == "Ez":
+        return "electric" if even else "magnetic"  # electric wall: E_r, E_phi odd, E_z even
+    return "magnetic" if even else "electric"
+
+
+def is_mirror_symmetric(profile: AxialProfile, z0_um: float, half_height_um: float) -> bool:
+    """Whether both radii are even about z0 over |z - z0| <= half_height (to MIRROR_TOLERANCE_UM)."""
+    t = np.linspace(0.0, half_height_um, 401)
+    for radii in (profile.r_in_um, profile.r_out_um):
+        up, down = (np.interp(z0_um + sign * t, profile.z_um, radii) for sign in (1.0, -1.0))
+        if np.max(np.abs(up - down)) > MIRROR_TOLERANCE_UM:
+            return False
+    return True
 
 
 def _estimate(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, pol: str, m: int, p: int, region: str | None,
@@ -202,6 +228,15 @@ def _dispersion_factors(system: AxisymSystem, vectors: np.ndarray, reference: Mo
     return factors
 
 
+def _merge(system: AxisymSystem, parts: list[tuple[str, AxisymSolution]]) -> tuple[AxisymSolution, list[str | None]]:
+    """One solution from the solutions with each mirror wall, sorted by wavelength, and the wall of each."""
+    ks = np.concatenate([sol.k for _, sol in parts])
+    vectors = np.hstack([sol.vectors for _, sol in parts])
+    walls: list[str | None] = [wall for wall, sol in parts for _ in sol.k]
+    order = np.argsort(-wavelength_nm_from_k(ks.real))
+    return AxisymSolution(system, ks[order], vectors[:, order]), [walls[i] for i in order]
+
+
 def _solve_near(system: AxisymSystem, targets: list[complex], per_target: int) -> AxisymSolution:
     """The eigenpairs nearest each target (one shift-invert solve each; the capillary's wall
     guides waves along z that the window's walls turn into a dense set of standing waves, so one
@@ -221,7 +256,8 @@ def _solve_near(system: AxisymSystem, targets: list[complex], per_target: int) -
 def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, *, pol: str = "Ez", m: int, p: int = 1,
                       region: str | None = None, count: int = 3, extra_modes: int = 3, order: int = 3,
                       points_per_wavelength: float = 12.0, z_stretch: float | None = None,
-                      axial_pml: bool = True, decay: float = DEFAULT_DECAY, cache_dir=None) -> ProfileStudy:
+                      axial_pml: bool = True, half: bool | None = None, decay: float = DEFAULT_DECAY,
+                      cache_dir=None) -> ProfileStudy:
     """FEM modes of the capillary ``profile`` next to the estimated states q < ``count`` of (pol, m, p, region).
 
     ``cylinder`` gives the materials (core, wall, outside: a :class:`LayeredCylinder` or a
@@ -235,7 +271,10 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     ``z_stretch``: elements that many times longer along z than along r (default: from the
     estimated states' shortest axial wavelength, :func:`auto_z_stretch`). ``axial_pml``: absorbing
     layers beyond the window's ends (:class:`~wgmfem.fem.pml.AxialPML`), for what travels along
-    the capillary; without them the ends are bare electric walls.
+    the capillary; without them the ends are bare electric walls. ``half``: solve a profile that is
+    symmetric about the estimate's reference height on the half window above it, once with an
+    electric and once with a magnetic wall on the mirror plane (the states' two parities; about
+    half the unknowns); None (default) does so when the profile is symmetric there.
     """
     if profile.core_index is not None:
         raise ValueError("the axisymmetric FEM takes a constant core index; drop the profile's core_index column")
@@ -261,6 +300,16 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
         axial_wavelength = harmonic.shortest_axial_wavelength_um()
         estimated_nm = dict(enumerate(harmonic.wavelength_nm.tolist()))
         estimated_k = list(harmonic.k)
+    z0 = adiabatic.reference_z_um if adiabatic is not None else harmonic.z0_um  # type: ignore[union-attr]
+    reach = max(z0 - z_min, z_max - z0)
+    symmetric = is_mirror_symmetric(profile, z0, reach * (1 + 2 * AXIAL_PML_FRACTION))
+    if half and not symmetric:
+        raise ValueError(f"the profile is not symmetric about z = {z0:g} um (the reference height): solve the "
+                         "whole window")
+    if half is None:
+        half = symmetric
+    if half:
+        z_min, z_max = z0 - reach, z0 + reach
     fixed, k_ref = reference.cylinder, reference.k.real
     to_fixed = [complex(k_ref + (k.real - k_ref) * reference.dispersion_factor, k.imag) for k in estimated_k]
     k = to_fixed[0].real
@@ -271,8 +320,8 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     r_min = inner_cut_radius_um(narrowest, m, k, math.exp(-decay))
     pml = make_pml(float(profile.r_out_um.max()), k, fixed.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
     z_pml = AxialPML.for_window(z_min, z_max, AXIAL_PML_FRACTION, AXIAL_PML_REFLECTION) if axial_pml else None
-    window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min, z_min, z_max,
-                           pml, z_pml.width_um if z_pml is not None else 0.0)
+    window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min,
+                           z0 if half else z_min, z_max, pml, z_pml.width_um if z_pml is not None else 0.0, half)
     indices = {"core": fixed.indices[0], "wall": fixed.indices[1], "outside": fixed.outside_index,
                "pml": fixed.outside_index}
     lam_um = wavelength_nm_from_k(k) / 1000.0
@@ -285,14 +334,23 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     loaded = load_mesh(info.path)
     t1 = time.perf_counter()
     system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order,
-                      axial_pml=z_pml)
+                      mirror="magnetic" if half else None, axial_pml=z_pml)
     t2 = time.perf_counter()
-    sol = _solve_near(system, to_fixed, 1 + extra_modes)
+    if half:
+        walls = {"magnetic": system, "electric": with_electric_mirror(system, loaded)}
+        parts = [(wall, _solve_near(walls[wall], [k for q, k in enumerate(to_fixed) if _mirror_for(reference.pol, q) == wall],
+                                    1 + extra_modes))
+                 for wall in ("electric", "magnetic") if any(_mirror_for(reference.pol, q) == wall
+                                                             for q in range(len(to_fixed)))]
+        sol, mirrors = _merge(system, parts)
+    else:
+        sol = _solve_near(system, to_fixed, 1 + extra_modes)
+        mirrors = [None] * len(sol.k)
     t3 = time.perf_counter()
     share = system.energy_share(sol.vectors, ("core", "wall"))
     z_centre = system.element_centres()[1]
     band = AXIAL_END_BAND * (z_max - z_min)
-    at_ends = (z_centre < z_min + band) | (z_centre > z_max - band)
+    at_ends = (z_centre > z_max - band) if half else (z_centre < z_min + band) | (z_centre > z_max - band)
     end_share = system.energy_share(sol.vectors, ("core", "wall", "outside"), where=at_ends)
     factors = _dispersion_factors(system, sol.vectors, reference)
     sampler = FieldSampler(sol)
@@ -300,7 +358,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     states = {md.q: md for md in adiabatic.modes} if adiabatic is not None else {}
     modes = []
     for j, kj in enumerate(sol.k):
-        pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window)
+        pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window, mirrors[j])
         resonator = share[j] >= RESONATOR_FRACTION_MIN and end_share[j] <= AXIAL_END_SHARE_MAX
         same = (pol_j, p_j, region_j) == family and resonator
         k_true = complex(k_ref + (kj.real - k_ref) / factors[j], kj.imag)  # Q = F Re k / (2 |Im k|)

@@ -31,7 +31,7 @@ boundaries are exact circles through a degree-k isoparametric map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -153,6 +153,13 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     fixed = basis.get_dofs(np.concatenate(walls)).all()
     free = np.setdiff1d(np.arange(basis.N), fixed)
     return AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group, absorbing)
+
+
+def with_electric_mirror(system: AxisymSystem, loaded: LoadedMesh) -> AxisymSystem:
+    """The same problem with an electric wall on the curve ``mirror`` (its tangential unknowns
+    fixed) instead of the natural magnetic one: one assembly serves both parities."""
+    mirror_dofs = system.basis.get_dofs(loaded.boundaries["mirror"]).all()
+    return replace(system, free=np.setdiff1d(system.free, mirror_dofs))
 
 
 @dataclass

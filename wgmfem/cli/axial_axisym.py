@@ -13,6 +13,7 @@ from scipy.sparse.linalg import ArpackNoConvergence
 from .. import __version__
 from ..axisym.defaults import AXIAL_END_SHARE_MAX, PROFILE_RESOLVED_Q_MAX
 from ..axisym.export import write_vtu
+from ..axisym.mesh import ProfileWindow
 from ..axisym.profile import ProfileStudy, profile_modes_fem
 from ..axisym.sphere import SphereStudy, sphere_modes_fem
 from ..exact.sphere import SphereError
@@ -130,8 +131,10 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
     lines = [
         f"wgmfem {__version__}, axisymmetric vector FEM (Nedelec/Lagrange P3) of a profiled capillary",
         f"profile  : {source}; window r {w.r_min_um:.3f}..{w.r_end_um:.3f} um (PML from {w.pml.r_start_um:.3f}), "
-        f"z {w.z_min_um:.2f}..{w.z_max_um:.2f} um" + (f", axial PML {w.z_pml_um:.2f} um beyond each end" if w.z_pml_um
-                                                      else ", electric walls at its ends"),
+        f"z {w.z_min_um:.2f}..{w.z_max_um:.2f} um" + (", mirror plane at its bottom (both parities solved)" if w.half
+                                                      else "")
+        + (f", axial PML {w.z_pml_um:.2f} um beyond {'its top' if w.half else 'each end'}" if w.z_pml_um
+           else ", electric walls at its ends"),
         f"family   : {ref.label()} ({estimate} printed beside the FEM's)",
         f"solved   : {study.num_unknowns} unknowns (elements {study.z_stretch:.2f}x longer along z) in {elapsed:.2f} s",
         "",
@@ -171,7 +174,8 @@ def _write_map(study, path: str) -> None:
 
     index = next((j for j, md in enumerate(study.modes) if md.is_resonator_mode), 0)
     w = study.window
-    aspect = (w.z_max_um - w.z_min_um) / (w.r_end_um - w.r_min_um)
+    shown_twice = isinstance(w, ProfileWindow) and w.half  # a half profile window is drawn whole
+    aspect = (w.z_max_um - w.z_min_um) * (2 if shown_twice else 1) / (w.r_end_um - w.r_min_um)
     fig, ax = plt.subplots(figsize=(7.0, min(max(7.0 * aspect * 0.8 + 1.2, 3.0), 9.0)), layout="constrained")
     try:
         plot_axisym_mode(study, index, ax)
