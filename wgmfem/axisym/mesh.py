@@ -286,7 +286,8 @@ class ProfileWindow:
         if not (self.z_pml_um >= 0 and z[0] <= low and self.z_min_um < self.z_max_um and high <= z[-1]):
             raise ValueError(f"the window and its axial PML (z {low:.3g}..{high:.3g} um) must lie within the "
                              f"profile's z range ({z[0]:g}..{z[-1]:g} um): extend the profile")
-        if not (0 < self.r_min_um < min(self.r_in_um) and max(self.r_out_um) < self.pml.r_start_um):
+        r_in, r_out = self.radii_at(np.linspace(low, high, 801))
+        if not (0 < self.r_min_um < r_in.min() and r_out.max() < self.pml.r_start_um):
             raise ValueError("the window must run from inside the bore (r_min) past the outer wall into the PML")
 
     def radii_at(self, z_um):

@@ -51,6 +51,8 @@ from .solver import AxisymSolution, AxisymSystem, assemble, solve, with_electric
 
 #: eigenvalues from two shifts closer than this (relative) are the same eigenpair
 SAME_EIGENVALUE = 1e-10
+#: the window's inner edge lies at least this far inside the narrowest bore it spans (fraction of its radius)
+BORE_MARGIN = 0.98
 #: a profile whose radii differ by less than this (um) at mirror heights is solved on half a window
 MIRROR_TOLERANCE_UM = 1e-7
 
@@ -317,7 +319,11 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     narrowest = LayeredCylinder((float(np.interp(heights, profile.z_um, profile.r_in_um).min()),
                                  float(np.interp(heights, profile.z_um, profile.r_out_um).min())),
                                 fixed.indices, fixed.outside_index, fixed.names)
-    r_min = inner_cut_radius_um(narrowest, m, k, math.exp(-decay))
+    # inside the caustic, and inside the bore wherever the mesh reaches (its layers included): a
+    # wall mode's caustic can lie in the glass, but the mesh needs the bore's interface
+    meshed = np.linspace(z_min - AXIAL_PML_FRACTION * (z_max - z_min), z_max + AXIAL_PML_FRACTION * (z_max - z_min), 801)
+    bore = float(np.interp(meshed, profile.z_um, profile.r_in_um).min())
+    r_min = min(inner_cut_radius_um(narrowest, m, k, math.exp(-decay)), BORE_MARGIN * bore)
     pml = make_pml(float(profile.r_out_um.max()), k, fixed.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
     z_pml = AxialPML.for_window(z_min, z_max, AXIAL_PML_FRACTION, AXIAL_PML_REFLECTION) if axial_pml else None
     window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min,
