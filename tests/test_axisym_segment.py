@@ -216,3 +216,16 @@ def test_wall_family_of_the_microbubble_against_the_adiabatic_states():
     for md in paired.values():
         assert (md.pol, md.p, md.region) == ("Ez", 1, "wall")
         assert abs(md.wavelength_nm / md.adiabatic.wavelength_nm - 1) < 1e-5
+
+
+def test_a_label_carried_twice_is_trusted_for_neither():
+    """Two modes of the resonator with one (pol, p, region, q) label are both marked shared (and so
+    never paired with an estimate); a window wave with that label does not count."""
+    import numpy as np
+
+    from wgmfem.axisym.profile import shared_labels
+
+    labels = [("Hz", 1, "core", 0), ("Ez", 1, "core", 0), ("Hz", 1, "core", 0), ("Ez", 1, "core", 1),
+              ("Ez", 1, "core", 1)]
+    resonator = np.array([True, True, True, True, False])
+    assert shared_labels(labels, resonator).tolist() == [True, False, True, False, False]

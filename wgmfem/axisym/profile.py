@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,6 +52,9 @@ from .solver import AxisymSolution, AxisymSystem, assemble, solve, with_electric
 
 #: eigenvalues from two shifts closer than this (relative) are the same eigenpair
 SAME_EIGENVALUE = 1e-10
+#: a Q that changes by more than this (relative, first order) with the axial PML twice as strong is
+#: a property of the window, not of the state: not reported
+Q_PML_CHANGE_MAX = 0.05
 #: the window's inner edge lies at least this far inside the narrowest bore it spans (fraction of its radius)
 BORE_MARGIN = 0.98
 #: a profile whose radii differ by less than this (um) at mirror heights is solved on half a window
@@ -73,6 +77,8 @@ class ProfileModeFEM(ComplexWavenumber):
     adiabatic: AxialMode | None  # the adiabatic state of the same label, when the adiabatic solution exists
     harmonic_nm: float | None = None  # the harmonic estimate of the same label (nm), when that was the estimate
     dispersion_factor: float = 1.0  # F of the reference resonance (1 for fixed indices)
+    label_shared: bool = False  # another mode of the resonator carries the same (pol, p, region, q)
+    q_pml_change: float = math.nan  # relative change of Q, to first order, with the axial PML twice as strong
 
     @property
     def Q(self) -> float:
@@ -90,19 +96,25 @@ class ProfileModeFEM(ComplexWavenumber):
 
     @property
     def q_resolved(self) -> bool:
-        return abs(self.Q) <= PROFILE_RESOLVED_Q_MAX
+        """|Q| within what the FEM resolves and, with an axial PML, insensitive to it (a state that
+        leaks along the fibre through waves the layers absorb poorly has a Q of the window)."""
+        steady = math.isnan(self.q_pml_change) or self.q_pml_change <= Q_PML_CHANGE_MAX
+        return abs(self.Q) <= PROFILE_RESOLVED_Q_MAX and steady
 
     def to_dict(self) -> dict:
-        """A JSON-ready record (wavelength in nm, k in 1/um); ``Q`` None where unresolved, beside the
+        """A JSON-ready record (wavelength in nm, k in 1/um); ``Q`` None where unresolved (no bound is
+        claimed: above PROFILE_RESOLVED_Q_MAX it can belong to the window), beside the
         adiabatic state of the same label when there is one."""
         record: dict[str, object] = {
             "engine": "axisym", "shape": "profile", "pol": self.pol, "m": self.m, "p": self.p, "region": self.region,
             "q": self.q, "wavelength_nm": self.wavelength_nm, "k_real": self.k_per_um.real,
             "k_imag": self.k_per_um.imag, "Q": self.Q if self.q_resolved else None,
-            "Q_lower_bound": None if self.q_resolved else PROFILE_RESOLVED_Q_MAX, "resonator_mode": self.is_resonator_mode,
+            "resonator_mode": self.is_resonator_mode,
             "verification": {"capillary_energy_fraction": self.capillary_fraction, "ez_share": self.ez_share,
                              "axial_end_energy_fraction": self.axial_end_share,
-                             "dispersion_factor": self.dispersion_factor},
+                             "dispersion_factor": self.dispersion_factor, "label_unique": not self.label_shared,
+                             "Q_change_with_stronger_axial_pml": None if math.isnan(self.q_pml_change)
+                             else self.q_pml_change},
         }
         if self.adiabatic is not None:
             record["adiabatic"] = {"wavelength_nm": self.adiabatic.wavelength_nm,
@@ -132,6 +144,17 @@ class ProfileStudy:
     num_unknowns: int
     seconds: dict
     fields: FieldSampler  # (E_r, E_z, E_phi) of every mode at any point of the window
+
+    @property
+    def missing_states(self) -> list[int]:
+        """The estimated states q that no FEM mode was paired with (by its own, unshared labels)."""
+        if self.adiabatic is not None:
+            estimated = [md.q for md in self.adiabatic.modes]
+        else:
+            assert self.harmonic is not None
+            estimated = list(range(len(self.harmonic.k)))
+        found = {md.q for md in self.modes if md.adiabatic is not None or md.harmonic_nm is not None}
+        return [q for q in estimated if q not in found]
 
     @property
     def reference(self) -> Mode:
@@ -177,6 +200,29 @@ def _label(sampler: FieldSampler, j: int, window: ProfileWindow, mirror: str | N
         odd = mirror == ("magnetic" if pol == "Ez" else "electric")
         q = 2 * q + int(odd)
     return pol, p, region, q, ez_share
+
+
+def q_sensitivity(system: AxisymSystem, other: AxisymSystem, sol: AxisymSolution) -> np.ndarray:
+    """|Q' / Q - 1| of each eigenpair when the matrices change from ``system`` to ``other``, to first
+    order: dk^2 = x^T (dA - k^2 dB) x / x^T B x (the problem is complex symmetric, so x is its own
+    left eigenvector; x is zero on the fixed unknowns of either wall)."""
+    dA, dB = other.A - system.A, other.B - system.B
+    out = np.empty(len(sol.k))
+    for j, k in enumerate(sol.k):
+        x = sol.vectors[:, j]
+        lam = complex(k) ** 2
+        shift = (x @ (dA @ x) - lam * (x @ (dB @ x))) / (x @ (system.B @ x))
+        k2 = np.sqrt(lam + shift)
+        q1, q2 = k.real / (-2 * k.imag), k2.real / (-2 * k2.imag)
+        out[j] = abs(q2 / q1 - 1)
+    return out
+
+
+def shared_labels(labels: list[tuple], resonator: np.ndarray) -> np.ndarray:
+    """For each mode, whether it is a mode of the resonator whose label another one also carries
+    (two modes, one label: neither is trusted)."""
+    counts = Counter(label for label, keep in zip(labels, resonator) if keep)
+    return np.array([bool(keep) and counts[label] > 1 for label, keep in zip(labels, resonator)], dtype=bool)
 
 
 def _mirror_for(pol: str, q: int) -> str:
@@ -359,19 +405,28 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     at_ends = (z_centre > z_max - band) if half else (z_centre < z_min + band) | (z_centre > z_max - band)
     end_share = system.energy_share(sol.vectors, ("core", "wall", "outside"), where=at_ends)
     factors = _dispersion_factors(system, sol.vectors, reference)
+    if z_pml is not None:  # the same mesh with the axial layers twice as strong
+        stronger = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order,
+                            mirror="magnetic" if half else None, axial_pml=replace(z_pml, sigma0=2 * z_pml.sigma0))
+        q_change = q_sensitivity(system, stronger, sol)
+    else:
+        q_change = np.full(len(sol.k), math.nan)
     sampler = FieldSampler(sol)
     family = (reference.pol, reference.p, reference.region)
     states = {md.q: md for md in adiabatic.modes} if adiabatic is not None else {}
+    labels = [_label(sampler, j, window, mirrors[j]) for j in range(len(sol.k))]
+    resonator = (share >= RESONATOR_FRACTION_MIN) & (end_share <= AXIAL_END_SHARE_MAX)
+    shared_label = shared_labels([label[:4] for label in labels], resonator)
     modes = []
     for j, kj in enumerate(sol.k):
-        pol_j, p_j, region_j, q_j, ez = _label(sampler, j, window, mirrors[j])
-        resonator = share[j] >= RESONATOR_FRACTION_MIN and end_share[j] <= AXIAL_END_SHARE_MAX
-        same = (pol_j, p_j, region_j) == family and resonator
+        pol_j, p_j, region_j, q_j, ez = labels[j]
+        shared = bool(shared_label[j])
+        same = (pol_j, p_j, region_j) == family and bool(resonator[j]) and not shared
         k_true = complex(k_ref + (kj.real - k_ref) / factors[j], kj.imag)  # Q = F Re k / (2 |Im k|)
         modes.append(ProfileModeFEM(k_true, pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]),
                                     states.get(q_j) if same else None,
                                     estimated_nm.get(q_j) if same and harmonic is not None else None,
-                                    float(factors[j])))
+                                    float(factors[j]), shared, float(q_change[j])))
     seconds = {"estimate_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
                "label": time.perf_counter() - t3}
     return ProfileStudy(modes, adiabatic, harmonic, window, stretch, system.num_unknowns, seconds, sampler)

@@ -11,7 +11,7 @@ import time
 from scipy.sparse.linalg import ArpackNoConvergence
 
 from .. import __version__
-from ..axisym.defaults import AXIAL_END_SHARE_MAX, PROFILE_RESOLVED_Q_MAX
+from ..axisym.defaults import AXIAL_END_SHARE_MAX
 from ..axisym.export import write_vtu
 from ..axisym.mesh import ProfileWindow
 from ..axisym.profile import ProfileStudy, profile_modes_fem
@@ -23,8 +23,8 @@ from .common import InputError, command_progress, emit, figure_suffix_ok, progre
 #: default and accepted range of --fem-points (below 6 a degree-3 element spans half a wavelength)
 DEFAULT_FEM_POINTS = 12.0
 FEM_POINTS_RANGE = (6.0, 30.0)
-#: how a profile mode's Q beyond what the FEM resolves is shown (">1e11")
-PROFILE_Q_UNRESOLVED = ">" + f"{PROFILE_RESOLVED_Q_MAX:.0e}".replace("e+", "e")
+#: how a profile mode's Q that the FEM does not resolve is shown (no bound: docs/theory.md section 17)
+PROFILE_Q_UNRESOLVED = "unresolved"
 SHAPE_HELP = "sphere:RADIUS_UM:INDEX[:OUTSIDE_INDEX] (outside index default 1)"
 #: sphere-literature names: TE has no radial electric field (polar E at the equator, the Ez-like family)
 SPHERE_POLS = {"te": "TE", "ez": "TE", "tm": "TM", "hz": "TM"}
@@ -72,7 +72,16 @@ def run_profile_axisym(args, profile, cylinder, source: str) -> int:
     study, elapsed = _solve(args, lambda: profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p,
                                                             region=args.region, count=args.count,
                                                             points_per_wavelength=fem_points(args)))
+    if study.missing_states:
+        sys.stderr.write(f"wgmfem: warning: {missing_text(study)}\n")
     return _write(args, study, lambda: profile_table(study, source, elapsed), elapsed)
+
+
+def missing_text(study: ProfileStudy) -> str:
+    """One line on the estimated states that no FEM mode turned out to be."""
+    return (f"no FEM mode is the state q = {', '.join(map(str, study.missing_states))} of {study.reference.label()}: "
+            "near the estimate there were only other families or waves reaching the window's ends (the profile "
+            "may be far from the estimate there; more eigenpairs: a larger --count)")
 
 
 def fem_points(args) -> float:
@@ -153,9 +162,12 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
         estimated = md.adiabatic.wavelength_nm if md.adiabatic else md.harmonic_nm
         beside = (f"{estimated:14.6f} {md.wavelength_nm - estimated:12.2e}" if estimated is not None
                   else f"{'-':>14} {'-':>12}")
+        mark = "  AMBIGUOUS: another mode has this label" if md.label_shared else ""
         lines.append(f"{md.pol:>3} {md.p:>2} {md.region:>6} {md.q:>3} {md.wavelength_nm:14.6f} {q_text} {beside} "
-                     f"{md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}")
+                     f"{md.capillary_fraction:12.3f} {md.axial_end_share:8.1e}{mark}")
     lines.append("")
+    if study.missing_states:
+        lines.append(f"warning: {missing_text(study)}")
     lines.append("labels (pol, p, region, q) from each mode's own field; the estimate is an approximation, not the "
                  "reference (docs/theory.md, sections 16-17); 'reaches ends': more than "
                  f"{AXIAL_END_SHARE_MAX:g} of its energy in the outer tenth of the window at either end (a wave "
