@@ -276,6 +276,55 @@ def _dispersion_factors(system: AxisymSystem, vectors: np.ndarray, reference: Mo
     return factors
 
 
+@dataclass
+class _Estimate:
+    """The estimated states of the family: from the adiabatic solution or the harmonic estimate."""
+
+    adiabatic: AxialResult | None
+    harmonic: HarmonicStates | None
+    reference: Mode  # the exact cross-section mode they start from
+    z0_um: float  # its height
+    z_min_um: float  # where the states q < count have decayed by e^-decay
+    z_max_um: float
+    axial_wavelength_um: float  # the shortest of the states
+    wavelengths_nm: dict[int, float]  # by q
+    k: list[complex]  # 1/um, by q
+
+
+def _estimated_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, pol: str, m: int, p: int,
+                      region: str | None, count: int, decay: float) -> _Estimate:
+    adiabatic, harmonic = _estimate(profile, cylinder, pol, m, p, region, count)
+    if adiabatic is not None:
+        z_min, z_max = _z_window(adiabatic, decay)
+        return _Estimate(adiabatic, None, adiabatic.reference, adiabatic.reference_z_um, z_min, z_max,
+                         float(adiabatic.verification["shortest_axial_wavelength_um"]),
+                         {md.q: md.wavelength_nm for md in adiabatic.modes}, [md.k for md in adiabatic.modes])
+    assert harmonic is not None
+    z_min, z_max = harmonic.extent_um(decay)
+    if z_min < profile.z_um[0] or z_max > profile.z_um[-1]:
+        raise ValueError(f"the axial states reach beyond the profile (z {z_min:.3g}..{z_max:.3g} um needed, "
+                         f"{profile.z_um[0]:g}..{profile.z_um[-1]:g} um given): extend the profile")
+    return _Estimate(None, harmonic, harmonic.reference, harmonic.z0_um, z_min, z_max,
+                     harmonic.shortest_axial_wavelength_um(), dict(enumerate(harmonic.wavelength_nm.tolist())),
+                     list(harmonic.k))
+
+
+def _solve_states(system: AxisymSystem, half_mesh, pol: str, targets: list[complex],
+                  per_target: int) -> tuple[AxisymSolution, list[str | None]]:
+    """Eigenpairs near the estimated states (``targets``, by q) and the mirror wall of each: on a
+    half window (``half_mesh``: its loaded mesh) each state is sought with the wall of its parity."""
+    if half_mesh is None:
+        sol = _solve_near(system, targets, per_target)
+        return sol, [None] * len(sol.k)
+    walls = {"magnetic": system, "electric": with_electric_mirror(system, half_mesh)}
+    parts = []
+    for wall in ("electric", "magnetic"):
+        mine = [k for q, k in enumerate(targets) if _mirror_for(pol, q) == wall]
+        if mine:
+            parts.append((wall, _solve_near(walls[wall], mine, per_target)))
+    return _merge(system, parts)
+
+
 def _merge(system: AxisymSystem, parts: list[tuple[str, AxisymSolution]]) -> tuple[AxisymSolution, list[str | None]]:
     """One solution from the solutions with each mirror wall, sorted by wavelength, and the wall of each."""
     ks = np.concatenate([sol.k for _, sol in parts])
@@ -331,24 +380,9 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     if cylinder.n_layers != 2:
         raise ValueError("a capillary profile has two layers (core and wall)")
     t0 = time.perf_counter()
-    adiabatic, harmonic = _estimate(profile, cylinder, pol, m, p, region, count)
-    if adiabatic is not None:
-        reference = adiabatic.reference
-        z_min, z_max = _z_window(adiabatic, decay)
-        axial_wavelength = float(adiabatic.verification["shortest_axial_wavelength_um"])
-        estimated_nm = {md.q: md.wavelength_nm for md in adiabatic.modes}
-        estimated_k = [md.k for md in adiabatic.modes]
-    else:
-        assert harmonic is not None
-        reference = harmonic.reference
-        z_min, z_max = harmonic.extent_um(decay)
-        if z_min < profile.z_um[0] or z_max > profile.z_um[-1]:
-            raise ValueError(f"the axial states reach beyond the profile (z {z_min:.3g}..{z_max:.3g} um needed, "
-                             f"{profile.z_um[0]:g}..{profile.z_um[-1]:g} um given): extend the profile")
-        axial_wavelength = harmonic.shortest_axial_wavelength_um()
-        estimated_nm = dict(enumerate(harmonic.wavelength_nm.tolist()))
-        estimated_k = list(harmonic.k)
-    z0 = adiabatic.reference_z_um if adiabatic is not None else harmonic.z0_um  # type: ignore[union-attr]
+    est = _estimated_states(profile, cylinder, pol, m, p, region, count, decay)
+    adiabatic, harmonic, reference = est.adiabatic, est.harmonic, est.reference
+    z0, z_min, z_max = est.z0_um, est.z_min_um, est.z_max_um
     reach = max(z0 - z_min, z_max - z0)
     symmetric = is_mirror_symmetric(profile, z0, reach * (1 + 2 * AXIAL_PML_FRACTION))
     if half and not symmetric:
@@ -359,7 +393,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     if half:
         z_min, z_max = z0 - reach, z0 + reach
     fixed, k_ref = reference.cylinder, reference.k.real
-    to_fixed = [complex(k_ref + (k.real - k_ref) * reference.dispersion_factor, k.imag) for k in estimated_k]
+    to_fixed = [complex(k_ref + (k.real - k_ref) * reference.dispersion_factor, k.imag) for k in est.k]
     k = to_fixed[0].real
     heights = np.linspace(z_min, z_max, 401)
     narrowest = LayeredCylinder((float(np.interp(heights, profile.z_um, profile.r_in_um).min()),
@@ -379,7 +413,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     lam_um = wavelength_nm_from_k(k) / 1000.0
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
     densest = max(complex(indices["core"]).real, complex(indices["wall"]).real)
-    stretch = auto_z_stretch(axial_wavelength, lam_um, densest) if z_stretch is None else float(z_stretch)
+    stretch = auto_z_stretch(est.axial_wavelength_um, lam_um, densest) if z_stretch is None else float(z_stretch)
     low, high = window.mesh_z_range_um
     check_window_size((window.r_end_um - r_min) * (high - low) / stretch, min(sizes["core"], sizes["wall"]))
     info = build_profile_mesh(window, sizes, z_stretch=stretch, cache_dir=cache_dir)
@@ -388,16 +422,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     system = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order,
                       mirror="magnetic" if half else None, axial_pml=z_pml)
     t2 = time.perf_counter()
-    if half:
-        walls = {"magnetic": system, "electric": with_electric_mirror(system, loaded)}
-        parts = [(wall, _solve_near(walls[wall], [k for q, k in enumerate(to_fixed) if _mirror_for(reference.pol, q) == wall],
-                                    1 + extra_modes))
-                 for wall in ("electric", "magnetic") if any(_mirror_for(reference.pol, q) == wall
-                                                             for q in range(len(to_fixed)))]
-        sol, mirrors = _merge(system, parts)
-    else:
-        sol = _solve_near(system, to_fixed, 1 + extra_modes)
-        mirrors = [None] * len(sol.k)
+    sol, mirrors = _solve_states(system, loaded if half else None, reference.pol, to_fixed, 1 + extra_modes)
     t3 = time.perf_counter()
     share = system.energy_share(sol.vectors, ("core", "wall"))
     z_centre = system.element_centres()[1]
@@ -425,7 +450,7 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
         k_true = complex(k_ref + (kj.real - k_ref) / factors[j], kj.imag)  # Q = F Re k / (2 |Im k|)
         modes.append(ProfileModeFEM(k_true, pol_j, m, p_j, region_j, q_j, ez, float(share[j]), float(end_share[j]),
                                     states.get(q_j) if same else None,
-                                    estimated_nm.get(q_j) if same and harmonic is not None else None,
+                                    est.wavelengths_nm.get(q_j) if same and harmonic is not None else None,
                                     float(factors[j]), shared, float(q_change[j])))
     seconds = {"estimate_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
                "label": time.perf_counter() - t3}
