@@ -26,7 +26,7 @@ from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
 from ..units import wavelength_nm_from_k
 from .equation import AxialError
-from .modes import cross_section_mode, cutoff_slopes, cylinder_at
+from .modes import reference_mode
 from .profile import AxialProfile
 
 #: samples each side of the maximum in the first quadratic fit of the radii
@@ -90,17 +90,9 @@ def _reference(cylinder: LayeredCylinder | MaterialStack, r_in: float, r_out: fl
                region: str | None) -> tuple[Mode, dict[str, float]]:
     """The exact cross-section mode at the radii (r_in, r_out) and dk_c/dr_in, dk_c/dr_out there
     (1/um^2; at the indices of the resonance, divided by its dispersion factor F)."""
-    if isinstance(cylinder, MaterialStack):
-        if cylinder.n_layers != 2:
-            raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
-        stack = MaterialStack((r_in, r_out), cylinder.materials, cylinder.outside, cylinder.names)
-        reference = cross_section_mode(stack, pol, m, p, region)
-    else:
-        reference = cross_section_mode(cylinder_at(cylinder, r_in, r_out), pol, m, p, region)
-    factor = reference.dispersion_factor
-    fixed_mode = reference if factor == 1.0 else cross_section_mode(reference.cylinder, pol, m, p, region)
-    slopes = cutoff_slopes(reference.cylinder, fixed_mode, r_in, r_out)  # d lambda_c / d r (nm/um)
+    reference, _, slopes = reference_mode(cylinder, r_in, r_out, pol, m, p, region)  # slopes in nm/um
     k0 = reference.k.real
+    factor = reference.dispersion_factor
     return reference, {name: -k0 / wavelength_nm_from_k(k0) * s / factor for name, s in slopes.items()}
 
 

@@ -268,6 +268,23 @@ def cutoff_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float
     return slopes
 
 
+def reference_mode(cylinder: LayeredCylinder | MaterialStack, r_in: float, r_out: float, pol: str, m: int, p: int,
+                   region: str | None, core_index=None) -> tuple[Mode, Mode, dict[str, float]]:
+    """The exact cross-section mode of (pol, m, p, region) at the radii (r_in, r_out) (um), the same
+    mode at the fixed indices of its own wavelength (itself without dispersion), and d lambda_c /
+    d r_in, d r_out there (nm/um, at those fixed indices)."""
+    if isinstance(cylinder, MaterialStack):
+        if cylinder.n_layers != 2:
+            raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
+        stack = MaterialStack((r_in, r_out), cylinder.materials, cylinder.outside, cylinder.names)
+        reference = cross_section_mode(stack, pol, m, p, region)
+    else:
+        reference = cross_section_mode(cylinder_at(cylinder, r_in, r_out, core_index), pol, m, p, region)
+    fixed_mode = (reference if reference.dispersion_factor == 1.0
+                  else cross_section_mode(reference.cylinder, pol, m, p, region))
+    return reference, fixed_mode, cutoff_slopes(reference.cylinder, fixed_mode, r_in, r_out)
+
+
 def find_axial_modes(
     profile: AxialProfile,
     cylinder: LayeredCylinder | MaterialStack,
@@ -289,20 +306,12 @@ def find_axial_modes(
     ref_index = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))
     n_core = None if profile.core_index is None else complex(profile.core_index[ref_index])
     r_in, r_out = float(profile.r_in_um[ref_index]), float(profile.r_out_um[ref_index])
-    if isinstance(cylinder, MaterialStack):
-        if cylinder.n_layers != 2:
-            raise AxialError("axial profiles describe a capillary: a core and a wall (two layers)")
-        if profile.core_index is not None:
-            raise AxialError("a liquid index along z needs fixed indices (numbers), not materials")
-        reference = cross_section_mode(
-            MaterialStack((r_in, r_out), cylinder.materials, cylinder.outside, cylinder.names), pol, m, p, region)
-    else:
-        reference = cross_section_mode(cylinder_at(cylinder, r_in, r_out, n_core), pol, m, p, region)
+    if isinstance(cylinder, MaterialStack) and profile.core_index is not None:
+        raise AxialError("a liquid index along z needs fixed indices (numbers), not materials")
+    reference, fixed_mode, slopes = reference_mode(cylinder, r_in, r_out, pol, m, p, region, n_core)
     # along z: the indices of the reference resonance (dispersion enters through the factor F)
     fixed = reference.cylinder
     factor = reference.dispersion_factor
-    fixed_mode = reference if factor == 1.0 else cross_section_mode(fixed, pol, m, p, region)
-    slopes = cutoff_slopes(fixed, fixed_mode, r_in, r_out)
     cutoff_report: dict = {}
     k_fixed = cutoff_along(profile, fixed, fixed_mode, slopes, neighbour_spacing(fixed_mode), report=cutoff_report)
     k_c = reference.k + (k_fixed - k_fixed[ref_index]) / factor

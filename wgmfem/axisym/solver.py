@@ -86,6 +86,7 @@ class AxisymSystem:
     eps_elem: np.ndarray
     element_group: np.ndarray
     absorbing: np.ndarray  # per element: inside a PML (radial or axial)
+    _grams: dict = field(default_factory=dict, repr=False)  # energy Gram matrices by element mask
 
     @property
     def num_unknowns(self) -> int:
@@ -95,15 +96,20 @@ class AxisymSystem:
         """Electric energy n^2 |E|^2 in ``regions`` (and in the elements ``where``, a boolean per
         element, if given) over the whole electric energy, both counted outside the PMLs (radial
         and axial), per column of ``vectors``."""
-        r = np.asarray(self.basis.global_coordinates())[0]
-        real_eps = self.eps_elem.real[:, None] * np.ones_like(r)
-        outside_pml = ~self.absorbing
-        numerator = np.isin(self.element_group, regions) & outside_pml & (True if where is None else where)
-        parts = []
-        for mask in (numerator, outside_pml):
-            gram = _energy.assemble(self.basis, weight=np.where(mask[:, None], real_eps, 0.0))
-            parts.append(np.einsum("ij,ij->j", vectors.conj(), gram @ vectors).real)
-        return parts[0] / parts[1]
+        numerator = np.isin(self.element_group, regions) & ~self.absorbing & (True if where is None else where)
+        return self._energy(vectors, numerator) / self._energy(vectors, ~self.absorbing)
+
+    def _energy(self, vectors: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Electric energy in the elements ``mask`` per column; the Gram matrix of a mask is kept
+        (the whole window's serves every share)."""
+        key = mask.tobytes()
+        if key not in self._grams:
+            if len(self._grams) >= 4:
+                self._grams.clear()
+            r = np.asarray(self.basis.global_coordinates())[0]  # (elements, quadrature points)
+            real_eps = self.eps_elem.real[:, None] * np.ones_like(r)
+            self._grams[key] = _energy.assemble(self.basis, weight=np.where(mask[:, None], real_eps, 0.0))
+        return np.einsum("ij,ij->j", vectors.conj(), self._grams[key] @ vectors).real
 
     def element_centres(self) -> np.ndarray:
         """(r, z) of every element's vertex centroid (2, T), um."""
@@ -149,10 +155,9 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     coeffs = {"lam_r": lam_r, "lam_phi": lam_phi, "lam_z": lam_z, "m": float(m)}
     A = _stiffness.assemble(basis, **coeffs)
     B = _mass.assemble(basis, eps=eps, **coeffs)
-    walls = [loaded.boundaries["end"]] + ([loaded.boundaries["mirror"]] if mirror == "electric" else [])
-    fixed = basis.get_dofs(np.concatenate(walls)).all()
-    free = np.setdiff1d(np.arange(basis.N), fixed)
-    return AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group, absorbing)
+    free = np.setdiff1d(np.arange(basis.N), basis.get_dofs(loaded.boundaries["end"]).all())
+    system = AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group, absorbing)
+    return with_electric_mirror(system, loaded) if mirror == "electric" else system
 
 
 def with_electric_mirror(system: AxisymSystem, loaded: LoadedMesh) -> AxisymSystem:
