@@ -142,7 +142,7 @@ def test_dispersive_profile_against_a_self_consistent_fixed_index_solve():
     """Water in fused silica (materials that follow the wavelength): the FEM runs at the indices of
     the reference resonance and divides each shift by the dispersion factor F. Solved again with the
     indices fixed at the resulting q = 0 wavelength, the FEM lands on the same wavelength to second
-    order (measured 1.9e-8). Each mode carries its own F, from its energy shares in the liquid and
+    order (measured 6.2e-9). Each mode carries its own F, from its energy shares in the liquid and
     the glass: for the state, within 1e-3 of the exact cross-section mode's F."""
     from wgmfem.axial.profile import profile_from_spec
     from wgmfem.axisym.profile import profile_modes_fem
