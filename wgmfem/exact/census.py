@@ -40,7 +40,14 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..geometry import LayeredCylinder
-from .characteristic import characteristic_function, leak_admittance, node_count, outgoing_admittance, propagate
+from .characteristic import (
+    leak_admittance,
+    node_count,
+    node_count_and_state,
+    outgoing_admittance,
+    outgoing_admittance_derivative,
+    propagate,
+)
 from .energy import label_modes, sturm_norm
 
 # Below this Q the complex secant gives Im k to ~1e-14 absolute, better than the first-order
@@ -48,6 +55,7 @@ from .energy import label_modes, sturm_norm
 # the Wronskian formula is the accurate one.
 POLISH_BELOW_Q = 1e9
 ACCEPT_RESIDUAL = 1e-10  # a root is kept only if |f/f'| / |k| is below this
+NEWTON_NOISE_FLOOR = 1e-11  # a Newton step below this (relative) that stops shrinking has met rounding
 INWARD_ABOVE_SENSITIVITY = 1e-6
 LOSS_SLACK = 1.25  # safety factor on the first-order absorption/gain shift of Im k
 SIBLING_Q_MIN = 1.0  # resonances ranked within an inter-pole interval: every one the box can hold
@@ -121,18 +129,37 @@ def _g_tilde(cyl, pol, m, k):
     return inner.v - inner.u * outgoing_admittance(cyl, pol, m, k).real
 
 
-def _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi):
-    """Real poles of f in each box. Returns (box index, bracket lo, bracket hi) per pole.
+def _g_tilde_newton(cyl, pol, m, k):
+    """(g~, dg~/dk) at real k, the derivative in g~'s representation (:func:`_newton_bracketed`)."""
+    inner = propagate(cyl, pol, m, k, derivative=True)
+    beta = outgoing_admittance(cyl, pol, m, k).real
+    d_beta = outgoing_admittance_derivative(cyl, pol, m, k, beta).real
+    return inner.v - inner.u * beta, inner.dv - inner.du * beta - inner.u * d_beta
 
-    Bisection on the Sturm count isolates each pole (a bracket with exactly one);
-    the smooth normalized u of the inner state then changes sign once inside it
-    and a bracketed regula falsi finishes to machine precision.
+
+def _u_newton(cyl, pol, m, k):
+    """(u, du/dk) of the inner state at the outer surface: its zeros are the poles of f."""
+    inner = propagate(cyl, pol, m, k, derivative=True)
+    return inner.u, inner.du
+
+
+def _locate_poles(cyl, pol, m, k_lo, k_hi, lo_state, hi_state):
+    """Real poles of f in each box, and g~ either side of each.
+
+    ``lo_state``/``hi_state``: (node count, u) at the box ends (:func:`node_count_and_state`).
+    Bisection on the Sturm count isolates each pole (a bracket with exactly one); the smooth
+    normalized u of the inner state then changes sign once inside it, and Newton's method
+    (exact derivative) converges to it. Each pole is returned as a bracket of
+    POLE_BRACKET_REL about it, confirmed by the sign of u at its ends. Returns (box index,
+    bracket lo, bracket hi, g~ at lo, g~ at hi) per pole.
     """
+    n_lo, n_hi = lo_state[0], hi_state[0]
     counts = n_hi - n_lo
     box = np.repeat(np.arange(len(m)), counts)
     target = np.concatenate([np.arange(a + 1, b + 1) for a, b in zip(n_lo, n_hi)]) if box.size else np.zeros(0, int)
     lo, hi = k_lo[box].copy(), k_hi[box].copy()
     count_lo, count_hi = n_lo[box].copy(), n_hi[box].copy()
+    u_lo, u_hi = lo_state[1][box].copy(), hi_state[1][box].copy()
     mb = m[box]
     for _ in range(60):
         active = ((count_lo != target - 1) | (count_hi != target)) & (0.5 * (lo + hi) > lo) & (0.5 * (lo + hi) < hi)
@@ -140,25 +167,88 @@ def _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi):
             break
         idx = np.nonzero(active)[0]
         mid = 0.5 * (lo[idx] + hi[idx])
-        n_mid = node_count(cyl, pol, mb[idx], mid)
+        n_mid, u_mid, _ = node_count_and_state(cyl, pol, mb[idx], mid)
         above = n_mid >= target[idx]
-        hi[idx[above]], count_hi[idx[above]] = mid[above], n_mid[above]
-        lo[idx[~above]], count_lo[idx[~above]] = mid[~above], n_mid[~above]
+        hi[idx[above]], count_hi[idx[above]], u_hi[idx[above]] = mid[above], n_mid[above], u_mid[above]
+        lo[idx[~above]], count_lo[idx[~above]], u_lo[idx[~above]] = mid[~above], n_mid[~above], u_mid[~above]
+    g_lo, g_hi = np.zeros(box.size), np.zeros(box.size)
     if box.size:
-
-        def u_of(idx, k):
-            return propagate(cyl, pol, mb[idx], k).u
-
-        ua, ub = u_of(slice(None), lo), u_of(slice(None), hi)
-        ok = np.sign(ua) * np.sign(ub) < 0
+        iso_lo, iso_hi = lo.copy(), hi.copy()  # each holds exactly one pole
+        ok = np.sign(u_lo) * np.sign(u_hi) < 0
         if np.any(ok):
             sub = np.nonzero(ok)[0]
-            _, a, b = _bracketed_root(lambda i, k: u_of(sub[i], k), lo[ok], hi[ok], ua[ok], ub[ok], return_bracket=True)
-            # widen the converged bracket slightly: a root of g~ inside it is caught by
-            # the sign test across the bracket, a root outside it by its segment
-            eps = POLE_BRACKET_REL * b
-            lo[ok], hi[ok] = np.maximum(lo[ok], a - eps), np.minimum(hi[ok], b + eps)
-    return box, lo, hi
+            pole, a, b = _newton_bracketed(lambda i, k: _u_newton(cyl, pol, mb[sub[i]], k), lo[ok], hi[ok], u_lo[ok], u_hi[ok])
+            # a bracket of POLE_BRACKET_REL about the converged pole: a root of g~ inside it is
+            # caught by the sign test across the bracket, a root outside it by its segment
+            eps = POLE_BRACKET_REL * pole
+            lo[ok], hi[ok] = np.maximum(a, pole - eps), np.minimum(b, pole + eps)
+        ends = np.concatenate([lo, hi])
+        inner = propagate(cyl, pol, np.concatenate([mb, mb]), ends)
+        g = inner.v - inner.u * outgoing_admittance(cyl, pol, np.concatenate([mb, mb]), ends).real
+        g_lo, g_hi = g[: box.size], g[box.size :]
+        # where u jumps across the pole within rounding (a core mode at m ~ 5000), Newton's step is
+        # no measure of the distance: regula falsi to rounding instead
+        unconfirmed = ok & (np.sign(inner.u[: box.size]) * np.sign(inner.u[box.size :]) >= 0)
+        if np.any(unconfirmed):
+            lo[unconfirmed], hi[unconfirmed] = _pole_to_rounding(cyl, pol, mb[unconfirmed], iso_lo[unconfirmed], iso_hi[unconfirmed])
+            g_lo[unconfirmed] = _g_tilde(cyl, pol, mb[unconfirmed], lo[unconfirmed])
+            g_hi[unconfirmed] = _g_tilde(cyl, pol, mb[unconfirmed], hi[unconfirmed])
+    return box, lo, hi, g_lo, g_hi
+
+
+def _pole_to_rounding(cyl, pol, m, lo, hi):
+    """The bracket [lo, hi] of a pole (a sign change of u) shrunk to rounding by bracketed regula
+    falsi, then widened by POLE_BRACKET_REL about it: its midpoint is the pole to rounding."""
+    ua, ub = propagate(cyl, pol, m, lo).u, propagate(cyl, pol, m, hi).u
+    _, a, b = _bracketed_root(lambda i, k: propagate(cyl, pol, m[i], k).u, lo, hi, ua, ub, return_bracket=True)
+    eps = POLE_BRACKET_REL * b
+    return a - eps, b + eps
+
+
+def _newton_bracketed(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300):
+    """Vectorized safeguarded Newton on brackets [a, b] with fa * fb < 0. Returns (root, lo, hi).
+
+    ``func(idx, k)`` gives (f, df/dk) of the elements ``idx`` at ``k``; f may carry any smooth
+    positive factor that df omits (Newton on f * c converges to the same root). A Newton step
+    that leaves the bracket or does not halve the previous step is replaced by bisection
+    (rtsafe), so the iteration never leaves [a, b] and converges quadratically where f is
+    smooth. The last Newton step is taken without a further evaluation once it is below
+    ``4 xtol_rel`` of k; [lo, hi] is the bracket of the last evaluated points.
+    """
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    f_lo = np.where(a <= b, fa, fb)
+    with np.errstate(all="ignore"):
+        x = (a * fb - b * fa) / (fb - fa)  # start at the regula falsi point
+    x = np.where(np.isfinite(x) & (x > lo) & (x < hi), x, 0.5 * (lo + hi))
+    root = x.copy()
+    step_old = hi - lo  # step before the last, for the "halving" test
+    step = step_old.copy()
+    active = np.arange(x.size)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        fx, dfx = func(active, x[active])
+        same = np.sign(fx) == np.sign(f_lo[active])
+        lo[active] = np.where(same, x[active], lo[active])
+        f_lo[active] = np.where(same, fx, f_lo[active])
+        hi[active] = np.where(same, hi[active], x[active])
+        xa, la, ha = x[active], lo[active], hi[active]
+        with np.errstate(all="ignore"):
+            newton = fx / dfx
+            cand = xa - newton
+        tol = 4 * xtol_rel * np.abs(xa)
+        converged = np.abs(newton) <= tol  # a step below rounding of k: x_new may equal x
+        bisect = ~converged & (
+            ~np.isfinite(cand) | (cand <= la) | (cand >= ha) | (np.abs(2 * newton) > np.abs(step_old[active]))
+        )
+        new_step = np.where(bisect, xa - 0.5 * (la + ha), newton)
+        x_new = np.where(bisect, 0.5 * (la + ha), np.clip(cand, la, ha))
+        step_old[active], step[active] = step[active], new_step
+        finished = (fx == 0) | converged | (np.abs(new_step) <= tol) | (ha - la <= tol)
+        root[active] = np.where(fx == 0, xa, x_new)
+        x[active] = x_new
+        active = active[~finished]
+    return root, lo, hi
 
 
 def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300, return_bracket=False):
@@ -198,18 +288,19 @@ def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300, return_bra
 
 
 def complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None, pole_free=False):
-    """Vectorized complex secant on f (or on ``func(cyl, pol, m, k)``). Returns (k, converged).
+    """Vectorized complex root polish from seeds ``k0``. Returns (k, converged).
 
-    ``pole_free=True`` iterates on the analytic, pole-free exp(L(k) - L(k0)) (v - u beta_out)
-    instead (L the real log-scale of the propagated state): the normalized F of the contour
-    count carries a non-analytic positive factor that stalls a secant far from the real axis.
+    Without ``func`` this is Newton's method with the exact derivative (:func:`_newton_F`; ``k1``
+    is then unused) on f = beta_in - beta_out, or with ``pole_free=True`` on the pole-free,
+    analytic F = u f = v - u beta_out (same zeros, different basins: from a real-axis seed next
+    to a pole, f's Newton steps stay with the resonance of that inter-pole interval). With
+    ``func(cyl, pol, m, k)`` it is a secant from (k0, k1) on that function. A step that leaves
+    the neighbourhood of its seed (20 % of |k0|) or the half-plane Re k > 0 has diverged and is
+    not converged.
     """
-    if pole_free:
-        ref = propagate(cyl, pol, m, np.asarray(k0, dtype=complex)).log_scale
-        evaluate = lambda idx, k: _scaled_F(cyl, pol, m[idx], k, ref[idx])  # noqa: E731
-    else:
-        func = characteristic_function if func is None else func
-        evaluate = lambda idx, k: func(cyl, pol, m[idx], k)  # noqa: E731
+    if func is None:
+        return _complex_newton(cyl, pol, m, np.asarray(k0), tol, max_iter, pole_free)
+    evaluate = lambda idx, k: func(cyl, pol, m[idx], k)  # noqa: E731
     everything = np.arange(np.size(k0))
     f0 = evaluate(everything, k0)
     f1 = evaluate(everything, k1)
@@ -236,26 +327,60 @@ def complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None, pole_
     return k1, done & ~diverged
 
 
-def _scaled_F(cyl, pol, m, k, log_ref):
-    """exp(L(k) - log_ref) (v - u beta_out): the physical, analytic F up to a constant factor."""
-    inner = propagate(cyl, pol, m, k)
+def _newton_F(cyl, pol, m, k, pole_free: bool = True):
+    """(F, dF/dk) of the pole-free F = v - u beta_out, in one representation: the physical F and
+    its derivative are both exp(L(k)) times these (L the propagated log-scale), so F / dF is the
+    exact Newton step of the physical, analytic F. ``pole_free=False``: (f, df/dk) of
+    f = F / u = beta_in - beta_out instead."""
+    inner = propagate(cyl, pol, m, k, derivative=True)
+    beta = outgoing_admittance(cyl, pol, m, k)
+    d_beta = outgoing_admittance_derivative(cyl, pol, m, k, beta)
+    F, dF = inner.v - inner.u * beta, inner.dv - inner.du * beta - inner.u * d_beta
+    if pole_free:
+        return F, dF
     with np.errstate(all="ignore"):
-        return np.exp(inner.log_scale - log_ref) * (inner.v - inner.u * outgoing_admittance(cyl, pol, m, k))
+        return F / inner.u, (dF * inner.u - F * inner.du) / inner.u**2
+
+
+def _complex_newton(cyl, pol, m, k0, tol, max_iter, pole_free):
+    """Newton's method on F or f (:func:`_newton_F`) from seeds ``k0``: see :func:`complex_secant`."""
+    m = np.asarray(m)
+    k = np.array(k0, dtype=complex).reshape(-1)
+    start = k.copy()
+    done = np.zeros(k.shape, bool)
+    diverged = np.zeros(k.shape, bool)
+    last_step = np.full(k.shape, np.inf)
+    for _ in range(max_iter):
+        idx = np.nonzero(~done)[0]
+        if idx.size == 0:
+            break
+        F, dF = _newton_F(cyl, pol, m[idx], k[idx], pole_free)
+        with np.errstate(all="ignore"):
+            step = F / dF
+        k_new = k[idx] - step
+        # a step that leaves the neighbourhood of its seed has diverged: stop it there
+        bad = ~np.isfinite(k_new) | (np.abs(k_new - start[idx]) > 0.2 * np.abs(start[idx])) | (k_new.real <= 0)
+        size = np.abs(step)
+        # converged: a step below tol, or a small step that no longer shrinks (the rounding noise
+        # of F, 1e-14 - 1e-13 of k at low Q); the residual test downstream judges the root
+        stalled = (size <= NEWTON_NOISE_FLOOR * np.abs(k_new)) & (size >= 0.5 * last_step[idx])
+        finished = ~bad & ((size <= tol * np.abs(k_new)) | (F == 0) | stalled)
+        last_step[idx] = size
+        k[idx] = np.where(bad, k[idx], k_new)
+        done[idx] = finished | bad
+        diverged[idx] |= bad
+    return k.reshape(np.shape(k0)), done & ~diverged
 
 
 def _residual(cyl, pol, m, k):
     """|F / F'| / |k| at k: the relative distance to the nearest root, to first order.
 
-    Uses the pole-free, analytic F = exp(L - L(k)) (v - u beta_out) (:func:`_scaled_F`), so a
-    pole next to the root (1e-14 away for a barely coupled mode) does not spoil the estimate.
-    The smoothly normalized F of the contour count is not analytic: its difference quotient
-    is noise at a strongly confined, absorbing root (m = 3000 core mode, kappa = 1e-6), which
-    made such roots look unconverged.
+    F = v - u beta_out is pole-free and analytic (its exact derivative: :func:`_newton_F`), so a
+    pole next to the root (1e-14 away for a barely coupled mode) does not spoil the estimate,
+    and neither does the smooth normalization of the contour count's F (not analytic: its
+    difference quotient is noise at a strongly confined, absorbing root).
     """
-    h = 1e-9 * np.abs(k)
-    ref = propagate(cyl, pol, m, k).log_scale
-    F = _scaled_F(cyl, pol, m, k, ref)
-    dF = (_scaled_F(cyl, pol, m, k + h, ref) - _scaled_F(cyl, pol, m, k - h, ref)) / (2 * h)
+    F, dF = _newton_F(cyl, pol, m, k)
     with np.errstate(all="ignore"):
         return np.abs(F / dF) / np.abs(k)
 
@@ -283,43 +408,49 @@ def find_roots(
     q_floor = k_hi / (2 * depth)
 
     # 1. poles
-    n_lo = node_count(cyl, pol, m, k_lo)
-    n_hi = node_count(cyl, pol, m, k_hi)
-    pole_box, pole_lo, pole_hi = _locate_poles(cyl, pol, m, k_lo, k_hi, n_lo, n_hi)
+    lo_state = node_count_and_state(cyl, pol, m, k_lo)
+    hi_state = node_count_and_state(cyl, pol, m, k_hi)
+    pole_box, pole_lo, pole_hi, g_at_lo, g_at_hi = _locate_poles(cyl, pol, m, k_lo, k_hi, lo_state, hi_state)
+    # A core mode that barely couples outwards has its root closer to a pole than double
+    # precision resolves (m = 5000: < 1e-14): g~ then changes sign across the pole bracket.
+    hidden = np.sign(g_at_lo) * np.sign(g_at_hi) < 0
+    if np.any(hidden):  # centre those brackets on the pole located to rounding
+        pole_lo[hidden], pole_hi[hidden] = _pole_to_rounding(cyl, pol, m[pole_box[hidden]], pole_lo[hidden], pole_hi[hidden])
+        g_at_lo[hidden] = _g_tilde(cyl, pol, m[pole_box[hidden]], pole_lo[hidden])
+        g_at_hi[hidden] = _g_tilde(cyl, pol, m[pole_box[hidden]], pole_hi[hidden])
+        hidden = np.sign(g_at_lo) * np.sign(g_at_hi) < 0
 
     # 2. segments between consecutive breakpoints (box ends and poles); g~ is continuous
-    box_parts, a_parts, b_parts = [], [], []
+    g_box_lo = lo_state[2] - lo_state[1] * outgoing_admittance(cyl, pol, m, k_lo).real
+    g_box_hi = hi_state[2] - hi_state[1] * outgoing_admittance(cyl, pol, m, k_hi).real
+    box_parts, a_parts, b_parts, ga_parts, gb_parts = [], [], [], [], []
     for b in range(len(m)):
         sel = pole_box == b
-        left = np.concatenate([[k_lo[b]], pole_hi[sel]])
-        right = np.concatenate([pole_lo[sel], [k_hi[b]]])
-        box_parts.append(np.full(left.size, b))
-        a_parts.append(left)
-        b_parts.append(right)
+        box_parts.append(np.full(np.count_nonzero(sel) + 1, b))
+        a_parts.append(np.concatenate([[k_lo[b]], pole_hi[sel]]))
+        b_parts.append(np.concatenate([pole_lo[sel], [k_hi[b]]]))
+        ga_parts.append(np.concatenate([[g_box_lo[b]], g_at_hi[sel]]))
+        gb_parts.append(np.concatenate([g_at_lo[sel], [g_box_hi[b]]]))
     seg_box = np.concatenate(box_parts)
     seg_a, seg_b = np.concatenate(a_parts), np.concatenate(b_parts)
-    ga = _g_tilde(cyl, pol, m[seg_box], seg_a)
-    gb = _g_tilde(cyl, pol, m[seg_box], seg_b)
+    ga, gb = np.concatenate(ga_parts), np.concatenate(gb_parts)
     has_root = np.sign(ga) * np.sign(gb) < 0
     rb = seg_box[has_root]
     mr = m[rb]
-    k_real = _bracketed_root(
-        lambda idx, k: _g_tilde(cyl, pol, mr[idx], k), seg_a[has_root], seg_b[has_root], ga[has_root], gb[has_root]
+    k_real, _, _ = _newton_bracketed(
+        lambda idx, k: _g_tilde_newton(cyl, pol, mr[idx], k), seg_a[has_root], seg_b[has_root], ga[has_root], gb[has_root]
     )
-    # A core mode that barely couples outwards has its root closer to a pole than double
-    # precision resolves (m = 5000: < 1e-14): g~ then changes sign across the pole bracket.
     n_bracketed = k_real.size
     hidden_width = np.zeros(0)
     hidden_nodes = np.zeros(0, int)
-    if pole_box.size:
-        hidden = np.sign(_g_tilde(cyl, pol, m[pole_box], pole_lo)) * np.sign(_g_tilde(cyl, pol, m[pole_box], pole_hi)) < 0
+    if np.any(hidden):
         rb = np.concatenate([rb, pole_box[hidden]])
         mr = m[rb]
         k_real = np.concatenate([k_real, 0.5 * (pole_lo[hidden] + pole_hi[hidden])])
         hidden_width = (pole_hi[hidden] - pole_lo[hidden]) / k_real[n_bracketed:]
         # the node count just below the pole: the segment below it holds no other root
         # (g~ has the root's sign change across the bracket instead)
-        hidden_nodes = node_count(cyl, pol, m[pole_box[hidden]], pole_lo[hidden]) if np.any(hidden) else hidden_nodes
+        hidden_nodes = node_count(cyl, pol, m[pole_box[hidden]], pole_lo[hidden])
 
     # 3. loss: first order from the Wronskian leak, complex polish where Q is modest
     eps, sensitivity = _first_order(cyl, pol, mr, k_real)

@@ -65,12 +65,18 @@ class LayerCoefficients:
 
 @dataclass
 class InnerSolution:
-    """State (u, v) at the outer surface, normalized, with its real log-scale."""
+    """State (u, v) at the outer surface, normalized, with its real log-scale.
+
+    With ``derivative=True`` (:func:`propagate`), ``du`` and ``dv`` hold d/dk of the physical
+    state in the same representation: d(exp(log_scale) u)/dk = exp(log_scale) du.
+    """
 
     u: np.ndarray
     v: np.ndarray
     log_scale: np.ndarray
     layers: list[LayerCoefficients]
+    du: np.ndarray | None = None
+    dv: np.ndarray | None = None
 
 
 def _normalize(u, v, log_scale):
@@ -80,12 +86,15 @@ def _normalize(u, v, log_scale):
     return u / norm, v / norm, log_scale + np.log(norm)
 
 
-def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False) -> InnerSolution:
+def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False, derivative: bool = False) -> InnerSolution:
     """Carry the regular (finite at r = 0) solution from the centre to the outer surface.
 
     ``m`` (integers) and ``k`` (real or complex, 1/um) broadcast. In the core the field is
     J_m(q r); the state is normalized after every layer and the growth kept in
-    ``log_scale`` so that nothing overflows.
+    ``log_scale`` so that nothing overflows. ``derivative=True`` also carries d/dk of the
+    state (``du``, ``dv``), exactly: d/dk of a Bessel function of x = k n r is (x/k) times its
+    x-derivative, and the second x-derivatives follow from Bessel's equation, so no further
+    Bessel function is evaluated.
     """
     pol = normalize_pol(pol)
     m, k = np.broadcast_arrays(np.asarray(m, dtype=int), np.asarray(k))
@@ -96,6 +105,13 @@ def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False) -
     b0 = scaled_jy(m, x0, need_y=keep_layers)  # the core needs J only (Y for phases when kept)
     p0 = p_factor(pol, n0)
     u, v = b0.j.astype(dtype), (p0 * x0 * b0.dj).astype(dtype)
+    m2 = m.astype(float) ** 2
+    if derivative:
+        # u = J(x0), v = p x0 J'(x0): du = (x0/k) J', dv = p (m^2 - x0^2)/k J (Bessel's equation)
+        du, dv = x0 / k * b0.dj, p0 * (m2 - x0 * x0) / k * b0.j
+        norm = np.hypot(np.abs(u), np.abs(v))
+        norm = np.where(norm > 0, norm, 1.0)
+        du, dv = du / norm, dv / norm
     log_scale = np.zeros(k.shape)
     u, v, log_scale = _normalize(u, v, log_scale)
     layers = []
@@ -120,12 +136,26 @@ def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False) -
         b_hat = v * b1.j - u * p * x1 * b1.dj
         inner_state = (u, v, log_scale)
         s = np.exp(2 * (b1.e - b2.e))  # <= 1: e grows outwards
+        if derivative:
+            # product rule on the Wronskian map; x d/dx(x Z') = (m^2 - x^2) Z for Z = J, Y
+            da_hat = du * p * x1 * b1.dy - dv * b1.y + u * p * (m2 - x1 * x1) / k * b1.y - v * x1 / k * b1.dy
+            db_hat = dv * b1.j - du * p * x1 * b1.dj + v * x1 / k * b1.dj - u * p * (m2 - x1 * x1) / k * b1.j
+            z2 = a_hat * b2.j + b_hat * b2.y * s  # Z(x2) and Z'(x2) of the layer's field
+            dz2 = a_hat * b2.dj + b_hat * b2.dy * s
+            du = np.pi / (2 * p) * (da_hat * b2.j + db_hat * b2.y * s + x2 / k * dz2)
+            dv = np.pi / 2 * (x2 * (da_hat * b2.dj + db_hat * b2.dy * s) + (m2 - x2 * x2) / k * z2)
         u = np.pi / (2 * p) * (a_hat * b2.j + b_hat * b2.y * s)
         v = np.pi / 2 * x2 * (a_hat * b2.dj + b_hat * b2.dy * s)
+        if derivative:
+            norm = np.hypot(np.abs(u), np.abs(v))
+            norm = np.where(norm > 0, norm, 1.0)
+            du, dv = du / norm, dv / norm
         u, v, new_log = _normalize(u, v, log_scale + (b2.e - b1.e))
         if keep_layers:
             layers.append(LayerCoefficients(j, a_hat, b_hat, b1.e, log_scale, b1, b2, inner_state, (u, v, new_log)))
         log_scale = new_log
+    if derivative:
+        return InnerSolution(u, v, log_scale, layers, du, dv)
     return InnerSolution(u, v, log_scale, layers)
 
 
@@ -285,6 +315,18 @@ def outgoing_admittance(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:
     return p_factor(pol, n) * beta
 
 
+def outgoing_admittance_derivative(cyl: LayeredCylinder, pol: str, m, k, beta) -> np.ndarray:
+    """d/dk of :func:`outgoing_admittance` given its value ``beta`` at k: closed form.
+
+    beta = p x H'/H with x = k n_out r_b, and Bessel's equation gives
+    x d/dx (x H'/H) = m^2 - x^2 - (x H'/H)^2, so d beta/dk = p (m^2 - x^2 - (beta/p)^2) / k.
+    """
+    pf = p_factor(normalize_pol(pol), cyl.outside_index)
+    x = np.asarray(k) * cyl.outside_index * cyl.outer_radius_um
+    m2 = np.asarray(m, dtype=float) ** 2
+    return pf * (m2 - x * x - (beta / pf) ** 2) / np.asarray(k)
+
+
 def leak_admittance(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
     """Im of :func:`outgoing_admittance` on the real axis, from the Wronskian.
 
@@ -329,13 +371,19 @@ def node_count(cyl: LayeredCylinder, pol: str, m, k_real) -> np.ndarray:
     disk of radius r_b). Computed from the unwrapped Bessel phase in every
     layer, so it is exact and costs no sampling.
     """
+    return node_count_and_state(cyl, pol, m, k_real)[0]
+
+
+def node_count_and_state(cyl: LayeredCylinder, pol: str, m, k_real) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`node_count` and the normalized inner state (u, v) at the outer surface, from one
+    propagation (real k, lossless stack)."""
     if not cyl.is_lossless:
         raise ValueError("node counting needs a lossless (real-index) stack")
     m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
     inner = propagate(cyl, pol, m, k_real, keep_layers=True)
     counts = sum(layer_zero_counts(cyl, m, k_real, inner.layers))
     assert isinstance(counts, np.ndarray)  # a stack has at least one layer
-    return counts
+    return counts, inner.u, inner.v
 
 
 def layer_zero_counts(cyl: LayeredCylinder, m, k_real, layers: list[LayerCoefficients]) -> list[np.ndarray]:
