@@ -37,7 +37,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..geometry import LayeredCylinder
 from .characteristic import (
@@ -661,6 +660,8 @@ def _pair_with_lossless(cyl, base, pol, roots: list[Root], lossless: list[Root],
             continue
         pred = np.array([predicted(c) for c in candidates])
         cost = np.abs(np.array([r.k for r in lossy])[:, None] - pred[None, :])
+        from scipy.optimize import linear_sum_assignment  # here: scipy.optimize costs 0.1 s of every start
+
         rows, cols = linear_sum_assignment(cost)
         for i, j in zip(rows, cols):
             r, c = lossy[i], candidates[j]
@@ -779,16 +780,40 @@ def _first_order(cyl, pol, m, k_real):
 def _deduplicate(roots: list[Root], rel_tol: float = 1e-10) -> list[Root]:
     """One root per resonance; the first found (real axis before the seed grid) is kept."""
     kept: list[Root] = []
+    by_box: dict[tuple[int, int], list[complex]] = {}  # (m, box) -> the k kept there
     for r in roots:
-        if any(o.m == r.m and o.box == r.box and abs(o.k - r.k) <= rel_tol * abs(r.k) for o in kept):
+        others = by_box.setdefault((r.m, r.box), [])
+        if any(abs(k - r.k) <= rel_tol * abs(r.k) for k in others):
             continue
+        others.append(r.k)
         kept.append(r)
     return sorted(kept, key=lambda r: (r.m, r.k.real))
 
 
 def _contour_F(cyl, pol, m, k):
-    inner = propagate(cyl, pol, m, k)
-    return inner.v - inner.u * outgoing_admittance(cyl, pol, m, k)
+    """F = v - u beta_out and its logarithmic derivative F'/F (exact, :func:`_newton_F`)."""
+    F, dF = _newton_F(cyl, pol, m, k)
+    with np.errstate(all="ignore"):
+        return F, dF / F
+
+
+# Contour sampling: an edge between neighbouring points is resolved when the phase of F moves by at
+# most CONTOUR_MAX_TURN along it and that move agrees within CONTOUR_AGREE (rad) with the trapezoid
+# integral of Im(F'/F dk) from the exact derivatives at its ends. A move aliased by 2 pi cannot pass
+# both; a root near the edge makes the two disagree and the edge is split.
+CONTOUR_MAX_TURN = np.pi / 2
+CONTOUR_AGREE = 0.25
+CONTOUR_POINTS_PER_HEIGHT = 4  # initial points along the bottom and top per (depth + height)
+CONTOUR_SIDE_RATIO = 8.0  # geometric spacing of the sides towards Im k = 0
+
+
+def _unresolved_edges(z, F, w):
+    """Indices i of the edges (z[i], z[i+1]) that fail the two phase tests (see above)."""
+    with np.errstate(all="ignore"):
+        turn = np.angle(F[1:] / F[:-1])
+        predicted = np.imag(0.5 * (z[1:] - z[:-1]) * (w[1:] + w[:-1]))
+        ok = (np.abs(turn) <= CONTOUR_MAX_TURN) & (np.abs(turn - predicted) <= CONTOUR_AGREE)
+    return np.nonzero(~ok)[0]
 
 
 def count_resonances(cyl, pol, m, k_lo, k_hi, depth, height=None, max_rounds: int = 40) -> list[int | None]:
@@ -797,49 +822,48 @@ def count_resonances(cyl, pol, m, k_lo, k_hi, depth, height=None, max_rounds: in
 
     F is analytic up to a positive real factor (the normalization), has no poles
     (the zeros of H1 lie below -kappa) and vanishes exactly at the resonances, so
-    its winding number is the number of resonances inside. Sampling is refined
-    until the phase moves by less than pi/4 between neighbouring points; a box that
-    does not settle within ``max_rounds`` refinements gives None.
+    its winding number is the number of resonances inside. Sampling is refined until
+    every edge passes the phase tests of :func:`_unresolved_edges` (a turn of at most
+    pi/2 that matches the integral of the exact F'/F); a box that does not settle
+    within ``max_rounds`` refinements gives None.
     """
     height = depth if height is None else height
-    points, values = [], []
+    points = []
     for b in range(len(m)):
         lo, hi, kap, top_y = k_lo[b], k_hi[b], depth[b], height[b]
         # High-Q resonances sit within ~1e-12 of the real axis, possibly that close to a
-        # side, so the sides are sampled geometrically towards Im k = 0: no phase jump
-        # there can exceed the angle a root subtends (< pi), so none can alias.
-        down = kap * 4.0 ** -np.arange(0, 30)  # ratio 4: a root subtends < pi between any two
+        # side, so the sides are sampled geometrically towards Im k = 0 (the refinement
+        # splits any edge a root next to the side turns by more than the tests allow).
+        down = kap * CONTOUR_SIDE_RATIO ** -np.arange(0, 30)
         down = down[down > 1e-14 * hi]
-        upper = top_y * 4.0 ** -np.arange(0, 30)
+        upper = top_y * CONTOUR_SIDE_RATIO ** -np.arange(0, 30)
         upper = upper[upper > 1e-14 * hi]
         up = np.concatenate([-down, [0.0], upper[::-1]])  # from -depth to +height
-        n_flat = int(np.clip(16 * (hi - lo) / min(hi - lo, kap + top_y), 16, 400))
+        n_flat = int(np.clip(CONTOUR_POINTS_PER_HEIGHT * (hi - lo) / min(hi - lo, kap + top_y), 8, 400))
         bottom = np.linspace(lo, hi, n_flat) - 1j * kap
         right = hi + 1j * up[1:]
         top = np.linspace(hi, lo, n_flat)[1:] + 1j * top_y
         left = lo + 1j * up[::-1][1:]
         points.append(np.concatenate([bottom, right, top, left]))  # closed: last == first
-    values = list(_split(_contour_F(cyl, pol, np.repeat(m, [p.size for p in points]), np.concatenate(points)), points))
+    F_all, w_all = _contour_F(cyl, pol, np.repeat(m, [p.size for p in points]), np.concatenate(points))
+    values, logder = list(_split(F_all, points)), list(_split(w_all, points))
     pending = list(range(len(m)))
     for _ in range(max_rounds):
         inserts = {}
         for b in pending:
-            with np.errstate(all="ignore"):
-                coarse = ~(np.abs(np.angle(values[b][1:] / values[b][:-1])) <= np.pi / 4)
-            if np.any(coarse):
-                after = np.nonzero(coarse)[0]
+            after = _unresolved_edges(points[b], values[b], logder[b])
+            if after.size:
                 inserts[b] = (after, 0.5 * (points[b][after] + points[b][after + 1]))
         pending = list(inserts)
         if not pending:
             break
         new_pts = [inserts[b][1] for b in pending]
-        new_vals = _split(
-            _contour_F(cyl, pol, np.repeat(m[pending], [p.size for p in new_pts]), np.concatenate(new_pts)), new_pts
-        )
-        for b, vals in zip(pending, new_vals):
+        F_new, w_new = _contour_F(cyl, pol, np.repeat(m[pending], [p.size for p in new_pts]), np.concatenate(new_pts))
+        for b, vals, ders in zip(pending, _split(F_new, new_pts), _split(w_new, new_pts)):
             after, pts = inserts[b]
             points[b] = np.insert(points[b], after + 1, pts)
             values[b] = np.insert(values[b], after + 1, vals)
+            logder[b] = np.insert(logder[b], after + 1, ders)
     result: list[int | None] = []
     for b in range(len(m)):
         if b in pending or not np.all(np.isfinite(values[b])):
