@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import SearchError
 from .exact.census import CensusResult, Root
-from .exact.search import family_k_range, layer_phase, run_boxes, wgm_size_parameter, window_m_range
+from .exact.search import family_k_ranges, layer_phase, run_boxes, wgm_size_parameter, window_m_range
 from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
 from .polarization import normalize_pols
@@ -490,9 +490,20 @@ def _window_search(cyl, pol, k_lo, k_hi, m_range, p_range, region_index, q_min, 
         m_range = window_m_range(cyl, k_lo, k_hi, region_index, p_max)
     _check_m_count(m_range)
     m_values = np.arange(m_range[0], m_range[1] + 1)
-    _check_census_size(_estimated_roots(cyl, m_values, k_lo, k_hi), m_range, "narrow --wavelength or --m, or split the window")
-    result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min, report)
-    return result.roots, result.checks, "full census of the window, then filtered"
+    box_lo, box_hi = np.full(m_values.shape, k_lo), np.full(m_values.shape, k_hi)
+    how = "full census of the window, then filtered"
+    if region_index is not None and region_index < cyl.n_layers and p_max is not None and m_values.size:
+        # each m's box shrinks to the part of the window that can hold a mode of the region and
+        # order (family_k_ranges: the same phase bound that sets the m range)
+        span_lo, span_hi = family_k_ranges(cyl, m_values, p_max, region_index)
+        box_lo, box_hi = np.maximum(box_lo, span_lo), np.minimum(box_hi, span_hi)
+        keep = box_lo < box_hi
+        m_values, box_lo, box_hi = m_values[keep], box_lo[keep], box_hi[keep]
+        how = "full census of the part of the window that can hold the region and order, then filtered"
+    estimate = _estimated_roots(cyl, m_values, box_lo, box_hi)
+    _check_census_size(estimate, m_range, "narrow --wavelength or --m, or split the window")
+    result = run_boxes(cyl, pol, m_values, box_lo, box_hi, q_min, report)
+    return result.roots, result.checks, how
 
 
 def _check_m_count(m_range, roots_per_m: int = 1) -> None:
@@ -535,17 +546,15 @@ def _estimated_roots(cyl, m_values, k_lo, k_hi) -> float:
 
 
 def _family_spans(cyl, m_values, p_max: int, region_index: int) -> tuple[list[float], list[float]]:
-    """The k boxes of :func:`family_k_range` for every m, after checking the census size on at
+    """The k boxes of :func:`family_k_ranges` for every m, after checking the census size on at
     most 100 of them (evenly spaced, both ends: the count varies smoothly with m)."""
     picks = np.unique(np.linspace(0, m_values.size - 1, min(m_values.size, 100)).round().astype(int))
-    spans = {int(m): family_k_range(cyl, int(m), p_max, region_index) for m in m_values[picks]}
-    sample = np.array(list(spans))
-    estimate = _estimated_roots(cyl, sample, [s[0] for s in spans.values()], [s[1] for s in spans.values()])
+    sample = m_values[picks]
+    lo, hi = family_k_ranges(cyl, sample, p_max, region_index)
+    estimate = _estimated_roots(cyl, sample, lo, hi)
     _check_census_size(estimate * m_values.size / sample.size, (m_values[0], m_values[-1]), "narrow --m or lower --p")
-    for m in m_values:
-        if int(m) not in spans:
-            spans[int(m)] = family_k_range(cyl, int(m), p_max, region_index)
-    return [spans[int(m)][0] for m in m_values], [spans[int(m)][1] for m in m_values]
+    lo, hi = family_k_ranges(cyl, m_values, p_max, region_index)
+    return list(lo), list(hi)
 
 
 def _check_census_size(estimate: float, m_range, hint: str) -> None:
@@ -559,7 +568,7 @@ def _check_census_size(estimate: float, m_range, hint: str) -> None:
 
 def _family_search(cyl, pol, m_range, p_range, region_index, q_min):
     """Every mode carrying one of the labels (m, p, region): a complete census of the k range
-    that can hold them (:func:`family_k_range`), filtered; a label no mode carries is an error."""
+    that can hold them (:func:`family_k_ranges`), filtered; a label no mode carries is an error."""
     if region_index >= cyl.n_layers:
         raise SearchError("a mode is looked up by its label in a layer (core, wall, ...), not 'outside'")
     _check_m_count(m_range, roots_per_m=p_range[1])

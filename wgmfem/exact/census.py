@@ -803,8 +803,8 @@ def _contour_F(cyl, pol, m, k):
 # both; a root near the edge makes the two disagree and the edge is split.
 CONTOUR_MAX_TURN = np.pi / 2
 CONTOUR_AGREE = 0.25
-CONTOUR_POINTS_PER_HEIGHT = 4  # initial points along the bottom and top per (depth + height)
-CONTOUR_SIDE_RATIO = 8.0  # geometric spacing of the sides towards Im k = 0
+CONTOUR_POINTS_PER_HEIGHT = 2  # initial points along the bottom and top per (depth + height)
+CONTOUR_SIDE_RATIO = 32.0  # geometric spacing of the sides towards Im k = 0
 
 
 def _unresolved_edges(z, F, w):

@@ -10,7 +10,7 @@ whose completeness would depend on a guess of where the mode lives:
   (:func:`window_m_range`).
 * *one label (m, p, region) wherever it lies*: one box per m from the lowest k at which
   a mode can turn inside the region layer to the k at which that layer holds more than
-  p maxima (:func:`family_k_range`); every mode in it carrying the label is returned.
+  p maxima (:func:`family_k_ranges`); every mode in it carrying the label is returned.
 
 Each box is counted independently by the argument principle (:mod:`wgmfem.exact.census`).
 """
@@ -132,25 +132,28 @@ def window_m_range(cyl: LayeredCylinder, k_lo: float, k_hi: float, region_index:
     return m_lo, m_hi
 
 
-def family_k_range(cyl: LayeredCylinder, m: int, p_max: int, region_index: int) -> tuple[float, float]:
-    """k interval (1/um) holding every mode of azimuthal number m, order <= p_max in a region layer.
+def family_k_ranges(cyl: LayeredCylinder, m, p_max: int, region_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """k intervals (1/um) holding every mode of azimuthal number m, order <= p_max in a region layer,
+    for an array of m: (k_lo, k_hi) arrays.
 
     From the turning point reaching the region layer (or a layer inside it) to the k where
     the region layer's phase passes (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`).
     """
     j = region_index
-    k_lo = max(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in _layers_up_to(cyl, j))
+    m = np.atleast_1d(np.asarray(m, dtype=float))
+    k_lo = np.maximum(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in _layers_up_to(cyl, j))
     limit = (p_max + PHASE_MARGIN) * math.pi
     hi = 2 * k_lo + 1.0
-    while layer_phase(cyl, j, m, hi) < limit:
-        hi *= 2
-    lo = k_lo
+    for _ in range(200):  # the phase grows ~linearly in k: a few doublings reach the limit
+        short = layer_phase(cyl, j, m, hi) < limit
+        if not np.any(short):
+            break
+        hi = np.where(short, 2 * hi, hi)
+    lo = k_lo.copy()
     for _ in range(100):
         mid = 0.5 * (lo + hi)
-        if layer_phase(cyl, j, m, mid) < limit:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12 * hi:
+        below = layer_phase(cyl, j, m, mid) < limit
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        if np.all(hi - lo < 1e-12 * hi):
             break
     return k_lo * (1 - 1e-9), hi
