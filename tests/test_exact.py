@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import wgmfem
-from wgmfem.exact.census import complex_secant, find_roots
+from wgmfem.exact.census import find_roots, polish_roots
 from wgmfem.exact.characteristic import characteristic_function, node_count
 from wgmfem.exact.field import radial_field
 
@@ -67,13 +67,13 @@ def test_full_window_census_agrees_with_targeted_core_search(default_census):
     assert sum(md.region == "wall" for md in full) > sum(md.region == "core" for md in full)
 
 
-def test_wronskian_leak_agrees_with_complex_secant_at_moderate_q():
+def test_wronskian_leak_agrees_with_polish_roots_at_moderate_q():
     """Around Q ~ 1e7 both ways of getting Im k are accurate: they must agree."""
     res = find_roots(PAPER, "Ez", np.array([590]), 14.1, 14.8, q_min=100)
     for r in res.roots:
         q = r.k.real / (2 * abs(r.k.imag))
         if 1e6 < q < 1e8:
-            k_secant, ok = complex_secant(PAPER, "Ez", np.array([590]), np.array([r.k]), np.array([r.k * (1 + 1e-10)]))
+            k_secant, ok = polish_roots(PAPER, "Ez", np.array([590]), np.array([r.k]), np.array([r.k * (1 + 1e-10)]))
             assert ok[0]
             assert abs(k_secant[0].imag / r.k.imag - 1) < 1e-6
             assert abs(k_secant[0].real / r.k.real - 1) < 1e-14

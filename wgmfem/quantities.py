@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .exact.census import complex_secant, find_roots
+from .exact.census import find_roots, polish_roots
 from .exact.perturbation import index_derivatives
 from .geometry import LayeredCylinder
 from .units import wavelength_nm_per_k
@@ -145,7 +145,7 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
     more gain than that (the mode grows): the same sign as :func:`threshold_gain_per_cm`.
 
     Solves for kappa_g in n_layer - i kappa_g by a secant on Im k(kappa_g); each step
-    re-solves the complex resonance (secant on the analytic, pole-free characteristic
+    re-solves the complex resonance (Newton's method on the analytic, pole-free characteristic
     function from the first-order prediction). The result is then checked: a census of the
     final stack must hold the resonance, paired with a lossless resonance of the same
     (pol, m, nodes). None if the secant does not converge or the check fails.
@@ -166,7 +166,7 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
         k_seed = k_seed + rate * (kappa_g - state["kappa"])  # follow the root to the new gain
         state["kappa"] = kappa_g
         k0 = np.array([k_seed])
-        k, ok = complex_secant(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed), pole_free=True)
+        k, ok = polish_roots(c, mode.pol, m, k0, k0 * (1 + 1e-10) + 1e-12j * abs(k_seed), pole_free=True)
         return (complex(k[0]) if ok[0] else None), c
 
     k_prev = mode.k

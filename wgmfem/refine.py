@@ -39,11 +39,11 @@ def wavelength_nm(k: complex) -> float:
 def follow(stack: MaterialStack, md: Mode) -> Mode:
     """``md`` (found on some fixed-index cylinder) carried to self-consistency in ``stack``.
 
-    Fast path: each round re-finds the root by a tracked secant (:mod:`wgmfem.exact.track`)
+    Fast path: each round re-finds the root by Newton's method (:mod:`wgmfem.exact.track`)
     from the first-order prediction, and the rounds are accelerated by a secant on the
     self-consistency k_out(k) - k = 0; the converged root is then found again in a narrow
     census box (argument-principle counted) whose nearest root must be the same one. If it is
-    not, or the secant fails, every round is a census box (:func:`_follow_by_census`).
+    not, or an iteration fails, every round is a census box (:func:`_follow_by_census`).
     """
     fast = _follow_tracked(stack, md)
     if fast is not None:

@@ -13,7 +13,7 @@ How the roots are found (lossless stack, one polarization, vectorized over boxes
 3. Loss. Im k follows from the leak term Im(beta_out) = p (2/pi)/|H|^2 (Wronskian,
    no cancellation) divided by dg/dk: first order in 1/Q, so Q is exact to ~1/Q and
    stays accurate at Q = 1e13. Resonances with Q below ``POLISH_BELOW_Q`` (1e9) are
-   polished by a complex secant on f instead.
+   polished by Newton's method on f in the complex plane instead.
 4. Independent count. The argument principle on the rectangle
    [k_lo, k_hi] x [-depth, +height] applied to F = v - u beta_out (analytic up to a
    positive factor, zeros exactly at the resonances, no poles) gives the number
@@ -26,9 +26,9 @@ Absorbing or gain layers (complex indices) are censused directly by
 their first-order shift, labels from the lossless partner each root is paired with.
 
 Where the count exceeds the roots found (a resonance with no nearby real root of g~,
-which happens when no tunnelling barrier lies outside r_b), a complex secant from a
+which happens when no tunnelling barrier lies outside r_b), Newton's method from a
 grid of seeds inside the rectangle looks for the rest. A root is kept only if the
-secant converged and |f/f'|/|k| < ``ACCEPT_RESIDUAL``. Boxes whose count still
+iteration converged and |f/f'|/|k| < ``ACCEPT_RESIDUAL``. Boxes whose count still
 disagrees are reported, never silently accepted.
 """
 
@@ -49,7 +49,7 @@ from .characteristic import (
 )
 from .energy import label_modes, sturm_norm
 
-# Below this Q the complex secant gives Im k to ~1e-14 absolute, better than the first-order
+# Below this Q the complex Newton polish gives Im k to ~1e-14 absolute, better than the first-order
 # Wronskian formula (relative error ~ |Im k| / distance to the nearest pole); above it,
 # the Wronskian formula is the accurate one.
 POLISH_BELOW_Q = 1e9
@@ -286,7 +286,7 @@ def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300, return_bra
     return (root, np.minimum(a, b), np.maximum(a, b)) if return_bracket else root
 
 
-def complex_secant(cyl, pol, m, k0, k1, tol=1e-15, max_iter=40, func=None, pole_free=False):
+def polish_roots(cyl, pol, m, k0, k1=None, tol=1e-15, max_iter=40, func=None, pole_free=False):
     """Vectorized complex root polish from seeds ``k0``. Returns (k, converged).
 
     Without ``func`` this is Newton's method with the exact derivative (:func:`_newton_F`; ``k1``
@@ -342,7 +342,7 @@ def _newton_F(cyl, pol, m, k, pole_free: bool = True):
 
 
 def _complex_newton(cyl, pol, m, k0, tol, max_iter, pole_free):
-    """Newton's method on F or f (:func:`_newton_F`) from seeds ``k0``: see :func:`complex_secant`."""
+    """Newton's method on F or f (:func:`_newton_F`) from seeds ``k0``: see :func:`polish_roots`."""
     m = np.asarray(m)
     k = np.array(k0, dtype=complex).reshape(-1)
     start = k.copy()
@@ -462,9 +462,9 @@ def find_roots(
     if np.any(low_q):
         k0 = k[low_q]
         step = (1e-3 * np.abs(k0.imag) + 1e-12 * np.abs(k0)) * (1 + 1j)
-        kp, conv = complex_secant(cyl, pol, mr[low_q], k0, k0 + step)
+        kp, conv = polish_roots(cyl, pol, mr[low_q], k0, k0 + step)
         k[low_q] = np.where(conv, kp, k0)
-        method[low_q] = np.where(conv, "complex secant", "complex secant (not converged)")
+        method[low_q] = np.where(conv, "complex Newton", "complex Newton (not converged)")
     residual = _residual(cyl, pol, mr, k)
     # a root inside a pole bracket: its position is known to the bracket width, and the
     # smoothly normalized F cannot see it (both u and v vanish there)
@@ -593,7 +593,7 @@ def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -
     counts the lossy resonances directly. The rectangle reaches down by the radiation
     floor plus the largest absorption shift k max_j(kappa_j / n_j) (and up by the largest
     gain shift): every resonance whose lossless counterpart has Q_rad >= q_floor lies
-    inside. Roots are found by a complex secant on F from the first-order prediction
+    inside. Roots are found by Newton's method on F from the first-order prediction
     k0 (1 - i sum_j Gamma_j kappa_j / n_j) of every resonance k0 of the lossless stack
     (a seed-grid search adds any the count still misses). Each lossy root is paired one
     to one with the lossless resonance whose prediction it is nearest to; its labels
@@ -627,9 +627,9 @@ def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -
         ms = np.array([r.m for r in seeds_from])
         boxes = np.array([r.box for r in seeds_from])
         step = (1e-3 * np.abs(k0 - np.array([r.k for r in seeds_from])) + 1e-9 * np.abs(k0)) * (1 + 1j)
-        k, conv = complex_secant(cyl, pol, ms, k0, k0 + step, pole_free=True)
+        k, conv = polish_roots(cyl, pol, ms, k0, k0 + step, pole_free=True)
         residual = _residual(cyl, pol, ms, k)
-        method = np.full(k.shape, "complex secant from the lossless resonance's first-order shift", dtype=object)
+        method = np.full(k.shape, "complex Newton from the lossless resonance's first-order shift", dtype=object)
         _add_roots(result, pol, ms, k, method, residual, boxes, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
 
     expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth, height) if verify else [None] * len(m)
@@ -649,7 +649,7 @@ def _pair_with_lossless(cyl, base, pol, roots: list[Root], lossless: list[Root],
     """Give each lossy root the labels of its lossless counterpart (one to one per box, nearest
     first-order prediction); roots left without one are labelled from the real-index field at
     their Re k. Where absorption is weak (|Q| above ``POLISH_BELOW_Q``) Im k is the lossless
-    one plus the first-order absorption, which is then more accurate than the secant's."""
+    one plus the first-order absorption, which is then more accurate than the complex polish's."""
     notes: dict[int, str] = {}
     unpaired = []
     for b in sorted({r.box for r in roots}):
@@ -707,7 +707,7 @@ def _add_roots(result, pol, m, k, method, residual, box, accepted, k_lo, k_hi, d
 
 
 def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result, poles=None):
-    """Complex secant on the pole-free F from seeds inside each box's rectangle: a grid, and
+    """Newton's method on the pole-free F from seeds inside each box's rectangle: a grid, and
     points just below each real pole (for resonances with no nearby real-axis root of g~,
     e.g. when the outer surface is not under a tunnelling barrier the resonance sits
     next to a pole instead)."""
@@ -728,14 +728,14 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result,
     seeds, seed_box = np.concatenate(seeds), np.concatenate(seed_box)
     ms = m[seed_box]
     step = 1e-3 * np.maximum(np.abs(seeds.imag), 1e-9 * seeds.real) * (1 + 1j)
-    k, conv = complex_secant(cyl, pol, ms, seeds, seeds + step, pole_free=True)
+    k, conv = polish_roots(cyl, pol, ms, seeds, seeds + step, pole_free=True)
     residual = _residual(cyl, pol, ms, k)
-    method = np.full(k.shape, "complex secant from a seed grid", dtype=object)
-    # the secant's Im k is noise at very high Q: take the Wronskian value there
+    method = np.full(k.shape, "complex Newton from a seed grid", dtype=object)
+    # the polished Im k is noise at very high Q: take the Wronskian value there
     high_q = conv & (np.abs(k.imag) * 2 * POLISH_BELOW_Q < k.real) & _under_barrier(cyl, ms, k.real) & cyl.is_lossless
     if np.any(high_q):
         k[high_q] = k[high_q].real + 1j * first_order_imag(cyl, pol, ms[high_q], k[high_q].real)
-        method[high_q] = "complex secant from a seed grid + Wronskian leak"
+        method[high_q] = "complex Newton from a seed grid + Wronskian leak"
     _add_roots(result, pol, ms, k, method, residual, seed_box, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
 
 

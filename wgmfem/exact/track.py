@@ -1,9 +1,9 @@
-"""Known resonances re-found from good seeds: a complex secant and the census's own labels.
+"""Known resonances re-found from good seeds: Newton's method and the census's own labels.
 
 When a mode's wavelength is already known to ~1e-5 (a neighbouring geometry, a smooth
-family in m), a census box is more than is needed to find it again: a secant on the
-analytic, pole-free characteristic function converges in a few steps (~0.7 ms a mode,
-vectorized), and the root's labels (radial order p, region, energy fractions) are computed
+family in m), a census box is more than is needed to find it again: Newton's method on the
+analytic, pole-free characteristic function (exact derivative) converges in a few steps
+(~0.7 ms a mode, vectorized), and the root's labels (radial order p, region, energy fractions) are computed
 with the same function the census uses. A root whose labels differ from those asked for
 is reported as not found, never substituted: the caller then falls back to a census.
 """
@@ -15,10 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..geometry import LayeredCylinder
-from .census import complex_secant
+from .census import polish_roots
 from .energy import label_modes
-
-SEED_STEP = 1e-7  # relative offset of the secant's second seed
 
 
 @dataclass
@@ -29,7 +27,7 @@ class Tracked:
     p: np.ndarray  # radial order in the region layer
     region_index: np.ndarray  # layer holding the most energy (n_layers = outside)
     fractions: np.ndarray  # (n_layers + 1, n): energy fraction per region
-    converged: np.ndarray  # the secant converged (last step below 1e-15 relative)
+    converged: np.ndarray  # the iteration converged (last step below 1e-15 relative, or at rounding)
 
     def matches(self, p, region_index) -> np.ndarray:
         """Converged with the asked labels."""
@@ -46,8 +44,8 @@ def track_roots(cyl: LayeredCylinder, pol: str, m, k_seed) -> Tracked:
         empty = np.zeros(0)
         return Tracked(empty.astype(complex), empty.astype(int), empty.astype(int), np.zeros((cyl.n_layers + 1, 0)), empty.astype(bool))
     with np.errstate(all="ignore"):  # a seed far from any root may overflow on the way: not converged
-        k, converged = complex_secant(cyl, pol, m, seed, seed * (1 + SEED_STEP), pole_free=True)
-    # the secant stops when a step is below 1e-15 relative: on the pole-free analytic function
+        k, converged = polish_roots(cyl, pol, m, seed, pole_free=True)
+    # Newton stops when a step is below 1e-15 relative or at rounding: on the pole-free analytic function
     # that is a root (the census's residual test guards a function with poles)
     ok = converged & np.isfinite(k) & (k.real > 0)
     k_real = np.where(ok, k.real, seed.real)
