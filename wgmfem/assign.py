@@ -41,14 +41,13 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .assign_comb import AssignModelError, ExactModes, Label, ModeComb, wavelength_window
+from .assign_defaults import DEFAULT_SEARCH, OUTLIER_PRIOR
 from .exact.search import run_boxes
 from .geometry import Capillary, LayeredCylinder
 from .polarization import normalize_pols
 from .units import k_from_wavelength_nm
 
 FIT_NAMES = {"inner-diameter": "inner_diameter_um", "core": "core_index"}
-DEFAULT_SEARCH = 0.02  # +-2 % around the given diameter (or index): about +-12 m at m = 600
-OUTLIER_PRIOR = 0.05  # eps: prior probability that a peak is not a mode of the allowed families
 AMBIGUITY_ODDS = 100.0  # an alternative with odds above 1:100 against the best fits within the noise
 GOOD_FIT_P_VALUE = 1e-3  # below this chi^2 p-value the best fit is worse than the stated noise
 MAX_RESCREEN = 60  # screen candidates (within SCREEN_ODDS of its best) re-ranked after one exact step each

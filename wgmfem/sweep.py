@@ -62,32 +62,10 @@ from .solve import (
     guide_clause,
     region_notice,
 )
+from .sweep_columns import EXTRAS, GEOMETRY_COLUMNS, MODE_COLUMNS, PARAMETERS, TRACK_COLUMNS
 
 MAX_POINTS = 100_000
 
-#: Swept parameter -> its column in the table.
-PARAMETERS = {
-    "inner_diameter": "inner_diameter_um",
-    "outer_diameter": "outer_diameter_um",
-    "wall_thickness": "wall_thickness_um",
-    "core": "core_index",
-    "wall": "wall_index",
-}
-GEOMETRY_COLUMNS = ("inner_diameter_um", "outer_diameter_um", "wall_thickness_um", "core_index", "wall_index")
-MODE_COLUMNS = (
-    "pol", "m", "p", "region", "wavelength_nm", "Q_rad", "Q_total", "fsr_nm", "group_index", "fsr_simple_nm",
-    "core_fraction", "wall_fraction", "outside_fraction", "hybrid", "confinement_factor", "threshold_gain_per_cm",
-    "census_ok",
-)
-#: Optional per-mode quantities (each costs extra solves) -> column.
-EXTRAS = {
-    "sensitivity": "sensitivity_nm_per_riu",  # ~1 ms a mode
-    "detection_limit": "detection_limit_riu",  # ~1 ms a mode
-    "drift": "drift_nm_per_K",  # ~1 ms a mode; needs thermal data
-    "lasing_gain": "lasing_gain_per_cm",  # ~15 ms a mode
-    "effective_area": "effective_area_um2",  # ~120 ms a mode
-}
-TRACK_COLUMNS = ("predicted_wavelength_nm", "track_offset_nm")
 SIGMA_FRACTION = 0.1  # scale of an energy-fraction change in the tracking cost
 MIN_TRACK_WINDOW_NM = 0.5  # half-width of the candidate window around the predicted wavelength
 MAX_THERMAL_COEFFICIENT_PER_K = 1e-2  # |dn/dT| and |expansion| beyond this are no coefficients in 1/K

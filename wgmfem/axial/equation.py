@@ -73,6 +73,7 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import linear_sum_assignment
 from skfem import Basis, BilinearForm, ElementLineP2, ElementLinePp, MeshLine
 
+from ..errors import AxialError  # defined there, where catching it loads no solver
 from ..units import wavelength_nm_from_k
 
 #: Default polynomial degree of the elements.
@@ -124,10 +125,6 @@ TARGET_OFFSET = 1e-4
 #: ARPACK restarts before the converged eigenpairs are taken as they are.
 ARPACK_MAX_RESTARTS = 1000
 INTERPOLATIONS = ("cubic", "linear")
-
-
-class AxialError(ValueError):
-    """The axial problem cannot be solved as asked (the message is one line)."""
 
 
 # --------------------------------------------------------------------------

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..assign import DEFAULT_SEARCH, OUTLIER_PRIOR, AssignError, Assignment, assign_peaks
+from ..assign_defaults import DEFAULT_SEARCH, OUTLIER_PRIOR
 from ..geometry import LayeredCylinder
 from ..report import to_json
 from ..spectrum import SpectrumError, find_spectrum_peaks, read_spectrum
@@ -25,6 +26,9 @@ from .common import (
     staged_outputs,
     write_text,
 )
+
+if TYPE_CHECKING:
+    from ..assign import Assignment
 
 HELP = "assign (pol, m, p) to measured peaks, find spurious ones, and fit the inner diameter and/or core index"
 
@@ -150,8 +154,18 @@ def run(args) -> int:
     return 0
 
 
+def assign_peaks(*args, **kwargs) -> Assignment:
+    """:func:`wgmfem.assign.assign_peaks`, imported on the first call: building the parser (every
+    `wgmfem` command) does not load the fit."""
+    from ..assign import assign_peaks as fit
+
+    return fit(*args, **kwargs)
+
+
 def _assign(args, cyl) -> tuple[Assignment, tuple | None]:
     """The assignment of the peaks (given, or picked from the spectrum file) and the spectrum."""
+    from ..assign import AssignError
+
     spectrum = None
     sigma, source, window = args.sigma, None, None
     try:

@@ -10,9 +10,9 @@ import io
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..axial.modes import AxialResult, find_axial_modes
 from ..axial.profile import SPEC_HELP, AxialProfile, ProfileError, profile_from_spec, read_profile
 from ..polarization import normalize_pol
 from ..report import finite_or_none, to_json
@@ -28,6 +28,9 @@ from .common import (
     staged_outputs,
     write_text,
 )
+
+if TYPE_CHECKING:
+    from ..axial.modes import AxialResult
 
 HELP = "axial states of a capillary whose radii vary along z (bottle, neck, taper, step)"
 SPEC_KINDS = ("parabolic", "gaussian", "taper", "step")
@@ -161,6 +164,8 @@ def run(args) -> int:
     profile, source = load_profile(args.profile, cyl, args)
     if args.engine == "axisym":
         return run_profile_axisym(args, profile, cyl, source)
+    from ..axial.modes import find_axial_modes  # imported here: keeps `wgmfem modes` from loading the axial solver
+
     progress = command_progress(args)
     t0 = time.perf_counter()
     with progress_step(progress, "axial modes"):

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import sys
 import time
-
-from scipy.sparse.linalg import ArpackNoConvergence
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..axisym.defaults import AXIAL_END_SHARE_MAX
-from ..axisym.export import write_vtu
-from ..axisym.mesh import ProfileWindow
-from ..axisym.profile import ProfileStudy, profile_modes_fem
-from ..axisym.sphere import SphereStudy, sphere_modes_fem
-from ..exact.sphere import SphereError
 from ..report import finite_or_none, to_json
 from .common import InputError, command_progress, emit, figure_suffix_ok, progress_step, staged_outputs, write_text
+
+if TYPE_CHECKING:  # the FEM itself is imported where it runs: building the parser needs none of it
+    from ..axisym.profile import ProfileStudy
+    from ..axisym.sphere import SphereStudy
 
 #: default and accepted range of --fem-points (below 6 a degree-3 element spans half a wavelength)
 DEFAULT_FEM_POINTS = 12.0
@@ -55,6 +53,8 @@ def sphere_pol(text: str) -> str:
 
 
 def run_shape(args) -> int:
+    from ..axisym.sphere import sphere_modes_fem
+
     if args.engine == "adiabatic":
         raise InputError("--shape needs --engine axisym (the adiabatic engine takes a capillary --profile)")
     _table_or_json(args)
@@ -68,6 +68,8 @@ def run_shape(args) -> int:
 
 def run_profile_axisym(args, profile, cylinder, source: str) -> int:
     """``--profile ... --engine axisym``: the FEM's states of the family, beside the adiabatic ones."""
+    from ..axisym.profile import profile_modes_fem
+
     _table_or_json(args)
     study, elapsed = _solve(args, lambda: profile_modes_fem(profile, cylinder, pol=args.pol, m=args.m, p=args.p,
                                                             region=args.region, count=args.count,
@@ -100,6 +102,10 @@ def _table_or_json(args) -> None:
 
 def _solve(args, solve):
     """(study, seconds) of ``solve()`` with a progress stage; its failures as one-line input errors."""
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    from ..exact.sphere import SphereError
+
     progress = command_progress(args)
     t0 = time.perf_counter()
     try:
@@ -119,6 +125,8 @@ def _write(args, study, table, elapsed: float) -> int:
         if args.plot:
             _write_map(study, staged[args.plot])
         if args.vtu:
+            from ..axisym.export import write_vtu
+
             write_vtu(study, staged[args.vtu])
         if args.output:
             write_text(staged[args.output], text)
@@ -182,6 +190,7 @@ def _write_map(study, path: str) -> None:
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
+    from ..axisym.mesh import ProfileWindow
     from ..plot_axisym import plot_axisym_mode
 
     index = next((j for j, md in enumerate(study.modes) if md.is_resonator_mode), 0)

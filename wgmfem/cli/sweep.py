@@ -9,23 +9,12 @@ import os
 import sys
 import time
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 from ..geometry import PAPER_CORE_INDEX, PAPER_INNER_DIAMETER_UM, PAPER_OUTER_DIAMETER_UM, PAPER_WALL_INDEX
 from ..polarization import normalize_pols
 from ..quantities import DEFAULT_RESOLVABLE_FRACTION
-from ..sweep import (
-    EXTRAS,
-    MAX_THERMAL_COEFFICIENT_PER_K,
-    THERMAL_FIELDS,
-    SweepError,
-    SweepFile,
-    SweepSpec,
-    Track,
-    encode_rows,
-    grid,
-    missing_thermal,
-    run_sweep,
-)
+from ..sweep_columns import EXTRAS
 from .common import (
     InputError,
     clear_progress,
@@ -38,6 +27,9 @@ from .common import (
     positive_float,
     save_figure_atomically,
 )
+
+if TYPE_CHECKING:  # the sweep itself is imported where it runs: building the parser needs none of it
+    from ..sweep import SweepSpec, Track
 
 HELP = "sweep a diameter, wall thickness or index: the census or one tracked mode at each point"
 
@@ -106,6 +98,8 @@ class Swept:
 
 
 def _grid(text: str, what: str) -> Swept:
+    from ..sweep import SweepError, grid
+
     parts = text.split(":")
     try:
         start, stop, step = (float(x) for x in parts)
@@ -139,6 +133,8 @@ def index_or_grid(text: str):
 
 
 def track_spec(text: str) -> Track:
+    from ..sweep import Track
+
     parts = text.split(":")
     if len(parts) != 3:
         raise argparse.ArgumentTypeError(f"expected POL:M:P, e.g. Ez:600:1, got {text!r}")
@@ -217,6 +213,8 @@ def add_parser(sub) -> None:
 
 
 def build_spec(args) -> SweepSpec:
+    from ..sweep import THERMAL_FIELDS, SweepSpec, Track, missing_thermal
+
     options = {"inner_diameter": args.inner_diameter, "outer_diameter": args.outer_diameter,
                "wall_thickness": args.wall_thickness, "core": args.core, "wall": args.wall}
     swept = [name for name, value in options.items() if isinstance(value, Swept)]
@@ -303,6 +301,8 @@ def _check_ratio(args, parameter: str, flag: dict) -> None:
 
 def _sensor_settings(args) -> dict:
     """The SweepSpec fields of the sensor options, checked."""
+    from ..sweep import MAX_THERMAL_COEFFICIENT_PER_K
+
     for option in ("--core-dn-dt", "--wall-dn-dt", "--expansion"):
         value = getattr(args, name_of(option))
         if value is not None and not (math.isfinite(value) and abs(value) < MAX_THERMAL_COEFFICIENT_PER_K):
@@ -362,6 +362,8 @@ def write_plots(rows: list[dict], column: str, prefix: str, suffix: str, progres
 
 
 def run(args) -> int:
+    from ..sweep import SweepFile, encode_rows, run_sweep
+
     spec = build_spec(args)
     fmt = _format(args)
     if args.jobs is not None and args.jobs < 1:
