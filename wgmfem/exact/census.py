@@ -481,10 +481,13 @@ def find_roots(
     # 4. independent count, and a seed-grid search where it finds more than the real axis did
     expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth) if verify else [None] * len(m)
     short = [b for b in range(len(m)) if (e := expected[b]) is not None and e > _found(result, b)]
-    for density in (1, 3, 9):
+    poles = (pole_box, 0.5 * (pole_lo + pole_hi))
+    # seeds just below the poles and the box ends first (where a resonance with no real root
+    # of g~ sits), then grids
+    for density in (0, 1, 3, 9):
         if not short:
             break
-        _grid_search(cyl, pol, m, k_lo, k_hi, depth, depth, short, density, result, (pole_box, 0.5 * (pole_lo + pole_hi)))
+        _grid_search(cyl, pol, m, k_lo, k_hi, depth, depth, short, density, result, poles)
         short = [b for b in short if (e := expected[b]) is not None and e > _found(result, b)]
 
     # 5. labels (energy fractions, region, p, nodes), at Re k
@@ -707,10 +710,11 @@ def _add_roots(result, pol, m, k, method, residual, box, accepted, k_lo, k_hi, d
 
 
 def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result, poles=None):
-    """Newton's method on the pole-free F from seeds inside each box's rectangle: a grid, and
-    points just below each real pole (for resonances with no nearby real-axis root of g~,
-    e.g. when the outer surface is not under a tunnelling barrier the resonance sits
-    next to a pole instead)."""
+    """Newton's method on the pole-free F from seeds inside each box's rectangle: a grid of
+    12 ``density`` x 5 points, and points just below each real pole and each end of the box
+    (for resonances with no nearby real-axis root of g~: when the outer surface is not under
+    a tunnelling barrier the resonance sits next to a pole instead; the ends of a sibling
+    interval are its poles). ``density=0``: the pole and end seeds alone."""
     seeds, seed_box = [], []
     for b in boxes:
         nx = 12 * density
@@ -720,11 +724,14 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result,
             ys = np.concatenate([ys, height[b] * np.array([0.02, 0.15, 0.5, 0.85])])
         grid = (xs[:, None] + 1j * ys[None, :]).ravel()
         if poles is not None:
-            at = poles[1][poles[0] == b]
-            offsets = -1j * np.geomspace(1e-12, 1e-2, 3 * density + 2) * k_hi[b]
+            at = np.concatenate([poles[1][poles[0] == b], [k_lo[b], k_hi[b]]])
+            offsets = -1j * np.geomspace(1e-12, 1e-2, 3 * max(density, 1) + 2) * k_hi[b]
             grid = np.concatenate([grid, (at[:, None] + offsets[None, :]).ravel()])
-        seeds.append(grid)
-        seed_box.append(np.full(grid.size, b))
+        if grid.size:
+            seeds.append(grid)
+            seed_box.append(np.full(grid.size, b))
+    if not seeds:
+        return
     seeds, seed_box = np.concatenate(seeds), np.concatenate(seed_box)
     ms = m[seed_box]
     step = 1e-3 * np.maximum(np.abs(seeds.imag), 1e-9 * seeds.real) * (1 + 1j)
