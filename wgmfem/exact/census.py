@@ -4,12 +4,13 @@ How the roots are found (lossless stack, one polarization, vectorized over boxes
 
 1. Poles. f(k) = beta_in - beta_out has its poles on the real axis, at the zeros of
    the inner solution at r_b. Sturm's oscillation theorem counts them exactly
-   (:func:`~wgmfem.exact.characteristic.node_count`); bisection on that count
-   locates each one to machine precision. This matters: at m = 600 a core mode of
-   the paper's capillary lies 3e-6 (relative) from a pole.
+   (:func:`~wgmfem.exact.characteristic.node_count`); bisection on that count isolates
+   each one, and Newton's method on u (exact k-derivative: ``propagate(derivative=True)``)
+   locates it to machine precision. This matters: at m = 600 a core mode of the paper's
+   capillary lies 3e-6 (relative) from a pole.
 2. Roots. Between two consecutive poles beta_in falls from +inf to -inf, so the
    pole-free real function g~ = v - u Re(beta_out) changes sign exactly once there;
-   it is bracketed and solved on the real axis (Pegasus regula falsi).
+   it is bracketed and solved on the real axis (safeguarded Newton).
 3. Loss. Im k follows from the leak term Im(beta_out) = p (2/pi)/|H|^2 (Wronskian,
    no cancellation) divided by dg/dk: first order in 1/Q, so Q is exact to ~1/Q and
    stays accurate at Q = 1e13. Resonances with Q below ``POLISH_BELOW_Q`` (1e9) are
@@ -27,7 +28,7 @@ their first-order shift, labels from the lossless partner each root is paired wi
 
 Where the count exceeds the roots found (a resonance with no nearby real root of g~,
 which happens when no tunnelling barrier lies outside r_b), Newton's method from a
-grid of seeds inside the rectangle looks for the rest. A root is kept only if the
+seeds just below each pole and box end, then from a grid inside the rectangle, looks for the rest. A root is kept only if the
 iteration converged and |f/f'|/|k| < ``ACCEPT_RESIDUAL``. Boxes whose count still
 disagrees are reported, never silently accepted.
 """
