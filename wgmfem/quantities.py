@@ -24,6 +24,7 @@ from .exact.perturbation import index_derivatives
 from .geometry import LayeredCylinder
 from .units import wavelength_nm_per_k
 
+IM_K_ROUNDING = 8 * 2.2e-16  # |Im k - target| / |k| below this is rounding: the lasing condition holds
 DEFAULT_RESOLVABLE_FRACTION = 0.01  # a shift of 1 % of a linewidth resolved (fitted line centre, good SNR)
 
 def _with_index(cyl: LayeredCylinder, j: int, n) -> LayeredCylinder:
@@ -190,7 +191,9 @@ def lasing_gain_per_cm(mode, layer: str = "core", max_iter: int = 30) -> float |
         if k2 is None:
             return None
         x0, f0, x1, f1, k1 = x1, f1, x2, k2.imag - target, k2
-        if abs(x1 - x0) <= 1e-10 * abs(x1):
+        # converged: the step is tiny, or Im k sits on its target to the rounding of k (where
+        # the secant's steps are noise and need not shrink)
+        if abs(x1 - x0) <= 1e-10 * abs(x1) or abs(f1) <= IM_K_ROUNDING * abs(k2):
             break
     else:
         return None

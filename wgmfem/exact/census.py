@@ -4,13 +4,13 @@ How the roots are found (lossless stack, one polarization, vectorized over boxes
 
 1. Poles. f(k) = beta_in - beta_out has its poles on the real axis, at the zeros of
    the inner solution at r_b. Sturm's oscillation theorem counts them exactly
-   (:func:`~wgmfem.exact.characteristic.node_count`); bisection on that count isolates
-   each one, and Newton's method on u (exact k-derivative: ``propagate(derivative=True)``)
-   locates it to machine precision. This matters: at m = 600 a core mode of the paper's
-   capillary lies 3e-6 (relative) from a pole.
+   (:func:`~wgmfem.exact.characteristic.node_count`). This matters: at m = 600 a core
+   mode of the paper's capillary lies 3e-6 (relative) from a pole.
 2. Roots. Between two consecutive poles beta_in falls from +inf to -inf, so the
-   pole-free real function g~ = v - u Re(beta_out) changes sign exactly once there;
-   it is bracketed and solved on the real axis (safeguarded Newton).
+   pole-free real function g~ = v - u Re(beta_out) changes sign exactly once there, and
+   c(k) = 2 (poles below k) + [f < 0] rises by one at every pole and every root: bisection
+   on c isolates each root (:func:`_isolate_roots`), safeguarded Newton with the exact
+   k-derivative (``propagate(derivative=True)``) solves it.
 3. Loss. Im k follows from the leak term Im(beta_out) = p (2/pi)/|H|^2 (Wronskian,
    no cancellation) divided by dg/dk: first order in 1/Q, so Q is exact to ~1/Q and
    stays accurate at Q = 1e13. Resonances with Q below ``POLISH_BELOW_Q`` (1e9) are
@@ -143,8 +143,59 @@ def _u_newton(cyl, pol, m, k):
     return inner.u, inner.du
 
 
+def _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends):
+    """Brackets that each hold one real root of g~, by bisection on c(k) = 2 n(k) + [f(k) < 0].
+
+    n counts the poles of f below k (Sturm, :func:`node_count_and_state`) and f = g~ / u falls
+    from +inf to -inf between consecutive poles, so c rises by one at every pole and at every
+    root: a root is where c goes from even to odd. ``lo_ends``/``hi_ends``: (n, u, g~) at the box
+    ends. Returns (box, a, b, g~(a), g~(b), n(a), isolated) per root; ``isolated`` is False where
+    the bisection reached rounding with the root and its pole in one bracket.
+    """
+
+    def half_count(n, u, g):
+        return 2 * n + (g * u < 0)
+
+    h_lo, h_hi = half_count(*lo_ends), half_count(*hi_ends)
+    first = h_lo + 1 + (h_lo % 2)  # the first odd value above h_lo
+    counts = np.maximum((h_hi - first) // 2 + 1, 0)
+    box = np.repeat(np.arange(len(m)), counts)
+    target = np.concatenate([np.arange(f, h + 1, 2) for f, h in zip(first, h_hi)]) if box.size else np.zeros(0, int)
+    a, b = k_lo[box].copy(), k_hi[box].copy()
+    ha, hb = h_lo[box].copy(), h_hi[box].copy()
+    ga, gb = lo_ends[2][box].copy(), hi_ends[2][box].copy()
+    na = lo_ends[0][box].copy()
+    mb = m[box]
+    for _ in range(64):
+        mid = 0.5 * (a + b)
+        active = ((ha != target - 1) | (hb != target)) & (mid > a) & (mid < b)
+        if not np.any(active):
+            break
+        idx = np.nonzero(active)[0]
+        n_mid, u_mid, v_mid = node_count_and_state(cyl, pol, mb[idx], mid[idx])
+        g_mid = v_mid - u_mid * outgoing_admittance(cyl, pol, mb[idx], mid[idx]).real
+        h_mid = half_count(n_mid, u_mid, g_mid)
+        above = h_mid >= target[idx]
+        up, down = idx[above], idx[~above]
+        b[up], hb[up], gb[up] = mid[up], h_mid[above], g_mid[above]
+        a[down], ha[down], ga[down], na[down] = mid[down], h_mid[~above], g_mid[~above], n_mid[~above]
+    isolated = (ha == target - 1) & (hb == target) & (np.sign(ga) * np.sign(gb) < 0)
+    return box, a, b, ga, gb, na, isolated
+
+
+def _poles_of(cyl, pol, m, k_lo, k_hi, lo_state, hi_state, boxes):
+    """(box index, pole) of the real poles in ``boxes`` (for the seeds of :func:`_grid_search`)."""
+    if not boxes:
+        return np.zeros(0, int), np.zeros(0)
+    sel = np.asarray(boxes)
+    states = [tuple(part[sel] for part in state) for state in (lo_state, hi_state)]
+    pole_box, lo, hi, _, _ = _locate_poles(cyl, pol, m[sel], k_lo[sel], k_hi[sel], *states)
+    return sel[pole_box], 0.5 * (lo + hi)
+
+
 def _locate_poles(cyl, pol, m, k_lo, k_hi, lo_state, hi_state):
-    """Real poles of f in each box, and g~ either side of each.
+    """Real poles of f in each box, and g~ either side of each (the seeds next to poles of
+    :func:`_grid_search`).
 
     ``lo_state``/``hi_state``: (node count, u) at the box ends (:func:`node_count_and_state`).
     Bisection on the Sturm count isolates each pole (a bracket with exactly one); the smooth
@@ -407,50 +458,30 @@ def find_roots(
     depth = np.minimum(k_hi / (2 * q_min), 0.5 * hankel_zero_kappa(cyl, m))
     q_floor = k_hi / (2 * depth)
 
-    # 1. poles
+    # 1. isolate each real root of g~ by bisection on the count of poles and roots below k
     lo_state = node_count_and_state(cyl, pol, m, k_lo)
     hi_state = node_count_and_state(cyl, pol, m, k_hi)
-    pole_box, pole_lo, pole_hi, g_at_lo, g_at_hi = _locate_poles(cyl, pol, m, k_lo, k_hi, lo_state, hi_state)
-    # A core mode that barely couples outwards has its root closer to a pole than double
-    # precision resolves (m = 5000: < 1e-14): g~ then changes sign across the pole bracket.
-    hidden = np.sign(g_at_lo) * np.sign(g_at_hi) < 0
-    if np.any(hidden):  # centre those brackets on the pole located to rounding
-        pole_lo[hidden], pole_hi[hidden] = _pole_to_rounding(cyl, pol, m[pole_box[hidden]], pole_lo[hidden], pole_hi[hidden])
-        g_at_lo[hidden] = _g_tilde(cyl, pol, m[pole_box[hidden]], pole_lo[hidden])
-        g_at_hi[hidden] = _g_tilde(cyl, pol, m[pole_box[hidden]], pole_hi[hidden])
-        hidden = np.sign(g_at_lo) * np.sign(g_at_hi) < 0
-
-    # 2. segments between consecutive breakpoints (box ends and poles); g~ is continuous
     g_box_lo = lo_state[2] - lo_state[1] * outgoing_admittance(cyl, pol, m, k_lo).real
     g_box_hi = hi_state[2] - hi_state[1] * outgoing_admittance(cyl, pol, m, k_hi).real
-    box_parts, a_parts, b_parts, ga_parts, gb_parts = [], [], [], [], []
-    for b in range(len(m)):
-        sel = pole_box == b
-        box_parts.append(np.full(np.count_nonzero(sel) + 1, b))
-        a_parts.append(np.concatenate([[k_lo[b]], pole_hi[sel]]))
-        b_parts.append(np.concatenate([pole_lo[sel], [k_hi[b]]]))
-        ga_parts.append(np.concatenate([[g_box_lo[b]], g_at_hi[sel]]))
-        gb_parts.append(np.concatenate([g_at_lo[sel], [g_box_hi[b]]]))
-    seg_box = np.concatenate(box_parts)
-    seg_a, seg_b = np.concatenate(a_parts), np.concatenate(b_parts)
-    ga, gb = np.concatenate(ga_parts), np.concatenate(gb_parts)
-    has_root = np.sign(ga) * np.sign(gb) < 0
-    rb = seg_box[has_root]
-    mr = m[rb]
-    k_real, _, _ = _newton_bracketed(
-        lambda idx, k: _g_tilde_newton(cyl, pol, mr[idx], k), seg_a[has_root], seg_b[has_root], ga[has_root], gb[has_root]
+    rb, seg_a, seg_b, ga, gb, nodes_below, isolated = _isolate_roots(
+        cyl, pol, m, k_lo, k_hi, (lo_state[0], lo_state[1], g_box_lo), (hi_state[0], hi_state[1], g_box_hi)
     )
+
+    # 2. each isolated root by safeguarded Newton on g~ (continuous, one sign change in its bracket)
+    mr = m[rb[isolated]]
+    k_real, _, _ = _newton_bracketed(
+        lambda idx, k: _g_tilde_newton(cyl, pol, mr[idx], k), seg_a[isolated], seg_b[isolated], ga[isolated], gb[isolated]
+    )
+    # A core mode that barely couples outwards has its root closer to its pole than double
+    # precision resolves (m = 5000: < 1e-14): the bisection ends at rounding with the root and
+    # the pole in one bracket, which is then the root's position.
     n_bracketed = k_real.size
-    hidden_width = np.zeros(0)
-    hidden_nodes = np.zeros(0, int)
-    if np.any(hidden):
-        rb = np.concatenate([rb, pole_box[hidden]])
-        mr = m[rb]
-        k_real = np.concatenate([k_real, 0.5 * (pole_lo[hidden] + pole_hi[hidden])])
-        hidden_width = (pole_hi[hidden] - pole_lo[hidden]) / k_real[n_bracketed:]
-        # the node count just below the pole: the segment below it holds no other root
-        # (g~ has the root's sign change across the bracket instead)
-        hidden_nodes = node_count(cyl, pol, m[pole_box[hidden]], pole_lo[hidden])
+    hidden = ~isolated
+    k_real = np.concatenate([k_real, 0.5 * (seg_a[hidden] + seg_b[hidden])])
+    hidden_width = (seg_b[hidden] - seg_a[hidden]) / k_real[n_bracketed:]
+    rb = np.concatenate([rb[isolated], rb[hidden]])
+    nodes_below = np.concatenate([nodes_below[isolated], nodes_below[hidden]])
+    mr = m[rb]
 
     # 3. loss: first order from the Wronskian leak, complex polish where Q is modest
     eps, sensitivity = _first_order(cyl, pol, mr, k_real)
@@ -475,14 +506,15 @@ def find_roots(
 
     result = CensusResult()
     inward = (sensitivity > INWARD_ABOVE_SENSITIVITY) | (np.arange(k.size) >= n_bracketed)
-    nodes = np.full(k.shape, -1)
-    nodes[n_bracketed:] = hidden_nodes
+    # the node count of a root's bracket is that at the root: no pole between them (a polished
+    # root's Re k has moved off the real root, and is counted there by the labels instead)
+    nodes = np.where(low_q & (np.arange(k.size) < n_bracketed), -1, nodes_below)
     _add_roots(result, pol, mr, k, method, residual, rb, accepted, k_lo, k_hi, depth, depth, inward, nodes)
 
     # 4. independent count, and a seed-grid search where it finds more than the real axis did
     expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth) if verify else [None] * len(m)
     short = [b for b in range(len(m)) if (e := expected[b]) is not None and e > _found(result, b)]
-    poles = (pole_box, 0.5 * (pole_lo + pole_hi))
+    poles = _poles_of(cyl, pol, m, k_lo, k_hi, lo_state, hi_state, short)
     # seeds just below the poles and the box ends first (where a resonance with no real root
     # of g~ sits), then grids
     for density in (0, 1, 3, 9):
@@ -812,7 +844,7 @@ def _contour_F(cyl, pol, m, k):
 CONTOUR_MAX_TURN = np.pi / 2
 CONTOUR_AGREE = 0.25
 CONTOUR_POINTS_PER_HEIGHT = 2  # initial points along the bottom and top per (depth + height)
-CONTOUR_SIDE_RATIO = 32.0  # geometric spacing of the sides towards Im k = 0
+CONTOUR_SIDE_RATIO = 1000.0  # initial geometric spacing of the sides towards Im k = 0 (split geometrically)
 
 
 def _unresolved_edges(z, F, w):
@@ -824,7 +856,17 @@ def _unresolved_edges(z, F, w):
     return np.nonzero(~ok)[0]
 
 
-def count_resonances(cyl, pol, m, k_lo, k_hi, depth, height=None, max_rounds: int = 40) -> list[int | None]:
+def _edge_midpoint(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
+    """Where to split contour edges: the middle, or on a side (same Re k, Im k of one sign) the
+    geometric middle of Im k, so that the splits close in on a high-Q root next to the side as
+    fast as its distance to the real axis shrinks."""
+    mid = 0.5 * (z1 + z2)
+    side = (z1.real == z2.real) & (z1.imag * z2.imag > 0)
+    mid.imag[side] = np.sign(z1.imag[side]) * np.sqrt(z1.imag[side] * z2.imag[side])
+    return mid
+
+
+def count_resonances(cyl, pol, m, k_lo, k_hi, depth, height=None, max_rounds: int = 60) -> list[int | None]:
     """Winding number of F = v - u beta_out around [k_lo, k_hi] x [-depth, +height] per box
     (``height`` defaults to ``depth``).
 
@@ -861,7 +903,7 @@ def count_resonances(cyl, pol, m, k_lo, k_hi, depth, height=None, max_rounds: in
         for b in pending:
             after = _unresolved_edges(points[b], values[b], logder[b])
             if after.size:
-                inserts[b] = (after, 0.5 * (points[b][after] + points[b][after + 1]))
+                inserts[b] = (after, _edge_midpoint(points[b][after], points[b][after + 1]))
         pending = list(inserts)
         if not pending:
             break
