@@ -51,7 +51,7 @@ def assert_one_line_error(code, out, err, seconds, fragment=""):
         # inputs that reached a traceback deep in the census
         ("modes --inner-diameter 1e30 --outer-diameter 2e30", "between 0.002 and 200000 um"),
         ("modes --wavelength 1e-300:1e-299", "wavelengths must lie between 1 and 1e+06 nm"),
-        ("modes --wavelength 20:100000", "resonances"),  # ~5e5 resonances (100:100000 is now a 90 s census)
+        ("modes --wavelength 100:100000", "resonances"),
         ("modes --m 900000000 --p 1 --pol Ez", "m <= 1e+06"),
         ("modes --m 0 --p 100000000 --pol Ez", "resonances"),
         # inputs that hung
@@ -180,7 +180,7 @@ def test_a_material_out_of_range_warns_once(capsys):
 
 
 def test_the_root_estimate_tracks_the_census():
-    """The census limit rests on the WKB estimate: 3-10 % above the roots found."""
+    """The census limit rests on the WKB estimate: a little above the roots found (7 % here)."""
     cyl = wgmfem.Capillary()
     k_lo, k_hi = 2e3 * math.pi / 445, 2e3 * math.pi / 425
     m_lo, m_hi = window_m_range(cyl, k_lo, k_hi, 0, 2)

@@ -132,9 +132,10 @@ def _g_tilde(cyl, pol, m, k):
 def _g_tilde_newton(cyl, pol, m, k):
     """(g~, dg~/dk) at real k, the derivative in g~'s representation (:func:`_newton_bracketed`)."""
     inner = propagate(cyl, pol, m, k, derivative=True)
-    beta = outgoing_admittance(cyl, pol, m, k).real
-    d_beta = outgoing_admittance_derivative(cyl, pol, m, k, beta).real
-    return inner.v - inner.u * beta, inner.dv - inner.du * beta - inner.u * d_beta
+    beta = outgoing_admittance(cyl, pol, m, k)
+    d_re_beta = outgoing_admittance_derivative(cyl, pol, m, k, beta).real  # d(Re beta)/dk on the real axis
+    beta = beta.real
+    return inner.v - inner.u * beta, inner.dv - inner.du * beta - inner.u * d_re_beta
 
 
 def _u_newton(cyl, pol, m, k):
@@ -149,8 +150,11 @@ def _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends):
     n counts the poles of f below k (Sturm, :func:`node_count_and_state`) and f = g~ / u falls
     from +inf to -inf between consecutive poles, so c rises by one at every pole and at every
     root: a root is where c goes from even to odd. ``lo_ends``/``hi_ends``: (n, u, g~) at the box
-    ends. Returns (box, a, b, g~(a), g~(b), n(a), isolated) per root; ``isolated`` is False where
-    the bisection reached rounding with the root and its pole in one bracket.
+    ends. Returns (box, a, b, g~(a), g~(b), n(a), isolated, at_pole) per root: ``isolated``
+    where [a, b] holds the root alone; ``at_pole`` where the bisection reached rounding with the
+    root and its pole in one bracket (c rises by two across it, and both g~ and u change sign).
+    A bracket that is neither (a node count that is not monotone within rounding of a pole)
+    is no root: the independent count decides.
     """
 
     def half_count(n, u, g):
@@ -164,6 +168,7 @@ def _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends):
     a, b = k_lo[box].copy(), k_hi[box].copy()
     ha, hb = h_lo[box].copy(), h_hi[box].copy()
     ga, gb = lo_ends[2][box].copy(), hi_ends[2][box].copy()
+    ua, ub = lo_ends[1][box].copy(), hi_ends[1][box].copy()
     na = lo_ends[0][box].copy()
     mb = m[box]
     for _ in range(64):
@@ -177,10 +182,12 @@ def _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends):
         h_mid = half_count(n_mid, u_mid, g_mid)
         above = h_mid >= target[idx]
         up, down = idx[above], idx[~above]
-        b[up], hb[up], gb[up] = mid[up], h_mid[above], g_mid[above]
-        a[down], ha[down], ga[down], na[down] = mid[down], h_mid[~above], g_mid[~above], n_mid[~above]
-    isolated = (ha == target - 1) & (hb == target) & (np.sign(ga) * np.sign(gb) < 0)
-    return box, a, b, ga, gb, na, isolated
+        b[up], hb[up], gb[up], ub[up] = mid[up], h_mid[above], g_mid[above], u_mid[above]
+        a[down], ha[down], ga[down], ua[down], na[down] = mid[down], h_mid[~above], g_mid[~above], u_mid[~above], n_mid[~above]
+    g_flips = np.sign(ga) * np.sign(gb) < 0
+    isolated = (ha == target - 1) & (hb == target) & g_flips
+    at_pole = ~isolated & (hb - ha == 2) & g_flips & (np.sign(ua) * np.sign(ub) < 0)
+    return box, a, b, ga, gb, na, isolated, at_pole
 
 
 def _poles_of(cyl, pol, m, k_lo, k_hi, lo_state, hi_state, boxes):
@@ -253,7 +260,7 @@ def _pole_to_rounding(cyl, pol, m, lo, hi):
     ua, ub = propagate(cyl, pol, m, lo).u, propagate(cyl, pol, m, hi).u
     _, a, b = _bracketed_root(lambda i, k: propagate(cyl, pol, m[i], k).u, lo, hi, ua, ub, return_bracket=True)
     eps = POLE_BRACKET_REL * b
-    return a - eps, b + eps
+    return np.maximum(lo, a - eps), np.minimum(hi, b + eps)
 
 
 def _newton_bracketed(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300):
@@ -423,7 +430,7 @@ def _complex_newton(cyl, pol, m, k0, tol, max_iter, pole_free):
     return k.reshape(np.shape(k0)), done & ~diverged
 
 
-def _residual(cyl, pol, m, k):
+def relative_residual(cyl, pol, m, k):
     """|F / F'| / |k| at k: the relative distance to the nearest root, to first order.
 
     F = v - u beta_out is pole-free and analytic (its exact derivative: :func:`_newton_F`), so a
@@ -463,7 +470,7 @@ def find_roots(
     hi_state = node_count_and_state(cyl, pol, m, k_hi)
     g_box_lo = lo_state[2] - lo_state[1] * outgoing_admittance(cyl, pol, m, k_lo).real
     g_box_hi = hi_state[2] - hi_state[1] * outgoing_admittance(cyl, pol, m, k_hi).real
-    rb, seg_a, seg_b, ga, gb, nodes_below, isolated = _isolate_roots(
+    rb, seg_a, seg_b, ga, gb, nodes_below, isolated, hidden = _isolate_roots(
         cyl, pol, m, k_lo, k_hi, (lo_state[0], lo_state[1], g_box_lo), (hi_state[0], hi_state[1], g_box_hi)
     )
 
@@ -476,7 +483,6 @@ def find_roots(
     # precision resolves (m = 5000: < 1e-14): the bisection ends at rounding with the root and
     # the pole in one bracket, which is then the root's position.
     n_bracketed = k_real.size
-    hidden = ~isolated
     k_real = np.concatenate([k_real, 0.5 * (seg_a[hidden] + seg_b[hidden])])
     hidden_width = (seg_b[hidden] - seg_a[hidden]) / k_real[n_bracketed:]
     rb = np.concatenate([rb[isolated], rb[hidden]])
@@ -497,7 +503,7 @@ def find_roots(
         kp, conv = polish_roots(cyl, pol, mr[low_q], k0, k0 + step)
         k[low_q] = np.where(conv, kp, k0)
         method[low_q] = np.where(conv, "complex Newton", "complex Newton (not converged)")
-    residual = _residual(cyl, pol, mr, k)
+    residual = relative_residual(cyl, pol, mr, k)
     # a root inside a pole bracket: its position is known to the bracket width, and the
     # smoothly normalized F cannot see it (both u and v vanish there)
     residual[n_bracketed:] = hidden_width
@@ -664,7 +670,7 @@ def _lossy_roots(cyl: LayeredCylinder, pol: str, m, k_lo, k_hi, q_min, verify) -
         boxes = np.array([r.box for r in seeds_from])
         step = (1e-3 * np.abs(k0 - np.array([r.k for r in seeds_from])) + 1e-9 * np.abs(k0)) * (1 + 1j)
         k, conv = polish_roots(cyl, pol, ms, k0, k0 + step, pole_free=True)
-        residual = _residual(cyl, pol, ms, k)
+        residual = relative_residual(cyl, pol, ms, k)
         method = np.full(k.shape, "complex Newton from the lossless resonance's first-order shift", dtype=object)
         _add_roots(result, pol, ms, k, method, residual, boxes, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
 
@@ -769,7 +775,7 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result,
     ms = m[seed_box]
     step = 1e-3 * np.maximum(np.abs(seeds.imag), 1e-9 * seeds.real) * (1 + 1j)
     k, conv = polish_roots(cyl, pol, ms, seeds, seeds + step, pole_free=True)
-    residual = _residual(cyl, pol, ms, k)
+    residual = relative_residual(cyl, pol, ms, k)
     method = np.full(k.shape, "complex Newton from a seed grid", dtype=object)
     # the polished Im k is noise at very high Q: take the Wronskian value there
     high_q = conv & (np.abs(k.imag) * 2 * POLISH_BELOW_Q < k.real) & _under_barrier(cyl, ms, k.real) & cyl.is_lossless
@@ -838,9 +844,10 @@ def _contour_F(cyl, pol, m, k):
 
 
 # Contour sampling: an edge between neighbouring points is resolved when the phase of F moves by at
-# most CONTOUR_MAX_TURN along it and that move agrees within CONTOUR_AGREE (rad) with the trapezoid
-# integral of Im(F'/F dk) from the exact derivatives at its ends. A move aliased by 2 pi cannot pass
-# both; a root near the edge makes the two disagree and the edge is split.
+# most CONTOUR_MAX_TURN along it, that move agrees within CONTOUR_AGREE (rad) with the trapezoid
+# integral of Im(F'/F dk) from the exact derivatives at its ends, and |F'/F| times the edge's length
+# is at most CONTOUR_MAX_TURN at both ends. A zero near the edge (or two, whose turns could add up to
+# 2 pi and alias) makes |F'/F| large at the ends: ~2/length per zero within the edge's reach.
 CONTOUR_MAX_TURN = np.pi / 2
 CONTOUR_AGREE = 0.25
 CONTOUR_POINTS_PER_HEIGHT = 2  # initial points along the bottom and top per (depth + height)
@@ -848,11 +855,12 @@ CONTOUR_SIDE_RATIO = 1000.0  # initial geometric spacing of the sides towards Im
 
 
 def _unresolved_edges(z, F, w):
-    """Indices i of the edges (z[i], z[i+1]) that fail the two phase tests (see above)."""
+    """Indices i of the edges (z[i], z[i+1]) that fail the phase tests (see above)."""
     with np.errstate(all="ignore"):
         turn = np.angle(F[1:] / F[:-1])
         predicted = np.imag(0.5 * (z[1:] - z[:-1]) * (w[1:] + w[:-1]))
-        ok = (np.abs(turn) <= CONTOUR_MAX_TURN) & (np.abs(turn - predicted) <= CONTOUR_AGREE)
+        reach = np.abs(z[1:] - z[:-1]) * np.maximum(np.abs(w[1:]), np.abs(w[:-1]))
+        ok = (np.abs(turn) <= CONTOUR_MAX_TURN) & (np.abs(turn - predicted) <= CONTOUR_AGREE) & (reach <= CONTOUR_MAX_TURN)
     return np.nonzero(~ok)[0]
 
 

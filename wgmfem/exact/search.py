@@ -4,12 +4,14 @@ Every question is answered by filtering a complete census, never by a narrower s
 whose completeness would depend on a guess of where the mode lives:
 
 * *all modes in a window* (optionally an m range, a region, an order p <= P): one box
-  per m over the whole window. The m range follows from the window alone: a mode turns
-  inside its region layer or a layer inside it (m <= n_j r_j k), and a layer whose WKB
-  phase across it exceeds (P + 3) pi at the window's lowest k holds more than P maxima
-  (:func:`window_m_range`).
+  per m. The m range follows from the window alone: a mode turns somewhere inside the
+  fibre (m <= n_j r_j k for some layer j: not necessarily its region layer, which a
+  hybrid guided by a thin high-index layer further out can fill with its evanescent
+  tail), and a layer whose WKB phase across it exceeds (P + 3) pi at the window's lowest k
+  holds more than P maxima (:func:`window_m_range`). With a region and P, each m's box is
+  the part of the window that the same bounds leave (:func:`family_k_ranges`).
 * *one label (m, p, region) wherever it lies*: one box per m from the lowest k at which
-  a mode can turn inside the region layer to the k at which that layer holds more than
+  a mode can turn inside the fibre to the k at which the region layer holds more than
   p maxima (:func:`family_k_ranges`); every mode in it carrying the label is returned.
 
 Each box is counted independently by the argument principle (:mod:`wgmfem.exact.census`).
@@ -91,14 +93,6 @@ def layer_phase(cyl: LayeredCylinder, j: int, m, k) -> np.ndarray:
     return np.maximum(antiderivative(r2) - antiderivative(r1), 0.0)
 
 
-def _layers_up_to(cyl: LayeredCylinder, region_index: int | None) -> range:
-    """Layers that can hold the turning point of a mode of a region: that layer and those
-    inside it (every layer when the region is any or the outer medium)."""
-    if region_index is None or region_index >= cyl.n_layers:
-        return range(cyl.n_layers)
-    return range(region_index + 1)
-
-
 def _real(n) -> float:
     return complex(n).real
 
@@ -106,12 +100,13 @@ def _real(n) -> float:
 def window_m_range(cyl: LayeredCylinder, k_lo: float, k_hi: float, region_index: int | None, p_max: int | None):
     """Azimuthal numbers that can hold a mode of the region and of order <= p_max in [k_lo, k_hi].
 
-    Above: a confined mode turns inside the fibre, at or inside its region layer
-    (m <= n_j r_j k_hi for some layer j up to the region). Below: a layer whose phase at
+    Above: a confined mode turns inside the fibre (m <= n_j r_j k_hi for some layer j; a
+    hybrid labelled by an inner layer may turn only in a higher-index layer outside it).
+    Below: a layer whose phase at
     k_lo exceeds (p_max + PHASE_MARGIN) pi holds more than p_max maxima at every k of the
     window. Neither bound assumes where the mode's energy will turn out to be.
     """
-    m_hi = max(math.floor(_real(cyl.indices[j]) * cyl.radii_um[j] * k_hi) for j in _layers_up_to(cyl, region_index)) + 1
+    m_hi = max(math.floor(_real(cyl.indices[j]) * cyl.radii_um[j] * k_hi) for j in range(cyl.n_layers)) + 1
     if p_max is None or (region_index is not None and region_index >= cyl.n_layers):
         return 0, m_hi
     layers = range(cyl.n_layers) if region_index is None else [region_index]
@@ -136,12 +131,13 @@ def family_k_ranges(cyl: LayeredCylinder, m, p_max: int, region_index: int) -> t
     """k intervals (1/um) holding every mode of azimuthal number m, order <= p_max in a region layer,
     for an array of m: (k_lo, k_hi) arrays.
 
-    From the turning point reaching the region layer (or a layer inside it) to the k where
-    the region layer's phase passes (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`).
+    From the lowest k at which a mode can turn inside the fibre (m = n_j r_j k for the layer
+    with the largest n_j r_j) to the k where the region layer's phase passes
+    (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`).
     """
     j = region_index
     m = np.atleast_1d(np.asarray(m, dtype=float))
-    k_lo = np.maximum(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in _layers_up_to(cyl, j))
+    k_lo = np.maximum(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in range(cyl.n_layers))
     limit = (p_max + PHASE_MARGIN) * math.pi
     hi = 2 * k_lo + 1.0
     for _ in range(200):  # the phase grows ~linearly in k: a few doublings reach the limit

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..geometry import LayeredCylinder
-from .census import polish_roots
+from .census import ACCEPT_RESIDUAL, polish_roots, relative_residual
 from .energy import label_modes
 
 
@@ -45,9 +45,12 @@ def track_roots(cyl: LayeredCylinder, pol: str, m, k_seed) -> Tracked:
         return Tracked(empty.astype(complex), empty.astype(int), empty.astype(int), np.zeros((cyl.n_layers + 1, 0)), empty.astype(bool))
     with np.errstate(all="ignore"):  # a seed far from any root may overflow on the way: not converged
         k, converged = polish_roots(cyl, pol, m, seed, pole_free=True)
-    # Newton stops when a step is below 1e-15 relative or at rounding: on the pole-free analytic function
-    # that is a root (the census's residual test guards a function with poles)
+    # Newton stops when a step is below 1e-15 relative or stops shrinking at rounding; the residual
+    # test of the census (|F/F'| / |k|) tells a root from a stall next to a close pair of roots
     ok = converged & np.isfinite(k) & (k.real > 0)
+    if np.any(ok):
+        with np.errstate(all="ignore"):
+            ok[ok] = relative_residual(cyl, pol, m[ok], k[ok]) < ACCEPT_RESIDUAL
     k_real = np.where(ok, k.real, seed.real)
     with np.errstate(all="ignore"):
         labels = label_modes(cyl, pol, m, k_real)
