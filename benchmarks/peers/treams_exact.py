@@ -32,7 +32,6 @@ three seed directions) shows that noise floor.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from importlib.metadata import version
@@ -50,29 +49,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import wgmfem  # noqa: E402
+from benchmarks.bench_exact import REFERENCE_CASES as CASES  # noqa: E402
+from benchmarks.bench_exact import timed  # noqa: E402
 from wgmfem.exact.census import polish_roots  # noqa: E402
 
 K_REF = 1.0  # real vacuum wavenumber handed to treams (1/um); the complex part goes into the materials
 SEED = 1e-9  # relative perturbation of wgmfem's root that seeds both pole iterations
 TOL = 1e-15  # relative secant step at which both iterations stop
 
-CASES = [
-    ("paper capillary 54/78 um", wgmfem.Capillary(), "Ez", 600, 1),
-    ("paper capillary 54/78 um", wgmfem.Capillary(), "Hz", 600, 1),
-    ("paper capillary 54/78 um", wgmfem.Capillary(), "Ez", 597, 2),
-    ("small capillary 10/14 um", wgmfem.Capillary(10, 14, 1.56, 1.47), "Ez", 210, 1),
-    ("rod r=3 um n=1.56", wgmfem.LayeredCylinder((3.0,), (1.56,), 1.0), "Hz", 30, 2),
-    ("rod r=1 um n=2.5", wgmfem.LayeredCylinder((1.0,), (2.5,), 1.0), "Ez", 10, 1),
-]
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 _PARITY: dict[int, tuple[np.ndarray, np.ndarray]] = {}
