@@ -102,9 +102,9 @@ def window_m_range(cyl: LayeredCylinder, k_lo: float, k_hi: float, region_index:
 
     Above: a confined mode turns inside the fibre (m <= n_j r_j k_hi for some layer j; a
     hybrid labelled by an inner layer may turn only in a higher-index layer outside it).
-    Below: a layer whose phase at
-    k_lo exceeds (p_max + PHASE_MARGIN) pi holds more than p_max maxima at every k of the
-    window. Neither bound assumes where the mode's energy will turn out to be.
+    Below: a layer whose phase at k_lo exceeds (p_max + PHASE_MARGIN) pi holds more than
+    p_max maxima at every k of the window. Neither bound assumes where the mode's energy
+    will turn out to be.
     """
     m_hi = max(math.floor(_real(cyl.indices[j]) * cyl.radii_um[j] * k_hi) for j in range(cyl.n_layers)) + 1
     if p_max is None or (region_index is not None and region_index >= cyl.n_layers):
