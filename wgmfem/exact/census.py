@@ -60,7 +60,6 @@ INWARD_ABOVE_SENSITIVITY = 1e-6
 LOSS_SLACK = 1.25  # safety factor on the first-order absorption/gain shift of Im k
 SIBLING_Q_MIN = 1.0  # resonances ranked within an inter-pole interval: every one the box can hold
 AMBIGUOUS_PAIRING = 0.5  # a lossy root this close (relative) to a second lossless prediction is flagged
-POLE_BRACKET_REL = 1e-13  # half-width of the bracket kept around each located pole  # label from the outside in when the outward field is this uncertain
 _AIRY_A1 = 2.338107410459767  # |first zero of Ai|
 
 
@@ -123,12 +122,6 @@ def hankel_zero_kappa(cyl: LayeredCylinder, m) -> np.ndarray:
     return (m / 2) ** (1 / 3) * _AIRY_A1 * np.sin(np.pi / 3) / (cyl.outside_index * cyl.outer_radius_um)
 
 
-def _g_tilde(cyl, pol, m, k):
-    """Pole-free real function with the same real zeros as beta_in - Re beta_out."""
-    inner = propagate(cyl, pol, m, k)
-    return inner.v - inner.u * outgoing_admittance(cyl, pol, m, k).real
-
-
 def _g_tilde_newton(cyl, pol, m, k):
     """(g~, dg~/dk) at real k, the derivative in g~'s representation (:func:`_newton_bracketed`)."""
     inner = propagate(cyl, pol, m, k, derivative=True)
@@ -144,32 +137,31 @@ def _u_newton(cyl, pol, m, k):
     return inner.u, inner.du
 
 
-def _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends):
-    """Brackets that each hold one real root of g~, by bisection on c(k) = 2 n(k) + [f(k) < 0].
+def _isolate_events(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends, roots: bool):
+    """Brackets that each hold one real root of g~ (``roots``) or one pole of f, by bisection on
+    c(k) = 2 n(k) + [f(k) < 0].
 
     n counts the poles of f below k (Sturm, :func:`node_count_and_state`) and f = g~ / u falls
     from +inf to -inf between consecutive poles, so c rises by one at every pole and at every
-    root: a root is where c goes from even to odd. ``lo_ends``/``hi_ends``: (n, u, g~) at the box
-    ends. Returns (box, a, b, g~(a), g~(b), n(a), isolated, at_pole) per root: ``isolated``
-    where [a, b] holds the root alone; ``at_pole`` where the bisection reached rounding with the
-    root and its pole in one bracket (c rises by two across it, and both g~ and u change sign).
-    A bracket that is neither (a node count that is not monotone within rounding of a pole)
-    is no root: the independent count decides.
+    root: a root is where c goes from even to odd, a pole from odd to even. ``lo_ends`` /
+    ``hi_ends``: (n, u, g~) at the box ends. Returns per event (box, a, b, (n, u, g~) at a,
+    (n, u, g~) at b, whether c rises by exactly one across [a, b]); the bisection stops there or
+    at rounding.
     """
 
     def half_count(n, u, g):
         return 2 * n + (g * u < 0)
 
     h_lo, h_hi = half_count(*lo_ends), half_count(*hi_ends)
-    first = h_lo + 1 + (h_lo % 2)  # the first odd value above h_lo
+    parity = 1 if roots else 0
+    first = h_lo + 1 + ((h_lo + 1 - parity) % 2)  # the first value above h_lo of the events' parity
     counts = np.maximum((h_hi - first) // 2 + 1, 0)
     box = np.repeat(np.arange(len(m)), counts)
     target = np.concatenate([np.arange(f, h + 1, 2) for f, h in zip(first, h_hi)]) if box.size else np.zeros(0, int)
     a, b = k_lo[box].copy(), k_hi[box].copy()
     ha, hb = h_lo[box].copy(), h_hi[box].copy()
-    ga, gb = lo_ends[2][box].copy(), hi_ends[2][box].copy()
-    ua, ub = lo_ends[1][box].copy(), hi_ends[1][box].copy()
-    na = lo_ends[0][box].copy()
+    at_a = [part[box].copy() for part in lo_ends]  # n, u, g~
+    at_b = [part[box].copy() for part in hi_ends]
     mb = m[box]
     for _ in range(64):
         mid = 0.5 * (a + b)
@@ -182,85 +174,46 @@ def _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends):
         h_mid = half_count(n_mid, u_mid, g_mid)
         above = h_mid >= target[idx]
         up, down = idx[above], idx[~above]
-        b[up], hb[up], gb[up], ub[up] = mid[up], h_mid[above], g_mid[above], u_mid[above]
-        a[down], ha[down], ga[down], ua[down], na[down] = mid[down], h_mid[~above], g_mid[~above], u_mid[~above], n_mid[~above]
+        b[up], hb[up] = mid[up], h_mid[above]
+        a[down], ha[down] = mid[down], h_mid[~above]
+        for ends, sel, side in ((at_b, up, above), (at_a, down, ~above)):
+            for part, value in zip(ends, (n_mid, u_mid, g_mid)):
+                part[sel] = value[side]
+    single = (ha == target - 1) & (hb == target)
+    return box, a, b, at_a, at_b, single, hb - ha
+
+
+def _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends):
+    """Brackets that each hold one real root of g~ (:func:`_isolate_events`). Returns (box, a, b,
+    g~(a), g~(b), n(a), isolated, at_pole) per root: ``isolated`` where [a, b] holds the root alone;
+    ``at_pole`` where the bisection reached rounding with the root and its pole in one bracket
+    (c rises by two across it, and both g~ and u change sign). A bracket that is neither (a node
+    count that is not monotone within rounding of a pole) is no root: the independent count
+    decides."""
+    box, a, b, at_a, at_b, single, rise = _isolate_events(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends, roots=True)
+    (na, ua, ga), (_, ub, gb) = at_a, at_b
     g_flips = np.sign(ga) * np.sign(gb) < 0
-    isolated = (ha == target - 1) & (hb == target) & g_flips
-    at_pole = ~isolated & (hb - ha == 2) & g_flips & (np.sign(ua) * np.sign(ub) < 0)
+    isolated = single & g_flips
+    at_pole = ~isolated & (rise == 2) & g_flips & (np.sign(ua) * np.sign(ub) < 0)
     return box, a, b, ga, gb, na, isolated, at_pole
 
 
-def _poles_of(cyl, pol, m, k_lo, k_hi, lo_state, hi_state, boxes):
-    """(box index, pole) of the real poles in ``boxes`` (for the seeds of :func:`_grid_search`)."""
+def _poles_of(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends, boxes):
+    """(box index, pole) of the real poles of f in ``boxes``, for the seeds of :func:`_grid_search`:
+    each isolated by :func:`_isolate_events` and located by Newton's method on u (exact
+    derivative); a bracket at rounding gives its middle."""
     if not boxes:
         return np.zeros(0, int), np.zeros(0)
     sel = np.asarray(boxes)
-    states = [tuple(part[sel] for part in state) for state in (lo_state, hi_state)]
-    pole_box, lo, hi, _, _ = _locate_poles(cyl, pol, m[sel], k_lo[sel], k_hi[sel], *states)
-    return sel[pole_box], 0.5 * (lo + hi)
-
-
-def _locate_poles(cyl, pol, m, k_lo, k_hi, lo_state, hi_state):
-    """Real poles of f in each box, and g~ either side of each (the seeds next to poles of
-    :func:`_grid_search`).
-
-    ``lo_state``/``hi_state``: (node count, u) at the box ends (:func:`node_count_and_state`).
-    Bisection on the Sturm count isolates each pole (a bracket with exactly one); the smooth
-    normalized u of the inner state then changes sign once inside it, and Newton's method
-    (exact derivative) converges to it. Each pole is returned as a bracket of
-    POLE_BRACKET_REL about it, confirmed by the sign of u at its ends. Returns (box index,
-    bracket lo, bracket hi, g~ at lo, g~ at hi) per pole.
-    """
-    n_lo, n_hi = lo_state[0], hi_state[0]
-    counts = n_hi - n_lo
-    box = np.repeat(np.arange(len(m)), counts)
-    target = np.concatenate([np.arange(a + 1, b + 1) for a, b in zip(n_lo, n_hi)]) if box.size else np.zeros(0, int)
-    lo, hi = k_lo[box].copy(), k_hi[box].copy()
-    count_lo, count_hi = n_lo[box].copy(), n_hi[box].copy()
-    u_lo, u_hi = lo_state[1][box].copy(), hi_state[1][box].copy()
-    mb = m[box]
-    for _ in range(60):
-        active = ((count_lo != target - 1) | (count_hi != target)) & (0.5 * (lo + hi) > lo) & (0.5 * (lo + hi) < hi)
-        if not np.any(active):
-            break
-        idx = np.nonzero(active)[0]
-        mid = 0.5 * (lo[idx] + hi[idx])
-        n_mid, u_mid, _ = node_count_and_state(cyl, pol, mb[idx], mid)
-        above = n_mid >= target[idx]
-        hi[idx[above]], count_hi[idx[above]], u_hi[idx[above]] = mid[above], n_mid[above], u_mid[above]
-        lo[idx[~above]], count_lo[idx[~above]], u_lo[idx[~above]] = mid[~above], n_mid[~above], u_mid[~above]
-    g_lo, g_hi = np.zeros(box.size), np.zeros(box.size)
-    if box.size:
-        iso_lo, iso_hi = lo.copy(), hi.copy()  # each holds exactly one pole
-        ok = np.sign(u_lo) * np.sign(u_hi) < 0
-        if np.any(ok):
-            sub = np.nonzero(ok)[0]
-            pole, a, b = _newton_bracketed(lambda i, k: _u_newton(cyl, pol, mb[sub[i]], k), lo[ok], hi[ok], u_lo[ok], u_hi[ok])
-            # a bracket of POLE_BRACKET_REL about the converged pole: a root of g~ inside it is
-            # caught by the sign test across the bracket, a root outside it by its segment
-            eps = POLE_BRACKET_REL * pole
-            lo[ok], hi[ok] = np.maximum(a, pole - eps), np.minimum(b, pole + eps)
-        ends = np.concatenate([lo, hi])
-        inner = propagate(cyl, pol, np.concatenate([mb, mb]), ends)
-        g = inner.v - inner.u * outgoing_admittance(cyl, pol, np.concatenate([mb, mb]), ends).real
-        g_lo, g_hi = g[: box.size], g[box.size :]
-        # where u jumps across the pole within rounding (a core mode at m ~ 5000), Newton's step is
-        # no measure of the distance: regula falsi to rounding instead
-        unconfirmed = ok & (np.sign(inner.u[: box.size]) * np.sign(inner.u[box.size :]) >= 0)
-        if np.any(unconfirmed):
-            lo[unconfirmed], hi[unconfirmed] = _pole_to_rounding(cyl, pol, mb[unconfirmed], iso_lo[unconfirmed], iso_hi[unconfirmed])
-            g_lo[unconfirmed] = _g_tilde(cyl, pol, mb[unconfirmed], lo[unconfirmed])
-            g_hi[unconfirmed] = _g_tilde(cyl, pol, mb[unconfirmed], hi[unconfirmed])
-    return box, lo, hi, g_lo, g_hi
-
-
-def _pole_to_rounding(cyl, pol, m, lo, hi):
-    """The bracket [lo, hi] of a pole (a sign change of u) shrunk to rounding by bracketed regula
-    falsi, then widened by POLE_BRACKET_REL about it: its midpoint is the pole to rounding."""
-    ua, ub = propagate(cyl, pol, m, lo).u, propagate(cyl, pol, m, hi).u
-    _, a, b = _bracketed_root(lambda i, k: propagate(cyl, pol, m[i], k).u, lo, hi, ua, ub, return_bracket=True)
-    eps = POLE_BRACKET_REL * b
-    return np.maximum(lo, a - eps), np.minimum(hi, b + eps)
+    ends = [tuple(part[sel] for part in state) for state in (lo_ends, hi_ends)]
+    box, a, b, at_a, at_b, single, _ = _isolate_events(cyl, pol, m[sel], k_lo[sel], k_hi[sel], *ends, roots=False)
+    pole = 0.5 * (a + b)
+    ua, ub = at_a[1], at_b[1]
+    ok = single & (np.sign(ua) * np.sign(ub) < 0)
+    if np.any(ok):
+        mb = m[sel][box[ok]]
+        pole[ok], _, _ = _newton_bracketed(lambda i, k: _u_newton(cyl, pol, mb[i], k), a[ok], b[ok], ua[ok], ub[ok])
+    return sel[box], pole
 
 
 def _newton_bracketed(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300):
@@ -307,42 +260,6 @@ def _newton_bracketed(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300):
         x[active] = x_new
         active = active[~finished]
     return root, lo, hi
-
-
-def _bracketed_root(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300, return_bracket=False):
-    """Vectorized Pegasus regula falsi on brackets [a, b] with fa * fb < 0.
-
-    Bracketing (never leaves [a, b]) and superlinear (order ~1.64) on smooth functions:
-    when an endpoint is kept, its value is scaled by f(replaced) / (f(replaced) + fc).
-    A step that fails to halve the bracket is followed by a bisection step, so a
-    sign change that is a jump (not a zero) is still located to ``xtol_rel``.
-    """
-    a, b, fa, fb = a.copy(), b.copy(), fa.copy(), fb.copy()
-    width_1, width_2 = np.full(a.shape, np.inf), np.full(a.shape, np.inf)  # bracket widths one and two steps ago
-    for _ in range(max_iter):
-        active = (np.abs(b - a) > xtol_rel * np.abs(b) * 4) & (fa != 0) & (fb != 0)
-        if not np.any(active):
-            break
-        idx = np.nonzero(active)[0]
-        with np.errstate(all="ignore"):
-            c = (a[idx] * fb[idx] - b[idx] * fa[idx]) / (fb[idx] - fa[idx])
-        now = np.abs(b[idx] - a[idx])
-        stalled = now > 0.5 * width_2[idx]  # not halved in two steps: bisect
-        width_2[idx], width_1[idx] = width_1[idx], now
-        bad = stalled | ~np.isfinite(c) | (c <= np.minimum(a[idx], b[idx])) | (c >= np.maximum(a[idx], b[idx]))
-        c[bad] = 0.5 * (a[idx][bad] + b[idx][bad])
-        fc = func(idx, c)
-        replace_a = np.sign(fc) == np.sign(fa[idx])
-        i_a, i_b = idx[replace_a], idx[~replace_a]
-        with np.errstate(all="ignore"):
-            m_a = fa[i_a] / (fa[i_a] + fc[replace_a])  # b is kept: scale fb (Pegasus)
-            m_b = fb[i_b] / (fb[i_b] + fc[~replace_a])  # a is kept: scale fa
-        fb[i_a] *= np.where((m_a > 0) & (m_a < 1), m_a, 0.5)
-        fa[i_b] *= np.where((m_b > 0) & (m_b < 1), m_b, 0.5)
-        a[i_a], fa[i_a] = c[replace_a], fc[replace_a]
-        b[i_b], fb[i_b] = c[~replace_a], fc[~replace_a]
-    root = np.where(np.abs(fa) < np.abs(fb), a, b)
-    return (root, np.minimum(a, b), np.maximum(a, b)) if return_bracket else root
 
 
 def polish_roots(cyl, pol, m, k0, k1=None, tol=1e-15, max_iter=40, func=None, pole_free=False):
@@ -466,13 +383,12 @@ def find_roots(
     q_floor = k_hi / (2 * depth)
 
     # 1. isolate each real root of g~ by bisection on the count of poles and roots below k
-    lo_state = node_count_and_state(cyl, pol, m, k_lo)
-    hi_state = node_count_and_state(cyl, pol, m, k_hi)
-    g_box_lo = lo_state[2] - lo_state[1] * outgoing_admittance(cyl, pol, m, k_lo).real
-    g_box_hi = hi_state[2] - hi_state[1] * outgoing_admittance(cyl, pol, m, k_hi).real
-    rb, seg_a, seg_b, ga, gb, nodes_below, isolated, hidden = _isolate_roots(
-        cyl, pol, m, k_lo, k_hi, (lo_state[0], lo_state[1], g_box_lo), (hi_state[0], hi_state[1], g_box_hi)
-    )
+    ends = []  # (n, u, g~) at k_lo and at k_hi
+    for k_end in (k_lo, k_hi):
+        n_end, u_end, v_end = node_count_and_state(cyl, pol, m, k_end)
+        ends.append((n_end, u_end, v_end - u_end * outgoing_admittance(cyl, pol, m, k_end).real))
+    lo_ends, hi_ends = ends
+    rb, seg_a, seg_b, ga, gb, nodes_below, isolated, hidden = _isolate_roots(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends)
 
     # 2. each isolated root by safeguarded Newton on g~ (continuous, one sign change in its bracket)
     mr = m[rb[isolated]]
@@ -520,7 +436,7 @@ def find_roots(
     # 4. independent count, and a seed-grid search where it finds more than the real axis did
     expected = count_resonances(cyl, pol, m, k_lo, k_hi, depth) if verify else [None] * len(m)
     short = [b for b in range(len(m)) if (e := expected[b]) is not None and e > _found(result, b)]
-    poles = _poles_of(cyl, pol, m, k_lo, k_hi, lo_state, hi_state, short)
+    poles = _poles_of(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends, short)
     # seeds just below the poles and the box ends first (where a resonance with no real root
     # of g~ sits), then grids
     for density in (0, 1, 3, 9):

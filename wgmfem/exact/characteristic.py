@@ -79,11 +79,12 @@ class InnerSolution:
     dv: np.ndarray | None = None
 
 
-def _normalize(u, v, log_scale):
-    # Euclidean norm: a smooth positive factor, so normalized functions stay smooth in k
+def _normalize(u, v, log_scale, *also):
+    """(u, v) divided by their Euclidean norm (a smooth positive factor, so normalized functions
+    stay smooth in k), the log-scale grown by it, and every array in ``also`` divided alike."""
     norm = np.hypot(np.abs(u), np.abs(v))
     norm = np.where(norm > 0, norm, 1.0)
-    return u / norm, v / norm, log_scale + np.log(norm)
+    return (u / norm, v / norm, log_scale + np.log(norm), *(a / norm for a in also))
 
 
 def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False, derivative: bool = False) -> InnerSolution:
@@ -109,11 +110,11 @@ def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False, d
     if derivative:
         # u = J(x0), v = p x0 J'(x0): du = (x0/k) J', dv = p (m^2 - x0^2)/k J (Bessel's equation)
         du, dv = x0 / k * b0.dj, p0 * (m2 - x0 * x0) / k * b0.j
-        norm = np.hypot(np.abs(u), np.abs(v))
-        norm = np.where(norm > 0, norm, 1.0)
-        du, dv = du / norm, dv / norm
     log_scale = np.zeros(k.shape)
-    u, v, log_scale = _normalize(u, v, log_scale)
+    if derivative:
+        u, v, log_scale, du, dv = _normalize(u, v, log_scale, du, dv)
+    else:
+        u, v, log_scale = _normalize(u, v, log_scale)
     layers = []
     if keep_layers:
         zeros = np.zeros(k.shape)
@@ -147,10 +148,9 @@ def propagate(cyl: LayeredCylinder, pol: str, m, k, keep_layers: bool = False, d
         u = np.pi / (2 * p) * (a_hat * b2.j + b_hat * b2.y * s)
         v = np.pi / 2 * x2 * (a_hat * b2.dj + b_hat * b2.dy * s)
         if derivative:
-            norm = np.hypot(np.abs(u), np.abs(v))
-            norm = np.where(norm > 0, norm, 1.0)
-            du, dv = du / norm, dv / norm
-        u, v, new_log = _normalize(u, v, log_scale + (b2.e - b1.e))
+            u, v, new_log, du, dv = _normalize(u, v, log_scale + (b2.e - b1.e), du, dv)
+        else:
+            u, v, new_log = _normalize(u, v, log_scale + (b2.e - b1.e))
         if keep_layers:
             layers.append(LayerCoefficients(j, a_hat, b_hat, b1.e, log_scale, b1, b2, inner_state, (u, v, new_log)))
         log_scale = new_log
