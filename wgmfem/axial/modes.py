@@ -4,7 +4,9 @@ For one cross-section family (pol, m, p, region) the local cutoff k_c(z) is the 
 resonance of the capillary with the radii (and liquid index) at z; near cutoff a skew mode has
 k^2 = k_c^2 + alpha beta^2 (alpha from :func:`wgmfem.exact.skew.axial_curvature`), so slow
 variations confine light axially by alpha Psi'' + (k^2 - k_c(z)^2) Psi = 0
-(:func:`wgmfem.axial.equation.solve_axial_equation`).
+(:func:`wgmfem.axial.equation.solve_axial_equation`). Two first-order terms beyond it, the
+quartic axial dispersion and the curvature of the interfaces, are added to each state
+(:mod:`wgmfem.axial.corrections`).
 
 k_c(z) is found at every distinct profile point by a secant from the neighbouring point's root,
 labelled by the census's own labels (:func:`wgmfem.exact.track.track_roots`), with Im k of
@@ -25,10 +27,20 @@ from scipy.interpolate import CubicSpline
 
 from ..exact.census import first_order_imag
 from ..exact.field import radial_field
+from ..exact.skew import SkewError
 from ..exact.track import track_roots
 from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
 from ..units import wavelength_nm_from_k, wavelength_nm_per_k
+from .corrections import (
+    CURVATURE_BETA,
+    JOHNSON_CHECK_MAX,
+    curvature_coefficients,
+    curvature_k2_shifts,
+    exact_k2_slopes,
+    quartic_coefficient,
+    quartic_k2_shifts,
+)
 from .equation import AxialError, AxialSolution, solve_axial_equation
 from .profile import AxialProfile
 from .skew_modes import neighbour_spacing
@@ -57,6 +69,8 @@ class AxialMode:
     error_estimate_nm: float  # mesh and PML change of the wavelength
     adiabatic_shift_nm: float  # the neglected diagonal non-adiabatic term, to first order
     psi: np.ndarray  # axial profile on the profile's z (max |psi| = 1)
+    quartic_shift_nm: float = 0.0  # included in k: the quartic axial dispersion eta beta^4, to first order (NaN: not known)
+    curvature_shift_nm: float = 0.0  # included in k: the interfaces' curvature gamma_j r_j'', to first order (NaN: not applied)
 
     @property
     def wavelength_nm(self) -> float:
@@ -76,6 +90,7 @@ class AxialResult:
     modes: list[AxialMode]
     solution: AxialSolution
     verification: dict = field(default_factory=dict)
+    quartic_um2: float = math.nan  # eta of k^2 = k_c^2 + alpha beta^2 + eta beta^4 (NaN: not known, not applied)
 
     @property
     def cutoff_wavelength_nm(self) -> np.ndarray:
@@ -91,7 +106,8 @@ class AxialResult:
                 "Q_total": md.Q_total, "Q_axial": md.Q_axial, "Q_cross_section": ref.Q_total,
                 "confined": md.confined, "axial_spacing_nm": md.spacing_nm,
                 "error_estimate_nm": md.error_estimate_nm, "adiabatic_shift_nm": md.adiabatic_shift_nm,
-                "axial_curvature": self.alpha,
+                "quartic_shift_nm": md.quartic_shift_nm, "curvature_shift_nm": md.curvature_shift_nm,
+                "axial_curvature": self.alpha, "axial_quartic_um2": self.quartic_um2,
                 "cutoff_min_nm": float(self.cutoff_wavelength_nm.min()),
                 "cutoff_max_nm": float(self.cutoff_wavelength_nm.max()),
                 "dlambda_c_dr_in_nm_per_um": self.cutoff_slopes_nm_per_um["r_in"],
@@ -330,13 +346,22 @@ def find_axial_modes(
         ) from None
     metric = shape_metric(fixed, fixed_mode, r_in, r_out)
     shifts = adiabatic_shifts_nm(profile, solution, metric)
+    eta, quartic_note = quartic_coefficient(fixed, fixed_mode, factor)
+    gammas, curvature_note, johnson = _curvature(fixed, fixed_mode, slopes, factor)
+    d_quartic = quartic_k2_shifts(solution, k_c, eta) if math.isfinite(eta) else np.full(solution.count, math.nan)
+    d_curvature = (curvature_k2_shifts(profile, solution, gammas) if gammas is not None
+                   else np.full(solution.count, math.nan))
+    quartic_nm, curvature_nm = (_as_wavelength_shift(solution, d) for d in (d_quartic, d_curvature))
+    k_states = np.sqrt(solution.k**2 + np.nan_to_num(d_quartic) + np.nan_to_num(d_curvature))
+    wavelengths = wavelength_nm_from_k(k_states.real)
+    spacings = np.append(wavelengths[:-1] - wavelengths[1:], math.nan)
     modes = [
         AxialMode(
-            q=int(solution.q[i]), k=complex(solution.k[i]), confined=bool(solution.confined[i]),
+            q=int(solution.q[i]), k=complex(k_states[i]), confined=bool(solution.confined[i]),
             Q_total=_total_q(solution, k_c, i), Q_axial=_axial_q(solution, i),
-            spacing_nm=float(solution.spacing_to_next_nm[i]), error_estimate_nm=float(solution.wavelength_error_nm[i]),
+            spacing_nm=float(spacings[i]), error_estimate_nm=float(solution.wavelength_error_nm[i]),
             adiabatic_shift_nm=float(shifts[i]),
-            psi=solution.psi[i],
+            psi=solution.psi[i], quartic_shift_nm=float(quartic_nm[i]), curvature_shift_nm=float(curvature_nm[i]),
         )
         for i in range(solution.count)
     ]
@@ -352,11 +377,16 @@ def find_axial_modes(
         "dispersion_factor": factor,
         "max_radius_slope": radius_slope(profile),
         "shape_metric_per_um2": metric.tolist(),
+        "axial_quartic": quartic_note,
+        "interface_curvature": curvature_note,
+        "curvature_coefficients_per_um": None if gammas is None else gammas.tolist(),
+        "curvature_johnson_check": johnson,
         "shortest_axial_wavelength_um": shortest_axial_wavelength_um(k_c, solution),
         "axial_unknowns": solution.num_unknowns,
     }
     return AxialResult(profile, reference, float(profile.z_um[ref_index]), k_c, alpha,
-                       slopes, modes, solution, verification)
+                       slopes, modes, solution, verification, eta)
+
 
 
 def _over_spacing(error_nm: float, solution: AxialSolution) -> float:
@@ -384,6 +414,27 @@ def _total_q(solution: AxialSolution, k_c: np.ndarray, i: int) -> float:
     im_axial = axial.imag if math.isfinite(float(solution.Q_axial[i])) and axial.imag < 0 else 0.0
     im_e = im_cross + im_axial
     return math.inf if im_e == 0 else float(-solution.k[i].real ** 2 / im_e)
+
+
+def _curvature(fixed: LayeredCylinder, fixed_mode: Mode, slopes: dict[str, float],
+               factor: float) -> tuple[np.ndarray | None, str, float]:
+    """The interface-curvature coefficients (1/um, divided by F), how they were found or why they are
+    not applied, and their Johnson check (NaN when not computed)."""
+    try:
+        gammas, check = curvature_coefficients(fixed, fixed_mode, exact_k2_slopes(fixed_mode.root_k.real, slopes))
+    except SkewError as exc:
+        return None, f"not applied: {exc}", math.nan
+    if not check <= JOHNSON_CHECK_MAX:
+        return None, (f"not applied: the boundary-perturbation slopes are {check:.1e} off the exact ones (a leaky "
+                      "mode's outside field makes its normalization ambiguous)"), check
+    return gammas / factor, ("gamma_j r_j'' applied to first order (gamma_j from the odd field components of the "
+                             f"skew mode at beta / k = {CURVATURE_BETA:g}, boundary perturbation)"), check
+
+
+def _as_wavelength_shift(solution: AxialSolution, d_k2: np.ndarray) -> np.ndarray:
+    """A first-order change of k^2 (1/um^2) of each state as the change of its wavelength (nm)."""
+    k = solution.k.real
+    return -wavelength_nm_from_k(k) * d_k2 / (2 * k * k)
 
 
 def radius_slope(profile: AxialProfile) -> float:

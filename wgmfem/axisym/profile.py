@@ -119,6 +119,7 @@ class ProfileModeFEM(ComplexWavenumber):
         if self.adiabatic is not None:
             record["adiabatic"] = {"wavelength_nm": self.adiabatic.wavelength_nm,
                                    "adiabatic_shift_nm": self.adiabatic.adiabatic_shift_nm,
+                                   "quartic_shift_nm": self.adiabatic.quartic_shift_nm,
                                    "fem_minus_adiabatic_nm": self.shift_from_adiabatic_nm}
         if self.harmonic_nm is not None:
             record["harmonic"] = {"wavelength_nm": self.harmonic_nm,

@@ -55,6 +55,9 @@ MAX_STEPS = 200  # continuation steps tried, failed ones included
 DERIVATIVE_STEP = 1e-7
 _RING = np.array([1, 1j, -1, -1j])  # the four points of the derivative circle
 CURVATURE_STEP = 4e-4  # beta / k of the difference quotient in beta^2 (D is even in beta)
+QUARTIC_STEP = 0.01  # beta / k of the first of the three skew roots the quartic term is fitted to
+#: the fit's own alpha must agree with axial_curvature this well (relative), else the roots are not one smooth branch
+QUARTIC_ALPHA_AGREEMENT = 1e-5
 
 
 class SkewError(RuntimeError):
@@ -466,3 +469,30 @@ def axial_curvature(cyl: LayeredCylinder, m: int, k0: complex) -> float:
         d_dbeta2 = (skew_determinant(cyl, m, k0, h, ref)[0] - at_zero) / h**2
         estimates.append((-2 * k0 * d_dbeta2 / d_dk).real)
     return float((4 * estimates[1] - estimates[0]) / 3)
+
+
+def axial_quartic(cyl: LayeredCylinder, m: int, k0: complex, alpha: float) -> float:
+    """eta (um^2) of k(beta)^2 = k(0)^2 + alpha beta^2 + eta beta^4 + ... for the root ``k0`` at beta = 0.
+
+    The axial dispersion beyond the parabola: eta beta^2 / alpha is the relative change of the
+    curvature over a skew mode's beta (1e-4 for the states of a nm bottle). Fitted to the exact
+    skew roots at beta = h, 2h, 3h (h = QUARTIC_STEP k), each a secant from the parabolic
+    prediction, as k^2 - k0^2 = alpha' beta^2 + eta beta^4 + zeta beta^6 (the beta^6 term taken
+    out; the beta^8 term leaves ~1e-3 of eta). Raises :class:`SkewError` when the fit's
+    alpha' is off ``alpha`` (:func:`axial_curvature`) by more than QUARTIC_ALPHA_AGREEMENT:
+    the roots then do not lie on one smooth branch (an anticrossing in beta, a jump).
+    """
+    k0 = complex(k0)
+    h = QUARTIC_STEP * abs(k0)
+    rows, rises = [], []
+    for beta in (h, 2 * h, 3 * h):
+        k, converged, _ = skew_secant(cyl, m, complex(np.sqrt(k0 * k0 + alpha * beta * beta)), beta)
+        if not converged:
+            raise SkewError(f"the skew root at beta = {beta:.4g} /um did not converge")
+        rows.append([beta**2, beta**4, beta**6])
+        rises.append((k * k - k0 * k0).real)
+    alpha_fit, eta, _ = np.linalg.solve(np.array(rows), np.array(rises))
+    if not abs(alpha_fit / alpha - 1) <= QUARTIC_ALPHA_AGREEMENT:
+        raise SkewError(f"the skew roots up to beta = {3 * h:.4g} /um are not one smooth branch (their curvature "
+                        f"{alpha_fit:.8g} against {alpha:.8g} at beta = 0)")
+    return float(eta)
