@@ -20,7 +20,7 @@ operators in each state's Psi (beta^2 -> -d^2/dz^2):
   beta (E_z of an Ez mode; E_phi, D_r of an Hz mode) give the cutoff's slope d k_c^2 / d r_j,
   which the equation has. Those odd in beta (E_phi, D_r of an Ez mode; E_z of an Hz mode) give
   c_j beta beta' = c_j [(beta^2 + beta'^2) - (beta - beta')^2] / 2: the first half is a change
-  of alpha with the radius (kept out, ~1e-4 of alpha per 50 nm), the second, with
+  of alpha with the radius (left out: 5e-5 of alpha per 50 nm), the second, with
   (beta - beta')^2 dr_j -> -r_j'', the potential gamma_j r_j''(z), gamma_j = c_j / 2. On a 20 nm
   x 20 um parabolic bottle (r'' = -1e-4 / um) it moves the levels of the m = 50 wall family of an
   8 / 9.8 um capillary by -1.07e-4 nm (Ez) and -5.9e-5 nm (Hz), where the full-vector FEM finds
