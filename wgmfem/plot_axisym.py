@@ -62,7 +62,8 @@ def plot_axisym_mode(study, index: int = 0, ax=None, log: bool = False):
     md = study.modes[index]
     mirror = getattr(study, "mirror", None)
     half = f" (z >= 0, {mirror} wall at z = 0)" if mirror else ""
-    ax.set_title(f"{md.pol} m={md.m} p={md.p} q={md.q}: {md.wavelength_nm:.4f} nm{half}", fontsize=10)
+    region = f" {md.region}" if hasattr(md, "region") else ""  # a shell's or a capillary's mode
+    ax.set_title(f"{md.pol}{region} m={md.m} p={md.p} q={md.q}: {md.wavelength_nm:.4f} nm{half}", fontsize=10)
     bar = ax.figure.colorbar(mesh, ax=ax, shrink=0.85)
     bar.set_label(label)
     return ax

@@ -55,7 +55,8 @@ def check_window_size(area_um2: float, element_um: float) -> None:
 
 @dataclass(frozen=True)
 class SphereWindow:
-    """The meshed window around a sphere's equator (um)."""
+    """The meshed window around the equator of a sphere, or of a shell (a spherical core of
+    radius ``core_radius_um`` inside it; 0: a solid sphere), in um."""
 
     radius_um: float
     r_min_um: float
@@ -63,22 +64,26 @@ class SphereWindow:
     z_max_um: float
     pml: RadialPML
     half: bool = False  # only z >= 0, with the mirror plane z = 0 as the curve ``mirror``
+    core_radius_um: float = 0.0
 
     @property
     def z_min_um(self) -> float:
         return 0.0 if self.half else -self.z_max_um
 
     def interfaces(self, z_um: np.ndarray) -> list[np.ndarray]:
-        """Radius (um) of the sphere's surface at heights z (NaN above it), for figures."""
+        """Radius (um) of the outer surface (and of the core's) at heights z (NaN above it), for figures."""
         z = np.asarray(z_um, dtype=float)
+        radii = [self.radius_um] + ([self.core_radius_um] if self.core_radius_um > 0 else [])
         with np.errstate(invalid="ignore"):
-            return [np.sqrt(self.radius_um**2 - z**2)]
+            return [np.sqrt(radius**2 - z**2) for radius in radii]
 
     def check(self) -> None:
         if not 0 < self.r_min_um < self.radius_um < self.pml.r_start_um < self.r_end_um:
             raise ValueError("the window must run from inside the sphere (r_min) past its surface into the PML")
         if not 0 < self.z_max_um < self.radius_um:
             raise ValueError("the window's half-height z_max must be positive and below the sphere's radius")
+        if not 0 <= self.core_radius_um < self.radius_um:
+            raise ValueError("a shell's core radius must lie between 0 and its outer radius")
 
 
 @dataclass(frozen=True)
@@ -167,20 +172,22 @@ def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) 
         occ = gmsh.model.occ
         inner = occ.addRectangle(r0, z0, 0, r1 - r0, zm - z0)
         layer = occ.addRectangle(r1, z0, 0, r2 - r1, zm - z0)
-        disk = occ.addDisk(0, 0, 0, a, a)
-        out, _ = occ.fragment([(2, inner), (2, layer)], [(2, disk)])
+        core = window.core_radius_um
+        disks = [(2, occ.addDisk(0, 0, 0, a, a))] + ([(2, occ.addDisk(0, 0, 0, core, core))] if core > 0 else [])
+        out, _ = occ.fragment([(2, inner), (2, layer)], disks)
         occ.synchronize()
         window_box = (r0 - 1e-9, z0 - 1e-9, r2 + 1e-9, zm + 1e-9)
-        regions: dict[str, list[int]] = {"body": [], "outside": [], "pml": []}
+        regions: dict[str, list[int]] = {"core": [], "body": [], "outside": [], "pml": []}
         for dim, tag in out:
             x, y, _ = occ.getCenterOfMass(dim, tag)
             if not (window_box[0] <= x <= window_box[2] and window_box[1] <= y <= window_box[3]):
                 occ.remove([(dim, tag)], recursive=True)
                 continue
-            name = "body" if math.hypot(x, y) < a else ("pml" if x > r1 else "outside")
+            rho = math.hypot(x, y)
+            name = "core" if rho < core else "body" if rho < a else ("pml" if x > r1 else "outside")
             regions[name].append(tag)
         occ.synchronize()
-        curves: dict[str, list[int]] = {"surface": [], "end": [], "mirror": []}
+        curves: dict[str, list[int]] = {"surface": [], "bore": [], "end": [], "mirror": []}
         for _, c in gmsh.model.getEntities(1):
             x, y, _ = occ.getCenterOfMass(1, c)
             if window.half and abs(y) < 1e-7 * r2:
@@ -190,8 +197,9 @@ def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) 
                 curves["end"].append(c)
                 continue
             ends = [gmsh.model.getValue(0, p[1], []) for p in gmsh.model.getBoundary([(1, c)], oriented=False)]
-            if all(abs(math.hypot(p[0], p[1]) - a) < 1e-6 * a for p in ends):
-                curves["surface"].append(c)
+            for name, radius in (("surface", a), ("bore", core)):
+                if radius > 0 and all(abs(math.hypot(p[0], p[1]) - radius) < 1e-6 * radius for p in ends):
+                    curves[name].append(c)
         return _finish(regions, curves, window.pml, sizes, path)
     finally:
         gmsh.model.remove()

@@ -139,7 +139,8 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
     missing = set(np.unique(loaded.element_group)) - set(indices)
     if missing:
         raise ValueError(f"no refractive index for the mesh regions {sorted(missing)}")
-    circles = concentric_circles(mesh, {"surface": loaded.boundaries["surface"]}) if "surface" in loaded.boundaries else []
+    circles = concentric_circles(mesh, {name: loaded.boundaries[name] for name in ("surface", "bore")
+                                        if name in loaded.boundaries})
     mapping = circle_mapping(mesh, max(order, 2), circles) if circles else None
     element = NEDELEC[order]() * LAGRANGE[order]()
     basis = Basis(mesh, element, mapping=mapping, intorder=2 * order)

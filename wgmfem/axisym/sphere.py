@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..exact.sphere import SphereResonance, sphere_resonance
+from ..exact.sphere import sphere_resonance
 from ..fem.cross_section import load_mesh
 from ..fem.pml import make_pml
 from ..units import ComplexWavenumber, wavelength_nm_from_k
@@ -61,13 +62,14 @@ def caustic_cut_um(l: int, k_per_um: float, index: float, decay: float) -> float
 
 def sphere_window(radius_um: float, index: float, outside_index: float, l: int, k_per_um: float,  # noqa: E741
                   decay: float = DEFAULT_DECAY, axial_orders: int = 0, half: bool = False,
-                  reflection: float = DEFAULT_PML_REFLECTION) -> SphereWindow:
-    """The window around the equator for the modes of order l (and up to ``axial_orders`` more)."""
+                  reflection: float = DEFAULT_PML_REFLECTION, core_radius_um: float = 0.0) -> SphereWindow:
+    """The window around the equator for the modes of order l (and up to ``axial_orders`` more);
+    ``index``: the highest index inside (it sets the innermost caustic)."""
     pml = make_pml(radius_um, k_per_um, outside_index, l, reflection=reflection)
     r_min = caustic_cut_um(l, k_per_um, index, decay)
     psi = math.sqrt((2 * decay + 2 * axial_orders + 1) / l)
     z_max = min(radius_um * math.sin(min(psi, 1.2)), 0.95 * radius_um)
-    return SphereWindow(radius_um, r_min, pml.r_end_um, z_max, pml, half)
+    return SphereWindow(radius_um, r_min, pml.r_end_um, z_max, pml, half, core_radius_um)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class SphereModeFEM(ComplexWavenumber):
     q: int
     te_share: float  # E_z share of (E_z + E_r) energy inside the sphere
     body_fraction: float  # electric energy inside the sphere over all outside the PML
-    exact: SphereResonance | None
+    exact: ComplexWavenumber | None  # the exact resonance of the label (a sphere's, or a shell's)
 
     @property
     def is_resonator_mode(self) -> bool:
@@ -132,9 +134,11 @@ class SphereModeFEM(ComplexWavenumber):
         return record
 
 
-def label_mode(sampler: FieldSampler, j: int, window: SphereWindow, mirror: str | None) -> tuple[str, int, int, float]:
-    """(pol, p, q, te_share) of eigenvector j from its field."""
-    a = window.radius_um
+def label_mode(sampler: FieldSampler, j: int, window: SphereWindow, mirror: str | None,
+               region: str = "body") -> tuple[str, int, int, float]:
+    """(pol, p, q, te_share) of eigenvector j from its field, p counted across ``region``: "body"
+    (the sphere, or a shell's glass) or "core" (a shell's core)."""
+    a, core = window.radius_um, window.core_radius_um
     r = np.linspace(window.r_min_um, a, 100)[1:-1]
     z = np.linspace(window.z_min_um, window.z_max_um, 61)[1:-1]
     rr, zz = np.meshgrid(r, z)
@@ -142,10 +146,12 @@ def label_mode(sampler: FieldSampler, j: int, window: SphereWindow, mirror: str 
     inside = np.hypot(grid[0], grid[1]) < a
     te_share, r_peak, z_peak = axial_share_and_peak(sampler, j, grid[:, inside])
     pol = "TE" if te_share > 0.5 else "TM"
-    # p: sign changes of the dominant component along r at the peak's height, inside the sphere
+    # p: sign changes of the dominant component along r at the peak's height, inside the region of the peak
     dominant = 1 if pol == "TE" else 0
     r_top = math.sqrt(max(a * a - z_peak * z_peak, 0.0))
-    line = np.vstack((np.linspace(window.r_min_um, r_top, 400)[1:-1], np.full(398, z_peak)))
+    r_core = math.sqrt(max(core * core - z_peak * z_peak, 0.0))
+    lo, hi = (window.r_min_um, r_core) if region == "core" else (max(window.r_min_um, r_core), r_top)
+    line = np.vstack((np.linspace(lo, hi, 400)[1:-1], np.full(398, z_peak)))
     p = 1 + real_sign_changes(sampler.components(j, line)[dominant])
     # q: sign changes of the dominant component along the arc through the peak
     rho = math.hypot(r_peak, z_peak)
@@ -166,7 +172,7 @@ def label_mode(sampler: FieldSampler, j: int, window: SphereWindow, mirror: str 
 class SphereStudy:
     """A solved sphere window: its modes, the unknowns and where the time went."""
 
-    modes: list[SphereModeFEM]
+    modes: Sequence[SphereModeFEM]
     num_unknowns: int
     window: SphereWindow
     seconds: dict

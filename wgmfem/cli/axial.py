@@ -69,6 +69,7 @@ near the exact (l = m, --p, --pol) resonance, labelled (pol, p, q; l = m + q) fr
 fields, each beside the exact resonance of its label. For a sphere TE/TM take the sphere
 literature's sense (TE: no radial E, Ez-like).
   wgmfem axial --shape sphere:10:1.45 --engine axisym --m 50 --p 1 --pol TE --format json
+  wgmfem axial --shape shell:7:10:1.33:1.45 --engine axisym --m 50 --region wall --pol TM
 """
 
 

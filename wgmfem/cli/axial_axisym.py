@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import __version__
@@ -23,26 +24,48 @@ DEFAULT_FEM_POINTS = 12.0
 FEM_POINTS_RANGE = (6.0, 30.0)
 #: how a profile mode's Q that the FEM does not resolve is shown (no bound: docs/theory.md section 17)
 PROFILE_Q_UNRESOLVED = "unresolved"
-SHAPE_HELP = "sphere:RADIUS_UM:INDEX[:OUTSIDE_INDEX] (outside index default 1)"
+SHAPE_HELP = ("sphere:RADIUS_UM:INDEX[:OUTSIDE_INDEX] or shell:INNER_RADIUS_UM:OUTER_RADIUS_UM:CORE_INDEX:SHELL_INDEX"
+              "[:OUTSIDE_INDEX] (a liquid-filled glass shell; outside index default 1)")
 #: sphere-literature names: TE has no radial electric field (polar E at the equator, the Ez-like family)
 SPHERE_POLS = {"te": "TE", "ez": "TE", "tm": "TM", "hz": "TM"}
 
 
-def parse_shape(text: str) -> tuple[float, float, float]:
-    """(radius_um, index, outside_index) of a ``sphere:...`` spec; InputError (one line) otherwise."""
+@dataclass(frozen=True)
+class Shape:
+    """A body of revolution by name: a sphere (core_radius_um 0) or a liquid-filled shell (um)."""
+
+    radius_um: float
+    index: float
+    outside_index: float
+    core_radius_um: float = 0.0
+    core_index: float = 0.0
+
+
+def parse_shape(text: str) -> Shape:
+    """The :class:`Shape` of a ``sphere:...`` or ``shell:...`` spec; InputError (one line) otherwise."""
     parts = text.strip().split(":")
-    if parts[0].lower() != "sphere" or len(parts) not in (3, 4):
+    kind = parts[0].lower()
+    if not ((kind == "sphere" and len(parts) in (3, 4)) or (kind == "shell" and len(parts) in (5, 6))):
         raise InputError(f"--shape {text!r}: expected {SHAPE_HELP}")
     try:
-        radius, index = float(parts[1]), float(parts[2])
-        outside = float(parts[3]) if len(parts) == 4 else 1.0
+        numbers = [float(x) for x in parts[1:]]
     except ValueError:
-        raise InputError(f"--shape {text!r}: radius and indices must be numbers ({SHAPE_HELP})") from None
-    if not radius > 0:
+        raise InputError(f"--shape {text!r}: radii and indices must be numbers ({SHAPE_HELP})") from None
+    if kind == "sphere":
+        radius, index, *rest = numbers
+        shape = Shape(radius, index, rest[0] if rest else 1.0)
+    else:
+        core_radius, radius, core_index, index, *rest = numbers
+        shape = Shape(radius, index, rest[0] if rest else 1.0, core_radius, core_index)
+        if not 0 < core_radius < radius:
+            raise InputError(f"--shape {text!r}: the radii must satisfy 0 < INNER_RADIUS_UM < OUTER_RADIUS_UM")
+        if not core_index >= 1.0:
+            raise InputError(f"--shape {text!r}: the core index must be >= 1")
+    if not shape.radius_um > 0:
         raise InputError(f"--shape {text!r}: the radius must be positive (um)")
-    if not index > outside >= 1.0:
+    if not shape.index > shape.outside_index >= 1.0:
         raise InputError(f"--shape {text!r}: a whispering-gallery mode needs INDEX > OUTSIDE_INDEX >= 1")
-    return radius, index, outside
+    return shape
 
 
 def sphere_pol(text: str) -> str:
@@ -53,16 +76,26 @@ def sphere_pol(text: str) -> str:
 
 
 def run_shape(args) -> int:
+    from ..axisym.shell import shell_modes_fem
     from ..axisym.sphere import sphere_modes_fem
 
     if args.engine == "adiabatic":
         raise InputError("--shape needs --engine axisym (the adiabatic engine takes a capillary --profile)")
     _table_or_json(args)
-    radius, index, outside = parse_shape(args.shape)
+    shape = parse_shape(args.shape)
     pol = sphere_pol(args.pol)
-    study, elapsed = _solve(args, lambda: sphere_modes_fem(radius, index, args.m, pol=pol, p=args.p, outside_index=outside,
-                                                           num_modes=args.count, axial_orders=args.count - 1,
-                                                           points_per_wavelength=fem_points(args)))
+    common = dict(pol=pol, p=args.p, outside_index=shape.outside_index, num_modes=args.count,
+                  axial_orders=args.count - 1, points_per_wavelength=fem_points(args))
+    if shape.core_radius_um > 0:
+        region = "wall" if args.region in (None, "auto") else args.region
+        if region not in ("wall", "core"):
+            raise InputError(f"--region {args.region!r}: a shell's modes live in the 'wall' or the 'core'")
+        study, elapsed = _solve(args, lambda: shell_modes_fem(shape.core_radius_um, shape.radius_um, shape.core_index,
+                                                              shape.index, args.m, region=region, **common))
+    else:
+        if args.region not in (None, "auto"):
+            raise InputError("--region applies to a shell or a capillary; a sphere has one region")
+        study, elapsed = _solve(args, lambda: sphere_modes_fem(shape.radius_um, shape.index, args.m, **common))
     return _write(args, study, lambda: shape_table(study, args.shape, elapsed), elapsed)
 
 
@@ -207,6 +240,8 @@ def _write_map(study, path: str) -> None:
 
 def shape_table(study: SphereStudy, spec: str, elapsed: float) -> str:
     """Header (shape, window, unknowns, time) and one line per mode, with the exact resonance of its label."""
+    from ..axisym.shell import ShellModeFEM
+
     w = study.window
     mirror = {None: "full window", "electric": "z >= 0, electric wall at z = 0",
               "magnetic": "z >= 0, magnetic wall at z = 0"}[study.mirror]
@@ -217,21 +252,25 @@ def shape_table(study: SphereStudy, spec: str, elapsed: float) -> str:
         f"solved   : {study.num_unknowns} unknowns in {elapsed:.2f} s",
         "",
     ]
-    header = (f"{'pol':>6} {'m':>5} {'l':>5} {'p':>2} {'q':>2} {'lambda_nm':>14} {'Q_rad':>10} "
-              f"{'exact_nm':>14} {'rel_err':>8} {'in_sphere':>9}")
+    header = (f"{'pol':>6} {'region':>6} {'m':>5} {'l':>5} {'p':>2} {'q':>2} {'lambda_nm':>14} {'Q_rad':>10} "
+              f"{'exact_nm':>14} {'rel_err':>8} {'inside':>7}")
     lines += [header, "-" * len(header)]
     for md in study.modes:
         if not md.is_resonator_mode:
-            lines.append(f"{'-':>6} {md.m:>5} {'-':>5} {'-':>2} {'-':>2} {md.wavelength_nm:14.6f} {md.Q:10.3g} "
-                         f"{'window mode':>14} {'':>8} {md.body_fraction:9.3f}")
+            lines.append(f"{'-':>6} {'-':>6} {md.m:>5} {'-':>5} {'-':>2} {'-':>2} {md.wavelength_nm:14.6f} {md.Q:10.3g} "
+                         f"{'window mode':>14} {'':>8} {md.body_fraction:7.3f}")
             continue
         q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{'>1e13':>10}"
         exact = f"{md.exact.wavelength_nm:14.6f} {md.wavelength_error:8.1e}" if md.exact else f"{'-':>14} {'':>8}"
         mark = "" if md.label_verified else "  UNVERIFIED: no exact resonance of this label nearby"
+        region = md.region if isinstance(md, ShellModeFEM) else "sphere"
+        if isinstance(md, ShellModeFEM) and md.hybrid:
+            mark += f"  hybrid: {md.region_fraction:.0%} of its energy in the {region}"
         family = f"{md.pol}/{'Ez' if md.pol == 'TE' else 'Hz'}"
-        lines.append(f"{family:>6} {md.m:>5} {md.l:>5} {md.p:>2} {md.q:>2} {md.wavelength_nm:14.6f} {q_text} "
-                     f"{exact} {md.body_fraction:9.3f}{mark}")
+        lines.append(f"{family:>6} {region:>6} {md.m:>5} {md.l:>5} {md.p:>2} {md.q:>2} {md.wavelength_nm:14.6f} {q_text} "
+                     f"{exact} {md.body_fraction:7.3f}{mark}")
     lines.append("")
     lines.append("TE/TM as for spheres: TE has no radial electric field (the Ez-like family), TM is Hz-like; "
-                 "window modes are standing waves of the truncated outside region.")
+                 "inside: the share of the electric energy in the body; window modes are standing waves of the "
+                 "truncated outside region.")
     return "\n".join(lines) + "\n"
