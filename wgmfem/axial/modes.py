@@ -4,9 +4,9 @@ For one cross-section family (pol, m, p, region) the local cutoff k_c(z) is the 
 resonance of the capillary with the radii (and liquid index) at z; near cutoff a skew mode has
 k^2 = k_c^2 + alpha beta^2 (alpha from :func:`wgmfem.exact.skew.axial_curvature`), so slow
 variations confine light axially by alpha Psi'' + (k^2 - k_c(z)^2) Psi = 0
-(:func:`wgmfem.axial.equation.solve_axial_equation`). Two first-order terms beyond it, the
-quartic axial dispersion and the curvature of the interfaces, are added to each state
-(:mod:`wgmfem.axial.corrections`).
+(:func:`wgmfem.axial.equation.solve_axial_equation`). Three first-order terms beyond it, the
+quartic axial dispersion, the curvature of the interfaces and the change of alpha along z,
+are added to each state (:mod:`wgmfem.axial.corrections`).
 
 k_c(z) is found at every distinct profile point by a secant from the neighbouring point's root,
 labelled by the census's own labels (:func:`wgmfem.exact.track.track_roots`), with Im k of
@@ -27,7 +27,7 @@ from scipy.interpolate import CubicSpline
 
 from ..exact.census import first_order_imag
 from ..exact.field import radial_field
-from ..exact.skew import SkewError
+from ..exact.skew import SkewError, axial_curvature
 from ..exact.track import track_roots
 from ..geometry import LayeredCylinder, MaterialStack
 from ..mode import Mode
@@ -35,6 +35,7 @@ from ..units import wavelength_nm_from_k, wavelength_nm_per_k
 from .corrections import (
     CURVATURE_BETA,
     JOHNSON_CHECK_MAX,
+    alpha_k2_shifts,
     curvature_coefficients,
     curvature_k2_shifts,
     exact_k2_slopes,
@@ -69,8 +70,10 @@ class AxialMode:
     error_estimate_nm: float  # mesh and PML change of the wavelength
     adiabatic_shift_nm: float  # the neglected diagonal non-adiabatic term, to first order
     psi: np.ndarray  # axial profile on the profile's z (max |psi| = 1)
-    quartic_shift_nm: float = 0.0  # included in k: the quartic axial dispersion eta beta^4, to first order (NaN: not known)
-    curvature_shift_nm: float = 0.0  # included in k: the interfaces' curvature gamma_j r_j'', to first order (NaN: not applied)
+    # first-order terms beyond the equation, included in k (NaN: not applied, see the verification record)
+    quartic_shift_nm: float = math.nan  # the quartic axial dispersion eta beta^4
+    curvature_shift_nm: float = math.nan  # the interfaces' curvature gamma_j r_j''
+    alpha_shift_nm: float = math.nan  # the change of alpha along z
 
     @property
     def wavelength_nm(self) -> float:
@@ -107,6 +110,7 @@ class AxialResult:
                 "confined": md.confined, "axial_spacing_nm": md.spacing_nm,
                 "error_estimate_nm": md.error_estimate_nm, "adiabatic_shift_nm": md.adiabatic_shift_nm,
                 "quartic_shift_nm": md.quartic_shift_nm, "curvature_shift_nm": md.curvature_shift_nm,
+                "alpha_shift_nm": md.alpha_shift_nm,
                 "axial_curvature": self.alpha, "axial_quartic_um2": self.quartic_um2,
                 "cutoff_min_nm": float(self.cutoff_wavelength_nm.min()),
                 "cutoff_max_nm": float(self.cutoff_wavelength_nm.max()),
@@ -284,6 +288,24 @@ def cutoff_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float
     return slopes
 
 
+def alpha_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> tuple[float, float] | None:
+    """d alpha / d r_in and d alpha / d r_out (1/um) by central differences of the exact axial
+    curvature at the tracked roots RADIUS_STEP_UM away; None where the family is not continuous."""
+    slopes = []
+    for name in ("r_in", "r_out"):
+        alphas = []
+        for sign in (1, -1):
+            a = r_in + sign * RADIUS_STEP_UM if name == "r_in" else r_in
+            b = r_out + sign * RADIUS_STEP_UM if name == "r_out" else r_out
+            moved = cylinder_at(template, a, b)
+            k = _track(moved, md, md.root_k.real)
+            if k is None:
+                return None
+            alphas.append(axial_curvature(moved, md.m, complex(k.real)))
+        slopes.append((alphas[0] - alphas[1]) / (2 * RADIUS_STEP_UM))
+    return slopes[0], slopes[1]
+
+
 def reference_mode(cylinder: LayeredCylinder | MaterialStack, r_in: float, r_out: float, pol: str, m: int, p: int,
                    region: str | None, core_index=None) -> tuple[Mode, Mode, dict[str, float]]:
     """The exact cross-section mode of (pol, m, p, region) at the radii (r_in, r_out) (um), the same
@@ -348,11 +370,15 @@ def find_axial_modes(
     shifts = adiabatic_shifts_nm(profile, solution, metric)
     eta, quartic_note = quartic_coefficient(fixed, fixed_mode, factor)
     gammas, curvature_note, johnson = _curvature(fixed, fixed_mode, slopes, factor)
-    d_quartic = quartic_k2_shifts(solution, k_c, eta) if math.isfinite(eta) else np.full(solution.count, math.nan)
-    d_curvature = (curvature_k2_shifts(profile, solution, gammas) if gammas is not None
-                   else np.full(solution.count, math.nan))
-    quartic_nm, curvature_nm = (_as_wavelength_shift(solution, d) for d in (d_quartic, d_curvature))
-    k_states = np.sqrt(solution.k**2 + np.nan_to_num(d_quartic) + np.nan_to_num(d_curvature))
+    d_alpha_dr = alpha_slopes(fixed, fixed_mode, r_in, r_out)
+    not_applied = np.full(solution.count, math.nan)
+    d_quartic = quartic_k2_shifts(solution, k_c, eta) if math.isfinite(eta) else not_applied
+    d_curvature = curvature_k2_shifts(profile, solution, gammas) if gammas is not None else not_applied
+    d_alpha = (alpha_k2_shifts(profile, solution, k_c, float(profile.z_um[ref_index]),
+                               (d_alpha_dr[0] / factor, d_alpha_dr[1] / factor))
+               if d_alpha_dr is not None else not_applied)
+    quartic_nm, curvature_nm, alpha_nm = (_as_wavelength_shift(solution, d) for d in (d_quartic, d_curvature, d_alpha))
+    k_states = np.sqrt(solution.k**2 + np.nan_to_num(d_quartic) + np.nan_to_num(d_curvature) + np.nan_to_num(d_alpha))
     wavelengths = wavelength_nm_from_k(k_states.real)
     spacings = np.append(wavelengths[:-1] - wavelengths[1:], math.nan)
     modes = [
@@ -362,6 +388,7 @@ def find_axial_modes(
             spacing_nm=float(spacings[i]), error_estimate_nm=float(solution.wavelength_error_nm[i]),
             adiabatic_shift_nm=float(shifts[i]),
             psi=solution.psi[i], quartic_shift_nm=float(quartic_nm[i]), curvature_shift_nm=float(curvature_nm[i]),
+            alpha_shift_nm=float(alpha_nm[i]),
         )
         for i in range(solution.count)
     ]
@@ -381,6 +408,11 @@ def find_axial_modes(
         "interface_curvature": curvature_note,
         "curvature_coefficients_per_um": None if gammas is None else gammas.tolist(),
         "curvature_johnson_check": johnson,
+        "alpha_slopes_per_um": (None if d_alpha_dr is None
+                                else [d_alpha_dr[0] / factor, d_alpha_dr[1] / factor]),
+        "alpha_along_z": ("(1/2){p^2, d alpha} applied to first order (d alpha / d r by central differences of exact "
+                          f"axial curvatures {RADIUS_STEP_UM:g} um apart)" if d_alpha_dr is not None
+                          else "not applied: the family is not continuous in the radii at the reference"),
         "shortest_axial_wavelength_um": shortest_axial_wavelength_um(k_c, solution),
         "axial_unknowns": solution.num_unknowns,
     }
@@ -425,8 +457,8 @@ def _curvature(fixed: LayeredCylinder, fixed_mode: Mode, slopes: dict[str, float
     except SkewError as exc:
         return None, f"not applied: {exc}", math.nan
     if not check <= JOHNSON_CHECK_MAX:
-        return None, (f"not applied: the boundary-perturbation slopes are {check:.1e} off the exact ones (a leaky "
-                      "mode's outside field makes its normalization ambiguous)"), check
+        return None, (f"not applied: the check failed, the boundary-perturbation slopes are {check:.1e} off the "
+                      "exact ones (likely a leaky mode whose outside field makes the normalization ambiguous)"), check
     return gammas / factor, ("gamma_j r_j'' applied to first order (gamma_j from the odd field components of the "
                              f"skew mode at beta / k = {CURVATURE_BETA:g}, boundary perturbation)"), check
 

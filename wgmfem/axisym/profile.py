@@ -120,6 +120,8 @@ class ProfileModeFEM(ComplexWavenumber):
             record["adiabatic"] = {"wavelength_nm": self.adiabatic.wavelength_nm,
                                    "adiabatic_shift_nm": self.adiabatic.adiabatic_shift_nm,
                                    "quartic_shift_nm": self.adiabatic.quartic_shift_nm,
+                                   "curvature_shift_nm": self.adiabatic.curvature_shift_nm,
+                                   "alpha_shift_nm": self.adiabatic.alpha_shift_nm,
                                    "fem_minus_adiabatic_nm": self.shift_from_adiabatic_nm}
         if self.harmonic_nm is not None:
             record["harmonic"] = {"wavelength_nm": self.harmonic_nm,

@@ -39,7 +39,8 @@ ADIABATIC_SLOPE = 1e-2
 #: Flat CSV columns: the records' fields, then the numbers of their verification.
 CSV_COLUMNS = (
     "pol", "m", "p", "region", "q", "wavelength_nm", "k_real", "k_imag", "Q_total", "Q_axial", "Q_cross_section",
-    "confined", "axial_spacing_nm", "error_estimate_nm", "adiabatic_shift_nm", "quartic_shift_nm", "curvature_shift_nm", "axial_curvature",
+    "confined", "axial_spacing_nm", "error_estimate_nm", "adiabatic_shift_nm", "quartic_shift_nm", "curvature_shift_nm", "alpha_shift_nm",
+    "axial_curvature",
     "axial_quartic_um2", "cutoff_min_nm", "cutoff_max_nm",
     "dlambda_c_dr_in_nm_per_um", "dlambda_c_dr_out_nm_per_um",
     "cutoff_points_solved", "dispersion_factor", "max_radius_slope", "shortest_axial_wavelength_um", "axial_unknowns",
@@ -252,21 +253,25 @@ def table_header(result: AxialResult, source: str, elapsed: float) -> str:
         f"{check.get('shortest_axial_wavelength_um', float('nan')):.3g} um{note}",
         f"found    : {len(result.modes)} axial states in {elapsed:.2f} s",
     ]
+    for name, key in (("quartic", "axial_quartic"), ("curvature", "interface_curvature"), ("alpha", "alpha_along_z")):
+        if str(check.get(key, "")).startswith("not applied"):
+            lines.append(f"NOTE     : the {name} term is {check[key]}")
     return "\n".join(lines) + "\n\n"
 
 
 def axial_table(result: AxialResult) -> str:
     """One line per axial state: q, wavelength, spacing to the next, Q, confinement, the numerical
     error estimate, the first-order shift by the term the adiabatic equation drops, and the shifts
-    by the quartic axial dispersion and the interfaces' curvature (both included in the wavelength)."""
+    by the quartic axial dispersion, the interfaces' curvature and the change of alpha along z
+    (included in the wavelength)."""
     header = (f"{'q':>3} {'lambda_nm':>12} {'spacing_nm':>11} {'Q_total':>9} {'Q_axial':>9} {'confined':>8} {'err_nm':>8} "
-              f"{'adiab_nm':>9} {'quart_nm':>9} {'curv_nm':>9}")
+              f"{'adiab_nm':>9} {'quart_nm':>9} {'curv_nm':>9} {'alpha_nm':>9}")
     lines = [header, "-" * len(header)]
     for md in result.modes:
         spacing = f"{md.spacing_nm:11.6f}" if md.spacing_nm == md.spacing_nm else f"{'-':>11}"
         q_axial = f"{md.Q_axial:9.3g}" if md.Q_axial != float("inf") else f"{'inf':>9}"
         lines.append(
             f"{md.q:>3d} {md.wavelength_nm:12.6f} {spacing} {md.Q_total:9.3g} {q_axial} "
-            f"{'yes' if md.confined else 'no':>8} {md.error_estimate_nm:8.1e} {md.adiabatic_shift_nm:9.1e} {md.quartic_shift_nm:9.1e} {md.curvature_shift_nm:9.1e}"
+            f"{'yes' if md.confined else 'no':>8} {md.error_estimate_nm:8.1e} {md.adiabatic_shift_nm:9.1e} {md.quartic_shift_nm:9.1e} {md.curvature_shift_nm:9.1e} {md.alpha_shift_nm:9.1e}"
         )
     return "\n".join(lines) + "\n"
