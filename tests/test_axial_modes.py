@@ -144,3 +144,15 @@ def test_interpolated_cutoff_matches_exact_roots_at_every_point():
     assert report["check_points"] > 0 and report["max_check_error_relative"] <= axial_modes.CUTOFF_TOLERANCE
     v = result.verification
     assert 0 < v["cutoff_check_error_nm"] and v["cutoff_check_error_over_spacing"] < 1e-6
+
+
+def test_a_lossless_wall_family_never_shows_gain():
+    """The paper capillary's wall family (Q ~ 6e98) under a 10 nm step of the outer surface: a
+    tracked root whose Im k came out of the census as rounding noise of either sign must not
+    turn into gain (it gave Q_total = -4.4e17); confined states of a lossless capillary have the
+    cross-section's Q."""
+    result = find_axial_modes(profile_from_spec("step:10:60:inner=0", 27.0, 39.0), wgmfem.Capillary(), pol="Ez",
+                              m=600, p=1, region="wall", count=2)
+    for md in result.modes:
+        assert md.confined
+        assert md.Q_total == pytest.approx(result.reference.Q_total, rel=1e-2)

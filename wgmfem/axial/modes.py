@@ -147,7 +147,7 @@ def _track(cyl: LayeredCylinder, md: Mode, k_seed: float) -> complex | None:
     if not tracked.matches(md.p, region_index)[0]:
         return None
     k = complex(tracked.k[0])
-    if k.imag == 0 or k.real / (-2 * k.imag) > HIGH_Q:
+    if k.imag >= 0 or k.real / (-2 * k.imag) > HIGH_Q:  # a lossless stack cannot grow: Im k >= 0 is rounding
         k = complex(k.real, float(first_order_imag(lossless, md.pol, md.m, np.array([k.real]))[0]))
     if not cyl.is_lossless:  # an absorbing liquid: the lossless root plus first-order absorption
         gamma = np.array([tracked.fractions[j, 0] for j in range(cyl.n_layers)])
