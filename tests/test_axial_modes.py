@@ -156,3 +156,17 @@ def test_a_lossless_wall_family_never_shows_gain():
     for md in result.modes:
         assert md.confined
         assert md.Q_total == pytest.approx(result.reference.Q_total, rel=1e-2)
+
+
+def test_axial_orders_that_do_not_match_their_place_are_flagged():
+    """1 nm of noise on the radii of a 20 nm bottle (8 / 9.8 um capillary): the second state's Re psi
+    has no clean node in its allowed stretch, so its node count says q = 0 again; the record says
+    the label is not verified instead of listing two ground states."""
+    base = profile_from_spec("parabolic:20:20", 4.0, 4.9)
+    rng = np.random.default_rng(1)
+    noisy = AxialProfile(base.z_um, base.r_in_um + 1e-3 * rng.standard_normal(base.num_points),
+                         base.r_out_um + 1e-3 * rng.standard_normal(base.num_points))
+    result = find_axial_modes(noisy, wgmfem.Capillary(8.0, 9.8, 1.50, 1.45), pol="Ez", m=50, region="wall", count=3)
+    assert [md.q_verified for md in result.modes] == [md.q == i for i, md in enumerate(result.modes)]
+    assert not all(md.q_verified for md in result.modes)
+    assert [rec["q_verified"] for rec in result.records()] == [md.q_verified for md in result.modes]

@@ -74,6 +74,7 @@ class AxialMode:
     quartic_shift_nm: float = math.nan  # the quartic axial dispersion eta beta^4
     curvature_shift_nm: float = math.nan  # the interfaces' curvature gamma_j r_j''
     alpha_shift_nm: float = math.nan  # the change of alpha along z
+    q_verified: bool = True  # the nodes of Re psi (q) equal the state's position in the ordering by Re E
 
     @property
     def wavelength_nm(self) -> float:
@@ -107,7 +108,7 @@ class AxialResult:
                 "pol": ref.pol, "m": ref.m, "p": ref.p, "region": ref.region, "q": md.q,
                 "wavelength_nm": md.wavelength_nm, "k_real": md.k.real, "k_imag": md.k.imag,
                 "Q_total": md.Q_total, "Q_axial": md.Q_axial, "Q_cross_section": ref.Q_total,
-                "confined": md.confined, "axial_spacing_nm": md.spacing_nm,
+                "confined": md.confined, "q_verified": md.q_verified, "axial_spacing_nm": md.spacing_nm,
                 "error_estimate_nm": md.error_estimate_nm, "adiabatic_shift_nm": md.adiabatic_shift_nm,
                 "quartic_shift_nm": md.quartic_shift_nm, "curvature_shift_nm": md.curvature_shift_nm,
                 "alpha_shift_nm": md.alpha_shift_nm,
@@ -388,7 +389,7 @@ def find_axial_modes(
             spacing_nm=float(spacings[i]), error_estimate_nm=float(solution.wavelength_error_nm[i]),
             adiabatic_shift_nm=float(shifts[i]),
             psi=solution.psi[i], quartic_shift_nm=float(quartic_nm[i]), curvature_shift_nm=float(curvature_nm[i]),
-            alpha_shift_nm=float(alpha_nm[i]),
+            alpha_shift_nm=float(alpha_nm[i]), q_verified=bool(solution.nodes_match_order[i]),
         )
         for i in range(solution.count)
     ]

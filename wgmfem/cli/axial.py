@@ -39,7 +39,7 @@ ADIABATIC_SLOPE = 1e-2
 #: Flat CSV columns: the records' fields, then the numbers of their verification.
 CSV_COLUMNS = (
     "pol", "m", "p", "region", "q", "wavelength_nm", "k_real", "k_imag", "Q_total", "Q_axial", "Q_cross_section",
-    "confined", "axial_spacing_nm", "error_estimate_nm", "adiabatic_shift_nm", "quartic_shift_nm", "curvature_shift_nm", "alpha_shift_nm",
+    "confined", "q_verified", "axial_spacing_nm", "error_estimate_nm", "adiabatic_shift_nm", "quartic_shift_nm", "curvature_shift_nm", "alpha_shift_nm",
     "axial_curvature",
     "axial_quartic_um2", "cutoff_min_nm", "cutoff_max_nm",
     "dlambda_c_dr_in_nm_per_um", "dlambda_c_dr_out_nm_per_um",
@@ -253,6 +253,10 @@ def table_header(result: AxialResult, source: str, elapsed: float) -> str:
         f"{check.get('shortest_axial_wavelength_um', float('nan')):.3g} um{note}",
         f"found    : {len(result.modes)} axial states in {elapsed:.2f} s",
     ]
+    unverified = [md.q for md in result.modes if not md.q_verified]
+    if unverified:
+        lines.append(f"NOTE     : q = {', '.join(map(str, unverified))}: the nodes of psi differ from the state's place "
+                     "in the ordering by wavelength (a rough or noisy profile?): axial orders not verified")
     for name, key in (("quartic", "axial_quartic"), ("curvature", "interface_curvature"), ("alpha", "alpha_along_z")):
         if str(check.get(key, "")).startswith("not applied"):
             lines.append(f"NOTE     : the {name} term is {check[key]}")
@@ -273,5 +277,6 @@ def axial_table(result: AxialResult) -> str:
         lines.append(
             f"{md.q:>3d} {md.wavelength_nm:12.6f} {spacing} {md.Q_total:9.3g} {q_axial} "
             f"{'yes' if md.confined else 'no':>8} {md.error_estimate_nm:8.1e} {md.adiabatic_shift_nm:9.1e} {md.quartic_shift_nm:9.1e} {md.curvature_shift_nm:9.1e} {md.alpha_shift_nm:9.1e}"
+            + ("" if md.q_verified else "  q UNVERIFIED")
         )
     return "\n".join(lines) + "\n"
