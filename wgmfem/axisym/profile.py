@@ -48,7 +48,7 @@ from .defaults import (
 )
 from .fields import FieldSampler, axial_share_and_peak, real_sign_changes
 from .mesh import AUTO_Z_STRETCH_MAX, ProfileWindow, build_profile_mesh, check_window_size, check_z_stretch
-from .solver import AxisymSolution, AxisymSystem, assemble, solve, with_electric_mirror
+from .solver import AxisymSolution, AxisymSystem, assemble, axial_pml_change, solve, with_electric_mirror
 
 #: eigenvalues from two shifts closer than this (relative) are the same eigenpair
 SAME_EIGENVALUE = 1e-10
@@ -205,11 +205,10 @@ def _label(sampler: FieldSampler, j: int, window: ProfileWindow, mirror: str | N
     return pol, p, region, q, ez_share
 
 
-def q_sensitivity(system: AxisymSystem, other: AxisymSystem, sol: AxisymSolution) -> np.ndarray:
-    """|Q' / Q - 1| of each eigenpair when the matrices change from ``system`` to ``other``, to first
+def q_sensitivity(system: AxisymSystem, dA, dB, sol: AxisymSolution) -> np.ndarray:
+    """|Q' / Q - 1| of each eigenpair when the matrices of ``system`` change by (dA, dB), to first
     order: dk^2 = x^T (dA - k^2 dB) x / x^T B x (the problem is complex symmetric, so x is its own
     left eigenvector; x is zero on the fixed unknowns of either wall)."""
-    dA, dB = other.A - system.A, other.B - system.B
     out = np.empty(len(sol.k))
     for j, k in enumerate(sol.k):
         x = sol.vectors[:, j]
@@ -434,9 +433,9 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     end_share = system.energy_share(sol.vectors, ("core", "wall", "outside"), where=at_ends)
     factors = _dispersion_factors(system, sol.vectors, reference)
     if z_pml is not None:  # the same mesh with the axial layers twice as strong
-        stronger = assemble(loaded, {name: indices[name] for name in set(loaded.element_group)}, m, pml, order,
-                            mirror="magnetic" if half else None, axial_pml=replace(z_pml, sigma0=2 * z_pml.sigma0))
-        q_change = q_sensitivity(system, stronger, sol)
+        d_a, d_b = axial_pml_change(system, loaded, {name: indices[name] for name in set(loaded.element_group)}, pml,
+                                    order, z_pml, replace(z_pml, sigma0=2 * z_pml.sigma0))
+        q_change = q_sensitivity(system, d_a, d_b, sol)
     else:
         q_change = np.full(len(sol.k), math.nan)
     sampler = FieldSampler(sol)

@@ -120,6 +120,48 @@ class AxisymSystem:
 MIRRORS = ("electric", "magnetic")
 
 
+def _basis(loaded: LoadedMesh, order: int, elements: np.ndarray | None = None) -> Basis:
+    """Nedelec x Lagrange basis of degree ``order`` on ``loaded`` (or on its ``elements`` only, with
+    the global numbering), circles (outer surface, bore) exact through the isoparametric map."""
+    mesh = loaded.mesh
+    circles = concentric_circles(mesh, {name: loaded.boundaries[name] for name in ("surface", "bore")
+                                        if name in loaded.boundaries})
+    mapping = circle_mapping(mesh, max(order, 2), circles) if circles else None
+    element = NEDELEC[order]() * LAGRANGE[order]()
+    if elements is None:
+        return Basis(mesh, element, mapping=mapping, intorder=2 * order)
+    return Basis(mesh, element, mapping=mapping, intorder=2 * order, elements=elements)
+
+
+def _matrices(basis: Basis, loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: RadialPML,
+              axial_pml: AxialPML | None) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """A, B on the elements of ``basis`` and n^2 of every element of the mesh."""
+    r, z = np.asarray(basis.global_coordinates())
+    lam_r, lam_phi, lam_z = pml.tensor_2d(r)  # (L_r, L_phi, L_z) at the quadrature points
+    if axial_pml is not None:
+        s_z = axial_pml.s(z)
+        lam_r, lam_phi, lam_z = lam_r * s_z, lam_phi * s_z, lam_z / s_z
+    eps_elem = np.array([complex(indices[g]) ** 2 for g in loaded.element_group])
+    on = slice(None) if basis.tind is None else basis.tind  # the elements of the basis
+    eps = eps_elem[on][:, None] * np.ones(r.shape)
+    coeffs = {"lam_r": lam_r, "lam_phi": lam_phi, "lam_z": lam_z, "m": float(m)}
+    return _stiffness.assemble(basis, **coeffs).tocsr(), _mass.assemble(basis, eps=eps, **coeffs).tocsr(), eps_elem
+
+
+def axial_pml_change(system: AxisymSystem, loaded: LoadedMesh, indices: dict[str, complex], pml: RadialPML,
+                     order: int, axial_pml: AxialPML, other: AxialPML) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(dA, dB): the matrices with the axial layers ``other`` minus those with ``axial_pml`` (the
+    same layers' extent), assembled only on the elements the layers reach."""
+    z = np.asarray(system.basis.global_coordinates())[1]  # the quadrature points of every element
+    low = min(axial_pml.z_low_um, other.z_low_um)
+    high = max(axial_pml.z_high_um, other.z_high_um)
+    reached = np.nonzero(((z < low) | (z > high)).any(axis=1))[0]
+    basis = _basis(loaded, order, reached)
+    A0, B0, _ = _matrices(basis, loaded, indices, system.m, pml, axial_pml)
+    A1, B1, _ = _matrices(basis, loaded, indices, system.m, pml, other)
+    return A1 - A0, B1 - B0
+
+
 def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: RadialPML, order: int = 3,
              mirror: str | None = None, axial_pml: AxialPML | None = None) -> AxisymSystem:
     """Assemble the (r, z) problem of azimuthal order ``m`` on ``loaded`` (regions ``indices``: name -> n).
@@ -135,29 +177,16 @@ def assemble(loaded: LoadedMesh, indices: dict[str, complex], m: int, pml: Radia
         raise ValueError(f"mirror must be one of {MIRRORS}, got {mirror!r}")
     if order not in NEDELEC:
         raise ValueError(f"element order must be one of {sorted(NEDELEC)}, got {order}")
-    mesh = loaded.mesh
     missing = set(np.unique(loaded.element_group)) - set(indices)
     if missing:
         raise ValueError(f"no refractive index for the mesh regions {sorted(missing)}")
-    circles = concentric_circles(mesh, {name: loaded.boundaries[name] for name in ("surface", "bore")
-                                        if name in loaded.boundaries})
-    mapping = circle_mapping(mesh, max(order, 2), circles) if circles else None
-    element = NEDELEC[order]() * LAGRANGE[order]()
-    basis = Basis(mesh, element, mapping=mapping, intorder=2 * order)
-    r = np.asarray(basis.global_coordinates())[0]
-    lam_r, lam_phi, lam_z = pml.tensor_2d(r)  # (L_r, L_phi, L_z) at the quadrature points
+    basis = _basis(loaded, order)
+    A, B, eps_elem = _matrices(basis, loaded, indices, m, pml, axial_pml)
     absorbing = loaded.element_group == "pml"
     if axial_pml is not None:
-        s_z = axial_pml.s(np.asarray(basis.global_coordinates())[1])
-        lam_r, lam_phi, lam_z = lam_r * s_z, lam_phi * s_z, lam_z / s_z
-        absorbing = absorbing | axial_pml.inside(element_centres(mesh)[1])
-    eps_elem = np.array([complex(indices[g]) ** 2 for g in loaded.element_group])
-    eps = np.broadcast_to(eps_elem[:, None], r.shape)
-    coeffs = {"lam_r": lam_r, "lam_phi": lam_phi, "lam_z": lam_z, "m": float(m)}
-    A = _stiffness.assemble(basis, **coeffs)
-    B = _mass.assemble(basis, eps=eps, **coeffs)
+        absorbing = absorbing | axial_pml.inside(element_centres(loaded.mesh)[1])
     free = np.setdiff1d(np.arange(basis.N), basis.get_dofs(loaded.boundaries["end"]).all())
-    system = AxisymSystem(basis, A.tocsr(), B.tocsr(), free, m, eps_elem, loaded.element_group, absorbing)
+    system = AxisymSystem(basis, A, B, free, m, eps_elem, loaded.element_group, absorbing)
     return with_electric_mirror(system, loaded) if mirror == "electric" else system
 
 
