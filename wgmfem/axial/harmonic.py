@@ -109,6 +109,9 @@ def harmonic_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialS
         raise AxialError("the harmonic estimate takes a constant core index")
     z = profile.z_um
     i0 = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))
+    if profile.r_in_um[i0] <= 0:
+        raise AxialError(f"the profile is solid at its widest point (z = {profile.z_um[i0]:g} um): the estimate "
+                         "starts from a capillary's cross-section there")
     reference, dk_dr = _reference(cylinder, float(profile.r_in_um[i0]), float(profile.r_out_um[i0]), pol, m, p, region)
     # where the cutoff, to first order in the radii, is deepest; kept if its exact cutoff is lower
     deepest = int(np.argmin(dk_dr["r_in"] * profile.r_in_um + dk_dr["r_out"] * profile.r_out_um))

@@ -57,6 +57,10 @@ class FamilyLabelsChange(AxialError):
     """The family meets another mode of the same m along the profile (an anticrossing)."""
 
 
+class BoreCloses(AxialError):
+    """The profile's bore closes (r_in = 0 somewhere): no capillary family runs along all of it."""
+
+
 @dataclass(frozen=True)
 class AxialMode:
     """One axial state q of a cross-section family in a profiled capillary."""
@@ -342,6 +346,11 @@ def find_axial_modes(
     where the outer radius is largest (the bottom of a bulge's well). ``solver_options`` go to
     :func:`~wgmfem.axial.equation.solve_axial_equation`.
     """
+    closed = profile.r_in_um <= 0
+    if np.any(closed):
+        raise BoreCloses(f"the bore closes at z = {profile.z_um[np.argmax(closed)]:g} um (r_in = 0): the adiabatic "
+                         "equation follows one capillary family along an open bore; the axisymmetric FEM "
+                         "(--engine axisym) solves sealed ends")
     ref_index = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))
     n_core = None if profile.core_index is None else complex(profile.core_index[ref_index])
     r_in, r_out = float(profile.r_in_um[ref_index]), float(profile.r_out_um[ref_index])

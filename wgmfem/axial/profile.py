@@ -91,10 +91,12 @@ def _validate(profile: AxialProfile) -> None:
     if not np.all(steps > 0):
         i = int(np.argmin(steps > 0))
         raise ProfileError(f"z_um must be strictly increasing (row {i + 1}: {z[i + 1]} after {z[i]})")
-    for name, values in (("r_in_um", r_in), ("r_out_um", r_out)):
-        if not np.all(values > 0):
-            i = int(np.argmin(values > 0))
-            raise ProfileError(f"{name} must be positive (z = {z[i]} um: {values[i]})")
+    if not np.all(r_out > 0):
+        i = int(np.argmin(r_out > 0))
+        raise ProfileError(f"r_out_um must be positive (z = {z[i]} um: {r_out[i]})")
+    if not np.all(r_in >= 0):
+        i = int(np.argmin(r_in >= 0))
+        raise ProfileError(f"r_in_um must be positive, or 0 where the bore is closed (z = {z[i]} um: {r_in[i]})")
     if not np.all(r_in < r_out):
         i = int(np.argmin(r_in < r_out))
         raise ProfileError(f"r_in_um must be smaller than r_out_um everywhere (z = {z[i]} um: {r_in[i]} >= {r_out[i]})")

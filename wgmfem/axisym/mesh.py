@@ -295,8 +295,8 @@ class ProfileWindow:
             raise ValueError(f"the window and its axial PML (z {low:.3g}..{high:.3g} um) must lie within the "
                              f"profile's z range ({z[0]:g}..{z[-1]:g} um): extend the profile")
         r_in, r_out = self.radii_at(np.linspace(low, high, 801))
-        if not (0 < self.r_min_um < r_in.min() and r_out.max() < self.pml.r_start_um):
-            raise ValueError("the window must run from inside the bore (r_min) past the outer wall into the PML")
+        if not (0 < self.r_min_um < r_out.max() < self.pml.r_start_um):
+            raise ValueError("the window must run from inside the glass (r_min) past the outer wall into the PML")
 
     def radii_at(self, z_um):
         """(r_in, r_out) at heights z (linear between the samples, as the splines nearly are)."""
@@ -305,6 +305,36 @@ class ProfileWindow:
     def interfaces(self, z_um: np.ndarray) -> list[np.ndarray]:
         """Radii (um) of the bore and of the outer surface at heights z, for figures."""
         return list(self.radii_at(z_um))
+
+
+def _interface_runs(heights: np.ndarray, r_in: np.ndarray, r_min: float) -> list[list[tuple[float, float]]]:
+    """(r, z) points of an interface (the bore's or the outer surface's, radii ``r_in`` at
+    ``heights``) inside the window (r > r_min), one list per stretch where it is there; a stretch
+    that meets the window's inner edge (a bore closing below r_min at a sealed end, the surface of
+    a strongly curved body) starts or ends on it, at the linearly interpolated height."""
+    above = r_in > r_min * (1 + 1e-9)
+    runs = []
+    i = 0
+    while i < len(heights):
+        if not above[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(heights) and above[j + 1]:
+            j += 1
+        def crossing(outside: int, inside: int) -> tuple[float, float]:
+            t = (r_min - r_in[outside]) / (r_in[inside] - r_in[outside])
+            return r_min, float(heights[outside] + t * (heights[inside] - heights[outside]))
+
+        run = [(float(r_in[n]), float(heights[n])) for n in range(i, j + 1)]
+        if i > 0:
+            run.insert(0, crossing(i - 1, i))
+        if j + 1 < len(heights):
+            run.append(crossing(j + 1, j))
+        if len(run) >= 2:
+            runs.append(run)
+        i = j + 1
+    return runs
 
 
 def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path,
@@ -323,10 +353,8 @@ def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path
         occ = gmsh.model.occ
         inner = occ.addRectangle(r0, y0, 0, r1 - r0, y1 - y0)
         layer = occ.addRectangle(r1, y0, 0, r2 - r1, y1 - y0)
-        curves = []
-        for radii in (r_in, r_out):
-            pts = [occ.addPoint(float(r), float(z) / z_stretch, 0) for r, z in zip(radii, heights)]
-            curves.append(occ.addSpline(pts))
+        curves = [occ.addSpline([occ.addPoint(float(r), float(z) / z_stretch, 0) for r, z in run])
+                  for radii in (r_in, r_out) for run in _interface_runs(heights, radii, r0)]
         occ.fragment([(2, inner), (2, layer)], [(1, c) for c in curves])
         occ.synchronize()
         regions: dict[str, list[int]] = {"core": [], "wall": [], "outside": [], "pml": []}

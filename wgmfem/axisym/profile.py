@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..axial.harmonic import HarmonicStates, harmonic_states
-from ..axial.modes import AxialMode, AxialResult, FamilyLabelsChange, find_axial_modes
+from ..axial.modes import AxialMode, AxialResult, BoreCloses, FamilyLabelsChange, find_axial_modes
 from ..axial.profile import AxialProfile
 from ..fem.cross_section import load_mesh
 from ..fem.pml import AxialPML, make_pml
@@ -252,15 +252,19 @@ def _estimate(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, 
     mode of the same m along the profile."""
     try:
         return find_axial_modes(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count), None
-    except FamilyLabelsChange:
+    except (FamilyLabelsChange, BoreCloses):
         return None, harmonic_states(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count)
 
 
-def auto_z_stretch(axial_wavelength_um: float, wavelength_um: float, index: float) -> float:
+def auto_z_stretch(axial_wavelength_um: float, wavelength_um: float, index: float, max_slope: float = 0.0) -> float:
     """Elements this many times longer along z than across: half the ratio of the shortest axial
     wavelength of the states to the shortest wavelength in the glass and liquid (so that z is
-    sampled twice as densely per wavelength as r), between 1 and AUTO_Z_STRETCH_MAX."""
-    return float(min(max(0.5 * axial_wavelength_um * index / wavelength_um, 1.0), AUTO_Z_STRETCH_MAX))
+    sampled twice as densely per wavelength as r), between 1 and AUTO_Z_STRETCH_MAX, and at most
+    1 / ``max_slope`` (the largest |dr/dz| of the interfaces in the window): a steep interface
+    crosses a stretched element along r (a hollow sphere's, slopes to 0.53: stretch 3 was 3e-7 off
+    the exact resonance, 2 and 1.5: 1e-7 and 5e-8)."""
+    stretch = min(max(0.5 * axial_wavelength_um * index / wavelength_um, 1.0), AUTO_Z_STRETCH_MAX)
+    return float(max(min(stretch, 1.0 / max_slope), 1.0) if max_slope > 0 else stretch)
 
 
 def _dispersion_factors(system: AxisymSystem, vectors: np.ndarray, reference: Mode) -> np.ndarray:
@@ -398,14 +402,18 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     to_fixed = [complex(k_ref + (k.real - k_ref) * reference.dispersion_factor, k.imag) for k in est.k]
     k = to_fixed[0].real
     heights = np.linspace(z_min, z_max, 401)
-    narrowest = LayeredCylinder((float(np.interp(heights, profile.z_um, profile.r_in_um).min()),
-                                 float(np.interp(heights, profile.z_um, profile.r_out_um).min())),
-                                fixed.indices, fixed.outside_index, fixed.names)
     # inside the caustic, and inside the bore wherever the mesh reaches (its layers included): a
-    # wall mode's caustic can lie in the glass, but the mesh needs the bore's interface
+    # wall mode's caustic can lie in the glass, but the mesh needs the bore's interface; where the
+    # bore closes (a sealed end) the window's inner edge cuts through the glass instead
     meshed = np.linspace(z_min - AXIAL_PML_FRACTION * (z_max - z_min), z_max + AXIAL_PML_FRACTION * (z_max - z_min), 801)
     bore = float(np.interp(meshed, profile.z_um, profile.r_in_um).min())
-    r_min = min(inner_cut_radius_um(narrowest, m, k, math.exp(-decay)), BORE_MARGIN * bore)
+    if bore > 0:
+        narrowest = LayeredCylinder((float(np.interp(heights, profile.z_um, profile.r_in_um).min()),
+                                     float(np.interp(heights, profile.z_um, profile.r_out_um).min())),
+                                    fixed.indices, fixed.outside_index, fixed.names)
+        r_min = min(inner_cut_radius_um(narrowest, m, k, math.exp(-decay)), BORE_MARGIN * bore)
+    else:
+        r_min = inner_cut_radius_um(fixed, m, k, math.exp(-decay))
     pml = make_pml(float(profile.r_out_um.max()), k, fixed.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
     z_pml = AxialPML.for_window(z_min, z_max, AXIAL_PML_FRACTION, AXIAL_PML_REFLECTION) if axial_pml else None
     window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min,
@@ -415,7 +423,11 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
     lam_um = wavelength_nm_from_k(k) / 1000.0
     sizes = {name: order * lam_um / (complex(n).real * points_per_wavelength) for name, n in indices.items()}
     densest = max(complex(indices["core"]).real, complex(indices["wall"]).real)
-    stretch = auto_z_stretch(est.axial_wavelength_um, lam_um, densest) if z_stretch is None else float(z_stretch)
+    in_window = (profile.z_um >= meshed[0]) & (profile.z_um <= meshed[-1])
+    slope = max(float(np.max(np.abs(np.gradient(radii, profile.z_um))[in_window & (radii > r_min)], initial=0.0))
+                for radii in (profile.r_in_um, profile.r_out_um))  # of the interfaces the mesh holds
+    stretch = (auto_z_stretch(est.axial_wavelength_um, lam_um, densest, slope) if z_stretch is None
+               else float(z_stretch))
     low, high = window.mesh_z_range_um
     check_window_size((window.r_end_um - r_min) * (high - low) / stretch, min(sizes["core"], sizes["wall"]))
     info = build_profile_mesh(window, sizes, z_stretch=stretch, cache_dir=cache_dir)
