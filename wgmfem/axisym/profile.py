@@ -147,6 +147,7 @@ class ProfileStudy:
     num_unknowns: int
     seconds: dict
     fields: FieldSampler  # (E_r, E_z, E_phi) of every mode at any point of the window
+    estimate_note: str = ""  # why the adiabatic solution is not the estimate, when it is not
 
     @property
     def missing_states(self) -> list[int]:
@@ -247,13 +248,13 @@ def is_mirror_symmetric(profile: AxialProfile, z0_um: float, half_height_um: flo
 
 
 def _estimate(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, pol: str, m: int, p: int, region: str | None,
-              count: int) -> tuple[AxialResult | None, HarmonicStates | None]:
+              count: int) -> tuple[AxialResult | None, HarmonicStates | None, str]:
     """The adiabatic solution of the family, or the harmonic estimate where the family meets another
-    mode of the same m along the profile."""
+    mode of the same m along the profile or the bore closes (with the adiabatic engine's reason)."""
     try:
-        return find_axial_modes(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count), None
-    except (FamilyLabelsChange, BoreCloses):
-        return None, harmonic_states(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count)
+        return find_axial_modes(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count), None, ""
+    except (FamilyLabelsChange, BoreCloses) as exc:
+        return None, harmonic_states(profile, cylinder, pol=pol, m=m, p=p, region=region, count=count), str(exc)
 
 
 def auto_z_stretch(axial_wavelength_um: float, wavelength_um: float, index: float, max_slope: float = 0.0) -> float:
@@ -295,11 +296,12 @@ class _Estimate:
     axial_wavelength_um: float  # the shortest of the states
     wavelengths_nm: dict[int, float]  # by q
     k: list[complex]  # 1/um, by q
+    note: str = ""  # why the adiabatic solution is not the estimate, when it is not
 
 
 def _estimated_states(profile: AxialProfile, cylinder: LayeredCylinder | MaterialStack, pol: str, m: int, p: int,
                       region: str | None, count: int, decay: float) -> _Estimate:
-    adiabatic, harmonic = _estimate(profile, cylinder, pol, m, p, region, count)
+    adiabatic, harmonic, note = _estimate(profile, cylinder, pol, m, p, region, count)
     if adiabatic is not None:
         z_min, z_max = _z_window(adiabatic, decay)
         return _Estimate(adiabatic, None, adiabatic.reference, adiabatic.reference_z_um, z_min, z_max,
@@ -312,7 +314,7 @@ def _estimated_states(profile: AxialProfile, cylinder: LayeredCylinder | Materia
                          f"{profile.z_um[0]:g}..{profile.z_um[-1]:g} um given): extend the profile")
     return _Estimate(None, harmonic, harmonic.reference, harmonic.z0_um, z_min, z_max,
                      harmonic.shortest_axial_wavelength_um(), dict(enumerate(harmonic.wavelength_nm.tolist())),
-                     list(harmonic.k))
+                     list(harmonic.k), note)
 
 
 def _solve_states(system: AxisymSystem, half_mesh, pol: str, targets: list[complex],
@@ -468,4 +470,4 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
                                     float(factors[j]), shared, float(q_change[j])))
     seconds = {"estimate_and_mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2,
                "label": time.perf_counter() - t3}
-    return ProfileStudy(modes, adiabatic, harmonic, window, stretch, system.num_unknowns, seconds, sampler)
+    return ProfileStudy(modes, adiabatic, harmonic, window, stretch, system.num_unknowns, seconds, sampler, est.note)

@@ -176,8 +176,8 @@ def profile_table(study: ProfileStudy, source: str, elapsed: float) -> str:
     if study.adiabatic is not None:
         estimate = "the adiabatic axial states"
     else:
-        estimate = ("the local harmonic estimate where its cutoff is deepest (the family meets other modes of the same m "
-                    "along the profile, so the adiabatic equation does not hold)")
+        why = study.estimate_note.split(":")[0] or "the adiabatic equation does not hold"
+        estimate = f"the local harmonic estimate where its cutoff is deepest ({why})"
     lines = [
         f"wgmfem {__version__}, axisymmetric vector FEM (Nedelec/Lagrange P3) of a profiled capillary",
         f"profile  : {source}; window r {w.r_min_um:.3f}..{w.r_end_um:.3f} um (PML from {w.pml.r_start_um:.3f}), "
