@@ -74,7 +74,15 @@ from scipy import optimize, special
 
 from ..units import ComplexWavenumber
 from .bessel import debye_jy, scaling_exponent
-from .sphere import LEAK_FORMULA_ABOVE_Q, POLARIZATIONS, SphereError, _derivative, _secant, radial_spacing_k, seed_k
+from .sphere import (
+    LEAK_FORMULA_ABOVE_Q,
+    POLARIZATIONS,
+    SphereError,
+    central_difference,
+    radial_spacing_k,
+    secant_root,
+    seed_k,
+)
 
 REGIONS = ("shell", "core")
 #: a mode with less of its energy than this in its region is flagged ``hybrid``
@@ -355,7 +363,7 @@ def _leak(s: _Shell, k0: float) -> complex:
     z3 = s.n3 * k0 * s.b
     out = _scaled_riccati(s.l, z3)
     u_b, _ = _shell_top(s, k0)
-    fb_prime = _derivative(lambda k: float(_shell_bound(s, k)), k0, 1e-7 * k0)
+    fb_prime = central_difference(lambda k: float(_shell_bound(s, k)), k0, 1e-7 * k0)
     # exp(2 e3) leaves the double range beyond Q ~ 1e300: then Im k = 0 (Q infinite)
     log_leak = 2 * float(out.e) - math.log(math.pi / 2 * z3)
     leak = math.exp(log_leak) if log_leak > -700 else 0.0
@@ -363,7 +371,7 @@ def _leak(s: _Shell, k0: float) -> complex:
 
 
 def _complex_root(f, start: complex, step: float) -> complex:
-    return complex(_secant(lambda k: complex(f(k)), start, start + step))
+    return complex(secant_root(lambda k: complex(f(k)), start, start + step))
 
 
 def _to_indices(s_from: _Shell, s_to: _Shell, k_start: complex, gap: float, step: float) -> complex:
@@ -456,7 +464,7 @@ def shell_resonance(inner_radius_um: float, outer_radius_um: float, core_index, 
 
     at = complex(k0) if leak else k_root
     h = 1e-7 * abs(at)
-    residual = abs(residual_f(at)) / (abs(at) * abs(_derivative(residual_f, at, h)))
+    residual = abs(residual_f(at)) / (abs(at) * abs(central_difference(residual_f, at, h)))
     return ShellResonance(a, b, complex(core_index), complex(shell_index), s.n3, s.l, p, pol, lab.region,
                           complex(k_root), lab.nodes, lab.core_nodes, lab.shell_nodes, lab.core_fraction, lab.hybrid,
                           float(residual), leak)

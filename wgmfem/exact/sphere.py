@@ -131,7 +131,9 @@ class SphereResonance(ComplexWavenumber):
     leak_formula: bool
 
 
-def _secant(f, x0, x1, tol: float = 1e-15, max_iter: int = 60):
+def secant_root(f, x0, x1, tol: float = 1e-15, max_iter: int = 60):
+    """A root of ``f`` by the secant method from x0, x1 (real or complex): converged when a step is
+    below ``tol`` of |x| (or, after ``max_iter`` steps, below 1e-12); else :class:`SphereError`."""
     f0, f1 = f(x0), f(x1)
     for _ in range(max_iter):
         if f1 == f0:
@@ -146,32 +148,33 @@ def _secant(f, x0, x1, tol: float = 1e-15, max_iter: int = 60):
     raise SphereError("the secant iteration did not converge")
 
 
-def _derivative(f, k, h):
+def central_difference(f, k, h):
+    """(f(k + h) - f(k - h)) / (2 h)."""
     return (f(k + h) - f(k - h)) / (2 * h)
 
 
 def _bound_path(complex_f, real_f, step, pol, index, outside_index, radius_um, l, k_seed):
     """Real root of the bound problem, first-order leak, then (below the leak threshold) a complex secant."""
-    k0 = float(_secant(real_f, k_seed, k_seed + step))
+    k0 = float(secant_root(real_f, k_seed, k_seed + step))
     # first-order leak: xi'/xi = Y'/Y + i / Y^2, so characteristic = G - i w2 / Y^2
     w2 = _weights(pol, index, outside_index)[1]
     y_out = outside_index * k0 * radius_um
     y_fun = y_out * math.sqrt(math.pi / (2 * y_out)) * special.yv(l + 0.5, y_out)
     # beyond |Y| ~ 1e150 the leak (Q > 1e300) is below double precision: Im k = 0, Q infinite
     delta = -1j * w2 / y_fun**2 if abs(y_fun) < 1e150 else 0j
-    g_prime = _derivative(real_f, k0, 1e-7 * k0)
+    g_prime = central_difference(real_f, k0, 1e-7 * k0)
     k_root = complex(k0 - delta / g_prime)
     leak = abs(k_root.real / (2 * k_root.imag)) > LEAK_FORMULA_ABOVE_Q if k_root.imag else True
     if leak:
         return k_root, True, real_f, k0
-    k_root = complex(_secant(complex_f, k_root, k_root + step))
+    k_root = complex(secant_root(complex_f, k_root, k_root + step))
     return k_root, False, complex_f, k_root
 
 
 def _complex_path(start):
     """A complex secant from ``start`` (for absorbing spheres and very leaky modes)."""
     def attempt(complex_f, real_f, step, *_):
-        k_root = complex(_secant(complex_f, start, start + step))
+        k_root = complex(secant_root(complex_f, start, start + step))
         return k_root, False, complex_f, k_root
     return attempt
 
@@ -218,6 +221,6 @@ def sphere_resonance(radius_um: float, index, l: int, p: int = 1, pol: str = "TE
     else:
         raise SphereError(f"no (l={l}, p={p}, {pol}) root with {p - 1} interior nodes was found: {'; '.join(failures)}")
     h = 1e-7 * abs(at)
-    residual = abs(residual_f(at)) / (abs(at) * abs(_derivative(residual_f, at, h)))
+    residual = abs(residual_f(at)) / (abs(at) * abs(central_difference(residual_f, at, h)))
     return SphereResonance(radius_um, complex(index), float(outside_index), l, p, pol, complex(k_root), nodes,
                            float(residual), leak)
