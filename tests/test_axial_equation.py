@@ -371,7 +371,8 @@ Z3 = np.array([0.0, 1.0, 2.0])
     [
         (dict(z_um=[0.0, 2.0, 1.0]), "strictly increasing"),
         (dict(z_um=[0.0, 1.0, 1.0]), "strictly increasing"),
-        (dict(r_in_um=[27.0, -0.5, 27.0]), "r_in_um must be positive, or 0 where the bore is closed"),
+        (dict(r_in_um=[27.0, -0.5, 27.0]), "r_in_um must be positive .at least 0.001 um., or 0 where the bore is closed"),
+        (dict(r_in_um=[27.0, 1e-4, 27.0]), "at least 0.001 um"),
         (dict(r_out_um=[-39.0, 39.0, 39.0], r_in_um=[-40.0, 27.0, 27.0]), "must be positive"),
         (dict(r_in_um=[27.0, 39.5, 27.0]), "smaller than r_out_um"),
         (dict(r_in_um=[27.0, 39.0, 27.0]), "smaller than r_out_um"),

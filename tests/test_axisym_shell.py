@@ -137,3 +137,32 @@ def test_a_sealed_profile_is_the_exact_shell_at_m_100(pol):
         exact = shell_resonance(7.0, 10.0, 1.33, GLASS, 100 + md.q, 1, "TE" if md.pol == "Ez" else "TM", 1.0,
                                 region="shell")
         assert abs(md.wavelength_nm / exact.wavelength_nm - 1) < 1e-7, (md.pol, md.q)
+
+
+def test_a_hybrid_takes_the_region_of_its_exact_label():
+    """9.5 / 10 um water-filled shell, TM l = m = 48: 53 % of the electric energy lies in the water,
+    while the exact labels (tangential field: the magnetic energy for TM) put 53 % in the glass. The
+    FEM mode takes the region of the exact resonance it is (measured 3.9e-8 from the exact wall
+    mode; no core root of that label exists) and stays marked as a hybrid."""
+    study = shell_modes_fem(9.5, 10.0, 1.33, GLASS, 48, pol="TM", region="wall", num_modes=2)
+    first = study.modes[0]
+    assert (first.pol, first.region, first.p, first.q) == ("TM", "wall", 1, 0)
+    assert first.hybrid and first.region_fraction < 0.5  # the electric energy alone would say core
+    assert first.label_verified and first.wavelength_error < 2e-7
+
+
+def test_q_of_a_radial_order_two_state_on_a_sealed_shell():
+    """The p = 2 wall family of the 4 / 6 um sealed shell profile, m = 60: q counted along the line
+    parallel to the outer surface (a line of constant r crosses the radial node of a curved body's
+    p = 2 mode: it was labelled q = 2); the state is the exact l = 60, p = 2 resonance
+    (measured 3.4e-8)."""
+    import wgmfem
+    from wgmfem.axisym.profile import profile_modes_fem
+    from wgmfem.exact.shell import shell_resonance
+
+    study = profile_modes_fem(_hollow_sphere(4.0, 6.0), wgmfem.Capillary(8.0, 12.0, 1.33, GLASS), pol="Ez", m=60, p=2,
+                              region="wall", count=1)
+    state = next(md for md in study.modes if md.is_resonator_mode and (md.pol, md.p, md.region) == ("Ez", 2, "wall"))
+    assert state.q == 0 and state.harmonic_nm is not None
+    exact = shell_resonance(4.0, 6.0, 1.33, GLASS, 60, 2, "TE", 1.0, region="shell")
+    assert abs(state.wavelength_nm / exact.wavelength_nm - 1) < 1e-7

@@ -348,7 +348,9 @@ def find_axial_modes(
     """
     closed = profile.r_in_um <= 0
     if np.any(closed):
-        raise BoreCloses(f"the bore closes at z = {profile.z_um[np.argmax(closed)]:g} um (r_in = 0): the adiabatic "
+        widest = profile.z_um[np.argmax(profile.r_out_um)]
+        where = profile.z_um[closed][np.argmin(np.abs(profile.z_um[closed] - widest))]
+        raise BoreCloses(f"the bore closes at z = {where:g} um (r_in = 0): the adiabatic "
                          "equation follows one capillary family along an open bore; the axisymmetric FEM "
                          "(--engine axisym) solves sealed ends")
     ref_index = int(np.argmax(profile.r_out_um + 1e-9 * profile.r_in_um))

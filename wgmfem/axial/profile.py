@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..geometry import MIN_LENGTH_UM
+
 #: Fewest samples along z.
 MIN_POINTS = 3
 #: Samples of a built-in shape (the step gets more when its edges need them).
@@ -74,6 +76,11 @@ def _float_column(values, name: str) -> np.ndarray:
     return arr
 
 
+#: the narrowest open bore (um; the shortest length a fibre takes): a radius below it is a rounding
+#: of 0 (write 0 where the bore is closed)
+MIN_BORE_UM = MIN_LENGTH_UM
+
+
 def _validate(profile: AxialProfile) -> None:
     z, r_in, r_out, index = profile.z_um, profile.r_in_um, profile.r_out_um, profile.core_index
     columns = {"z_um": z, "r_in_um": r_in, "r_out_um": r_out}
@@ -94,9 +101,11 @@ def _validate(profile: AxialProfile) -> None:
     if not np.all(r_out > 0):
         i = int(np.argmin(r_out > 0))
         raise ProfileError(f"r_out_um must be positive (z = {z[i]} um: {r_out[i]})")
-    if not np.all(r_in >= 0):
-        i = int(np.argmin(r_in >= 0))
-        raise ProfileError(f"r_in_um must be positive, or 0 where the bore is closed (z = {z[i]} um: {r_in[i]})")
+    open_or_closed = (r_in == 0) | (r_in >= MIN_BORE_UM)
+    if not np.all(open_or_closed):
+        i = int(np.argmin(open_or_closed))
+        raise ProfileError(f"r_in_um must be positive (at least {MIN_BORE_UM:g} um), or 0 where the bore is closed "
+                           f"(z = {z[i]} um: {r_in[i]})")
     if not np.all(r_in < r_out):
         i = int(np.argmin(r_in < r_out))
         raise ProfileError(f"r_in_um must be smaller than r_out_um everywhere (z = {z[i]} um: {r_in[i]} >= {r_out[i]})")

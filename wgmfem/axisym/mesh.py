@@ -30,7 +30,7 @@ from ..fem.pml import RadialPML
 from .defaults import MAX_UNKNOWNS, UNKNOWNS_PER_CELL
 
 #: bump when the layout changes, so old cache files are not reused
-AXISYM_LAYOUT_VERSION = 1
+AXISYM_LAYOUT_VERSION = 2
 #: the longest elements along z, relative to the sizes in r (anisotropic meshes of slowly varying fields)
 MAX_Z_STRETCH = 8.0
 #: the most a profile's elements are stretched by default: on the 8 / 9.8 um capillary's bottles
@@ -147,6 +147,25 @@ def _finish(regions: dict[str, list[int]], curves: dict[str, list[int]], pml: Ra
     return mesh_and_write(path, y_scale=z_stretch)
 
 
+def _inside_point(tag: int) -> tuple[float, float]:
+    """A point inside the surface ``tag`` of the current model: its centre of mass, unless that lies
+    outside it (an arch of glass left by the window's inner edge, a crescent), else the first of a
+    grid over its bounding box, from the middle row outwards, that lies inside."""
+    import gmsh
+
+    x, y, _ = gmsh.model.occ.getCenterOfMass(2, tag)
+    if gmsh.model.isInside(2, tag, [x, y, 0.0]):
+        return x, y
+    x0, y0, _, x1, y1, _ = gmsh.model.getBoundingBox(2, tag)
+    fractions = 0.5 + np.concatenate(([0.0], *[[d, -d] for d in np.arange(1, 41) / 82]))
+    for fy in fractions:
+        for fx in fractions:
+            point = [x0 + fx * (x1 - x0), y0 + fy * (y1 - y0), 0.0]
+            if gmsh.model.isInside(2, tag, point):
+                return point[0], point[1]
+    raise RuntimeError(f"no point found inside mesh surface {tag} (a region too thin for its bounding box)")
+
+
 def _cached(shape: str, window, sizes: dict[str, float], generate, cache_dir, force: bool,
             z_stretch: float = 1.0) -> AxisymMesh:
     if any(not h > 0 for h in sizes.values()):
@@ -183,6 +202,7 @@ def _generate_sphere(window: SphereWindow, sizes: dict[str, float], path: Path) 
             if not (window_box[0] <= x <= window_box[2] and window_box[1] <= y <= window_box[3]):
                 occ.remove([(dim, tag)], recursive=True)
                 continue
+            x, y = _inside_point(tag)
             rho = math.hypot(x, y)
             name = "core" if rho < core else "body" if rho < a else ("pml" if x > r1 else "outside")
             regions[name].append(tag)
@@ -359,7 +379,7 @@ def _generate_profile(window: ProfileWindow, sizes: dict[str, float], path: Path
         occ.synchronize()
         regions: dict[str, list[int]] = {"core": [], "wall": [], "outside": [], "pml": []}
         for _, tag in gmsh.model.getEntities(2):
-            x, y, _ = occ.getCenterOfMass(2, tag)
+            x, y = _inside_point(tag)
             a, b = window.radii_at(y * z_stretch)
             name = "core" if x < a else "wall" if x < b else "outside" if x < r1 else "pml"
             regions[name].append(tag)

@@ -198,8 +198,12 @@ def _label(sampler: FieldSampler, j: int, window: ProfileWindow, mirror: str | N
     region = "core" if r_peak < a else "wall"
     line_r = np.linspace(window.r_min_um, a if region == "core" else b, 400)[1:-1]
     p = 1 + real_sign_changes(sampler.components(j, np.vstack((line_r, np.full(len(line_r), z_peak))))[dominant])
+    # q along the line parallel to the outer surface through the peak (on a curved body a line of
+    # constant r would cross the radial nodes of a p >= 2 mode)
     line_z = np.linspace(window.z_min_um, window.z_max_um, 600)[1:-1]
-    q = real_sign_changes(sampler.components(j, np.vstack((np.full(len(line_z), r_peak), line_z)))[dominant])
+    line_r = window.radii_at(line_z)[1] - (b - r_peak)
+    inside = line_r > window.r_min_um
+    q = real_sign_changes(sampler.components(j, np.vstack((line_r[inside], line_z[inside])))[dominant])
     if mirror is not None:
         odd = mirror == ("magnetic" if pol == "Ez" else "electric")
         q = 2 * q + int(odd)
@@ -414,8 +418,10 @@ def profile_modes_fem(profile: AxialProfile, cylinder: LayeredCylinder | Materia
                                      float(np.interp(heights, profile.z_um, profile.r_out_um).min())),
                                     fixed.indices, fixed.outside_index, fixed.names)
         r_min = min(inner_cut_radius_um(narrowest, m, k, math.exp(-decay)), BORE_MARGIN * bore)
-    else:
-        r_min = inner_cut_radius_um(fixed, m, k, math.exp(-decay))
+    else:  # where the bore has closed the field decays inward through the glass: the higher index counts
+        densest_index = max(fixed.indices, key=lambda n: complex(n).real)
+        solid = LayeredCylinder(fixed.radii_um, (densest_index, densest_index), fixed.outside_index, fixed.names)
+        r_min = inner_cut_radius_um(solid, m, k, math.exp(-decay))
     pml = make_pml(float(profile.r_out_um.max()), k, fixed.outside_index, m, reflection=DEFAULT_PML_REFLECTION)
     z_pml = AxialPML.for_window(z_min, z_max, AXIAL_PML_FRACTION, AXIAL_PML_REFLECTION) if axial_pml else None
     window = ProfileWindow(tuple(profile.z_um), tuple(profile.r_in_um), tuple(profile.r_out_um), r_min,

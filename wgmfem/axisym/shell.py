@@ -15,12 +15,13 @@ region is a majority label, as the exact solution's is.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from ..exact.shell import CLEAR_REGION_FRACTION, ShellError, ShellResonance, shell_resonance
 from ..fem.cross_section import load_mesh
 from ..units import wavelength_nm_from_k
-from .defaults import DEFAULT_DECAY, RESONATOR_FRACTION_MIN
+from .defaults import DEFAULT_DECAY, LABEL_TOLERANCE, RESONATOR_FRACTION_MIN
 from .fields import FieldSampler
 from .mesh import build_sphere_mesh, check_window_size, region_sizes_um
 from .solver import assemble, solve
@@ -36,14 +37,19 @@ class ShellModeFEM(SphereModeFEM):
 
     region: str = "wall"
     region_fraction: float = 1.0  # of the electric energy in the core and the wall, the region's
+    label_shared: bool = False  # another mode of the window carries the same (pol, region, p, q)
 
     @property
     def hybrid(self) -> bool:
         return self.region_fraction < CLEAR_REGION_FRACTION
 
+    @property
+    def label_verified(self) -> bool:
+        return super().label_verified and not self.label_shared
+
     def to_dict(self) -> dict:
         record = super().to_dict()
-        record.update(shape="shell", region=self.region, hybrid=self.hybrid)
+        record.update(shape="shell", region=self.region, hybrid=self.hybrid, label_shared=self.label_shared)
         record["verification"]["region_energy_fraction"] = self.region_fraction
         return record
 
@@ -55,6 +61,24 @@ def _exact(a: float, b: float, n_core, n_shell: float, n_out: float, l: int, p: 
         return shell_resonance(a, b, n_core, n_shell, l, max(p, 1), pol, n_out, region=_EXACT_REGION[region])
     except (ShellError, ValueError):
         return None
+
+
+def _matched(k: complex, exact: ShellResonance | None) -> bool:
+    return exact is not None and abs(k.real / exact.k_per_um.real - 1) <= LABEL_TOLERANCE
+
+
+def _hybrid_region(k: complex, region: str, exact: ShellResonance | None, lookup) -> tuple[str, ShellResonance | None]:
+    """A hybrid's region: the FEM weighs the electric energy, the exact labels the tangential
+    field's (for TM the magnetic energy), so near 50/50 they can differ. If its own region's exact
+    resonance is not this mode and the other region's is, that region; if both are within the
+    tolerance (a tight anticrossing), neither: the label is ambiguous."""
+    other = "wall" if region == "core" else "core"
+    alternative = lookup(other)
+    if _matched(k, exact) and _matched(k, alternative):
+        return region, None
+    if not _matched(k, exact) and _matched(k, alternative):
+        return other, alternative
+    return region, exact
 
 
 def shell_modes_fem(inner_radius_um: float, outer_radius_um: float, core_index, shell_index: float, m: int, *,
@@ -98,9 +122,17 @@ def shell_modes_fem(inner_radius_um: float, outer_radius_um: float, core_index, 
         pol_j, p_j, q_j, share = label_mode(sampler, j, window, mirror, "core" if region_j == "core" else "body")
         exact = None
         if inside[j] >= RESONATOR_FRACTION_MIN:
-            exact = _exact(a, b, core_index, shell_index, outside_index, m + q_j, p_j, pol_j, region_j)
+            def lookup(name: str, q=q_j, p=p_j, pol=pol_j) -> ShellResonance | None:
+                return _exact(a, b, core_index, shell_index, outside_index, m + q, p, pol, name)
+
+            exact = lookup(region_j)
+            if min(core_fraction, 1 - core_fraction) > 1 - CLEAR_REGION_FRACTION:
+                region_j, exact = _hybrid_region(complex(kj), region_j, exact, lookup)
         fraction = core_fraction if region_j == "core" else 1 - core_fraction
         modes.append(ShellModeFEM(complex(kj), pol_j, m, p_j, q_j, share, float(inside[j]), exact, region_j, fraction))
+    counts = Counter((md.pol, md.region, md.p, md.q) for md in modes if md.is_resonator_mode)
+    modes = [replace(md, label_shared=md.is_resonator_mode and counts[(md.pol, md.region, md.p, md.q)] > 1)
+             for md in modes]
     t4 = time.perf_counter()
     seconds = {"mesh": t1 - t0, "assemble": t2 - t1, "solve": t3 - t2, "label": t4 - t3}
     return SphereStudy(modes, system.num_unknowns, window, seconds, order, mirror, sampler)

@@ -262,7 +262,9 @@ def shape_table(study: SphereStudy, spec: str, elapsed: float) -> str:
             continue
         q_text = f"{md.Q:10.4g}" if md.q_resolved else f"{'>1e13':>10}"
         exact = f"{md.exact.wavelength_nm:14.6f} {md.wavelength_error:8.1e}" if md.exact else f"{'-':>14} {'':>8}"
-        mark = "" if md.label_verified else "  UNVERIFIED: no exact resonance of this label nearby"
+        shared = isinstance(md, ShellModeFEM) and md.label_shared
+        mark = ("" if md.label_verified else "  UNVERIFIED: another mode carries this label" if shared
+                else "  UNVERIFIED: no exact resonance of this label nearby")
         region = md.region if isinstance(md, ShellModeFEM) else "sphere"
         if isinstance(md, ShellModeFEM) and md.hybrid:
             mark += f"  hybrid: {md.region_fraction:.0%} of its energy in the {region}"
