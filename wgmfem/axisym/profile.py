@@ -266,8 +266,8 @@ def auto_z_stretch(axial_wavelength_um: float, wavelength_um: float, index: floa
     wavelength of the states to the shortest wavelength in the glass and liquid (so that z is
     sampled twice as densely per wavelength as r), between 1 and AUTO_Z_STRETCH_MAX, and at most
     1 / ``max_slope`` (the largest |dr/dz| of the interfaces in the window): a steep interface
-    crosses a stretched element along r (a hollow sphere's, slopes to 0.53: stretch 3 was 3e-7 off
-    the exact resonance, 2 and 1.5: 1e-7 and 5e-8)."""
+    crosses a stretched element along r (on a hollow sphere, slopes to 0.53, stretch 3 is 3e-7 off
+    the exact resonance, 2 and 1.5 are 1e-7 and 5e-8 off)."""
     stretch = min(max(0.5 * axial_wavelength_um * index / wavelength_um, 1.0), AUTO_Z_STRETCH_MAX)
     return float(max(min(stretch, 1.0 / max_slope), 1.0) if max_slope > 0 else stretch)
 
