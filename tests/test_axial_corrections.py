@@ -60,8 +60,8 @@ def test_boundary_perturbation_at_finite_beta_against_exact_skew_roots(pol):
 
 def test_curvature_term_does_not_depend_on_the_profile_sampling():
     """r'' from the spline through the samples: 61 instead of 401 samples of a 50 nm x 5 um
-    Gaussian change the curvature shift by less than 1 % (a twice-applied central difference
-    was 3.6 % off there)."""
+    Gaussian change the curvature shift by less than 1 % (a twice-applied central difference is
+    3.6 % off there)."""
     fine = find_axial_modes(profile_from_spec("gaussian:50:5", 4.0, 4.9), SMALL, pol="Ez", m=50, region="wall", count=1)
     z = np.linspace(-30.0, 30.0, 61)
     bump = 0.05 * np.exp(-z * z / 50.0)

@@ -148,8 +148,8 @@ def test_interpolated_cutoff_matches_exact_roots_at_every_point():
 
 def test_a_lossless_wall_family_never_shows_gain():
     """The paper capillary's wall family (Q ~ 6e98) under a 10 nm step of the outer surface: a
-    tracked root whose Im k came out of the census as rounding noise of either sign must not
-    turn into gain (it gave Q_total = -4.4e17); confined states of a lossless capillary have the
+    tracked root whose Im k comes out of the census as rounding noise of either sign must not
+    turn into gain (Q_total ~ -4e17); confined states of a lossless capillary have the
     cross-section's Q."""
     result = find_axial_modes(profile_from_spec("step:10:60:inner=0", 27.0, 39.0), wgmfem.Capillary(), pol="Ez",
                               m=600, p=1, region="wall", count=2)

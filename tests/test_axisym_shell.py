@@ -154,7 +154,7 @@ def test_a_hybrid_takes_the_region_of_its_exact_label():
 def test_q_of_a_radial_order_two_state_on_a_sealed_shell():
     """The p = 2 wall family of the 4 / 6 um sealed shell profile, m = 60: q counted along the line
     parallel to the outer surface (a line of constant r crosses the radial node of a curved body's
-    p = 2 mode: it was labelled q = 2); the state is the exact l = 60, p = 2 resonance
+    p = 2 mode and would count q = 2); the state is the exact l = 60, p = 2 resonance
     (measured 3.4e-8)."""
     import wgmfem
     from wgmfem.axisym.profile import profile_modes_fem
