@@ -82,17 +82,19 @@ def quartic_k2_shifts(solution: AxialSolution, k_c: np.ndarray, eta: float) -> n
     shifts = []
     for i in range(solution.count):
         kinetic = ((k_c * k_c).real - (solution.k[i] ** 2).real) / solution.alpha
-        shifts.append(eta * _expectation(solution, i, kinetic**2))
+        shifts.append(eta * expectation(solution, i, kinetic**2))
     return np.array(shifts)
 
 
-def _panels(cyl: LayeredCylinder, start_um: float, end_um: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights on (start_um, end_um), panels split at the interfaces."""
+def radial_panels(cyl: LayeredCylinder, start_um: float, end_um: float,
+                  panel_um: float = PANEL_UM) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights (8 per panel of at most ``panel_um``) on (start_um, end_um),
+    panels split at the interfaces: the fields are smooth inside each layer."""
     x, w = np.polynomial.legendre.leggauss(8)
     cuts = [start_um, *[b for b in cyl.radii_um if start_um < b < end_um], end_um]
     nodes, weights = [], []
     for a, b in zip(cuts[:-1], cuts[1:]):
-        edges = np.linspace(a, b, max(1, math.ceil((b - a) / PANEL_UM)) + 1)
+        edges = np.linspace(a, b, max(1, math.ceil((b - a) / panel_um)) + 1)
         for e0, e1 in zip(edges[:-1], edges[1:]):
             nodes.append(0.5 * (e1 - e0) * x + 0.5 * (e1 + e0))
             weights.append(0.5 * (e1 - e0) * w)
@@ -108,7 +110,7 @@ def boundary_perturbation(cyl: LayeredCylinder, m: int, k: complex, beta: float)
     n_max = max(complex(n).real for n in cyl.indices)
     start = 0.8 * m / (k.real * n_max)  # the field has decayed far inside the innermost caustic
     end = max(m / (k.real * cyl.outside_index), cyl.outer_radius_um)  # the outer turning point
-    r, w = _panels(cyl, start, end)
+    r, w = radial_panels(cyl, start, end)
     radii = np.asarray(cyl.radii_um)
     field = skew_field(cyl, m, k, beta, np.concatenate([r, radii]))  # at r_j: the inside values
     eps = np.array([complex(n).real ** 2 for n in cyl.indices] + [cyl.outside_index**2])
@@ -151,7 +153,7 @@ def curvature_coefficients(fixed: LayeredCylinder, fixed_mode: Mode,
     return np.array(gammas), float(check)
 
 
-def _expectation(solution: AxialSolution, i: int, values: np.ndarray) -> float:
+def expectation(solution: AxialSolution, i: int, values: np.ndarray) -> float:
     """<values>_psi of state i over the profile's z (values on solution.z_um)."""
     weight = np.abs(solution.psi[i]) ** 2
     return float(np.trapezoid(weight * values, solution.z_um) / np.trapezoid(weight, solution.z_um))
@@ -167,7 +169,7 @@ def radius_derivatives(profile: AxialProfile, order: int) -> tuple[np.ndarray, n
 def curvature_k2_shifts(profile: AxialProfile, solution: AxialSolution, gammas: np.ndarray) -> np.ndarray:
     """First-order change of each state's k^2 (1/um^2) by the potential sum_j gamma_j r_j''(z)."""
     potential = sum(g * d2 for g, d2 in zip(gammas, radius_derivatives(profile, 2)))
-    return np.array([_expectation(solution, i, potential) for i in range(solution.count)])
+    return np.array([expectation(solution, i, potential) for i in range(solution.count)])
 
 
 def alpha_k2_shifts(profile: AxialProfile, solution: AxialSolution, k_c: np.ndarray, z_ref_um: float,
@@ -180,7 +182,7 @@ def alpha_k2_shifts(profile: AxialProfile, solution: AxialSolution, k_c: np.ndar
     shifts = []
     for i in range(solution.count):
         kinetic = ((solution.k[i] ** 2).real - (k_c * k_c).real) / solution.alpha
-        shifts.append(_expectation(solution, i, d_alpha * kinetic))
+        shifts.append(expectation(solution, i, d_alpha * kinetic))
     return np.array(shifts)
 
 
@@ -188,3 +190,9 @@ def exact_k2_slopes(k_ref: float, slopes_nm_per_um: dict[str, float]) -> tuple[f
     """d k_c^2 / d r_in and d r_out (1/um^3) from d lambda_c / d r (nm/um) at k_ref (1/um)."""
     lam_nm = wavelength_nm_from_k(k_ref)
     return (-2 * k_ref * k_ref * slopes_nm_per_um["r_in"] / lam_nm, -2 * k_ref * k_ref * slopes_nm_per_um["r_out"] / lam_nm)
+
+
+def wavelength_shift_nm(solution: AxialSolution, d_k2: np.ndarray) -> np.ndarray:
+    """A first-order change of k^2 (1/um^2) of each state as the change of its wavelength (nm)."""
+    k = solution.k.real
+    return -wavelength_nm_from_k(k) * d_k2 / (2 * k * k)

@@ -39,8 +39,11 @@ from .corrections import (
     curvature_coefficients,
     curvature_k2_shifts,
     exact_k2_slopes,
+    expectation,
     quartic_coefficient,
     quartic_k2_shifts,
+    radial_panels,
+    wavelength_shift_nm,
 )
 from .equation import AxialError, AxialSolution, solve_axial_equation
 from .profile import AxialProfile
@@ -277,38 +280,36 @@ def cutoff_along(profile: AxialProfile, template: LayeredCylinder, md: Mode, slo
     return out
 
 
-def cutoff_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> dict[str, float]:
-    """d lambda_c / d r_in and d lambda_c / d r_out (nm per um) by central differences of exact roots."""
-    slopes = {}
+def _moved_roots(template: LayeredCylinder, md: Mode, r_in: float, r_out: float):
+    """(radius name, fibre, root or None) for r_in and r_out moved by +-RADIUS_STEP_UM (+ first)."""
     for name in ("r_in", "r_out"):
-        lam = []
         for sign in (1, -1):
             a = r_in + sign * RADIUS_STEP_UM if name == "r_in" else r_in
             b = r_out + sign * RADIUS_STEP_UM if name == "r_out" else r_out
-            k = _track(cylinder_at(template, a, b), md, md.root_k.real)
-            if k is None:
-                raise AxialError(f"the {md.label()} family is not continuous in {name} at the reference")
-            lam.append(wavelength_nm_from_k(k.real))
-        slopes[name] = (lam[0] - lam[1]) / (2 * RADIUS_STEP_UM)
-    return slopes
+            moved = cylinder_at(template, a, b)
+            yield name, moved, _track(moved, md, md.root_k.real)
+
+
+def cutoff_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> dict[str, float]:
+    """d lambda_c / d r_in and d lambda_c / d r_out (nm per um) by central differences of exact roots."""
+    lam: dict[str, list[float]] = {"r_in": [], "r_out": []}
+    for name, _, k in _moved_roots(template, md, r_in, r_out):
+        if k is None:
+            raise AxialError(f"the {md.label()} family is not continuous in {name} at the reference")
+        lam[name].append(wavelength_nm_from_k(k.real))
+    return {name: (values[0] - values[1]) / (2 * RADIUS_STEP_UM) for name, values in lam.items()}
 
 
 def alpha_slopes(template: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> tuple[float, float] | None:
     """d alpha / d r_in and d alpha / d r_out (1/um) by central differences of the exact axial
     curvature at the tracked roots RADIUS_STEP_UM away; None where the family is not continuous."""
-    slopes = []
-    for name in ("r_in", "r_out"):
-        alphas = []
-        for sign in (1, -1):
-            a = r_in + sign * RADIUS_STEP_UM if name == "r_in" else r_in
-            b = r_out + sign * RADIUS_STEP_UM if name == "r_out" else r_out
-            moved = cylinder_at(template, a, b)
-            k = _track(moved, md, md.root_k.real)
-            if k is None:
-                return None
-            alphas.append(axial_curvature(moved, md.m, complex(k.real)))
-        slopes.append((alphas[0] - alphas[1]) / (2 * RADIUS_STEP_UM))
-    return slopes[0], slopes[1]
+    alphas: dict[str, list[float]] = {"r_in": [], "r_out": []}
+    for name, moved, k in _moved_roots(template, md, r_in, r_out):
+        if k is None:
+            return None
+        alphas[name].append(axial_curvature(moved, md.m, complex(k.real)))
+    d_in, d_out = ((v[0] - v[1]) / (2 * RADIUS_STEP_UM) for v in (alphas["r_in"], alphas["r_out"]))
+    return d_in, d_out
 
 
 def reference_mode(cylinder: LayeredCylinder | MaterialStack, r_in: float, r_out: float, pol: str, m: int, p: int,
@@ -389,7 +390,7 @@ def find_axial_modes(
     d_alpha = (alpha_k2_shifts(profile, solution, k_c, float(profile.z_um[ref_index]),
                                (d_alpha_dr[0] / factor, d_alpha_dr[1] / factor))
                if d_alpha_dr is not None else not_applied)
-    quartic_nm, curvature_nm, alpha_nm = (_as_wavelength_shift(solution, d) for d in (d_quartic, d_curvature, d_alpha))
+    quartic_nm, curvature_nm, alpha_nm = (wavelength_shift_nm(solution, d) for d in (d_quartic, d_curvature, d_alpha))
     k_states = np.sqrt(solution.k**2 + np.nan_to_num(d_quartic) + np.nan_to_num(d_curvature) + np.nan_to_num(d_alpha))
     wavelengths = wavelength_nm_from_k(k_states.real)
     spacings = np.append(wavelengths[:-1] - wavelengths[1:], math.nan)
@@ -475,12 +476,6 @@ def _curvature(fixed: LayeredCylinder, fixed_mode: Mode, slopes: dict[str, float
                              f"skew mode at beta / k = {CURVATURE_BETA:g}, boundary perturbation)"), check
 
 
-def _as_wavelength_shift(solution: AxialSolution, d_k2: np.ndarray) -> np.ndarray:
-    """A first-order change of k^2 (1/um^2) of each state as the change of its wavelength (nm)."""
-    k = solution.k.real
-    return -wavelength_nm_from_k(k) * d_k2 / (2 * k * k)
-
-
 def radius_slope(profile: AxialProfile) -> float:
     """The largest |dr/dz| of either radius along the profile (dimensionless): the adiabatic
     axial equation assumes the cross-section follows the radii, i.e. slopes well below ~1e-2."""
@@ -494,20 +489,6 @@ def shortest_axial_wavelength_um(k_c: np.ndarray, solution: AxialSolution) -> fl
     w_min = float(((k_c * k_c).real - solution.k_ref**2).min())
     beta_max = math.sqrt(max(float(solution.E[-1].real) - w_min, 1e-300) / solution.alpha)
     return 2 * math.pi / beta_max
-
-
-def _radial_nodes(cyl: LayeredCylinder, start_um: float, end_um: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights (8 per panel of at most 0.1 um, split at the interfaces)
-    on (start_um, end_um): the profile is smooth inside each layer."""
-    x, w = np.polynomial.legendre.leggauss(8)
-    cuts = [start_um, *[b for b in cyl.radii_um if start_um < b < end_um], end_um]
-    nodes, weights = [], []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        edges = np.linspace(a, b, int(np.ceil((b - a) / 0.1)) + 1)
-        for e0, e1 in zip(edges[:-1], edges[1:]):
-            nodes.append(0.5 * (e1 - e0) * x + 0.5 * (e1 + e0))
-            weights.append(0.5 * (e1 - e0) * w)
-    return np.concatenate(nodes), np.concatenate(weights)
 
 
 def _normalized_profile(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float, r, w) -> np.ndarray | None:
@@ -532,7 +513,7 @@ def shape_metric(cyl: LayeredCylinder, md: Mode, r_in: float, r_out: float) -> n
     # ~exp(-m (2 d)^1.5 / 3): from d = (54 / m)^(2/3) / 2 on, below e^-18 of its peak
     caustic = md.m / (md.k.real * max(complex(n).real for n in cyl.indices))
     start = caustic * max(0.0, 1 - 0.5 * (54 / max(md.m, 1)) ** (2 / 3))
-    r, w = _radial_nodes(cyl, start, max(end, r_out * 1.05))
+    r, w = radial_panels(cyl, start, max(end, r_out * 1.05), panel_um=0.1)
     derivatives = []
     for name in ("r_in", "r_out"):
         step = (RADIUS_STEP_UM * (name == "r_in"), RADIUS_STEP_UM * (name == "r_out"))
@@ -554,10 +535,4 @@ def adiabatic_shifts_nm(profile: AxialProfile, solution: AxialSolution, metric: 
     adiabatic approximation."""
     slopes = np.array([np.gradient(profile.r_in_um, profile.z_um), np.gradient(profile.r_out_um, profile.z_um)])
     potential = solution.alpha * np.einsum("az,ab,bz->z", slopes, metric, slopes)
-    shifts = []
-    for i in range(solution.count):
-        weight = np.abs(solution.psi[i]) ** 2
-        d_e = float(np.trapezoid(weight * potential, profile.z_um) / np.trapezoid(weight, profile.z_um))
-        k = float(solution.k[i].real)
-        shifts.append(-wavelength_nm_from_k(k) * d_e / (2 * k * k))
-    return np.array(shifts)
+    return wavelength_shift_nm(solution, np.array([expectation(solution, i, potential) for i in range(solution.count)]))
