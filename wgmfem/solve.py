@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import SearchError
 from .exact.census import CensusResult, Root
+from .exact.core_bound import core_k_floor
 from .exact.search import family_k_ranges, layer_phase, run_boxes, wgm_size_parameter, window_m_range
 from .geometry import Capillary, LayeredCylinder, MaterialStack
 from .mode import Mode
@@ -502,12 +503,16 @@ def _window_search(cyl, pol, k_lo, k_hi, m_range, p_range, region_index, q_min, 
     how = "full census of the window, then filtered"
     if region_index is not None and region_index < cyl.n_layers and p_max is not None and m_values.size:
         # each m's box shrinks to the part of the window that can hold a mode of the region and
-        # order (family_k_ranges: the same phase bound that sets the m range)
-        span_lo, span_hi = family_k_ranges(cyl, m_values, p_max, region_index)
+        # order (family_k_ranges: the same phase bound that sets the m range, and for the core
+        # the k below which it cannot hold the most energy)
+        span_lo, span_hi = family_k_ranges(cyl, m_values, p_max, region_index, pol)
         box_lo, box_hi = np.maximum(box_lo, span_lo), np.minimum(box_hi, span_hi)
-        keep = box_lo < box_hi
-        m_values, box_lo, box_hi = m_values[keep], box_lo[keep], box_hi[keep]
         how = "full census of the part of the window that can hold the region and order, then filtered"
+    elif region_index == 0 and m_values.size:
+        box_lo = np.maximum(box_lo, core_k_floor(cyl, pol, m_values))
+        how = "full census of the part of the window where the core can hold the most energy, then filtered"
+    keep = box_lo < box_hi
+    m_values, box_lo, box_hi = m_values[keep], box_lo[keep], box_hi[keep]
     estimate = _estimated_roots(cyl, m_values, box_lo, box_hi)
     _check_census_size(estimate, m_range, "narrow --wavelength or --m, or split the window")
     result = run_boxes(cyl, pol, m_values, box_lo, box_hi, q_min, report)
@@ -554,15 +559,15 @@ def _estimated_roots(cyl, m_values, k_lo, k_hi) -> float:
     return 0.5 * m_values.size + float(phase) / math.pi
 
 
-def _family_spans(cyl, m_values, p_max: int, region_index: int) -> tuple[list[float], list[float]]:
+def _family_spans(cyl, pol, m_values, p_max: int, region_index: int) -> tuple[list[float], list[float]]:
     """The k boxes of :func:`family_k_ranges` for every m, after checking the census size on at
     most 100 of them (evenly spaced, both ends: the count varies smoothly with m)."""
     picks = np.unique(np.linspace(0, m_values.size - 1, min(m_values.size, 100)).round().astype(int))
     sample = m_values[picks]
-    lo, hi = family_k_ranges(cyl, sample, p_max, region_index)
+    lo, hi = family_k_ranges(cyl, sample, p_max, region_index, pol)
     estimate = _estimated_roots(cyl, sample, lo, hi)
     _check_census_size(estimate * m_values.size / sample.size, (m_values[0], m_values[-1]), "narrow --m or lower --p")
-    lo, hi = family_k_ranges(cyl, m_values, p_max, region_index)
+    lo, hi = family_k_ranges(cyl, m_values, p_max, region_index, pol)
     return list(lo), list(hi)
 
 
@@ -582,7 +587,7 @@ def _family_search(cyl, pol, m_range, p_range, region_index, q_min):
         raise SearchError("a mode is looked up by its label in a layer (core, wall, ...), not 'outside'")
     _check_m_count(m_range, roots_per_m=p_range[1])
     m_values = np.arange(m_range[0], m_range[1] + 1)
-    k_lo, k_hi = _family_spans(cyl, m_values, p_range[1], region_index)
+    k_lo, k_hi = _family_spans(cyl, pol, m_values, p_range[1], region_index)
     result = run_boxes(cyl, pol, m_values, k_lo, k_hi, q_min)
     roots = [r for r in result.roots if r.region_index == region_index and p_range[0] <= r.p <= p_range[1]]
     name = cyl.region_names[region_index]

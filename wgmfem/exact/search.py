@@ -26,6 +26,7 @@ import numpy as np
 
 from ..geometry import LayeredCylinder
 from .census import CensusResult, find_roots
+from .core_bound import core_k_floor
 
 AIRY_ZEROS = (2.33810741, 4.08794944, 5.52055983, 6.78670809, 7.94413359, 9.02265085, 10.04017434, 11.00852430)
 BATCH = 48  # boxes per vectorized census call (bounds memory; gives progress steps)
@@ -127,17 +128,21 @@ def window_m_range(cyl: LayeredCylinder, k_lo: float, k_hi: float, region_index:
     return m_lo, m_hi
 
 
-def family_k_ranges(cyl: LayeredCylinder, m, p_max: int, region_index: int) -> tuple[np.ndarray, np.ndarray]:
+def family_k_ranges(cyl: LayeredCylinder, m, p_max: int, region_index: int, pol: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """k intervals (1/um) holding every mode of azimuthal number m, order <= p_max in a region layer,
     for an array of m: (k_lo, k_hi) arrays.
 
     From the lowest k at which a mode can turn inside the fibre (m = n_j r_j k for the layer
     with the largest n_j r_j) to the k where the region layer's phase passes
-    (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`).
+    (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`). For the core and a polarization,
+    the lower end is at least the k below which the core cannot hold the most energy
+    (:func:`~wgmfem.exact.core_bound.core_k_floor`).
     """
     j = region_index
     m = np.atleast_1d(np.asarray(m, dtype=float))
     k_lo = np.maximum(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in range(cyl.n_layers))
+    if region_index == 0 and pol is not None:
+        k_lo = np.maximum(k_lo, core_k_floor(cyl, pol, m))
     limit = (p_max + PHASE_MARGIN) * math.pi
     hi = 2 * k_lo + 1.0
     for _ in range(200):  # the phase grows ~linearly in k: a few doublings reach the limit

@@ -1,0 +1,109 @@
+"""The proven k floor below which the core cannot hold the most energy of a mode.
+
+Checked against the closed-form (Lommel) layer energies of :mod:`wgmfem.exact.energy`, an
+independent computation of the same fields, and against full censuses with no floor: every
+resonance labelled core lies above its floor, including hybrids that turn only in a
+higher-index wall.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import wgmfem
+from wgmfem.exact.core_bound import SAFETY, core_energy_ratio_bound, core_k_floor
+from wgmfem.exact.energy import label_modes
+from wgmfem.exact.search import run_boxes
+from wgmfem.units import k_from_wavelength_nm
+
+STACKS = {
+    "paper 54/78": wgmfem.Capillary(),
+    "water in glass 70/74": wgmfem.LayeredCylinder((35.0, 37.0), (1.33, 1.45), 1.0),
+    "three layers": wgmfem.LayeredCylinder((10.0, 12.0, 14.0), (1.45, 1.6, 1.40), 1.33),
+    "index-matched wall": wgmfem.LayeredCylinder((20.0, 25.0), (1.47, 1.4701), 1.0),
+    "thin high-index wall 20/20.4": wgmfem.LayeredCylinder((10.0, 10.2), (1.5, 2.0), 1.0),
+}
+
+
+@pytest.mark.parametrize("pol", ["Ez", "Hz"])
+@pytest.mark.parametrize("name", list(STACKS))
+def test_the_bound_holds_for_the_closed_form_energies(name, pol):
+    """At 3000 random (m, k) with m > n_0 k a, the core's energy over the fullest other layer's (from
+    the Lommel integrals of the propagated field) never exceeds the bound."""
+    cyl = STACKS[name]
+    rng = np.random.default_rng(7)
+    m = rng.integers(3, 800, 3000)
+    k = m / (cyl.indices[0] * cyl.radii_um[0]) * rng.uniform(0.2, 0.9999, m.size)
+    bound = core_energy_ratio_bound(cyl, pol, m, k)
+    fractions = label_modes(cyl, pol, m, k).fractions
+    ratio = fractions[0] / np.max(fractions[1 : cyl.n_layers], axis=0)
+    finite = np.isfinite(bound)
+    assert np.all(ratio[finite] <= bound[finite] * (1 + 1e-9))
+    if name != "thin high-index wall 20/20.4":
+        assert finite.mean() > 0.5  # the bound applies where the wall is evanescent at its inner edge
+
+
+def test_no_bound_where_a_higher_index_layer_turns_the_field_at_once():
+    """A wall of higher index than the core that oscillates from its inner radius gives no lower
+    bound: those are the hybrids that keep most of their energy in the core's evanescent tail."""
+    cyl = STACKS["thin high-index wall 20/20.4"]
+    m = np.arange(100, 400)
+    k = m / (2.0 * 10.0) * 1.001  # the wall turns just inside its inner radius
+    assert np.all(np.isinf(core_energy_ratio_bound(cyl, "Ez", m, k)))
+
+
+@pytest.mark.parametrize("pol", ["Ez", "Hz"])
+def test_the_paper_floor_lies_within_two_m_of_the_core_turning_point(pol):
+    """The bound is sharp enough to be useful: on the paper's capillary no mode with n_0 k a < m - 2
+    needs a core census at m >= 300 (the turning-point bound alone reached m = n_wall r_wall k, 36 % higher)."""
+    cyl = STACKS["paper 54/78"]
+    m = np.array([300, 600, 620, 1000, 5000])
+    floor = core_k_floor(cyl, pol, m)
+    x = floor * cyl.indices[0] * cyl.radii_um[0]
+    assert np.all((x > m - 2) & (x < m))
+    ratio = core_energy_ratio_bound(cyl, pol, m, floor)
+    assert np.allclose(ratio, 1 / SAFETY, rtol=1e-9)
+
+
+CENSUS_CASES = [
+    # (stack, pol, window nm, m range, hybrids expected): windows that straddle the floor of many m
+    ("paper 54/78", "Ez", (431.0, 433.0), (590, 640), False),
+    ("paper 54/78", "Hz", (431.0, 433.0), (590, 640), False),
+    ("thin high-index wall 20/20.4", "Ez", (850.0, 1030.0), (85, 130), False),
+    ("thin high-index wall 20/20.4", "Hz", (850.0, 1030.0), (85, 130), True),
+    ("three layers", "Ez", (700.0, 720.0), (115, 145), False),
+    ("index-matched wall", "Hz", (800.0, 820.0), (200, 240), False),
+]
+
+
+@pytest.mark.parametrize("name, pol, window, m_range, hybrids", CENSUS_CASES)
+def test_every_core_resonance_of_a_full_census_lies_above_its_floor(name, pol, window, m_range, hybrids):
+    """Full censuses (every m, the whole window, counted): every root labelled core has
+    Re k >= the floor of its m, and the Hz hybrids of the high-index wall (47-60 % in the core)
+    are among them."""
+    cyl = STACKS[name]
+    k_hi, k_lo = (k_from_wavelength_nm(w) for w in window)
+    m = np.arange(m_range[0], m_range[1] + 1)
+    result = run_boxes(cyl, pol, m, k_lo, k_hi, q_min=20.0)
+    assert result.complete
+    core = [r for r in result.roots if r.region_index == 0]
+    assert core
+    floor = core_k_floor(cyl, pol, np.array([r.m for r in core]))
+    assert all(r.k.real >= f for r, f in zip(core, floor))
+    if hybrids:
+        # labelled core, yet evanescent throughout the core (the floor must stay below them)
+        turning_outside = [r for r in core if r.m > 1.5 * r.k.real * 10.0]
+        assert len(turning_outside) > 10
+
+
+def test_a_core_census_with_the_floor_is_the_full_census_filtered():
+    """find_modes(region="core") on the paper capillary, whose boxes start at the floor, returns
+    exactly the core modes of the full census of the same window and m range."""
+    cyl = STACKS["paper 54/78"]
+    window = (431.0, 433.0)
+    full = wgmfem.find_modes(cyl, pol="both", wavelength_nm=window, m=(590, 640), region="any", q_min=100.0, fsr=False)
+    core = wgmfem.find_modes(cyl, pol="both", wavelength_nm=window, m=(590, 640), region="core", q_min=100.0, fsr=False)
+    expected = sorted((md.pol, md.m, round(md.wavelength_nm, 9)) for md in full if md.region == "core")
+    got = sorted((md.pol, md.m, round(md.wavelength_nm, 9)) for md in core)
+    assert got == expected and len(got) > 5
