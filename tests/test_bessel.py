@@ -43,6 +43,21 @@ def test_scaled_values_in_scipy_range_match_mpmath(m):
         assert abs(b.y[i] * mpmath.exp(-e) - y_ref) < 1e-12 * abs(mpmath.hankel1(m, x))
 
 
+@pytest.mark.parametrize("m", [1, 7, 60, 600])
+def test_complex_oscillatory_values_from_hankel_functions_match_mpmath(m):
+    """Re x > m off the real axis (counting contours reach |Im x| ~ 5): J and Y from H1 and H2
+    to 1e-12 of their larger modulus, as separate J and Y calls give them."""
+    xs = (np.array([1.001, 1.05, 1.3, 2.0])[:, None] * m + 1j * np.array([1e-6, 0.3, -0.3, 5.0, -5.0])[None, :]).ravel()
+    b = scaled_jy(m, xs)
+    assert not np.any(b.debye)
+    for i, x in enumerate(xs):
+        xm = mpmath.mpc(x.real, x.imag)
+        refs = [mpmath.besselj(m, xm), mpmath.bessely(m, xm), mpmath.besselj(m, xm, 1), mpmath.bessely(m, xm, 1)]
+        scale, dscale = max(abs(refs[0]), abs(refs[1])), max(abs(refs[2]), abs(refs[3]))
+        for value, ref, size in zip((b.j[i], b.y[i], b.dj[i], b.dy[i]), refs, (scale, scale, dscale, dscale)):
+            assert abs(value - ref) < 1e-12 * size
+
+
 @pytest.mark.parametrize("m", [0, 1, 5, 50, 600])
 def test_phase_is_the_continuous_unwrapped_phase(m):
     """atan2(Y, J) unwrapped on a fine grid starting near x = 0 (where theta = -pi/2)."""
