@@ -1,18 +1,20 @@
-"""The proven k floor below which the core cannot hold the most energy of a mode.
+"""The proven k limits of a core census: the floor below which the core cannot hold the most
+energy of a mode, and the ceiling above which its field has more maxima than the order asked for.
 
-Checked against the closed-form (Lommel) layer energies of :mod:`wgmfem.exact.energy`, an
-independent computation of the same fields, and against full censuses with no floor: every
-resonance labelled core lies above its floor, including hybrids that turn only in a
-higher-index wall.
+Checked against the closed-form (Lommel) layer energies and the labels of
+:mod:`wgmfem.exact.energy`, an independent computation of the same fields, against scipy's
+zeros of J_m', and against full censuses with no limits: every resonance labelled core lies
+between them, including hybrids that turn only in a higher-index wall.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import special
 
 import wgmfem
-from wgmfem.exact.core_bound import SAFETY, core_energy_ratio_bound, core_k_floor
+from wgmfem.exact.core_bound import SAFETY, core_energy_ratio_bound, core_k_floor, core_maxima, core_order_k_ceiling
 from wgmfem.exact.energy import label_modes
 from wgmfem.exact.search import run_boxes
 from wgmfem.units import k_from_wavelength_nm
@@ -89,21 +91,49 @@ def test_every_core_resonance_of_a_full_census_lies_above_its_floor(name, pol, w
     assert result.complete
     core = [r for r in result.roots if r.region_index == 0]
     assert core
-    floor = core_k_floor(cyl, pol, np.array([r.m for r in core]))
+    m_core = np.array([r.m for r in core])
+    floor = core_k_floor(cyl, pol, m_core)
     assert all(r.k.real >= f for r, f in zip(core, floor))
+    for p_max in (1, 2, 3):
+        ceiling = core_order_k_ceiling(cyl, m_core, p_max)
+        assert all(r.k.real <= c for r, c in zip(core, ceiling) if r.p <= p_max)
     if hybrids:
         # labelled core, yet evanescent throughout the core (the floor must stay below them)
         turning_outside = [r for r in core if r.m > 1.5 * r.k.real * 10.0]
         assert len(turning_outside) > 10
 
 
+@pytest.mark.parametrize("name", ["paper 54/78", "three layers"])
+def test_core_maxima_are_the_labels_p(name):
+    """At 3000 random (m, k) the core's maxima count is the labels' (any field regular on the axis
+    is J_m(n_0 k r) in the core): the ceiling is exact, not an estimate."""
+    cyl = STACKS[name]
+    rng = np.random.default_rng(11)
+    m = rng.integers(0, 700, 3000)
+    x = (m + 2) * rng.uniform(0.5, 2.0, m.size)
+    labels = label_modes(cyl, "Ez", m, x / (cyl.indices[0] * cyl.radii_um[0]))
+    assert np.array_equal(labels.maxima[0], core_maxima(m, x))
+
+
+@pytest.mark.parametrize("p_max", [1, 2, 4])
+def test_the_ceiling_is_the_next_zero_of_the_bessel_derivative(p_max):
+    """n_0 a k_ceiling = j'_{m, p_max + 1} (j_{1, p_max} for m = 0, whose axis maximum counts), from
+    scipy's zeros."""
+    cyl = STACKS["paper 54/78"]
+    m = np.array([0, 1, 5, 60, 600])
+    x = core_order_k_ceiling(cyl, m, p_max) * cyl.indices[0] * cyl.radii_um[0]
+    expected = [special.jn_zeros(1, p_max)[-1]] + [special.jnp_zeros(int(mm), p_max + 1)[-1] for mm in m[1:]]
+    assert np.allclose(x, expected, rtol=1e-9)
+
+
 def test_a_core_census_with_the_floor_is_the_full_census_filtered():
-    """find_modes(region="core") on the paper capillary, whose boxes start at the floor, returns
-    exactly the core modes of the full census of the same window and m range."""
+    """find_modes(region="core", p=(1, 2)) on the paper capillary, whose boxes run from the floor to
+    the ceiling, returns exactly the core modes of order <= 2 of the full census of the same window
+    and m range."""
     cyl = STACKS["paper 54/78"]
     window = (431.0, 433.0)
     full = wgmfem.find_modes(cyl, pol="both", wavelength_nm=window, m=(590, 640), region="any", q_min=100.0, fsr=False)
-    core = wgmfem.find_modes(cyl, pol="both", wavelength_nm=window, m=(590, 640), region="core", q_min=100.0, fsr=False)
-    expected = sorted((md.pol, md.m, round(md.wavelength_nm, 9)) for md in full if md.region == "core")
+    core = wgmfem.find_modes(cyl, pol="both", wavelength_nm=window, m=(590, 640), region="core", p=(1, 2), q_min=100.0, fsr=False)
+    expected = sorted((md.pol, md.m, round(md.wavelength_nm, 9)) for md in full if md.region == "core" and md.p <= 2)
     got = sorted((md.pol, md.m, round(md.wavelength_nm, 9)) for md in core)
     assert got == expected and len(got) > 5

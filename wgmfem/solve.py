@@ -567,7 +567,8 @@ def _family_spans(cyl, pol, m_values, p_max: int, region_index: int) -> tuple[li
     lo, hi = family_k_ranges(cyl, sample, p_max, region_index, pol)
     estimate = _estimated_roots(cyl, sample, lo, hi)
     _check_census_size(estimate * m_values.size / sample.size, (m_values[0], m_values[-1]), "narrow --m or lower --p")
-    lo, hi = family_k_ranges(cyl, m_values, p_max, region_index, pol)
+    if sample.size < m_values.size:
+        lo, hi = family_k_ranges(cyl, m_values, p_max, region_index, pol)
     return list(lo), list(hi)
 
 

@@ -1,4 +1,8 @@
-"""Where the core cannot hold the largest share of a mode's energy: a proven lower end for core boxes.
+"""Where a mode labelled core can be: proven lower and upper ends of the k boxes of a core census.
+
+Lower end (:func:`core_k_floor`): where the core cannot hold the largest share of the energy.
+Upper end (:func:`core_order_k_ceiling`): where the core's field has more maxima than the
+largest order asked for.
 
 A census for core modes must reach every (m, k) at which a mode *labelled* core can exist, not
 only those at which a mode turns inside the core: a hybrid guided by a higher-index layer
@@ -33,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..geometry import LayeredCylinder
+from .bessel import bessel_phase, scaled_jy
 
 # The bound is proven; the factor keeps rounding in the computed energies (1e-13) far from
 # deciding a label, and moves the floor by a fraction of one m (tests/test_core_bound.py).
@@ -77,7 +82,7 @@ def core_k_floor(cyl: LayeredCylinder, pol: str, m) -> np.ndarray:
     lo = top * 1e-9
     excluded = core_energy_ratio_bound(cyl, pol, m, lo) < 1 / SAFETY
     hi = top.copy()
-    for _ in range(60):  # the ratio grows with k: bisect for the last k it stays below 1 / SAFETY
+    while np.any(hi - lo > 1e-12 * top):  # the ratio grows with k: the last k it stays below 1 / SAFETY
         mid = 0.5 * (lo + hi)
         below = core_energy_ratio_bound(cyl, pol, m, mid) < 1 / SAFETY
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
@@ -86,3 +91,34 @@ def core_k_floor(cyl: LayeredCylinder, pol: str, m) -> np.ndarray:
         loss = max(abs(complex(value).imag) / complex(value).real for value in cyl.indices)
         floor = floor * (1 - 2 * loss)
     return floor
+
+
+def core_maxima(m, x) -> np.ndarray:
+    """Interior maxima of |J_m| on (0, x) (the maximum at the axis counts for m = 0): the core's
+    radial order p as the labels count it (max(1, this)), exactly. The zeros of J_m and J_m'
+    interlace, so this is the number of zeros of J_m below x plus one where |J_m| falls at x."""
+    jy = scaled_jy(m, x, need_y=True)
+    zeros = np.floor((bessel_phase(m, x, jy) + np.pi / 2) / np.pi)
+    return (zeros + (jy.j * jy.dj < 0)).astype(int)
+
+
+def core_order_k_ceiling(cyl: LayeredCylinder, m, p_max: int) -> np.ndarray:
+    """Per m, the k (1/um) above which the core's field J_m(n_0 k r) has more than ``p_max``
+    maxima: no mode of order <= p_max is labelled core there (the field inside the core is the
+    same for every mode of that m and k). Absorbing or gain layers: raised by 2 max_j |kappa_j| / n_j
+    of k (see :func:`core_k_floor`)."""
+    m = np.atleast_1d(np.asarray(m, dtype=int))
+    n0, a = complex(cyl.indices[0]).real, cyl.radii_um[0]
+    lo = np.maximum(m, 1e-9)  # J_m' has no zero below m (m >= 1)
+    hi = m + 4.0 * (p_max + 2) * np.cbrt(np.maximum(m, 1.0)) + np.pi * (p_max + 2)
+    while np.any(low := core_maxima(m, hi) <= p_max):  # widen until the order is exceeded
+        hi = np.where(low, 2 * hi, hi)
+    while np.any(hi - lo > 1e-12 * hi):
+        mid = 0.5 * (lo + hi)
+        above = core_maxima(m, mid) > p_max
+        lo, hi = np.where(above, lo, mid), np.where(above, mid, hi)
+    ceiling = hi * (1 + 1e-9) / (n0 * a)
+    if not cyl.is_lossless:
+        loss = max(abs(complex(value).imag) / complex(value).real for value in cyl.indices)
+        ceiling = ceiling * (1 + 2 * loss)
+    return ceiling

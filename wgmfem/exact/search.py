@@ -26,7 +26,7 @@ import numpy as np
 
 from ..geometry import LayeredCylinder
 from .census import CensusResult, find_roots
-from .core_bound import core_k_floor
+from .core_bound import core_k_floor, core_order_k_ceiling
 
 AIRY_ZEROS = (2.33810741, 4.08794944, 5.52055983, 6.78670809, 7.94413359, 9.02265085, 10.04017434, 11.00852430)
 BATCH = 48  # boxes per vectorized census call (bounds memory; gives progress steps)
@@ -134,15 +134,18 @@ def family_k_ranges(cyl: LayeredCylinder, m, p_max: int, region_index: int, pol:
 
     From the lowest k at which a mode can turn inside the fibre (m = n_j r_j k for the layer
     with the largest n_j r_j) to the k where the region layer's phase passes
-    (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`). For the core and a polarization,
-    the lower end is at least the k below which the core cannot hold the most energy
-    (:func:`~wgmfem.exact.core_bound.core_k_floor`).
+    (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`). For the core both ends are exact
+    bounds instead (:mod:`~wgmfem.exact.core_bound`): the k below which the core cannot hold
+    the most energy (with a polarization) and the k above which its field has more than p_max
+    maxima.
     """
     j = region_index
     m = np.atleast_1d(np.asarray(m, dtype=float))
     k_lo = np.maximum(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in range(cyl.n_layers))
-    if region_index == 0 and pol is not None:
-        k_lo = np.maximum(k_lo, core_k_floor(cyl, pol, m))
+    if region_index == 0:
+        if pol is not None:
+            k_lo = np.maximum(k_lo, core_k_floor(cyl, pol, m))
+        return k_lo * (1 - 1e-9), core_order_k_ceiling(cyl, m.astype(int), p_max)
     limit = (p_max + PHASE_MARGIN) * math.pi
     hi = 2 * k_lo + 1.0
     for _ in range(200):  # the phase grows ~linearly in k: a few doublings reach the limit
