@@ -123,7 +123,7 @@ def hankel_zero_kappa(cyl: LayeredCylinder, m) -> np.ndarray:
 
 
 def _g_tilde_newton(cyl, pol, m, k):
-    """(g~, dg~/dk) at real k, the derivative in g~'s representation (:func:`_newton_bracketed`)."""
+    """(g~, dg~/dk) at real k, the derivative in g~'s representation (:func:`newton_bracketed`)."""
     inner = propagate(cyl, pol, m, k, derivative=True)
     beta = outgoing_admittance(cyl, pol, m, k)
     d_re_beta = outgoing_admittance_derivative(cyl, pol, m, k, beta).real  # d(Re beta)/dk on the real axis
@@ -212,11 +212,11 @@ def _poles_of(cyl, pol, m, k_lo, k_hi, lo_ends, hi_ends, boxes):
     ok = single & (np.sign(ua) * np.sign(ub) < 0)
     if np.any(ok):
         mb = m[sel][box[ok]]
-        pole[ok], _, _ = _newton_bracketed(lambda i, k: _u_newton(cyl, pol, mb[i], k), a[ok], b[ok], ua[ok], ub[ok])
+        pole[ok], _, _ = newton_bracketed(lambda i, k: _u_newton(cyl, pol, mb[i], k), a[ok], b[ok], ua[ok], ub[ok])
     return sel[box], pole
 
 
-def _newton_bracketed(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300):
+def newton_bracketed(func, a, b, fa, fb, xtol_rel=4e-16, max_iter=300):
     """Vectorized safeguarded Newton on brackets [a, b] with fa * fb < 0. Returns (root, lo, hi).
 
     ``func(idx, k)`` gives (f, df/dk) of the elements ``idx`` at ``k``; f may carry any smooth
@@ -392,7 +392,7 @@ def find_roots(
 
     # 2. each isolated root by safeguarded Newton on g~ (continuous, one sign change in its bracket)
     mr = m[rb[isolated]]
-    k_real, _, _ = _newton_bracketed(
+    k_real, _, _ = newton_bracketed(
         lambda idx, k: _g_tilde_newton(cyl, pol, mr[idx], k), seg_a[isolated], seg_b[isolated], ga[isolated], gb[isolated]
     )
     # A core mode that barely couples outwards has its root closer to its pole than double

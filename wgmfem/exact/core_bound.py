@@ -38,6 +38,7 @@ import numpy as np
 
 from ..geometry import LayeredCylinder
 from .bessel import bessel_phase, scaled_jy
+from .census import newton_bracketed
 
 # The bound is proven; the factor keeps rounding in the computed energies (1e-13) far from
 # deciding a label, and moves the floor by a fraction of one m (tests/test_core_bound.py).
@@ -111,13 +112,27 @@ def core_order_k_ceiling(cyl: LayeredCylinder, m, p_max: int) -> np.ndarray:
     n0, a = complex(cyl.indices[0]).real, cyl.radii_um[0]
     lo = np.maximum(m, 1e-9)  # J_m' has no zero below m (m >= 1)
     hi = m + 4.0 * (p_max + 2) * np.cbrt(np.maximum(m, 1.0)) + np.pi * (p_max + 2)
-    while np.any(low := core_maxima(m, hi) <= p_max):  # widen until the order is exceeded
+    count_lo, count_hi = core_maxima(m, lo), core_maxima(m, hi)
+    while np.any(low := count_hi <= p_max):  # widen until the order is exceeded
         hi = np.where(low, 2 * hi, hi)
-    while np.any(hi - lo > 1e-12 * hi):
+        count_hi = core_maxima(m, hi)
+    # bisect until [lo, hi] holds the one zero of J_m' where the count passes p_max ...
+    while np.any(wide := (count_hi - count_lo > 1) & (hi - lo > 1e-12 * hi)):
         mid = 0.5 * (lo + hi)
-        above = core_maxima(m, mid) > p_max
-        lo, hi = np.where(above, lo, mid), np.where(above, mid, hi)
-    ceiling = hi * (1 + 1e-9) / (n0 * a)
+        count_mid = core_maxima(m, mid)
+        above = wide & (count_mid > p_max)
+        below = wide & ~above
+        hi, count_hi = np.where(above, mid, hi), np.where(above, count_mid, count_hi)
+        lo, count_lo = np.where(below, mid, lo), np.where(below, count_mid, count_lo)
+    # ... and solve J_m'(x) = 0 there (J_m'' from Bessel's equation; scaled values, same sign)
+    def derivative_and_curvature(idx, x):
+        jy = scaled_jy(m[idx], x, need_y=False)
+        return jy.dj, -jy.dj / x - (1 - (m[idx] / x) ** 2) * jy.j
+
+    d_lo, d_hi = derivative_and_curvature(np.arange(m.size), lo)[0], derivative_and_curvature(np.arange(m.size), hi)[0]
+    zero, _, _ = newton_bracketed(derivative_and_curvature, lo, hi, d_lo, d_hi)
+    zero = np.where(d_lo * d_hi < 0, zero, hi)  # a bracket at rounding: its upper end
+    ceiling = zero * (1 + 1e-9) / (n0 * a)
     if not cyl.is_lossless:
         loss = max(abs(complex(value).imag) / complex(value).real for value in cyl.indices)
         ceiling = ceiling * (1 + 2 * loss)
