@@ -17,7 +17,7 @@ from wgmfem.cli import common, main
 from wgmfem.exact import search
 
 SUMMARY = re.compile(r"wgmfem: \d+ modes in [\d.]+ s$")
-MODES = ["modes", "--wavelength", "431:433", "--pol", "Ez", "--format", "json"]  # 59 census boxes: two reports, ~1 s
+MODES = ["modes", "--wavelength", "425:445", "--pol", "Ez", "--format", "json"]  # 60 census boxes: two reports, ~0.5 s
 
 
 class Terminal(io.StringIO):
@@ -109,7 +109,7 @@ def test_a_warning_during_progress_starts_on_a_clean_line(monkeypatch):
         return find_roots(*args, **kwargs)
 
     monkeypatch.setattr(search, "find_roots", warning_on_the_second_batch)
-    assert main(["simulate", "--wavelength", "431:433", "--pol", "Ez", "--seed", "1"]) == 0
+    assert main(["simulate", "--wavelength", "425:445", "--pol", "Ez", "--seed", "1"]) == 0
     raw = err.getvalue()
     at = raw.index("wgmfem: warning: a warning in the middle of the census")
     assert re.search(r"48/\d+ boxes", raw[:at])  # a bar was shown ...

@@ -503,12 +503,12 @@ def _window_search(cyl, pol, k_lo, k_hi, m_range, p_range, region_index, q_min, 
     how = "full census of the window, then filtered"
     if region_index is not None and region_index < cyl.n_layers and p_max is not None and m_values.size:
         # each m's box shrinks to the part of the window that can hold a mode of the region and
-        # order (family_k_ranges: the same phase bound that sets the m range, and for the core
-        # the k below which it cannot hold the most energy)
+        # order (family_k_ranges: the phase bound that sets the m range; for the core, the exact
+        # bounds of wgmfem.exact.core_bound)
         span_lo, span_hi = family_k_ranges(cyl, m_values, p_max, region_index, pol)
         box_lo, box_hi = np.maximum(box_lo, span_lo), np.minimum(box_hi, span_hi)
         how = "full census of the part of the window that can hold the region and order, then filtered"
-    elif region_index == 0 and m_values.size:
+    elif region_index == 0 and m_values.size and cyl.is_lossless:
         box_lo = np.maximum(box_lo, core_k_floor(cyl, pol, m_values))
         how = "full census of the part of the window where the core can hold the most energy, then filtered"
     keep = box_lo < box_hi

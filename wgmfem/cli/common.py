@@ -305,6 +305,7 @@ class StageProgress:
                 file=sys.stderr, ncols=columns, nrows=lines, leave=False,
                 smoothing=0,  # the rate: average over the stage
                 miniters=1,  # redrawn by this thread or the ticking one only (not tqdm's monitor thread)
+                mininterval=0,  # every report is drawn: reports are coarse (a batch of boxes, a point)
             )
             self.bar.start_t = self.began  # the stage began before its first report (tqdm's clock)
             self.bar.update(done - self.bar.n)

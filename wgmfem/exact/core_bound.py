@@ -73,10 +73,10 @@ def core_energy_ratio_bound(cyl: LayeredCylinder, pol: str, m, k) -> np.ndarray:
 def core_k_floor(cyl: LayeredCylinder, pol: str, m) -> np.ndarray:
     """Per m, a k (1/um) below which no mode of polarization ``pol`` holds the most electric energy
     in the core (:func:`core_energy_ratio_bound` below 1 / SAFETY); 0 where nothing is excluded.
-
-    Absorbing or gain layers: the bound of the real-index stack (which gives their labels), lowered
-    by 2 max_j |kappa_j| / n_j of k so that a resonance moved off its lossless partner stays inside.
-    """
+    Lossless stacks only: a resonance of an absorbing or gain stack takes the labels of its
+    lossless partner, which may lie anywhere in its box, so no bound at its own k holds."""
+    if not cyl.is_lossless:
+        raise ValueError("the core floor holds for lossless stacks only")
     m = np.atleast_1d(np.asarray(m, dtype=float))
     n0, a = complex(cyl.indices[0]).real, cyl.radii_um[0]
     top = m / (n0 * a)  # above it the field turns inside the core: no bound
@@ -87,27 +87,27 @@ def core_k_floor(cyl: LayeredCylinder, pol: str, m) -> np.ndarray:
         mid = 0.5 * (lo + hi)
         below = core_energy_ratio_bound(cyl, pol, m, mid) < 1 / SAFETY
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    floor = np.where(excluded & (m > 0), lo, 0.0)
-    if not cyl.is_lossless:
-        loss = max(abs(complex(value).imag) / complex(value).real for value in cyl.indices)
-        floor = floor * (1 - 2 * loss)
-    return floor
+    return np.where(excluded & (m > 0), lo, 0.0)
 
 
 def core_maxima(m, x) -> np.ndarray:
     """Interior maxima of |J_m| on (0, x) (the maximum at the axis counts for m = 0): the core's
     radial order p as the labels count it (max(1, this)), exactly. The zeros of J_m and J_m'
-    interlace, so this is the number of zeros of J_m below x plus one where |J_m| falls at x."""
+    interlace, so this is the number of zeros of J_m below x plus one where |J_m| falls at x.
+    The sign of J_m is taken from the parity of that zero count (J_m > 0 next to the axis), so
+    that at a zero of J_m the two terms cannot disagree by rounding."""
     jy = scaled_jy(m, x, need_y=True)
     zeros = np.floor((bessel_phase(m, x, jy) + np.pi / 2) / np.pi)
-    return (zeros + (jy.j * jy.dj < 0)).astype(int)
+    falls = jy.dj * np.where(zeros % 2 == 0, 1.0, -1.0) < 0
+    return (zeros + falls).astype(int)
 
 
 def core_order_k_ceiling(cyl: LayeredCylinder, m, p_max: int) -> np.ndarray:
     """Per m, the k (1/um) above which the core's field J_m(n_0 k r) has more than ``p_max``
     maxima: no mode of order <= p_max is labelled core there (the field inside the core is the
-    same for every mode of that m and k). Absorbing or gain layers: raised by 2 max_j |kappa_j| / n_j
-    of k (see :func:`core_k_floor`)."""
+    same for every mode of that m and k). Lossless stacks only (see :func:`core_k_floor`)."""
+    if not cyl.is_lossless:
+        raise ValueError("the core ceiling holds for lossless stacks only")
     m = np.atleast_1d(np.asarray(m, dtype=int))
     n0, a = complex(cyl.indices[0]).real, cyl.radii_um[0]
     lo = np.maximum(m, 1e-9)  # J_m' has no zero below m (m >= 1)
@@ -131,9 +131,7 @@ def core_order_k_ceiling(cyl: LayeredCylinder, m, p_max: int) -> np.ndarray:
 
     d_lo, d_hi = derivative_and_curvature(np.arange(m.size), lo)[0], derivative_and_curvature(np.arange(m.size), hi)[0]
     zero, _, _ = newton_bracketed(derivative_and_curvature, lo, hi, d_lo, d_hi)
-    zero = np.where(d_lo * d_hi < 0, zero, hi)  # a bracket at rounding: its upper end
-    ceiling = zero * (1 + 1e-9) / (n0 * a)
-    if not cyl.is_lossless:
-        loss = max(abs(complex(value).imag) / complex(value).real for value in cyl.indices)
-        ceiling = ceiling * (1 + 2 * loss)
-    return ceiling
+    # a bracket narrowed to rounding without one sign change of J_m': its upper end, where the
+    # count already exceeds p_max, is above the transition
+    zero = np.where(d_lo * d_hi < 0, zero, hi)
+    return zero * (1 + 1e-9) / (n0 * a)

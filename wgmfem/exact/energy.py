@@ -74,13 +74,22 @@ def _outside_term(pol: str, k, n, x, m, jy, e_ref):
 def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False) -> ModeLabels:
     """Energy fractions, region and radial order p at real wavenumbers ``k_real`` (lossless stack).
 
-    ``inward=True`` takes the field from the outer side (:func:`propagate_inward`),
-    for resonances that sit within machine precision of a pole of the admittance.
+    ``inward=True``, for resonances whose field the solution carried out from the centre does not
+    hold in the outer layers (within machine precision of a pole of the admittance, or strongly
+    confined): the energies come from the stitched field (:func:`stitched_layers`: from the
+    centre up to the interface where it meets the solution carried in from the outgoing wave,
+    from the outside beyond it), the zeros and maxima of the outer layers from the inward one
+    (:func:`propagate_inward`). The inward solution alone is no field to weigh: inside an
+    evanescent layer it carries a part that grows inwards by orders of magnitude.
     """
     m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
-    layers = propagate_inward(cyl, pol, m, k_real) if inward else propagate(cyl, pol, m, k_real, keep_layers=True).layers
+    if inward:
+        layers = propagate_inward(cyl, pol, m, k_real)
+        weighed, _ = stitched_layers(cyl, pol, m, k_real)
+    else:
+        layers = weighed = propagate(cyl, pol, m, k_real, keep_layers=True).layers
     energies, logs = [], []
-    for layer in layers:
+    for layer in weighed:
         j = layer.index
         n = cyl.indices[j]
         r2 = cyl.radii_um[j]
@@ -104,7 +113,7 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False)
     r_out = np.maximum(rb, m / (k_real * n_out)) + wavelength
     jy_b, jy_o = scaled_jy(m, xb), scaled_jy(m, k_real * n_out * r_out)
     hb2 = np.abs(jy_b.j * np.exp(2 * jy_b.e) + 1j * jy_b.y) ** 2
-    ub, _, lb = layers[-1].state_outer
+    ub, _, lb = weighed[-1].state_outer
     t_out = _outside_term(pol, k_real, n_out, k_real * n_out * r_out, m, jy_o, jy_b.e)
     t_b = _outside_term(pol, k_real, n_out, xb, m, jy_b, jy_b.e)
     energies.append(np.abs(ub) ** 2 * (t_out - t_b) / hb2)

@@ -134,15 +134,15 @@ def family_k_ranges(cyl: LayeredCylinder, m, p_max: int, region_index: int, pol:
 
     From the lowest k at which a mode can turn inside the fibre (m = n_j r_j k for the layer
     with the largest n_j r_j) to the k where the region layer's phase passes
-    (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`). For the core both ends are exact
-    bounds instead (:mod:`~wgmfem.exact.core_bound`): the k below which the core cannot hold
-    the most energy (with a polarization) and the k above which its field has more than p_max
-    maxima.
+    (p_max + PHASE_MARGIN) pi (see :func:`window_m_range`). For the core of a lossless stack both
+    ends are exact bounds instead (:mod:`~wgmfem.exact.core_bound`): the k below which the core
+    cannot hold the most energy (with a polarization) and the k above which its field has more
+    than p_max maxima.
     """
     j = region_index
     m = np.atleast_1d(np.asarray(m, dtype=float))
     k_lo = np.maximum(m, 0.5) / max(_real(cyl.indices[i]) * cyl.radii_um[i] for i in range(cyl.n_layers))
-    if region_index == 0:
+    if region_index == 0 and cyl.is_lossless:
         if pol is not None:
             k_lo = np.maximum(k_lo, core_k_floor(cyl, pol, m))
         return k_lo * (1 - 1e-9), core_order_k_ceiling(cyl, m.astype(int), p_max)
