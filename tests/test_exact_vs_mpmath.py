@@ -386,3 +386,22 @@ def test_reference_precision_converged(m):
         k30 = cache.entry_k(e)
         assert abs(k50 - k30) < mpmath.mpf("1e-27") * abs(k50)
         assert abs(mpmath.im(k50) / mpmath.im(k30) - 1) < mpmath.mpf("1e-13")
+
+
+def test_a_loss_below_the_polish_noise_is_reported_as_a_lower_bound():
+    """A lossless 4-layer stack whose Hz m = 223 mode (Q = 8.2e15 at 40 digits) is held by a buried
+    high-index layer with no tunnelling barrier at the outer surface: the polish leaves Im k at
+    rounding noise (it came out +8e-15, a growing mode, and the mode was dropped). It is listed,
+    at the reference wavelength, with a Q_rad below the true one and a note saying it is a bound."""
+    import wgmfem
+    from wgmfem.report import mode_notes
+
+    cyl = wgmfem.LayeredCylinder((24.547021886379863, 28.909854354081414, 29.81277964413973, 42.2915287616037),
+                                 (1.7664510172621068, 1.2878034006689414, 2.051378537842866, 1.316892012378727), 1.2751178829397198)
+    modes = wgmfem.find_modes(cyl, pol="Hz", wavelength_nm=(1340.98, 1360.90), m=(223, 223), region="any", fsr=False)
+    md = next(md for md in modes if abs(md.wavelength_nm - 1341.5963) < 1e-3)
+    k = ref.find_root(cyl.radii_um, cyl.indices, cyl.outside_index, "Hz", 223, md.k.real * (1 + 1e-12) - 1e-15j, dps=40)
+    q_true = float(mpmath.re(k) / (-2 * mpmath.im(k)))
+    assert abs(md.k.real / float(mpmath.re(k)) - 1) < REL_WAVELENGTH_TOL
+    assert 1e13 < md.Q_rad <= q_true and md.verification["census_ok"]
+    assert any("lower bound" in note for note in mode_notes(md))

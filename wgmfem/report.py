@@ -125,6 +125,8 @@ def mode_notes(md: Mode) -> list[str]:
         notes.append("UNVERIFIED: " + str(md.verification.get("census_count")))
     if "not converged" in str(md.verification.get("method", "")):
         notes.append("root not converged")
+    if "Q_rad is a lower bound" in str(md.verification.get("method", "")):
+        notes.append("Q_rad a lower bound (Im k at rounding noise)")
     if md.verification.get("label_unique") is False:
         notes.append("LABEL NOT UNIQUE")
     if md.verification.get("label_shared_with_nm"):

@@ -445,12 +445,31 @@ def find_roots(
         _grid_search(cyl, pol, m, k_lo, k_hi, depth, depth, short, density, result, poles)
         short = [b for b in short if (e := expected[b]) is not None and e > _found(result, b)]
 
+    _mark_unresolved_loss(result.roots)
+
     # 5. labels (energy fractions, region, p, nodes), at Re k
     _label_roots(cyl, pol, result.roots)
     if rank_siblings:
         _rank_siblings(cyl, pol, result.roots)
     _append_checks(result, pol, m, k_lo, k_hi, q_floor, expected, verify)
     return result
+
+
+UNRESOLVED_LOSS = "Im k at rounding noise: Q_rad is a lower bound"
+
+
+def _mark_unresolved_loss(roots: list[Root]) -> None:
+    """Lossless stacks: a polished root with Im k >= 0 (no passive resonance grows) has a loss
+    below what the polish resolves (a very high Q where no tunnelling barrier lies at the outer
+    surface, so the Wronskian formula does not apply). Its Im k is set to minus twice the noise
+    it showed plus its residual, which bounds Q_rad from below, and its method says so. (An Im k
+    from the Wronskian formula is never noise: it is 0 only where it underflows, Q beyond the
+    double range.)"""
+    for r in roots:
+        if r.k.imag >= 0 and "Wronskian" not in r.method:
+            noise = 2 * abs(r.k.imag) + max(r.residual, np.finfo(float).eps) * abs(r.k)
+            r.k = complex(r.k.real, -noise)
+            r.method = f"{r.method} ({UNRESOLVED_LOSS})"
 
 
 def _rank_siblings(cyl: LayeredCylinder, pol: str, roots: list[Root]) -> None:
