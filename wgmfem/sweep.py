@@ -33,6 +33,7 @@ import math
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import statistics
 import threading
 import warnings
@@ -547,7 +548,7 @@ def run_points(
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(values)), initializer=_exit_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(values)), initializer=_start_worker) as pool:
         pending = {pool.submit(census_point, spec, value) for value in values}
         try:
             while pending:
@@ -559,9 +560,17 @@ def run_points(
                 future.cancel()
 
 
+def _start_worker() -> None:
+    """Worker initializer. Ctrl-C reaches the whole process group: the parent reports the
+    interruption and keeps the finished points, and a worker ends at once and silently (one
+    waiting in the pool's queue would otherwise print a traceback of its own)."""
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+    _exit_with_parent()
+
+
 def _exit_with_parent() -> None:
-    """Worker initializer: end this worker as soon as the process that started it is gone (say,
-    killed), instead of computing queued points for no one while holding its stdout open."""
+    """End this worker as soon as the process that started it is gone (say, killed), instead of
+    computing queued points for no one while holding its stdout open."""
     parent = multiprocessing.parent_process()
     if parent is None:
         return
