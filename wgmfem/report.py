@@ -127,6 +127,8 @@ def mode_notes(md: Mode) -> list[str]:
         notes.append("root not converged")
     if "Q_rad is a lower bound" in str(md.verification.get("method", "")):
         notes.append("Q_rad a lower bound (Im k at rounding noise)")
+    if "Q_rad uncertain" in str(md.verification.get("method", "")):
+        notes.append("Q_rad uncertain (Im k near rounding noise)")
     if md.verification.get("label_unique") is False:
         notes.append("LABEL NOT UNIQUE")
     if md.verification.get("label_shared_with_nm"):

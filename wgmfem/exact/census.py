@@ -423,7 +423,9 @@ def find_roots(
     # a root inside a pole bracket: its position is known to the bracket width, and the
     # smoothly normalized F cannot see it (both u and v vanish there)
     residual[n_bracketed:] = hidden_width
-    method[n_bracketed:] = "root within machine precision of a pole (barely coupled mode) + Wronskian leak"
+    for i in range(n_bracketed, k.size):  # its Im k: polished (modest Q, or no barrier outside) or the Wronskian leak
+        how = ", complex Newton" if method[i] == "complex Newton" else " + Wronskian leak"
+        method[i] = "root within machine precision of a pole (barely coupled mode)" + how
     accepted = (residual < ACCEPT_RESIDUAL) & ~np.char.endswith(method.astype(str), "(not converged)")
 
     result = CensusResult()
@@ -456,20 +458,32 @@ def find_roots(
 
 
 UNRESOLVED_LOSS = "Im k at rounding noise: Q_rad is a lower bound"
+UNCERTAIN_LOSS = "Im k near the polish's noise: Q_rad uncertain"
+# A polished Im k below this fraction of Re k (Q_rad above 5e10) can be noise: next to a pole the
+# polish's rounding noise reaches ~5e-12 of k (measured against 40-digit roots).
+POLISH_NOISE_IMAG = 1e-11
 
 
 def _mark_unresolved_loss(roots: list[Root]) -> None:
-    """Lossless stacks: a polished root with Im k >= 0 (no passive resonance grows) has a loss
-    below what the polish resolves (a very high Q where no tunnelling barrier lies at the outer
-    surface, so the Wronskian formula does not apply). Its Im k is set to minus twice the noise
-    it showed plus its residual, which bounds Q_rad from below, and its method says so. (An Im k
-    from the Wronskian formula is never noise: it is 0 only where it underflows, Q beyond the
-    double range.)"""
+    """Lossless stacks, roots whose Im k comes from the complex polish (a very high Q with no
+    tunnelling barrier at the outer surface, where the Wronskian formula does not apply):
+
+    * Im k >= 0 (no passive resonance grows): the loss is below what the polish resolves. Im k
+      is set to minus twice the noise it showed plus its residual, which bounds Q_rad from below
+      (every case checked against 40-digit roots: 113 of 113), and the method says so;
+    * |Im k| below POLISH_NOISE_IMAG of Re k: kept, and the method says it is uncertain.
+
+    (An Im k from the Wronskian formula is never noise: it is 0 only where it underflows, Q
+    beyond the double range.)"""
     for r in roots:
-        if r.k.imag >= 0 and "Wronskian" not in r.method:
+        if "Wronskian" in r.method:
+            continue
+        if r.k.imag >= 0:
             noise = 2 * abs(r.k.imag) + max(r.residual, np.finfo(float).eps) * abs(r.k)
             r.k = complex(r.k.real, -noise)
             r.method = f"{r.method} ({UNRESOLVED_LOSS})"
+        elif -r.k.imag < POLISH_NOISE_IMAG * r.k.real:
+            r.method = f"{r.method} ({UNCERTAIN_LOSS})"
 
 
 def _rank_siblings(cyl: LayeredCylinder, pol: str, roots: list[Root]) -> None:
