@@ -731,7 +731,13 @@ def _grid_search(cyl, pol, m, k_lo, k_hi, depth, height, boxes, density, result,
     if np.any(high_q):
         k[high_q] = k[high_q].real + 1j * first_order_imag(cyl, pol, ms[high_q], k[high_q].real)
         method[high_q] = "complex Newton from a seed grid + Wronskian leak"
-    _add_roots(result, pol, ms, k, method, residual, seed_box, conv & (residual < ACCEPT_RESIDUAL), k_lo, k_hi, depth, height)
+    accepted = conv & (residual < ACCEPT_RESIDUAL)
+    # labels from the stitched field where the outward one is too sensitive (as for real roots)
+    inward = np.zeros(k.shape, bool)
+    if cyl.is_lossless and np.any(accepted):
+        with np.errstate(all="ignore"):
+            inward[accepted] = _first_order(cyl, pol, ms[accepted], k[accepted].real)[1] > INWARD_ABOVE_SENSITIVITY
+    _add_roots(result, pol, ms, k, method, residual, seed_box, accepted, k_lo, k_hi, depth, height, inward)
 
 
 def _under_barrier(cyl: LayeredCylinder, m, k_real) -> np.ndarray:
