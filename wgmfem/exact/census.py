@@ -470,7 +470,7 @@ def _mark_unresolved_loss(roots: list[Root]) -> None:
 
     * Im k >= 0 (no passive resonance grows): the loss is below what the polish resolves. Im k
       is set to minus twice the noise it showed plus its residual, which bounds Q_rad from below
-      (every case checked against 40-digit roots: 113 of 113), and the method says so;
+      (checked against 40-digit roots, tests/test_exact_vs_mpmath.py), and the method says so;
     * |Im k| below POLISH_NOISE_IMAG of Re k: kept, and the method says it is uncertain.
 
     (An Im k from the Wronskian formula is never noise: it is 0 only where it underflows, Q
