@@ -129,8 +129,8 @@ def test_the_ceiling_is_the_next_zero_of_the_bessel_derivative(p_max):
 EQUALITY_CASES = [
     # (stack, pol, window nm, m range, p_max, q_min)
     (STACKS["paper 54/78"], "both", (431.0, 433.0), (590, 640), 2, 100.0),
-    # a guiding wall outside an evanescent, higher-index core: labels of fields built from the
-    # outside in once weighed a part that grows inwards, and called these wall modes core
+    # a guiding wall outside an evanescent, higher-index core: the field built from the outside in
+    # grows inwards through the core, and weighed as energy it would call these wall modes core
     (wgmfem.LayeredCylinder((10.0, 30.0, 33.0), (1.45, 1.44, 1.0), 1.44), "Ez", (850.0, 880.0), (300, 305), 2, 100.0),
     # absorbing wall, low Q: a root takes the labels of a lossless partner 3 % away (no core
     # bound at the root's own k: the lossy census keeps the turning-point and phase bounds)

@@ -390,9 +390,9 @@ def test_reference_precision_converged(m):
 
 NOISY_LOSS_CASES = [
     # (radii, indices, outside, pol, m, window nm, wavelength nm): a lossless 4-layer stack whose
-    # Hz m = 223 mode (Q = 8.2e15) is held by a buried high-index layer (its polished Im k came out
+    # Hz m = 223 mode (Q = 8.2e15) is held by a buried high-index layer (its polished Im k is
     # +8e-15, a growing mode); a 2-layer buried core whose Hz m = 236 root sits within rounding of
-    # a pole (Q = 1.06e17; its polished Im k came out +5e-16)
+    # a pole (Q = 1.06e17; its polished Im k is +5e-16)
     ((24.547021886379863, 28.909854354081414, 29.81277964413973, 42.2915287616037),
      (1.7664510172621068, 1.2878034006689414, 2.051378537842866, 1.316892012378727), 1.2751178829397198,
      "Hz", 223, (1340.98, 1360.90), 1341.5963),
@@ -404,8 +404,8 @@ NOISY_LOSS_CASES = [
 @pytest.mark.parametrize("radii, indices, n_out, pol, m, window, wavelength", NOISY_LOSS_CASES, ids=["buried layer", "at a pole"])
 def test_a_loss_below_the_polish_noise_is_flagged_never_dropped(radii, indices, n_out, pol, m, window, wavelength):
     """Modes of very high Q with no tunnelling barrier at the outer surface get Im k from the
-    complex polish, which can leave it at rounding noise of either sign (a positive one made Q
-    negative and the mode was dropped). They are listed at the 40-digit reference wavelength with
+    complex polish, which can leave it at rounding noise of either sign (a positive one would make
+    Q negative, and the mode must not be dropped). They are listed at the 40-digit reference wavelength with
     a note; a Q_rad called a lower bound is below the reference Q."""
     import wgmfem
     from wgmfem.report import mode_notes

@@ -188,8 +188,8 @@ WATER_OUTSIDE = ((27.0, 39.0), (1.56, 1.47), 1.33)  # no barrier at the outer su
 @pytest.mark.parametrize("pol", ["Ez", "Hz"])
 def test_seed_grid_roots_are_labelled_from_the_stitched_field(pol):
     """In water the paper capillary's m = 3000 core modes are found by the seed-grid search; their
-    field built from the centre cannot hold the outer layers (they were labelled wall p = 177 and
-    the core lookup failed). Labels and fractions against the 30-digit reference at the root."""
+    field built from the centre cannot hold the outer layers (it would label them wall p = 177 and
+    the core lookup would fail). Labels and fractions against the 30-digit reference at the root."""
     md = wgmfem_mode(WATER_OUTSIDE, pol, 3000)
     assert (md.region, md.p) == ("core", 1) and md.verification["census_ok"]
     k = ref.find_real_root(*WATER_OUTSIDE, pol, 3000, repr(md.k.real), rel_bracket=1e-9)
