@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .atomic import write_text_atomically
+from .exact.census import UNCERTAIN_LOSS, UNRESOLVED_LOSS
 from .mode import Mode
 
 CSV_COLUMNS = (
@@ -125,9 +126,9 @@ def mode_notes(md: Mode) -> list[str]:
         notes.append("UNVERIFIED: " + str(md.verification.get("census_count")))
     if "not converged" in str(md.verification.get("method", "")):
         notes.append("root not converged")
-    if "Q_rad is a lower bound" in str(md.verification.get("method", "")):
+    if UNRESOLVED_LOSS in str(md.verification.get("method", "")):
         notes.append("Q_rad a lower bound (Im k at rounding noise)")
-    if "Q_rad uncertain" in str(md.verification.get("method", "")):
+    if UNCERTAIN_LOSS in str(md.verification.get("method", "")):
         notes.append("Q_rad uncertain (Im k near rounding noise)")
     if md.verification.get("label_unique") is False:
         notes.append("LABEL NOT UNIQUE")

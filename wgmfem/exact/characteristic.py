@@ -221,7 +221,8 @@ def _state_mismatch(u1, v1, u2, v2) -> np.ndarray:
     return np.where((norm > 0) & np.isfinite(mis), mis, np.inf)
 
 
-def stitched_layers(cyl: LayeredCylinder, pol: str, m, k, forward: list[LayerCoefficients] | None = None):
+def stitched_layers(cyl: LayeredCylinder, pol: str, m, k, forward: list[LayerCoefficients] | None = None,
+                    inward: list[LayerCoefficients] | None = None):
     """Layer coefficients of the field of a resonance, accurate however strongly it is confined.
 
     The solution carried out from the centre (:func:`propagate`) is exact for any k, but
@@ -235,6 +236,9 @@ def stitched_layers(cyl: LayeredCylinder, pol: str, m, k, forward: list[LayerCoe
     ``k`` is a resonance: layers up to the best-matching interface are taken from the outward
     solution and the others from the inward one, rescaled onto it. At any other k (the two
     solutions differ at O(1)) the outward solution is returned unchanged.
+
+    ``forward`` and ``inward`` may pass the two solutions already computed (:func:`propagate`
+    with ``keep_layers``; :func:`propagate_inward` for real k).
 
     Returns (layers, stitch) with ``stitch`` (per point) the index of the last outward layer
     (n_layers - 1: no switch). The inward layers' coefficients refer to their outer radius
@@ -253,7 +257,8 @@ def stitched_layers(cyl: LayeredCylinder, pol: str, m, k, forward: list[LayerCoe
         beta = beta.real
     uf, vf, _ = forward[-1].state_outer
     surface = _state_mismatch(uf, vf, np.ones(k.shape), beta)
-    inward = carry_inward(cyl, pol, m, k, np.ones(k.shape), beta)
+    if inward is None:
+        inward = carry_inward(cyl, pol, m, k, np.ones(k.shape), beta)
     mismatch = np.array([
         _state_mismatch(*forward[j].state_outer[:2], *inward[j + 1].state_inner[:2]) for j in range(last)
     ])

@@ -83,11 +83,12 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False)
     evanescent layer it carries a part that grows inwards by orders of magnitude.
     """
     m, k_real = np.broadcast_arrays(np.asarray(m, dtype=int), np.atleast_1d(np.asarray(k_real, dtype=float)))
+    forward = propagate(cyl, pol, m, k_real, keep_layers=True).layers
     if inward:
         layers = propagate_inward(cyl, pol, m, k_real)
-        weighed, _ = stitched_layers(cyl, pol, m, k_real)
+        weighed, _ = stitched_layers(cyl, pol, m, k_real, forward=forward, inward=layers)
     else:
-        layers = weighed = propagate(cyl, pol, m, k_real, keep_layers=True).layers
+        layers = weighed = forward
     energies, logs = [], []
     for layer in weighed:
         j = layer.index
@@ -131,7 +132,6 @@ def label_modes(cyl: LayeredCylinder, pol: str, m, k_real, inward: bool = False)
         # true field decays inwards (the evanescent inner edge of the guiding layer), which can
         # add a node there; the field built from the centre is accurate up to and through the
         # guiding layer. Count each layer with the solution that grows across it.
-        forward = propagate(cyl, pol, m, k_real, keep_layers=True).layers
         fwd_zeros, fwd_maxima = _zeros_and_maxima(cyl, pol, m, k_real, forward)
         inner = np.arange(cyl.n_layers)[:, None] <= region[None, :]
         zeros = np.where(inner, fwd_zeros, zeros)
